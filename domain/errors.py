@@ -1,0 +1,174 @@
+"""Domain errors: each names one broken rule in the user's words.
+
+Messages carry identifiers (site codes, person ids, registration numbers) but
+never personal data: they end up in HTTP problem bodies and in logs.
+``code`` is a stable slug clients can switch on; ``kind`` says which family the
+error belongs to so the ways in (HTTP, CLI) can map it without a table per error.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ErrorKind(StrEnum):
+    INVALID = "invalid"  # the input itself is wrong
+    NOT_FOUND = "not-found"
+    RULE = "rule"  # valid input that the current state does not allow
+    CONFLICT = "conflict"  # lost a race, or a reused idempotency key
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain-error"
+    kind: ClassVar[ErrorKind] = ErrorKind.RULE
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    code = "invalid-input"
+    kind = ErrorKind.INVALID
+
+
+class InvalidNationality(InvalidInput):
+    code = "invalid-nationality"
+
+
+class InvalidSex(InvalidInput):
+    code = "invalid-sex"
+
+
+class InvalidAge(InvalidInput):
+    code = "invalid-age"
+
+
+class InvalidScreeningStep(InvalidInput):
+    code = "invalid-screening-step"
+
+
+class InvalidScreeningOutcome(InvalidInput):
+    code = "invalid-screening-outcome"
+
+
+class InvalidOccurredAt(InvalidInput):
+    code = "invalid-occurred-at"
+
+
+class OccurredInFuture(InvalidOccurredAt):
+    code = "occurred-in-future"
+
+
+class OccurredBeforeLastEvent(InvalidOccurredAt):
+    code = "occurred-before-last-event"
+    kind = ErrorKind.RULE
+
+
+class BatchTooLarge(InvalidInput):
+    code = "batch-too-large"
+
+
+class BatchRejected(InvalidInput):
+    """A batch with at least one bad item; ``details['items']`` lists each one."""
+
+    code = "batch-rejected"
+
+
+class SiteNotFound(DomainError):
+    code = "site-not-found"
+    kind = ErrorKind.NOT_FOUND
+
+
+class PersonNotFound(DomainError):
+    code = "person-not-found"
+    kind = ErrorKind.NOT_FOUND
+
+
+class TransferNotFound(DomainError):
+    code = "transfer-not-found"
+    kind = ErrorKind.NOT_FOUND
+
+
+class PersonAlreadyRegistered(DomainError):
+    code = "person-already-registered"
+    kind = ErrorKind.CONFLICT
+
+
+class SiteAlreadyExists(DomainError):
+    code = "site-already-exists"
+    kind = ErrorKind.CONFLICT
+
+
+class SiteClosed(DomainError):
+    code = "site-closed"
+
+
+class PersonNotAtSite(DomainError):
+    code = "person-not-at-site"
+
+
+class PersonInTransit(DomainError):
+    code = "person-in-transit"
+
+
+class PersonHeld(DomainError):
+    code = "person-held"
+
+
+class PersonNotHeld(DomainError):
+    code = "person-not-held"
+
+
+class PersonDeparted(DomainError):
+    code = "person-departed"
+
+
+class PersonMerged(DomainError):
+    code = "person-merged"
+
+
+class PersonUnaccountedFor(DomainError):
+    code = "person-unaccounted-for"
+
+
+class PersonOnAnotherManifest(DomainError):
+    code = "person-on-another-manifest"
+
+
+class PersonNotOnManifest(DomainError):
+    code = "person-not-on-manifest"
+
+
+class PersonAlreadyReceived(DomainError):
+    code = "person-already-received"
+
+
+class WrongReceivingSite(DomainError):
+    code = "wrong-receiving-site"
+
+
+class TransferStateInvalid(DomainError):
+    code = "transfer-state-invalid"
+
+
+class DuplicateRegistrationNumber(DomainError):
+    code = "duplicate-registration-number"
+    kind = ErrorKind.CONFLICT
+
+
+class DuplicateBiometricReference(DomainError):
+    code = "duplicate-biometric-reference"
+    kind = ErrorKind.CONFLICT
+
+
+class ConcurrentChange(DomainError):
+    code = "concurrent-change"
+    kind = ErrorKind.CONFLICT
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency-key-reused"
+    kind = ErrorKind.CONFLICT

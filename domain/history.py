@@ -1,0 +1,246 @@
+"""A person's history: every event in order, and the state after each one.
+
+The answer an auditor needs is "what happened to this person, who did it, when, on whose
+order", and "what was their state at T" on either time axis:
+
+- ``as_of`` (occurred time): events whose field time is at or before T. Field time never
+  goes backwards within one record (``check_occurred_at``), so this is a prefix of the
+  record's events and replaying it gives a state the aggregate really passed through.
+- ``known_at`` (recorded time): events the system had stored at T ("what did we know at
+  T"). A late-synced event that occurred before T but was stored after it is absent here.
+
+History replays the aggregate one event at a time from the log; it does no I/O beyond the
+Registry's event store. Personal data (names, date of birth, biometric reference) is left
+out of the states and of corrections unless asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+
+from domain import errors
+from domain.person import Person
+
+# The person's own attributes that are personal data (see the glossary); the event payloads
+# carry more, but history only ever shows the fields listed in ``_REFERENCE_FIELDS``.
+PERSONAL_FIELDS = frozenset({"given_name", "family_name", "date_of_birth", "biometric_reference"})
+REDACTED = "[personal]"
+
+_STATE_FIELDS = (
+    "registration_number",
+    "status",
+    "site_code",
+    "transfer_id",
+    "sex",
+    "estimated_age",
+    "nationality",
+    "household_id",
+    "relationship",
+    "specific_needs",
+    "screening",
+    "departure_reason",
+    "merged_into",
+    "registered_at",
+    "last_occurred_at",
+)
+_PERSONAL_STATE_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
+# Fields of an event that say on whose order or about what it happened.
+_REFERENCE_FIELDS = (
+    "transfer_id",
+    "survivor_id",
+    "duplicate_id",
+    "duplicate_registration_number",
+    "step",
+    "outcome",
+    "field",
+    "origin",
+    "destination",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One event of a person, with the state it left the person in."""
+
+    person_id: UUID
+    version: int
+    action: str  # the event's name in snake case: registered, transfer_received, ...
+    recorded_at: datetime
+    occurred_at: datetime
+    actor: str
+    site_code: str | None
+    reason: str | None
+    reference: dict[str, Any]
+    state: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": str(self.person_id),
+            "version": self.version,
+            "action": self.action,
+            "recorded_at": self.recorded_at.isoformat(),
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "site_code": self.site_code,
+            "reason": self.reason,
+            "reference": _jsonable(self.reference),
+            "state": _jsonable(self.state),
+        }
+
+
+@dataclass(slots=True)
+class PersonHistory:
+    person_id: UUID
+    entries: list[HistoryEntry]
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    # Histories of records merged into this one, when asked for.
+    duplicates: dict[UUID, list[HistoryEntry]] = field(default_factory=dict)
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The state at the end of the history (None: not registered yet at that time)."""
+        return self.entries[-1].state if self.entries else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": str(self.person_id),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "known_at": self.known_at.isoformat() if self.known_at else None,
+            "state": _jsonable(self.state),
+            "events": [e.as_dict() for e in self.entries],
+            "duplicates": {str(k): [e.as_dict() for e in v] for k, v in self.duplicates.items()},
+        }
+
+
+def person_history(
+    app: Application[UUID],
+    person_id: UUID,
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    include_personal: bool = False,
+    include_duplicates: bool = False,
+) -> PersonHistory:
+    """Every event of a person up to ``as_of`` (field time) and ``known_at`` (recorded time)."""
+    for moment in (as_of, known_at):
+        if moment is not None and moment.tzinfo is None:
+            raise errors.InvalidInput("as-of times must include a time zone")
+    events = cast(list[Aggregate.Event], list(app.events.get(person_id)))
+    if not events or not isinstance(events[0], Person.Registered):
+        raise errors.PersonNotFound(f"no person with id {person_id}")
+    entries = list(_replay(_cut(events, as_of, known_at), include_personal))
+    _add_order_references(app, entries)
+    history = PersonHistory(person_id, entries, as_of=as_of, known_at=known_at)
+    if include_duplicates:
+        for entry in entries:
+            if entry.action == "duplicate_merged":
+                duplicate_id = entry.reference["duplicate_id"]
+                history.duplicates[duplicate_id] = person_history(
+                    app,
+                    duplicate_id,
+                    as_of=as_of,
+                    known_at=known_at,
+                    include_personal=include_personal,
+                ).entries
+    return history
+
+
+def _add_order_references(app: Application[UUID], entries: list[HistoryEntry]) -> None:
+    # Person events name their transfer; the order it was made on sits on the transfer.
+    orders: dict[UUID, str] = {}
+    for entry in entries:
+        transfer_id = entry.reference.get("transfer_id")
+        if transfer_id is None:
+            continue
+        if transfer_id not in orders:
+            transfer: Aggregate = app.repository.get(transfer_id)
+            orders[transfer_id] = getattr(transfer, "order_reference", "") or ""
+        if orders[transfer_id]:
+            entry.reference["order_reference"] = orders[transfer_id]
+
+
+def _cut(
+    events: Iterable[Aggregate.Event],
+    as_of: datetime | None,
+    known_at: datetime | None,
+) -> Iterator[Aggregate.Event]:
+    # Both times are non-decreasing along one record's versions, so stopping at the first
+    # event past either bound yields a contiguous prefix the aggregate can replay.
+    for event in events:
+        if known_at is not None and event.timestamp > known_at:
+            return
+        if as_of is not None and event.occurred_at > as_of:  # type: ignore[attr-defined]
+            return
+        yield event
+
+
+def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterator[HistoryEntry]:
+    person: Any = None
+    for event in events:
+        person = event.mutate(person)
+        values = vars(event) if hasattr(event, "__dict__") else {}
+        reference = {k: values[k] for k in _REFERENCE_FIELDS if k in values}
+        if "new_value" in values:
+            personal = values.get("field") in PERSONAL_FIELDS and not include_personal
+            reference["new_value"] = REDACTED if personal else values["new_value"]
+        site = (
+            values.get("site_code")
+            or values.get("destination")
+            or getattr(person, "site_code", None)
+        )
+        yield HistoryEntry(
+            person_id=event.originator_id,
+            version=event.originator_version,
+            action=_action(type(event)),
+            recorded_at=event.timestamp,
+            occurred_at=values["occurred_at"],
+            actor=values["actor"],
+            site_code=site,
+            reason=values.get("reason") or None,
+            reference=reference,
+            state=_state(person, include_personal),
+        )
+
+
+def _state(person: Person, include_personal: bool) -> dict[str, Any]:
+    names = _STATE_FIELDS + (_PERSONAL_STATE_FIELDS if include_personal else ())
+    state = {name: getattr(person, name, None) for name in names}
+    # The aggregate keeps mutating: copy what is mutable so each entry keeps its own state.
+    state["screening"] = dict(state["screening"] or {})
+    state["version"] = person.version
+    return state
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_ACTIONS: dict[type, str] = {}
+
+
+def _action(cls: type) -> str:
+    name = _ACTIONS.get(cls)
+    if name is None:
+        name = _ACTIONS[cls] = _CAMEL.sub("_", cls.__name__).lower()
+    return name
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    return value

@@ -1,0 +1,56 @@
+"""What a command writes beside its events, in the same transaction.
+
+The event log alone cannot refuse a second person with the same registration
+number, nor recognise a command a field device sent twice. Both need a write
+that succeeds or fails together with the events. The Registry hands these
+records to the application recorder as keyword arguments of ``save()``; each
+recorder (in-memory for domain tests, PostgreSQL in production) stores them
+atomically with the events and raises the library's ``IntegrityError`` when a
+claim or an idempotency key is already taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueClaim:
+    """A value that only one person may hold (a registration number, a biometric reference)."""
+
+    scope: str
+    value: str
+    owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A command's result, kept under the key the client sent with it."""
+
+    actor: str
+    key: str
+    command: str
+    fingerprint: str
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCommand:
+    """An idempotency record as read back, with the log position of its last event."""
+
+    command: str
+    fingerprint: str
+    result: dict[str, Any]
+    position: int
+
+
+class CommandJournal(Protocol):
+    """Read access to the records written beside the events."""
+
+    def find_command(self, actor: str, key: str) -> StoredCommand | None:
+        """The command stored under this actor's idempotency key, if any."""
+
+    def find_claim(self, scope: str, value: str) -> UUID | None:
+        """The person holding this unique value, if any."""

@@ -1,0 +1,194 @@
+"""Value types and their validation: the vocabulary of the field as code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import TypeVar
+
+import pycountry
+
+from domain import errors
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class SiteKind(StrEnum):
+    RECEPTION = "reception"
+    SCREENING = "screening"
+    TRANSIT = "transit"
+    CAMP = "camp"
+    HOSPITAL = "hospital"
+    HOLDING = "holding"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNKNOWN = "unknown"
+
+
+class ScreeningStep(StrEnum):
+    IDENTITY = "identity"
+    MEDICAL = "medical"
+    VULNERABILITY = "vulnerability"
+    SECURITY = "security"
+
+
+class ScreeningOutcome(StrEnum):
+    CLEARED = "cleared"
+    REFERRED = "referred"
+    HELD = "held"
+
+
+class PersonStatus(StrEnum):
+    PRESENT = "present"
+    HELD = "held"
+    IN_TRANSIT = "in_transit"
+    UNACCOUNTED = "unaccounted"
+    DEPARTED = "departed"
+    MERGED = "merged"
+
+
+class DepartureReason(StrEnum):
+    RELEASED_TO_COMMUNITY = "released_to_community"
+    RETURNED = "returned"
+    RESETTLED = "resettled"
+    REPATRIATED = "repatriated"
+    DECEASED = "deceased"
+    ABSCONDED = "absconded"
+
+
+class SpecificNeed(StrEnum):
+    """Vulnerability codes recorded at arrival or screening."""
+
+    UNACCOMPANIED_CHILD = "unaccompanied_child"
+    SEPARATED_CHILD = "separated_child"
+    PREGNANT_OR_LACTATING = "pregnant_or_lactating"
+    SERIOUS_MEDICAL_CONDITION = "serious_medical_condition"
+    DISABILITY = "disability"
+    OLDER_PERSON_AT_RISK = "older_person_at_risk"
+    SURVIVOR_OF_VIOLENCE = "survivor_of_violence"
+    WOUNDED = "wounded"
+
+
+class Relationship(StrEnum):
+    FOCAL_POINT = "focal_point"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    GRANDCHILD = "grandchild"
+    GRANDPARENT = "grandparent"
+    OTHER_RELATIVE = "other_relative"
+    NON_RELATIVE = "non_relative"
+
+
+class TransferState(StrEnum):
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+    RECONCILED = "reconciled"
+    CANCELLED = "cancelled"
+
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-4", 0, 4),
+    ("5-11", 5, 11),
+    ("12-17", 12, 17),
+    ("18-59", 18, 59),
+    ("60+", 60, None),
+)
+
+MAX_AGE = 130
+
+# Field devices' clocks drift; an event a few minutes "in the future" is a clock,
+# not a lie. Anything beyond this is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def age_band(age: int | None) -> str:
+    """The humanitarian age bracket for an age in whole years ('unknown' if none)."""
+    if age is None:
+        return "unknown"
+    for name, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return name
+    return "unknown"
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    years = day.year - date_of_birth.year
+    if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+
+
+@lru_cache(maxsize=512)
+def _known_alpha3(code: str) -> bool:
+    return pycountry.countries.get(alpha_3=code) is not None
+
+
+# Stateless persons and unknown nationality are everyday realities at a border;
+# ISO 3166 has no code for them, so the UNHCR/ICAO conventions are accepted too.
+EXTRA_NATIONALITY_CODES = frozenset({"XXA", "XXB", "XXC", "XXX", "ZZZ"})
+
+
+def parse_nationality(value: str) -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if len(code) == 3 and (code in EXTRA_NATIONALITY_CODES or _known_alpha3(code)):
+        return code
+    raise errors.InvalidNationality(
+        "nationality must be an ISO 3166-1 alpha-3 code (or XXA/XXB/XXC/XXX for stateless "
+        "or unknown)"
+    )
+
+
+def parse_enum(enum: type[E], value: str, error: type[errors.DomainError]) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise error(f"{enum.__name__.lower()} must be one of: {allowed}") from None
+
+
+def parse_sex(value: str) -> Sex:
+    return parse_enum(Sex, value, errors.InvalidSex)
+
+
+def parse_specific_needs(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    needs = {parse_enum(SpecificNeed, v, errors.InvalidInput).value for v in values}
+    return tuple(sorted(needs))
+
+
+def check_age(date_of_birth: date | None, estimated_age: int | None, today: date) -> None:
+    if date_of_birth is None and estimated_age is None:
+        raise errors.InvalidAge("a date of birth or an estimated age is required")
+    if date_of_birth is not None:
+        if date_of_birth > today:
+            raise errors.InvalidAge("date of birth is in the future")
+        if age_on(date_of_birth, today) > MAX_AGE:
+            raise errors.InvalidAge(f"date of birth gives an age above {MAX_AGE}")
+    if estimated_age is not None and not 0 <= estimated_age <= MAX_AGE:
+        raise errors.InvalidAge(f"estimated age must be between 0 and {MAX_AGE}")
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime, after: datetime | None) -> None:
+    """Field time may lag (offline devices) but never lead the clock, nor go backwards."""
+    if occurred_at.tzinfo is None:
+        raise errors.InvalidOccurredAt("occurred_at must include a time zone")
+    if occurred_at > now + CLOCK_SKEW:
+        raise errors.OccurredInFuture("occurred_at is in the future")
+    if after is not None and occurred_at < after:
+        raise errors.OccurredBeforeLastEvent(
+            "occurred_at is earlier than the last recorded event of this record"
+        )
+
+
+def check_text(name: str, value: str, *, max_length: int = 200, required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise errors.InvalidInput(f"{name} is required")
+    if len(text) > max_length:
+        raise errors.InvalidInput(f"{name} is longer than {max_length} characters")
+    return text

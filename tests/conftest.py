@@ -1,0 +1,55 @@
+"""Shared fixtures: a PostgreSQL server per session, a fresh database per test.
+
+With CAMPLEDGER_DATABASE_URL set, tests use that server (and create and drop their own
+databases on it); otherwise one embedded server runs for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from api.database import library_env as make_library_env
+from api.database.embedded import embedded_server
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Tests take the server from the environment directly: Settings would also read a
+    # developer's .env file, which must not decide where tests write.
+    external = os.environ.get("CAMPLEDGER_DATABASE_URL")
+    if external:
+        yield external
+        return
+    data_dir: Path = tmp_path_factory.mktemp("campledger")
+    with embedded_server(data_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    name = f"cl_test_{uuid.uuid4().hex}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo_to_dict(pg_server_url)
+    params["dbname"] = name
+    url = make_conninfo(**{k: str(v) for k, v in params.items()})
+    try:
+        yield url
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def library_env(database_url: str) -> dict[str, str]:
+    return make_library_env(database_url)

@@ -1,0 +1,100 @@
+"""Departures: a person leaves the caseload, and their record closes."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from domain import errors
+from domain.person import Person
+from domain.registry import Registry
+from domain.values import DepartureReason, PersonStatus
+from tests.domain.support import (
+    ACTOR,
+    dispatched,
+    events_after,
+    head,
+    person,
+    plan,
+    refused,
+    register,
+)
+
+
+@pytest.mark.parametrize("reason", list(DepartureReason))
+def test_a_departure_records_departed_with_its_reason(
+    sites: Registry, reason: DepartureReason
+) -> None:
+    person_id = register(sites)
+    before = head(sites)
+
+    sites.record_departure(person_id=person_id, reason=reason.value, actor=ACTOR)
+
+    [departed] = events_after(sites, before)
+    assert isinstance(departed, Person.Departed)
+    assert (departed.site_code, departed.reason, departed.actor) == ("RC-1", reason.value, ACTOR)
+    gone = person(sites, person_id)
+    assert (gone.status, gone.departure_reason) == (PersonStatus.DEPARTED, reason.value)
+
+
+def test_an_unknown_departure_reason_is_refused(sites: Registry) -> None:
+    person_id = register(sites)
+    with refused(sites, errors.InvalidInput):
+        sites.record_departure(person_id=person_id, reason="left", actor=ACTOR)
+
+
+def test_a_departed_person_cannot_depart_again(sites: Registry) -> None:
+    person_id = register(sites)
+    sites.record_departure(person_id=person_id, reason="resettled", actor=ACTOR)
+    with refused(sites, errors.PersonDeparted):
+        sites.record_departure(person_id=person_id, reason="returned", actor=ACTOR)
+
+
+def test_a_person_on_a_manifest_cannot_depart(sites: Registry) -> None:
+    person_id = register(sites)
+    plan(sites, [person_id])
+    with refused(sites, errors.PersonOnAnotherManifest):
+        sites.record_departure(person_id=person_id, reason="absconded", actor=ACTOR)
+
+
+def test_a_person_in_transit_cannot_depart(sites: Registry) -> None:
+    person_id = register(sites)
+    dispatched(sites, [person_id])
+    with refused(sites, errors.PersonInTransit):
+        sites.record_departure(person_id=person_id, reason="absconded", actor=ACTOR)
+
+
+def test_a_person_unaccounted_for_cannot_depart(sites: Registry) -> None:
+    person_id = register(sites)
+    sites.reconcile_transfer(transfer_id=dispatched(sites, [person_id]), actor=ACTOR)
+    with refused(sites, errors.PersonUnaccountedFor):
+        sites.record_departure(person_id=person_id, reason="absconded", actor=ACTOR)
+
+
+def test_a_merged_person_cannot_depart(sites: Registry) -> None:
+    duplicate, survivor = register(sites), register(sites)
+    sites.merge_persons(duplicate_id=duplicate, survivor_id=survivor, reason="same", actor=ACTOR)
+    with refused(sites, errors.PersonMerged):
+        sites.record_departure(person_id=duplicate, reason="returned", actor=ACTOR)
+
+
+def test_a_held_person_may_depart(sites: Registry) -> None:
+    person_id = register(sites)
+    sites.hold_person(person_id=person_id, reason="interview", actor=ACTOR)
+    sites.record_departure(person_id=person_id, reason="deceased", actor=ACTOR)
+    assert person(sites, person_id).status == PersonStatus.DEPARTED
+
+
+def test_an_unknown_person_cannot_depart(sites: Registry) -> None:
+    with refused(sites, errors.PersonNotFound):
+        sites.record_departure(person_id=uuid4(), reason="returned", actor=ACTOR)
+
+
+def test_a_departed_persons_details_can_still_be_corrected(sites: Registry) -> None:
+    person_id = register(sites)
+    sites.record_departure(person_id=person_id, reason="resettled", actor=ACTOR)
+    sites.correct_detail(
+        person_id=person_id, field="sex", value="male", reason="entry error", actor=ACTOR
+    )
+    assert person(sites, person_id).sex == "male"
