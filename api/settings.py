@@ -1,0 +1,50 @@
+"""campledger's configuration: the one place that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from ``CAMPLEDGER_*`` variables (and a ``.env`` file); invalid values fail at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CAMPLEDGER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        # Validation errors must not echo a URL that carries a password.
+        hide_input_in_errors=True,
+    )
+
+    # None means: run the embedded PostgreSQL in data_dir.
+    database_url: str | None = None
+    data_dir: Path = Path("./.campledger")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    pool_size: int = Field(default=5, ge=1, le=200)
+    pool_max_overflow: int = Field(default=10, ge=0, le=500)
+    # Seconds a writer waits for the event table's insert lock before giving up, so a
+    # stuck transaction shows up as an error instead of a silent queue of requests.
+    lock_timeout: int = Field(default=10, ge=0, le=600)
+    connect_timeout: int = Field(default=10, ge=1, le=600)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")):
+            # Never echo the value: it may hold a password.
+            raise ValueError("must be a postgresql:// URL (e.g. postgresql://user@host:5432/db)")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
