@@ -1,0 +1,213 @@
+"""The audit log: one row per event, whatever its type, without personal data.
+
+Who did what to whom, where, when (both clocks) and on whose order. A correction is
+logged by the name of the field it changed, never its value; names, dates of birth and
+biometric references never enter this schema. Every event gets a row — including event
+types added after this module was written — so "one row per position" can be checked.
+
+Actions are ``<subject>.<event in snake case>``: ``site.opened``, ``site.capacity_changed``,
+``site.closed``, ``person.registered``, ``person.screening_step_recorded``, ``person.held``,
+``person.released``, ``person.placed_on_manifest``, ``person.removed_from_manifest``,
+``person.transfer_dispatched``, ``person.transfer_received``,
+``person.marked_unaccounted_for``, ``person.departed``, ``person.detail_corrected``,
+``person.merged_into``, ``person.duplicate_merged``, ``transfer.planned``,
+``transfer.dispatched``, ``transfer.received``, ``transfer.reconciled``,
+``transfer.cancelled``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import Cursor
+from psycopg.rows import class_row
+
+from domain.site import Site
+from domain.transfer import Transfer
+from projections.readmodel import Envelope, ReadModel
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    position: int
+    recorded_at: datetime
+    occurred_at: datetime | None
+    actor: str | None
+    action: str
+    subject_type: str
+    subject_id: UUID
+    site_code: str | None
+    transfer_id: UUID | None
+    order_reference: str | None
+    reason: str | None
+    detail: str | None
+
+
+@lru_cache(maxsize=256)
+def action_of(event_class: type) -> tuple[str, str]:
+    """(subject type, action) from the event class: Person.ScreeningStepRecorded ->
+    ('person', 'person.screening_step_recorded')."""
+    owner, _, name = event_class.__qualname__.rpartition(".")
+    subject = (owner.rpartition(".")[2] or event_class.__module__.rpartition(".")[2]).lower()
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return subject, f"{subject}.{snake}"
+
+
+class AuditLog(ReadModel):
+    name = "audit_log"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.entries (
+            position bigint PRIMARY KEY,
+            recorded_at timestamptz NOT NULL,
+            occurred_at timestamptz,
+            actor text,
+            action text NOT NULL,
+            subject_type text NOT NULL,
+            subject_id uuid NOT NULL,
+            site_code text,
+            transfer_id uuid,
+            order_reference text,
+            reason text,
+            detail text
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS entries_actor ON {schema}.entries (actor, position)",
+        "CREATE INDEX IF NOT EXISTS entries_subject ON {schema}.entries (subject_id, position)",
+        "CREATE INDEX IF NOT EXISTS entries_site ON {schema}.entries (site_code, position)",
+        "CREATE INDEX IF NOT EXISTS entries_action ON {schema}.entries (action, position)",
+        "CREATE INDEX IF NOT EXISTS entries_recorded ON {schema}.entries (recorded_at)",
+        "CREATE INDEX IF NOT EXISTS entries_occurred ON {schema}.entries (occurred_at)",
+        # Later site and transfer events do not repeat the site code or order reference.
+        "CREATE TABLE IF NOT EXISTS {schema}.sites (site_id uuid PRIMARY KEY, code text)",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.transfers (
+            transfer_id uuid PRIMARY KEY, origin text, order_reference text
+        )
+        """,
+    )
+
+    _INSERT = (
+        "INSERT INTO {schema}.entries (position, recorded_at, occurred_at, actor, action, "
+        "subject_type, subject_id, site_code, transfer_id, order_reference, reason, detail) "
+        "VALUES (%(position)s, %(recorded_at)s, %(occurred_at)s, %(actor)s, %(action)s, "
+        "%(subject_type)s, %(subject_id)s, "
+        "COALESCE(%(site_code)s, (SELECT code FROM {schema}.sites WHERE site_id = %(subject_id)s),"
+        " (SELECT origin FROM {schema}.transfers WHERE transfer_id = %(transfer_id)s)), "
+        "%(transfer_id)s, COALESCE(%(order_reference)s, (SELECT order_reference FROM "
+        "{schema}.transfers WHERE transfer_id = %(transfer_id)s)), %(reason)s, %(detail)s)"
+    )
+
+    def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
+        for envelope in batch:
+            event = envelope.event
+            if isinstance(event, Site.Opened):
+                self.run(
+                    cur,
+                    "INSERT INTO {schema}.sites VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (envelope.originator_id, event.code),
+                )
+            elif isinstance(event, Transfer.Planned):
+                self.run(
+                    cur,
+                    "INSERT INTO {schema}.transfers VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (envelope.originator_id, event.origin, event.order_reference or None),
+                )
+            self.run(cur, self._INSERT, entry_params(envelope))
+
+
+def entry_params(envelope: Envelope) -> dict[str, Any]:
+    event = envelope.event
+    subject_type, action = action_of(type(event))  # type: ignore[arg-type]
+    transfer_id = getattr(event, "transfer_id", None)
+    if subject_type == "transfer":
+        transfer_id = envelope.originator_id
+    site_code = getattr(event, "site_code", None) or getattr(event, "origin", None)
+    if isinstance(event, Site.Opened):
+        site_code = event.code
+    detail = None
+    if hasattr(event, "field"):  # a correction: the field's name only, never the value
+        detail = f"field={event.field}"
+    elif hasattr(event, "step"):
+        detail = f"{event.step}={event.outcome}"
+    elif hasattr(event, "survivor_id"):
+        detail = f"survivor={event.survivor_id}"
+    elif hasattr(event, "duplicate_id"):
+        detail = f"duplicate={event.duplicate_id}"
+    elif hasattr(event, "capacity"):
+        detail = f"capacity={event.capacity}"
+    elif hasattr(event, "unaccounted_for"):
+        detail = f"unaccounted_for={len(event.unaccounted_for)}"
+    elif hasattr(event, "persons"):
+        detail = f"persons={len(event.persons)}"
+    elif hasattr(event, "manifest"):
+        detail = f"manifest={len(event.manifest)}"
+    reason = getattr(event, "reason", None) or None
+    return {
+        "position": envelope.position,
+        "recorded_at": event.timestamp,
+        "occurred_at": getattr(event, "occurred_at", None),
+        "actor": getattr(event, "actor", None),
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": envelope.originator_id,
+        "site_code": site_code,
+        "transfer_id": transfer_id,
+        "order_reference": getattr(event, "order_reference", None) or None,
+        "reason": reason,
+        "detail": detail,
+    }
+
+
+def audit_entries(
+    conn: psycopg.Connection[Any],
+    *,
+    actor: str | None = None,
+    subject_id: UUID | None = None,
+    site_code: str | None = None,
+    action: str | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    after_position: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Audit entries matching every filter given, in log order, keyset-paged by position.
+
+    Time ranges are half-open: from (inclusive) to (exclusive).
+    """
+    if not 1 <= limit <= 10_000:
+        raise ValueError("limit must be between 1 and 10000")
+    clauses = ["position > %(after)s"]
+    params: dict[str, Any] = {"after": after_position or 0, "limit": limit}
+    for column, value, op in (
+        ("actor", actor, "="),
+        ("subject_id", subject_id, "="),
+        ("site_code", site_code, "="),
+        ("action", action, "="),
+        ("recorded_at", recorded_from, ">="),
+        ("recorded_at", recorded_to, "<"),
+        ("occurred_at", occurred_from, ">="),
+        ("occurred_at", occurred_to, "<"),
+    ):
+        if value is not None:
+            key = f"p{len(params)}"
+            clauses.append(f"{column} {op} %({key})s")
+            params[key] = value
+    query = (
+        f"SELECT position, recorded_at, occurred_at, actor, action, subject_type, subject_id, "
+        f"site_code, transfer_id, order_reference, reason, detail "
+        f"FROM {AuditLog.live_schema()}.entries WHERE {' AND '.join(clauses)} "
+        "ORDER BY position LIMIT %(limit)s"
+    )
+    with conn.cursor(row_factory=class_row(AuditEntry)) as cur:
+        cur.execute(query, params)
+        return cur.fetchall()

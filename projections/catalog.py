@@ -1,0 +1,13 @@
+"""Every read model the projector keeps, in the order batches are applied to them."""
+
+from __future__ import annotations
+
+from projections.audit_log import AuditLog
+from projections.flows import Flows
+from projections.ledger import Ledger
+from projections.occupancy import Occupancy
+from projections.readmodel import ReadModel
+from projections.roster import Roster
+from projections.stays import Stays
+
+READ_MODELS: list[type[ReadModel]] = [Roster, Stays, Occupancy, Flows, AuditLog, Ledger]

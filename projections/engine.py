@@ -1,0 +1,357 @@
+"""The projection engine: reads the event log in order and keeps read models current.
+
+Each batch is read, decoded once, applied to every read model that has not yet
+seen it, and committed in one transaction together with each model's checkpoint
+(its tracking record). A crash at any point leaves each model exactly at its
+last committed checkpoint, so restarting applies every event exactly once.
+
+The log is safe to tail by position: the event recorder takes an exclusive
+table lock for every insert, so positions are committed in the order they are
+issued and no slower transaction can later fill a gap behind a reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import Mapper, StoredEvent, Tracking
+from psycopg import sql
+
+from projections.readmodel import Envelope, ReadModel
+
+log = logging.getLogger(__name__)
+
+APPLICATION_NAME = "Registry"
+EVENTS_TABLE = "registry_events"
+# The channel the event recorder NOTIFYs on every insert (the library names it after the table).
+EVENTS_CHANNEL = "registry_events"
+# One lock serialises batches of every projector process with the swap at the end of a
+# rebuild, so a swap never lands between a batch's read of checkpoints and its commit.
+PROJECTOR_LOCK = 0x63616D70  # "camp"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RebuildSummary:
+    models: list[str]
+    events: int
+    seconds: float
+    head: int
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def default_mapper() -> Mapper[Any]:
+    from domain.codec import FastMapper
+
+    return FastMapper()
+
+
+class Projector:
+    def __init__(
+        self,
+        conninfo: str,
+        models: Sequence[type[ReadModel]] | None = None,
+        *,
+        batch_size: int = 2_000,
+        mapper: Mapper[Any] | None = None,
+    ) -> None:
+        if models is None:
+            from projections.catalog import READ_MODELS
+
+            models = READ_MODELS
+        self.conninfo = conninfo
+        self.model_classes = list(models)
+        self.models = [cls() for cls in self.model_classes]
+        self.batch_size = batch_size
+        self.mapper = mapper or default_mapper()
+        self._conn: psycopg.Connection[Any] | None = None
+
+    # --- connection -------------------------------------------------------------------
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema -------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create every read model's schema, tables and checkpoint if missing."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
+            for model in self.models:
+                _create(cur, model)
+
+    # --- reading the log ------------------------------------------------------------------
+
+    def head(self) -> int:
+        row = self.conn.execute(
+            sql.SQL("SELECT COALESCE(MAX(notification_id), 0) FROM {}").format(
+                sql.Identifier(EVENTS_TABLE)
+            )
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def checkpoints(self, models: Sequence[ReadModel] | None = None) -> dict[str, int]:
+        """Each model's last applied position (0 if none)."""
+        return _checkpoints(self.conn, models or self.models)
+
+    def _read(self, cur: psycopg.Cursor[Any], after: int, limit: int) -> list[Envelope]:
+        cur.execute(
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(sql.Identifier(EVENTS_TABLE)),
+            (after, limit),
+            prepare=True,
+        )
+        to_event = self.mapper.to_domain_event
+        batch = []
+        for position, originator_id, version, topic, state in cur.fetchall():
+            state = bytes(state)
+            event = to_event(StoredEvent(originator_id, version, topic, state))
+            batch.append(Envelope(position, originator_id, version, topic, event, state))
+        return batch
+
+    # --- applying -------------------------------------------------------------------------
+
+    def process_batch(self, models: Sequence[ReadModel] | None = None) -> int:
+        """Apply the next batch to the given models; returns how many events it held."""
+        models = list(models or self.models)
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
+            checkpoints = _checkpoints(self.conn, models)
+            start = min(checkpoints.values(), default=0)
+            batch = self._read(cur, start, self.batch_size)
+            if not batch:
+                return 0
+            last = batch[-1].position
+            with self.conn.pipeline():
+                for model in models:
+                    seen = checkpoints[model.name]
+                    todo = batch if seen <= start else [e for e in batch if e.position > seen]
+                    if todo:
+                        model.apply(cur, todo)
+                        _record_checkpoint(cur, model, last)
+            return len(batch)
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply everything up to the head of the log; returns the last position applied."""
+        self.setup()
+        start = min(self.checkpoints().values(), default=0)
+        total = max(self.head() - start, 0)
+        done = 0
+        while count := self.process_batch():
+            done += count
+            if progress:
+                progress(done, max(total, done))
+        return min(self.checkpoints().values(), default=0)
+
+    def run_forever(self, stop: threading.Event, *, idle_timeout: float = 5.0) -> None:
+        """Follow the log: wake on the recorder's NOTIFY, catch up, sleep again.
+
+        ``idle_timeout`` only bounds how long a lost notification can delay a batch;
+        there is no busy polling.
+        """
+        self.setup()
+        listener = psycopg.connect(self.conninfo, autocommit=True)
+        try:
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+            while not stop.is_set():
+                while self.process_batch() and not stop.is_set():
+                    pass
+                for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
+                    pass
+        finally:
+            listener.close()
+
+    # --- rebuild ----------------------------------------------------------------------------
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: Progress | None = None
+    ) -> RebuildSummary:
+        """Recompute read models from position 0 into fresh schemas, then swap them in.
+
+        Reads keep using the old tables until the swap, which is one short transaction.
+        An interrupted rebuild leaves the old read models serving; its half-built
+        schemas are dropped when the next rebuild starts.
+        """
+        chosen = [cls for cls in self.model_classes if names is None or cls.name in names]
+        unknown = set(names or ()) - {cls.name for cls in chosen}
+        if unknown:
+            raise ValueError(f"unknown read models: {', '.join(sorted(unknown))}")
+        fresh = [cls(schema=f"{cls.live_schema()}__rebuild") for cls in chosen]
+        started = time.perf_counter()
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for model in fresh:
+                cur.execute(model.q("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                _create(cur, model)
+        head = self.head()
+        done = 0
+        while True:
+            count = self.process_batch(fresh)
+            done += count
+            if progress:
+                progress(done, max(head, done))
+            if count == 0:
+                break
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
+            # Events that arrived since the last batch are applied under the lock, so the
+            # swapped-in models are exactly at the head when readers first see them.
+            while True:
+                checkpoints = _checkpoints(self.conn, fresh)
+                start = min(checkpoints.values(), default=0)
+                batch = self._read(cur, start, self.batch_size)
+                if not batch:
+                    break
+                done += len(batch)
+                with self.conn.pipeline():
+                    for model in fresh:
+                        todo = [e for e in batch if e.position > checkpoints[model.name]]
+                        if todo:
+                            model.apply(cur, todo)
+                            _record_checkpoint(cur, model, batch[-1].position)
+            for model in fresh:
+                _swap(cur, model)
+        seconds = time.perf_counter() - started
+        for model in fresh:
+            model.schema = model.live_schema()
+        rows = {m.name: _row_count(self.conn, m) for m in fresh}
+        return RebuildSummary([m.name for m in fresh], done, seconds, self.head(), rows)
+
+    # --- read-your-writes -----------------------------------------------------------------
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return wait_for_position(self.conn, position, timeout, self.models)
+
+
+def _create(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
+    model.create(cur)
+    cur.execute(
+        model.q(
+            "CREATE TABLE IF NOT EXISTS {schema}.tracking ("
+            "application_name text PRIMARY KEY, notification_id bigint NOT NULL)"
+        )
+    )
+
+
+def _swap(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
+    live = model.live_schema()
+    old = sql.Identifier(f"{live}__old")
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+    if _schema_exists(cur, live):
+        cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(live), old))
+    cur.execute(
+        sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+            sql.Identifier(model.schema), sql.Identifier(live)
+        )
+    )
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+
+
+def _record_checkpoint(cur: psycopg.Cursor[Any], model: ReadModel, position: int) -> None:
+    tracking = Tracking(application_name=APPLICATION_NAME, notification_id=position)
+    cur.execute(
+        model.q(
+            "INSERT INTO {schema}.tracking AS t (application_name, notification_id) "
+            "VALUES (%s, %s) ON CONFLICT (application_name) DO UPDATE "
+            "SET notification_id = EXCLUDED.notification_id "
+            "WHERE t.notification_id < EXCLUDED.notification_id"
+        ),
+        (tracking.application_name, tracking.notification_id),
+    )
+
+
+def _checkpoints(conn: psycopg.Connection[Any], models: Sequence[ReadModel]) -> dict[str, int]:
+    if not models:
+        return {}
+    parts = [
+        sql.SQL(
+            "SELECT {} AS name, (SELECT notification_id FROM {}.tracking "
+            "WHERE application_name = {})"
+        ).format(sql.Literal(m.name), sql.Identifier(m.schema), sql.Literal(APPLICATION_NAME))
+        for m in models
+    ]
+    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+    return {name: int(position or 0) for name, position in rows}
+
+
+def _schema_exists(cur: psycopg.Cursor[Any], schema: str) -> bool:
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    return cur.fetchone() is not None
+
+
+def _row_count(conn: psycopg.Connection[Any], model: ReadModel) -> int:
+    rows = conn.execute(
+        "SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables "
+        "WHERE schemaname = %s AND relname <> 'tracking'",
+        (model.schema,),
+    ).fetchone()
+    return int(rows[0]) if rows else 0
+
+
+def wait_for_position(
+    conn: psycopg.Connection[Any],
+    position: int,
+    timeout: float,
+    models: Sequence[ReadModel] | None = None,
+) -> bool:
+    """Block until every read model has applied ``position`` (or the timeout passes)."""
+    if models is None:
+        from projections.catalog import READ_MODELS
+
+        models = [cls() for cls in READ_MODELS]
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        if min(_checkpoints(conn, models).values(), default=position) >= position:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.1)
+
+
+@contextmanager
+def projector_thread(projector: Projector) -> Iterator[threading.Thread]:
+    """Run a live projector in a background thread for the duration of the block."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=projector.run_forever,
+        args=(stop,),
+        kwargs={"idle_timeout": 1.0},
+        daemon=True,
+        name="projector",
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        projector.close()

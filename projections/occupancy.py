@@ -1,0 +1,362 @@
+"""Sites and their occupancy: how many people are physically at each site, by sex and age.
+
+``sites`` is the site list (fed by Site events). ``counts`` (site, sex, age band) and
+``needs`` (site, specific need) count the persons physically at a site: status present
+or held. They are kept incrementally: ``counted`` remembers, per person, what they
+contribute and where (NULL site while not counted), so a move or a correction
+subtracts the old contribution and adds the new one, without re-reading anything.
+
+The age band is the band at the person's registration date: SADD snapshots count by
+band at registration, and a table that changed every birthday could not be kept
+incrementally. (The roster's age-band filter uses today's band instead.) Counts that
+fall to zero stay as rows with zero; queries fill in zeros for empty cells anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+import psycopg
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from domain.person import Person
+from domain.site import Site
+from domain.values import AGE_BANDS, Sex, SpecificNeed, age_band, age_on
+from projections.readmodel import Envelope, ReadModel, handles
+
+BAND_NAMES = [name for name, _, _ in AGE_BANDS]
+
+
+def _band_sql(age: str) -> str:
+    """The SQL CASE giving ``domain.values.age_band`` of an integer expression."""
+    arms = " ".join(f"WHEN {age} >= {low} THEN '{name}'" for name, low, _ in reversed(AGE_BANDS))
+    return f"CASE {arms} ELSE 'unknown' END"
+
+
+# Completed years on the registration day, as domain.values.age_on counts them; the date
+# of birth wins over an estimate. age(timestamp, timestamp) is immutable, so the band can
+# be a generated column and a correction of either field moves it by itself.
+_AGE_AT_REGISTRATION = (
+    "COALESCE(date_part('year', age(registered_on::timestamp, date_of_birth::timestamp))"
+    "::integer, estimated_age)"
+)
+
+# Subtract / add the person's current contribution. Both are no-ops while the person is
+# not counted (site_code NULL), so handlers can call them unconditionally.
+_SUBTRACT = (
+    "UPDATE {schema}.counts c SET count = c.count - 1 FROM {schema}.counted p "
+    "WHERE p.person_id = %(id)s AND c.site_code = p.site_code AND c.sex = p.sex "
+    "AND c.age_band = p.age_band",
+    "UPDATE {schema}.needs n SET count = n.count - 1 "
+    "FROM {schema}.counted p CROSS JOIN LATERAL unnest(p.needs) AS u(need) "
+    "WHERE p.person_id = %(id)s AND n.site_code = p.site_code AND n.need = u.need",
+)
+_ADD = (
+    "INSERT INTO {schema}.counts AS c (site_code, sex, age_band, count) "
+    "SELECT site_code, sex, age_band, 1 FROM {schema}.counted "
+    "WHERE person_id = %(id)s AND site_code IS NOT NULL "
+    "ON CONFLICT (site_code, sex, age_band) DO UPDATE SET count = c.count + 1",
+    "INSERT INTO {schema}.needs AS n (site_code, need, count) "
+    "SELECT p.site_code, u.need, 1 FROM {schema}.counted p "
+    "CROSS JOIN LATERAL unnest(p.needs) AS u(need) "
+    "WHERE p.person_id = %(id)s AND p.site_code IS NOT NULL "
+    "ON CONFLICT (site_code, need) DO UPDATE SET count = n.count + 1",
+)
+_PLACE = "UPDATE {schema}.counted SET site_code = %(site)s WHERE person_id = %(id)s"
+
+# Corrections that change what a person contributes, and how each is written.
+_CORRECTED = {
+    "sex": "sex = %(v)s",
+    "date_of_birth": "date_of_birth = %(v)s::date",
+    "estimated_age": "estimated_age = %(v)s::integer",
+    "specific_needs": "needs = %(v)s::text[]",
+}
+
+
+class Occupancy(ReadModel):
+    name = "occupancy"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.sites (
+            code text COLLATE "C" PRIMARY KEY,
+            site_id uuid NOT NULL UNIQUE,
+            name text NOT NULL,
+            kind text NOT NULL,
+            capacity integer NOT NULL,
+            is_open boolean NOT NULL,
+            admin1_pcode text,
+            admin2_pcode text,
+            latitude double precision,
+            longitude double precision,
+            opened_at timestamptz NOT NULL,
+            closed_at timestamptz,
+            updated_at timestamptz NOT NULL,
+            version integer NOT NULL
+        )
+        """,
+        f"""
+        CREATE TABLE IF NOT EXISTS {{schema}}.counted (
+            person_id uuid PRIMARY KEY,
+            site_code text,
+            sex text NOT NULL,
+            registered_on date NOT NULL,
+            date_of_birth date,
+            estimated_age integer,
+            age_band text GENERATED ALWAYS AS ({_band_sql(_AGE_AT_REGISTRATION)}) STORED,
+            needs text[] NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.counts (
+            site_code text NOT NULL,
+            sex text NOT NULL,
+            age_band text NOT NULL,
+            count integer NOT NULL,
+            PRIMARY KEY (site_code, sex, age_band)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.needs (
+            site_code text NOT NULL,
+            need text NOT NULL,
+            count integer NOT NULL,
+            PRIMARY KEY (site_code, need)
+        )
+        """,
+    )
+
+    def _run(self, cur: Cursor[Any], statements: Iterable[str], params: dict[str, Any]) -> None:
+        for statement in statements:
+            self.run(cur, statement, params)
+
+    # --- sites ---------------------------------------------------------------------------
+
+    @handles(Site.Opened)
+    def site_opened(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self.run(
+            cur,
+            "INSERT INTO {schema}.sites (code, site_id, name, kind, capacity, is_open, "
+            "admin1_pcode, admin2_pcode, latitude, longitude, opened_at, updated_at, "
+            "version) VALUES (%s, %s, %s, %s, %s, true, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (code) DO NOTHING",
+            (
+                e.code,
+                envelope.originator_id,
+                e.name,
+                e.kind,
+                e.capacity,
+                e.admin1_pcode,
+                e.admin2_pcode,
+                e.latitude,
+                e.longitude,
+                e.occurred_at,
+                e.occurred_at,
+                envelope.originator_version,
+            ),
+        )
+
+    @handles(Site.CapacityChanged)
+    def capacity_changed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        # Site events after the first carry no code: the site is found by its id.
+        self.run(
+            cur,
+            "UPDATE {schema}.sites SET capacity = %s, updated_at = %s, version = %s "
+            "WHERE site_id = %s",
+            (
+                envelope.event.capacity,
+                envelope.event.occurred_at,
+                envelope.originator_version,
+                envelope.originator_id,
+            ),
+        )
+
+    @handles(Site.Closed)
+    def site_closed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self.run(
+            cur,
+            "UPDATE {schema}.sites SET is_open = false, closed_at = %s, updated_at = %s, "
+            "version = %s WHERE site_id = %s",
+            (
+                envelope.event.occurred_at,
+                envelope.event.occurred_at,
+                envelope.originator_version,
+                envelope.originator_id,
+            ),
+        )
+
+    # --- persons -------------------------------------------------------------------------
+
+    @handles(Person.Registered)
+    def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self.run(
+            cur,
+            "INSERT INTO {schema}.counted (person_id, site_code, sex, registered_on, "
+            "date_of_birth, estimated_age, needs) VALUES (%s, %s, %s, "
+            "(%s::timestamptz AT TIME ZONE 'UTC')::date, %s, %s, %s) "
+            "ON CONFLICT (person_id) DO NOTHING",
+            (
+                envelope.originator_id,
+                e.site_code,
+                e.sex,
+                e.occurred_at,
+                e.date_of_birth,
+                e.estimated_age,
+                list(e.specific_needs),
+            ),
+        )
+        # A new person's contribution is known from the event itself: no need to read it
+        # back from ``counted`` (the band matches the generated column, as tests check).
+        registered_on = e.occurred_at.astimezone(UTC).date()
+        age = e.estimated_age if e.date_of_birth is None else age_on(e.date_of_birth, registered_on)
+        self.run(
+            cur,
+            "INSERT INTO {schema}.counts AS c (site_code, sex, age_band, count) "
+            "VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (site_code, sex, age_band) DO UPDATE SET count = c.count + 1",
+            (e.site_code, e.sex, age_band(age)),
+        )
+        if e.specific_needs:
+            self.run(
+                cur,
+                "INSERT INTO {schema}.needs AS n (site_code, need, count) "
+                "SELECT %s, need, 1 FROM unnest(%s::text[]) AS u(need) "
+                "ON CONFLICT (site_code, need) DO UPDATE SET count = n.count + 1",
+                (e.site_code, list(e.specific_needs)),
+            )
+
+    def _leave(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        params = {"id": envelope.originator_id, "site": None}
+        self._run(cur, (*_SUBTRACT, _PLACE), params)
+
+    def _arrive(self, cur: Cursor[Any], envelope: Envelope, site_code: str) -> None:
+        # Subtract first: harmless when not counted, and exact if a site is ever re-entered
+        # without having been left (it cannot today, but a count must never double).
+        params = {"id": envelope.originator_id, "site": site_code}
+        self._run(cur, (*_SUBTRACT, _PLACE, *_ADD), params)
+
+    @handles(Person.TransferDispatched, Person.Departed, Person.MergedInto)
+    def left(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._leave(cur, envelope)
+
+    @handles(Person.TransferReceived)
+    def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._arrive(cur, envelope, envelope.event.site_code)
+
+    @handles(Person.DetailCorrected)
+    def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        field, value = envelope.event.field, envelope.event.new_value
+        assignment = _CORRECTED.get(field)
+        if assignment is None:
+            return
+        if field == "specific_needs":
+            value = sorted(set(value or ()))
+        params = {"id": envelope.originator_id, "v": value}
+        update = f"UPDATE {{schema}}.counted SET {assignment} WHERE person_id = %(id)s"
+        self._run(cur, (*_SUBTRACT, update, *_ADD), params)
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def _t(name: str) -> sql.Identifier:
+    return sql.Identifier(Occupancy.live_schema(), name)
+
+
+_SITE_COLUMNS = (
+    "code, name, kind, capacity, is_open, admin1_pcode, admin2_pcode, latitude, longitude, "
+    "opened_at, closed_at"
+)
+
+
+def list_sites(
+    conn: psycopg.Connection[Any], *, include_closed: bool = True
+) -> list[dict[str, Any]]:
+    """Every site, by code."""
+    query = sql.SQL("SELECT " + _SITE_COLUMNS + " FROM {} {} ORDER BY code").format(
+        _t("sites"), sql.SQL("" if include_closed else "WHERE is_open")
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query).fetchall()
+
+
+def get_site(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] | None:
+    """One site, or None if no site has that code."""
+    query = sql.SQL("SELECT " + _SITE_COLUMNS + " FROM {} WHERE code = %s").format(_t("sites"))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, (code,)).fetchone()
+
+
+def _empty_matrix() -> dict[str, dict[str, int]]:
+    return {sex.value: dict.fromkeys(BAND_NAMES, 0) for sex in Sex}
+
+
+def _shape(
+    site: dict[str, Any],
+    counts: list[tuple[str, str, int]],
+    needs: list[tuple[str, int]],
+) -> dict[str, Any]:
+    matrix = _empty_matrix()
+    total = 0
+    for sex, band, count in counts:
+        # A band or sex outside today's vocabulary (an older event) still shows, not vanishes.
+        matrix.setdefault(sex, dict.fromkeys(BAND_NAMES, 0))
+        matrix[sex][band] = matrix[sex].get(band, 0) + count
+        total += count
+    by_need = {need.value: 0 for need in SpecificNeed}
+    for need, count in needs:
+        by_need[need] = by_need.get(need, 0) + count
+    capacity = site["capacity"]
+    return {
+        "site_code": site["code"],
+        "name": site["name"],
+        "kind": site["kind"],
+        "is_open": site["is_open"],
+        "capacity": capacity,
+        "total": total,
+        # None, not infinity, for a site with no capacity (a reception point that only passes
+        # people through): a rate is meaningless there.
+        "occupancy_rate": round(total / capacity, 4) if capacity else None,
+        "by_sex_age": matrix,
+        "by_sex": {sex: sum(bands.values()) for sex, bands in matrix.items()},
+        "by_age_band": {b: sum(matrix[s].get(b, 0) for s in matrix) for b in BAND_NAMES},
+        "by_need": by_need,
+    }
+
+
+def _occupancies(conn: psycopg.Connection[Any], code: str | None) -> list[dict[str, Any]]:
+    sites = [get_site(conn, code)] if code is not None else list_sites(conn)
+    one_site = sql.SQL("AND site_code = %s" if code is not None else "")
+    params = (code,) if code is not None else ()
+    counts: dict[str, list[tuple[str, str, int]]] = {}
+    query = sql.SQL("SELECT site_code, sex, age_band, count FROM {} WHERE count <> 0 {}").format(
+        _t("counts"), one_site
+    )
+    for site_code, sex, band, count in conn.execute(query, params):
+        counts.setdefault(site_code, []).append((sex, band, count))
+    needs: dict[str, list[tuple[str, int]]] = {}
+    query = sql.SQL("SELECT site_code, need, count FROM {} WHERE count <> 0 {}").format(
+        _t("needs"), one_site
+    )
+    for site_code, need, count in conn.execute(query, params):
+        needs.setdefault(site_code, []).append((need, count))
+    return [
+        _shape(site, counts.get(site["code"], []), needs.get(site["code"], []))
+        for site in sites
+        if site is not None
+    ]
+
+
+def site_occupancy(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] | None:
+    """A site's occupancy: total against capacity, sex × age band (zeros filled), by need."""
+    found = _occupancies(conn, code)
+    return found[0] if found else None
+
+
+def all_sites_occupancy(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """The occupancy of every site, by code, in three queries."""
+    return _occupancies(conn, None)

@@ -1,0 +1,110 @@
+"""What every read model is: tables in its own schema, and handlers for events.
+
+A read model owns one PostgreSQL schema (``read_<name>``). The engine creates it,
+feeds it batches of events in log order inside one transaction together with
+its checkpoint, and can rebuild it into a fresh schema and swap it in. A read
+model knows nothing about the engine beyond this contract; queries live beside
+the handlers in the read model's own module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from psycopg import Cursor, sql
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One event as the projections see it: the domain event and where it sits in the log."""
+
+    position: int  # notification id
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    event: Any  # the decoded domain event (domain.person.Person.Registered, ...)
+    state: bytes = b""  # the stored bytes, for read models that prove the log (the ledger)
+
+    @property
+    def recorded_at(self) -> datetime:
+        recorded: datetime = self.event.timestamp
+        return recorded
+
+
+Handler = Callable[[Any, Cursor[Any], Envelope], None]
+
+
+def handles(*event_classes: type) -> Callable[[Handler], Handler]:
+    """Mark a read-model method as the handler of these event classes."""
+
+    def mark(method: Handler) -> Handler:
+        method.__dict__.setdefault("_handles", []).extend(event_classes)
+        return method
+
+    return mark
+
+
+class ReadModel:
+    """Base of every read model: one schema, DDL, and one handler per event type.
+
+    Subclasses set ``name`` and ``ddl`` (statements with a ``{schema}`` placeholder,
+    formatted as an identifier), and decorate handler methods with ``@handles``.
+    Handlers write with ``cur.execute``; the engine runs them inside a pipeline,
+    so each statement costs no round trip. ``self.schema`` is the schema to write
+    to: the live one, or a fresh one during a rebuild.
+    """
+
+    name: ClassVar[str]
+    ddl: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, schema: str | None = None) -> None:
+        self.schema = schema or self.live_schema()
+        self._rendered: dict[tuple[str, str], bytes] = {}
+        self._handlers: dict[type, Handler] = {}
+        for cls in reversed(type(self).__mro__):
+            for attr in vars(cls).values():
+                for event_class in getattr(attr, "_handles", ()):
+                    self._handlers[event_class] = attr
+
+    @classmethod
+    def live_schema(cls) -> str:
+        return f"read_{cls.name}"
+
+    def q(self, statement: str) -> sql.Composed:
+        """A statement with ``{schema}`` filled in as a quoted identifier."""
+        return sql.SQL(statement).format(schema=sql.Identifier(self.schema))
+
+    def run(self, cur: Cursor[Any], statement: str, params: Any = None) -> None:
+        """Execute a ``{schema}`` statement, rendered once per schema rather than per event.
+
+        Composing and rendering a statement on every execute cost a fifth of the
+        projector's time on large registration batches.
+        """
+        key = (self.schema, statement)
+        query = self._rendered.get(key)
+        if query is None:
+            query = self._rendered[key] = self.q(statement).as_bytes(cur)
+        cur.execute(query, params)
+
+    def create(self, cur: Cursor[Any]) -> None:
+        cur.execute(self.q("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        for statement in self.ddl:
+            cur.execute(self.q(statement))
+
+    @property
+    def topics(self) -> frozenset[type]:
+        return frozenset(self._handlers)
+
+    def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
+        """Apply a batch of events in log order. Override to apply a batch at once."""
+        handlers = self._handlers
+        for envelope in batch:
+            handler = handlers.get(type(envelope.event))
+            if handler is not None:
+                handler(self, cur, envelope)

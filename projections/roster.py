@@ -1,0 +1,398 @@
+"""The roster: one row per person with where they are now and what we know of them.
+
+``site_code`` is where the person physically is: NULL while in transit, unaccounted
+for or merged. A departed person keeps the site they left from (as the domain does),
+so a site can list its departures with ``status='departed'``; ``last_site_code`` is the
+last site the person was at, whatever happened since.
+
+Personal data (names, date of birth, biometric reference) is stored here and only
+here, and a query returns it only when asked with ``include_personal=True``.
+``birth_date_estimate`` is the date of birth or, when only an age was estimated, the
+registration date minus that many years: it lets the age band be computed for any
+day at query time. It reveals the date of birth, so it is personal too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+import psycopg
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from domain.person import Person
+from domain.values import AGE_BANDS, PersonStatus, age_band, age_on
+from projections.readmodel import Envelope, ReadModel, handles
+
+PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
+# Columns returned only with include_personal (birth_date_estimate equals the date of birth
+# whenever one is known).
+_PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
+
+# Corrections name the person's attribute; each maps to the column of the same name.
+_CORRECTABLE_COLUMNS = frozenset(
+    {
+        "registration_number",
+        "given_name",
+        "family_name",
+        "sex",
+        "date_of_birth",
+        "estimated_age",
+        "nationality",
+        "household_id",
+        "relationship",
+        "biometric_reference",
+        "specific_needs",
+    }
+)
+
+# The estimate is anchored on the registration day in UTC, the day the domain checked
+# the estimated age against.
+_ESTIMATE = "(registered_at AT TIME ZONE 'UTC')::date - make_interval(years => {age})"
+
+_ON_SITE = (PersonStatus.PRESENT.value, PersonStatus.HELD.value)
+
+
+class Roster(ReadModel):
+    name = "roster"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.roster (
+            person_id uuid PRIMARY KEY,
+            -- "C" collation: the same page order on every server, whatever its locale.
+            registration_number text COLLATE "C" NOT NULL,
+            site_code text,
+            last_site_code text,
+            status text NOT NULL,
+            sex text NOT NULL,
+            date_of_birth date,
+            estimated_age integer,
+            birth_date_estimate date,
+            nationality text NOT NULL,
+            household_id text,
+            relationship text,
+            specific_needs text[] NOT NULL DEFAULT '{{}}',
+            transfer_id uuid,
+            merged_into uuid,
+            given_name text,
+            family_name text,
+            biometric_reference text,
+            registered_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            version integer NOT NULL,
+            position bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS roster_site_page "
+        "ON {schema}.roster (site_code, registration_number, person_id)",
+        "CREATE INDEX IF NOT EXISTS roster_household ON {schema}.roster (household_id) "
+        "WHERE household_id IS NOT NULL",
+    )
+
+    def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
+        """Update the person's row; every event also stamps its time, version and position."""
+        self.run(
+            cur,
+            f"UPDATE {{schema}}.roster SET {assignments}, updated_at = %(at)s, "
+            "version = %(version)s, position = %(position)s WHERE person_id = %(id)s",
+            {
+                "id": envelope.originator_id,
+                "at": envelope.event.occurred_at,
+                "version": envelope.originator_version,
+                "position": envelope.position,
+                **params,
+            },
+        )
+
+    @handles(Person.Registered)
+    def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        registered_on = e.occurred_at.astimezone(UTC).date()
+        estimate = e.date_of_birth or _years_before(registered_on, e.estimated_age)
+        self.run(
+            cur,
+            "INSERT INTO {schema}.roster (person_id, registration_number, site_code, "
+            "last_site_code, status, sex, date_of_birth, estimated_age, "
+            "birth_date_estimate, nationality, household_id, relationship, specific_needs, "
+            "given_name, family_name, biometric_reference, registered_at, updated_at, "
+            "version, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO NOTHING",
+            (
+                envelope.originator_id,
+                e.registration_number,
+                e.site_code,
+                e.site_code,
+                PersonStatus.PRESENT.value,
+                e.sex,
+                e.date_of_birth,
+                e.estimated_age,
+                estimate,
+                e.nationality,
+                e.household_id,
+                e.relationship,
+                list(e.specific_needs),
+                e.given_name,
+                e.family_name,
+                e.biometric_reference,
+                e.occurred_at,
+                e.occurred_at,
+                envelope.originator_version,
+                envelope.position,
+            ),
+        )
+
+    @handles(Person.ScreeningStepRecorded)
+    def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        # Only a 'held' outcome changes the status; other outcomes still bump the version.
+        self._set(
+            cur,
+            envelope,
+            "status = CASE WHEN %(outcome)s = 'held' THEN 'held' ELSE status END",
+            outcome=envelope.event.outcome,
+        )
+
+    @handles(Person.Held)
+    def held(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'held'")
+
+    @handles(Person.Released)
+    def released(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'present'")
+
+    @handles(Person.PlacedOnManifest)
+    def placed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "transfer_id = %(t)s", t=envelope.event.transfer_id)
+
+    @handles(Person.RemovedFromManifest)
+    def removed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "transfer_id = NULL")
+
+    @handles(Person.TransferDispatched)
+    def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(
+            cur,
+            envelope,
+            "status = 'in_transit', site_code = NULL, last_site_code = %(origin)s, "
+            "transfer_id = %(t)s",
+            origin=envelope.event.origin,
+            t=envelope.event.transfer_id,
+        )
+
+    @handles(Person.TransferReceived)
+    def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(
+            cur,
+            envelope,
+            "status = 'present', site_code = %(site)s, last_site_code = %(site)s, "
+            "transfer_id = NULL",
+            site=envelope.event.site_code,
+        )
+
+    @handles(Person.MarkedUnaccountedFor)
+    def unaccounted(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'unaccounted', site_code = NULL")
+
+    @handles(Person.Departed)
+    def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'departed', transfer_id = NULL")
+
+    @handles(Person.MergedInto)
+    def merged(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(
+            cur,
+            envelope,
+            "status = 'merged', site_code = NULL, merged_into = %(s)s",
+            s=envelope.event.survivor_id,
+        )
+
+    @handles(Person.DuplicateMerged)
+    def absorbed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = status")
+
+    @handles(Person.DetailCorrected)
+    def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        field, value = envelope.event.field, envelope.event.new_value
+        if field not in _CORRECTABLE_COLUMNS:
+            # A field this read model does not know (a newer domain): record the version only.
+            self._set(cur, envelope, "status = status")
+            return
+        if field == "specific_needs":
+            value = list(value or ())
+        assignment = f"{field} = %(v)s"
+        # The estimate follows whichever of date of birth / estimated age is authoritative;
+        # SET sees the row as it was, so the new value is spelled out in the expression.
+        if field == "date_of_birth":
+            estimate = _ESTIMATE.format(age="estimated_age")
+            assignment += f", birth_date_estimate = COALESCE(%(v)s::date, {estimate})"
+        elif field == "estimated_age":
+            estimate = _ESTIMATE.format(age="%(v)s::integer")
+            assignment += f", birth_date_estimate = COALESCE(date_of_birth, {estimate})"
+        self._set(cur, envelope, assignment, v=value)
+
+
+def _years_before(day: date, years: int | None) -> date | None:
+    if years is None:
+        return None
+    return _shift_years(day, -years)
+
+
+def _shift_years(day: date, years: int) -> date:
+    # 29 February has no twin in most years: the 28th is the day the birthday has passed.
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
+    """Birth dates (exclusive lower, inclusive upper) of people in this age band today."""
+    for name, low, high in AGE_BANDS:
+        if name == band:
+            born_by = _shift_years(today, -low)
+            born_after = None if high is None else _shift_years(today, -(high + 1))
+            return born_after, born_by
+    raise ValueError(f"unknown age band {band!r}; bands are {', '.join(b[0] for b in AGE_BANDS)}")
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterPage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["registration_number"], str(row["person_id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        number, person = orjson.loads(raw)
+        return str(number), UUID(str(person))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ValueError("invalid roster cursor") from None
+
+
+def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[str, Any]:
+    estimate = row["birth_date_estimate"]
+    age = age_on(estimate, today) if estimate is not None else None
+    row["age"] = age
+    row["age_band"] = age_band(age)
+    if not include_personal:
+        for column in _PERSONAL_COLUMNS:
+            row.pop(column, None)
+    return row
+
+
+def roster_page(
+    conn: psycopg.Connection[Any],
+    site_code: str | None,
+    *,
+    status: str | None = None,
+    sex: str | None = None,
+    age_band: str | None = None,
+    nationality: str | None = None,
+    specific_need: str | None = None,
+    household_id: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+    include_personal: bool = False,
+    today: date | None = None,
+) -> RosterPage:
+    """One page of a site's roster in registration-number order.
+
+    With no status, the roster is who is at the site now: present and held. A status
+    narrows to it (``departed`` lists those who left from this site). ``site_code=None``
+    searches every site (e.g. everyone unaccounted for). ``after`` is the previous page's
+    ``next_cursor``; the age band is the band on ``today`` (default: today in UTC).
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    today = today or datetime.now(UTC).date()
+    where: list[sql.Composable] = []
+    params: list[Any] = []
+    if site_code is not None:
+        where.append(sql.SQL("site_code = %s"))
+        params.append(site_code)
+    if status is None:
+        where.append(sql.SQL("status = ANY(%s)"))
+        params.append(list(_ON_SITE))
+    else:
+        where.append(sql.SQL("status = %s"))
+        params.append(PersonStatus(status).value)
+    for column, value in (
+        ("sex", sex),
+        ("nationality", nationality),
+        ("household_id", household_id),
+    ):
+        if value is not None:
+            where.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+    if specific_need is not None:
+        where.append(sql.SQL("%s = ANY(specific_needs)"))
+        params.append(specific_need)
+    if age_band is not None:
+        born_after, born_by = age_band_bounds(age_band, today)
+        where.append(sql.SQL("birth_date_estimate <= %s"))
+        params.append(born_by)
+        if born_after is not None:
+            where.append(sql.SQL("birth_date_estimate > %s"))
+            params.append(born_after)
+    if after is not None:
+        where.append(sql.SQL("(registration_number, person_id) > (%s, %s)"))
+        params.extend(_decode_cursor(after))
+    query = sql.SQL(
+        "SELECT * FROM {table} WHERE {where} ORDER BY registration_number, person_id LIMIT %s"
+    ).format(
+        table=sql.Identifier(Roster.live_schema(), "roster"),
+        where=sql.SQL(" AND ").join(where),
+    )
+    params.append(limit + 1)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1]) if more else None
+    return RosterPage([_public(r, include_personal, today) for r in rows], next_cursor)
+
+
+def get_person_row(
+    conn: psycopg.Connection[Any],
+    person_id: UUID,
+    include_personal: bool = False,
+    *,
+    today: date | None = None,
+) -> dict[str, Any] | None:
+    """One person's roster row, or None if nobody has that id."""
+    query = sql.SQL("SELECT * FROM {} WHERE person_id = %s").format(
+        sql.Identifier(Roster.live_schema(), "roster")
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(query, (person_id,)).fetchone()
+    if row is None:
+        return None
+    return _public(row, include_personal, today or datetime.now(UTC).date())
+
+
+def household_members(
+    conn: psycopg.Connection[Any], household_id: str, include_personal: bool = False
+) -> Sequence[dict[str, Any]]:
+    """Everyone registered under a household id, wherever they are now."""
+    query = sql.SQL(
+        "SELECT * FROM {} WHERE household_id = %s ORDER BY registration_number, person_id"
+    ).format(sql.Identifier(Roster.live_schema(), "roster"))
+    today = datetime.now(UTC).date()
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, (household_id,)).fetchall()
+    return [_public(r, include_personal, today) for r in rows]
