@@ -1,0 +1,103 @@
+"""The access trail: who read which person's personal data, when, and through what.
+
+Append-only, like the event log: ``campledger db secure`` refuses UPDATE, DELETE and
+TRUNCATE on it for everyone and gives the application role SELECT and INSERT only. It is
+not an event stream on purpose: a read is not a change to the person, and recording reads
+as events would put every lookup on the command side's insert lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+TABLE = "access_trail"
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS access_trail ("
+    "id bigserial PRIMARY KEY, "
+    # clock_timestamp, not now(): several reads in one transaction keep their own times.
+    "accessed_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
+    "actor text NOT NULL, person_id uuid NOT NULL, purpose text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS access_trail_person ON access_trail (person_id, id)",
+    "CREATE INDEX IF NOT EXISTS access_trail_actor ON access_trail (actor, id)",
+    "CREATE INDEX IF NOT EXISTS access_trail_time ON access_trail (accessed_at)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    id: int
+    accessed_at: datetime
+    actor: str
+    person_id: UUID
+    purpose: str  # the endpoint or command that showed the data, e.g. "GET /persons/{id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "accessed_at": self.accessed_at.isoformat(),
+            "actor": self.actor,
+            "person_id": str(self.person_id),
+            "purpose": self.purpose,
+        }
+
+
+def create_access_trail(conn: psycopg.Connection[Any]) -> None:
+    """Create the table if missing (at startup; the application role may lack CREATE)."""
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+    if exists and exists[0]:
+        return
+    with conn.transaction():
+        for statement in DDL:
+            conn.execute(statement)
+
+
+def record_access(conn: psycopg.Connection[Any], actor: str, person_id: UUID, purpose: str) -> int:
+    """Record that ``actor`` was shown ``person_id``'s personal data; returns the entry id."""
+    if not actor:
+        raise ValueError("an access needs an authenticated actor")
+    row = conn.execute(
+        "INSERT INTO access_trail (actor, person_id, purpose) VALUES (%s, %s, %s) RETURNING id",
+        (actor, person_id, purpose[:200]),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def access_entries(
+    conn: psycopg.Connection[Any],
+    person_id: UUID | None = None,
+    actor: str | None = None,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> list[AccessEntry]:
+    """Accesses in order, filtered; page on with ``after`` = the last entry's id."""
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, op, value in (
+        ("person_id", "=", person_id),
+        ("actor", "=", actor),
+        ("accessed_at", ">=", from_),
+        ("accessed_at", "<", to),
+        ("id", ">", after),
+    ):
+        if value is not None:
+            conditions.append(sql.SQL("{} " + op + " %s").format(sql.Identifier(column)))
+            params.append(value)
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+    query = sql.SQL(
+        "SELECT id, accessed_at, actor, person_id, purpose FROM access_trail{} ORDER BY id LIMIT %s"
+    ).format(where)
+    params.append(max(1, min(limit, 10_000)))
+    with conn.cursor(row_factory=class_row(AccessEntry)) as cur:
+        cur.execute(query, params)
+        return cur.fetchall()

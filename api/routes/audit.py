@@ -1,0 +1,211 @@
+"""Auditors' endpoints: the current digest, proofs, person history, audit log, access trail.
+
+Mounting (in ``api/app.py``)::
+
+    from api.routes import audit
+    app.include_router(audit.router)
+    app.dependency_overrides[audit.require_auditor] = <the auth dependency for role "auditor">
+
+``require_auditor`` must return the authenticated actor's name (str). Until it is overridden
+every endpoint answers 403: the router fails closed. The app must put the composition root
+on ``app.state.campledger`` (an ``api.composition.Campledger``).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import psycopg
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from api.access_trail import access_entries, create_access_trail, record_access
+from api.composition import Campledger
+from domain.history import person_history
+from projections.ledger import current_digest
+from projections.verify import prove_digest
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+def require_auditor() -> str:
+    """Replaced by the app's auth dependency for the auditor role (see module docstring)."""
+    raise HTTPException(status_code=403, detail="auditor role required")
+
+
+def _campledger(request: Request) -> Campledger:
+    found: Campledger = request.app.state.campledger
+    return found
+
+
+Auditor = Annotated[str, Depends(require_auditor)]
+Ledgered = Annotated[Campledger, Depends(_campledger)]
+
+
+class DigestPublic(BaseModel):
+    position: int
+    digest: str  # hex SHA-256 link at ``position``; keep it to prove the log later
+
+
+class ProofPublic(BaseModel):
+    ok: bool
+    position: int
+    expected: str
+    recomputed: str | None
+    events: int
+    problem: str | None
+
+
+@router.get("/digest", response_model=DigestPublic)
+def get_digest(_: Auditor, app: Ledgered) -> DigestPublic:
+    """The ledger's latest link: position and digest."""
+    with psycopg.connect(app.database_url) as conn:
+        found = current_digest(conn)
+    if found is None:
+        raise HTTPException(status_code=404, detail="the ledger holds no events yet")
+    return DigestPublic(position=found.position, digest=found.hex)
+
+
+@router.get("/proof", response_model=ProofPublic)
+def get_proof(
+    _: Auditor,
+    app: Ledgered,
+    position: Annotated[int, Query(ge=1)],
+    digest: Annotated[str, Query(pattern="^[0-9a-fA-F]{64}$")],
+) -> ProofPublic:
+    """Does the log up to ``position`` still hash to a digest kept earlier? (Recomputed.)"""
+    proof = prove_digest(app.database_url, position, digest)
+    return ProofPublic(
+        ok=proof.ok,
+        position=proof.position,
+        expected=proof.expected,
+        recomputed=proof.recomputed,
+        events=proof.events,
+        problem=proof.problem,
+    )
+
+
+@router.get("/persons/{person_id}/history")
+def get_person_history(
+    person_id: UUID,
+    actor: Auditor,
+    app: Ledgered,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    personal: bool = False,
+    duplicates: bool = False,
+) -> dict[str, Any]:
+    """Every event of a person with the state after it; as of field time and/or known-at."""
+    found = person_history(
+        app.registry,
+        person_id,
+        as_of=as_of,
+        known_at=known_at,
+        include_personal=personal,
+        include_duplicates=duplicates,
+    )
+    if personal:
+        with psycopg.connect(app.database_url, autocommit=True) as conn:
+            record_access(conn, actor, person_id, "GET /audit/persons/{id}/history?personal")
+    return found.as_dict()
+
+
+def _audit_rows(app: Campledger, **query: Any) -> list[dict[str, Any]]:
+    try:
+        from projections.audit_log import audit_entries
+    except ImportError:
+        raise HTTPException(status_code=503, detail="the audit log is not available") from None
+    with psycopg.connect(app.database_url) as conn:
+        entries = audit_entries(conn, **query)
+    return [_jsonable(_as_dict(e)) for e in entries]
+
+
+def _as_dict(entry: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
+        return dataclasses.asdict(entry)
+    if hasattr(entry, "_asdict"):
+        return dict(entry._asdict())
+    return dict(entry)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v
+        for k, v in row.items()
+    }
+
+
+class AuditQuery(BaseModel):
+    actor: str | None = None
+    subject_id: UUID | None = None
+    site_code: str | None = None
+    action: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    after_position: int | None = None
+    limit: int = 100
+
+
+@router.get("/log")
+def get_audit_log(
+    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+) -> dict[str, Any]:
+    """Audit entries by actor, subject, site, action and time; page on with ``next_after``."""
+    rows = _audit_rows(app, **query.model_dump())
+    next_after = rows[-1].get("position") if len(rows) == query.limit and rows else None
+    return {"entries": rows, "next_after": next_after}
+
+
+@router.get("/log.csv")
+def get_audit_log_csv(
+    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+) -> StreamingResponse:
+    """The same query as ``/audit/log``, as CSV."""
+    rows = _audit_rows(app, **query.model_dump())
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["position"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+@router.get("/access-trail")
+def get_access_trail(
+    _: Auditor,
+    app: Ledgered,
+    person_id: UUID | None = None,
+    actor: str | None = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    after: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+) -> dict[str, Any]:
+    """Who read whose personal data, when, through what; page on with ``next_after``."""
+    with psycopg.connect(app.database_url, autocommit=True) as conn:
+        create_access_trail(conn)
+        entries = access_entries(
+            conn, person_id=person_id, actor=actor, from_=from_, to=to, after=after, limit=limit
+        )
+    next_after = entries[-1].id if len(entries) == limit else None
+    return {"entries": [e.as_dict() for e in entries], "next_after": next_after}

@@ -1,0 +1,60 @@
+"""The auditors' router, mounted on a bare FastAPI app the way api/app.py will mount it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.composition import Campledger
+from api.routes import audit
+from api.settings import Settings
+from domain.registry import Registry
+from projections.engine import Projector
+from projections.ledger import Ledger
+from tests.projections.lifecycle import NOW, full_lifecycle
+
+
+@pytest.fixture
+def world(library_env: dict[str, str], database_url: str) -> Iterator[tuple[FastAPI, Any]]:
+    registry = Registry(env=library_env, clock=lambda: NOW)
+    lifecycle = full_lifecycle(registry)
+    with Projector(database_url, [Ledger]) as projector:
+        projector.catch_up()
+    app = FastAPI()
+    app.include_router(audit.router)
+    app.state.campledger = Campledger(Settings(), database_url, registry)
+    try:
+        yield app, lifecycle
+    finally:
+        registry.close()
+
+
+def test_every_endpoint_is_closed_until_auth_is_wired(world: tuple[FastAPI, Any]) -> None:
+    app, _ = world
+    client = TestClient(app)
+    assert client.get("/audit/digest").status_code == 403
+
+
+def test_digest_proof_history_and_access_trail(world: tuple[FastAPI, Any]) -> None:
+    app, lifecycle = world
+    app.dependency_overrides[audit.require_auditor] = lambda: "auditor-1"
+    client = TestClient(app)
+    digest = client.get("/audit/digest").json()
+    proof = client.get("/audit/proof", params=digest).json()
+    assert proof["ok"] and proof["recomputed"] == digest["digest"]
+    bad = client.get("/audit/proof", params={**digest, "digest": "0" * 64}).json()
+    assert not bad["ok"]
+
+    path = f"/audit/persons/{lifecycle.father}/history"
+    body = client.get(path, params={"as_of": "2025-03-01T12:30:00Z"}).json()
+    assert body["state"]["status"] == "in_transit"
+    assert "given_name" not in body["state"]
+    assert client.get("/audit/access-trail").json()["entries"] == []
+    personal = client.get(path, params={"personal": "true"}).json()
+    assert personal["state"]["given_name"] == "Amina"
+    trail = client.get("/audit/access-trail", params={"person_id": str(lifecycle.father)}).json()
+    assert [e["actor"] for e in trail["entries"]] == ["auditor-1"]
