@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from projections.audit_log import AuditLog
 from projections.flows import Flows
+from projections.households import Households
 from projections.ledger import Ledger
 from projections.occupancy import Occupancy
 from projections.readmodel import ReadModel
 from projections.roster import Roster
 from projections.stays import Stays
+from projections.transfers import Transfers
 
-READ_MODELS: list[type[ReadModel]] = [Roster, Stays, Occupancy, Flows, AuditLog, Ledger]
+READ_MODELS: list[type[ReadModel]] = [
+    Roster,
+    Stays,
+    Occupancy,
+    Flows,
+    Transfers,
+    Households,
+    AuditLog,
+    Ledger,
+]

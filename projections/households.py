@@ -1,0 +1,237 @@
+"""Households: who belongs together, where each member is, and which families are apart.
+
+``members`` follows each person registered with a household id. ``households`` is a
+summary per household, recomputed at the end of every batch for the households the
+batch touched, so listing the separated ones is an index scan rather than a grouping
+of every member on each request.
+
+A household is *separated* when its members still in our care (not departed, not
+merged away as duplicates) are in more than one place — different sites, or some in
+transit and some not, or on different vehicles — or when any of them is held or
+unaccounted for. ``sites`` lists the sites its members are at or were last at, which
+is also what a site-scoped reader must cover to see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from domain.person import Person
+from projections.readmodel import Envelope, ReadModel, handles
+from projections.roster import Roster
+
+# Where a member is, for comparing members: on site, on which vehicle, or nowhere known.
+_PLACE = (
+    "CASE status WHEN 'in_transit' THEN 'transfer:' || transfer_id::text "
+    "WHEN 'unaccounted' THEN 'unaccounted:' || person_id::text "
+    "ELSE 'site:' || site_code END"
+)
+_ACTIVE = "status NOT IN ('departed', 'merged')"
+
+
+class Households(ReadModel):
+    name = "households"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.members (
+            person_id uuid PRIMARY KEY,
+            household_id text COLLATE "C",
+            relationship text,
+            status text NOT NULL,
+            site_code text,
+            last_site_code text,
+            transfer_id uuid,
+            position bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS members_household ON {schema}.members (household_id) "
+        "WHERE household_id IS NOT NULL",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.households (
+            household_id text COLLATE "C" PRIMARY KEY,
+            member_count integer NOT NULL,
+            active integer NOT NULL,
+            places integer NOT NULL,
+            held integer NOT NULL,
+            in_transit integer NOT NULL,
+            unaccounted integer NOT NULL,
+            sites text[] NOT NULL,
+            separated boolean NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS households_separated ON {schema}.households "
+        "(household_id) WHERE separated",
+        # Households a batch changed, summarised at its end; always empty between batches.
+        "CREATE TABLE IF NOT EXISTS {schema}.touched (household_id text PRIMARY KEY)",
+    )
+
+    def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
+        self._changed: list[Any] = []
+        super().apply(cur, batch)
+        if not self._changed:
+            return
+        self.run(
+            cur,
+            "INSERT INTO {schema}.touched SELECT DISTINCT household_id FROM {schema}.members "
+            "WHERE person_id = ANY(%s) AND household_id IS NOT NULL ON CONFLICT DO NOTHING",
+            (self._changed,),
+        )
+        self.run(cur, "DELETE FROM {schema}.households WHERE household_id IN "
+                      "(SELECT household_id FROM {schema}.touched)")  # fmt: skip
+        self.run(
+            cur,
+            "INSERT INTO {schema}.households SELECT m.household_id, count(*), "
+            f"count(*) FILTER (WHERE {_ACTIVE}), "
+            f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}), "
+            "count(*) FILTER (WHERE status = 'held'), "
+            "count(*) FILTER (WHERE status = 'in_transit'), "
+            "count(*) FILTER (WHERE status = 'unaccounted'), "
+            "COALESCE(array_agg(DISTINCT COALESCE(site_code, last_site_code)) FILTER "
+            f"(WHERE {_ACTIVE} AND COALESCE(site_code, last_site_code) IS NOT NULL), "
+            "ARRAY[]::text[]), "
+            f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}) > 1 "
+            "OR count(*) FILTER (WHERE status IN ('held', 'unaccounted')) > 0 "
+            "FROM {schema}.members m JOIN {schema}.touched t USING (household_id) "
+            "GROUP BY m.household_id",
+        )
+        self.run(cur, "DELETE FROM {schema}.touched")
+
+    def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
+        self.run(
+            cur,
+            f"UPDATE {{schema}}.members SET {assignments}, position = %(position)s "
+            "WHERE person_id = %(id)s",
+            {"id": envelope.originator_id, "position": envelope.position, **params},
+        )
+        self._changed.append(envelope.originator_id)
+
+    @handles(Person.Registered)
+    def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self.run(
+            cur,
+            "INSERT INTO {schema}.members (person_id, household_id, relationship, status, "
+            "site_code, last_site_code, position) VALUES (%s, %s, %s, 'present', %s, %s, %s) "
+            "ON CONFLICT (person_id) DO NOTHING",
+            (
+                envelope.originator_id,
+                e.household_id,
+                e.relationship,
+                e.site_code,
+                e.site_code,
+                envelope.position,
+            ),
+        )
+        if e.household_id is not None:
+            self._changed.append(envelope.originator_id)
+
+    @handles(Person.ScreeningStepRecorded)
+    def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        if envelope.event.outcome == "held":
+            self._set(cur, envelope, "status = 'held'")
+
+    @handles(Person.Held)
+    def held(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'held'")
+
+    @handles(Person.Released)
+    def released(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'present'")
+
+    @handles(Person.TransferDispatched)
+    def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self._set(cur, envelope, "status = 'in_transit', site_code = NULL, "
+                  "last_site_code = %(origin)s, transfer_id = %(t)s",
+                  origin=e.origin, t=e.transfer_id)  # fmt: skip
+
+    @handles(Person.TransferReceived)
+    def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'present', site_code = %(site)s, "
+                  "last_site_code = %(site)s, transfer_id = NULL",
+                  site=envelope.event.site_code)  # fmt: skip
+
+    @handles(Person.MarkedUnaccountedFor)
+    def unaccounted(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'unaccounted', site_code = NULL")
+
+    @handles(Person.Departed)
+    def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'departed'")
+
+    @handles(Person.MergedInto)
+    def merged(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._set(cur, envelope, "status = 'merged', site_code = NULL")
+
+    @handles(Person.DetailCorrected)
+    def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        field, value = envelope.event.field, envelope.event.new_value
+        if field not in ("household_id", "relationship"):
+            return
+        if field == "household_id":
+            # The household the person leaves must be summarised again too.
+            self.run(
+                cur,
+                "INSERT INTO {schema}.touched SELECT household_id FROM {schema}.members "
+                "WHERE person_id = %s AND household_id IS NOT NULL ON CONFLICT DO NOTHING",
+                (envelope.originator_id,),
+            )
+        self._set(cur, envelope, f"{field} = %(v)s", v=value)
+
+
+# --- queries ------------------------------------------------------------------------------
+
+_H = sql.Identifier(Households.live_schema(), "households")
+_MEMBERS = sql.Identifier(Households.live_schema(), "members")
+_SUMMARY = (
+    "household_id, separated, member_count, active, places, held, in_transit, unaccounted, sites"
+)
+
+
+def household(conn: psycopg.Connection[Any], household_id: str) -> dict[str, Any] | None:
+    """A household's summary and members (by id and relationship; no personal data)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        found = cur.execute(
+            sql.SQL(f"SELECT {_SUMMARY} FROM {{}} WHERE household_id = %s").format(_H),
+            (household_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        found["members"] = cur.execute(
+            sql.SQL(
+                "SELECT m.person_id, r.registration_number, m.relationship, m.status, "
+                "m.site_code, m.last_site_code, m.transfer_id FROM {} m "
+                "LEFT JOIN {} r USING (person_id) "
+                "WHERE m.household_id = %s ORDER BY r.registration_number, m.person_id"
+            ).format(_MEMBERS, sql.Identifier(Roster.live_schema(), "roster")),
+            (household_id,),
+        ).fetchall()
+    return found
+
+
+def separated_households(
+    conn: psycopg.Connection[Any],
+    site_code: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Separated households in household-id order, optionally those with a member at (or
+    last seen at) one site. ``after`` is the last household id of the previous page."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            sql.SQL(
+                f"SELECT {_SUMMARY} FROM {{}} WHERE separated "
+                "AND (%(site)s::text IS NULL OR %(site)s = ANY(sites)) "
+                "AND (%(after)s::text IS NULL OR household_id > %(after)s) "
+                "ORDER BY household_id LIMIT %(limit)s"
+            ).format(_H),
+            {"site": site_code, "after": after, "limit": limit},
+        ).fetchall()

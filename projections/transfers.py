@@ -1,0 +1,260 @@
+"""Transfers: each movement's state and manifest, and who went missing on the way.
+
+One row per transfer and one per person on its manifest. A manifest row follows the
+person through the transfer: ``planned`` → ``in_transit`` → ``received``, or
+``unaccounted`` when the transfer is reconciled without them (a late check-in on
+a reconciled transfer turns it back into ``received``), or ``cancelled`` /
+``removed`` when they never left. Nothing here is personal: persons appear by id
+and registration number only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from domain.person import Person
+from domain.transfer import Transfer
+from projections.readmodel import Envelope, ReadModel, handles
+from projections.roster import Roster
+
+
+class Transfers(ReadModel):
+    name = "transfers"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.transfers (
+            transfer_id uuid PRIMARY KEY,
+            origin text NOT NULL,
+            destination text NOT NULL,
+            state text NOT NULL,
+            vehicle text NOT NULL,
+            order_reference text NOT NULL,
+            planned_at timestamptz NOT NULL,
+            dispatched_at timestamptz,
+            reconciled_at timestamptz,
+            cancelled_at timestamptz,
+            planned_by text NOT NULL,
+            manifest_count integer NOT NULL,
+            received_count integer NOT NULL DEFAULT 0,
+            unaccounted_count integer NOT NULL DEFAULT 0,
+            position bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS transfers_in_transit ON {schema}.transfers (dispatched_at) "
+        "WHERE state = 'dispatched'",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.manifest (
+            transfer_id uuid NOT NULL,
+            person_id uuid NOT NULL,
+            line integer NOT NULL,
+            status text NOT NULL,
+            received_at timestamptz,
+            received_by text,
+            PRIMARY KEY (transfer_id, person_id)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS manifest_unaccounted ON {schema}.manifest (transfer_id) "
+        "WHERE status = 'unaccounted'",
+        "CREATE INDEX IF NOT EXISTS manifest_person ON {schema}.manifest (person_id)",
+    )
+
+    def _touch(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
+        self.run(
+            cur,
+            f"UPDATE {{schema}}.transfers SET {assignments}, position = %(position)s "
+            "WHERE transfer_id = %(id)s",
+            {"id": envelope.originator_id, "position": envelope.position, **params},
+        )
+
+    def _mark(
+        self, cur: Cursor[Any], transfer_id: UUID, persons: list[UUID], status: str, **extra: Any
+    ) -> None:
+        self.run(
+            cur,
+            "UPDATE {schema}.manifest SET status = %(status)s, "
+            "received_at = COALESCE(%(at)s, received_at), "
+            "received_by = COALESCE(%(by)s, received_by) "
+            "WHERE transfer_id = %(id)s AND person_id = ANY(%(persons)s)",
+            {
+                "id": transfer_id,
+                "persons": persons,
+                "status": status,
+                "at": extra.get("at"),
+                "by": extra.get("by"),
+            },
+        )
+
+    @handles(Transfer.Planned)
+    def planned(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self.run(
+            cur,
+            "INSERT INTO {schema}.transfers (transfer_id, origin, destination, state, vehicle, "
+            "order_reference, planned_at, planned_by, manifest_count, position) "
+            "VALUES (%s, %s, %s, 'planned', %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (transfer_id) DO NOTHING",
+            (
+                envelope.originator_id,
+                e.origin,
+                e.destination,
+                e.vehicle,
+                e.order_reference,
+                e.occurred_at,
+                e.actor,
+                len(e.manifest),
+                envelope.position,
+            ),
+        )
+        self.run(
+            cur,
+            "INSERT INTO {schema}.manifest (transfer_id, person_id, line, status) "
+            "SELECT %s, person_id, line, 'planned' "
+            "FROM unnest(%s::uuid[]) WITH ORDINALITY AS m(person_id, line) "
+            "ON CONFLICT DO NOTHING",
+            (envelope.originator_id, list(e.manifest)),
+        )
+
+    @handles(Transfer.Dispatched)
+    def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._touch(cur, envelope, "state = 'dispatched', dispatched_at = %(at)s",
+                    at=envelope.event.occurred_at)  # fmt: skip
+        self.run(
+            cur,
+            "UPDATE {schema}.manifest SET status = 'in_transit' "
+            "WHERE transfer_id = %s AND status = 'planned'",
+            (envelope.originator_id,),
+        )
+
+    @handles(Transfer.Received)
+    def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        persons = list(e.persons)
+        self._mark(cur, envelope.originator_id, persons, "received",
+                   at=e.occurred_at, by=e.actor)  # fmt: skip
+        self._recount(cur, envelope)
+
+    @handles(Transfer.Reconciled)
+    def reconciled(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        e = envelope.event
+        self._mark(cur, envelope.originator_id, list(e.unaccounted_for), "unaccounted")
+        self._touch(cur, envelope, "state = 'reconciled', reconciled_at = %(at)s",
+                    at=e.occurred_at)  # fmt: skip
+        self._recount(cur, envelope)
+
+    @handles(Transfer.Cancelled)
+    def cancelled(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._touch(cur, envelope, "state = 'cancelled', cancelled_at = %(at)s",
+                    at=envelope.event.occurred_at)  # fmt: skip
+        self.run(
+            cur,
+            "UPDATE {schema}.manifest SET status = 'cancelled' "
+            "WHERE transfer_id = %s AND status = 'planned'",
+            (envelope.originator_id,),
+        )
+
+    @handles(Person.RemovedFromManifest)
+    def removed(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        # A cancelled transfer frees its whole manifest (already marked 'cancelled');
+        # a person taken off a still-planned transfer shows as 'removed'.
+        self.run(
+            cur,
+            "UPDATE {schema}.manifest SET status = 'removed' "
+            "WHERE transfer_id = %s AND person_id = %s AND status = 'planned'",
+            (envelope.event.transfer_id, envelope.originator_id),
+        )
+
+    def _recount(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self._touch(
+            cur,
+            envelope,
+            "received_count = (SELECT count(*) FROM {schema}.manifest m "
+            "WHERE m.transfer_id = %(id)s AND m.status = 'received'), "
+            "unaccounted_count = (SELECT count(*) FROM {schema}.manifest m "
+            "WHERE m.transfer_id = %(id)s AND m.status = 'unaccounted')",
+        )
+
+
+# --- queries ------------------------------------------------------------------------------
+
+_T = sql.Identifier(Transfers.live_schema(), "transfers")
+_M = sql.Identifier(Transfers.live_schema(), "manifest")
+_R = sql.Identifier(Roster.live_schema(), "roster")
+
+
+def _fetch(conn: psycopg.Connection[Any], query: sql.Composed, params: Any) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def get_transfer(conn: psycopg.Connection[Any], transfer_id: UUID) -> dict[str, Any] | None:
+    """A transfer with its manifest (in manifest order), or None if there is none."""
+    found = _fetch(conn, sql.SQL("SELECT * FROM {} WHERE transfer_id = %s").format(_T),
+                   (transfer_id,))  # fmt: skip
+    if not found:
+        return None
+    transfer: dict[str, Any] = found[0]
+    transfer.pop("position", None)
+    transfer["manifest"] = _fetch(
+        conn,
+        sql.SQL(
+            "SELECT m.person_id, r.registration_number, m.status, m.received_at, "
+            "m.received_by FROM {} m LEFT JOIN {} r USING (person_id) "
+            "WHERE m.transfer_id = %s ORDER BY m.line"
+        ).format(_M, _R),
+        (transfer_id,),
+    )
+    return transfer
+
+
+def list_transfers(
+    conn: psycopg.Connection[Any],
+    *,
+    state: str | None = None,
+    site_code: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Transfers, newest plan first, optionally in one state or touching one site."""
+    return _fetch(
+        conn,
+        sql.SQL(
+            "SELECT transfer_id, origin, destination, state, vehicle, order_reference, "
+            "planned_at, dispatched_at, reconciled_at, cancelled_at, manifest_count, "
+            "received_count, unaccounted_count FROM {} "
+            "WHERE (%(state)s::text IS NULL OR state = %(state)s) "
+            "AND (%(site)s::text IS NULL OR %(site)s IN (origin, destination)) "
+            "ORDER BY planned_at DESC, transfer_id LIMIT %(limit)s"
+        ).format(_T),
+        {"state": state, "site": site_code, "limit": limit},
+    )
+
+
+def transfers_in_transit(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Transfers dispatched and not yet reconciled, oldest departure first."""
+    return _fetch(
+        conn,
+        sql.SQL(
+            "SELECT transfer_id, origin, destination, vehicle, order_reference, dispatched_at, "
+            "manifest_count, received_count FROM {} WHERE state = 'dispatched' "
+            "ORDER BY dispatched_at, transfer_id"
+        ).format(_T),
+        None,
+    )
+
+
+def unaccounted_persons(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Everyone dispatched on a reconciled transfer and never checked in."""
+    return _fetch(
+        conn,
+        sql.SQL(
+            "SELECT m.person_id, r.registration_number, t.transfer_id, t.origin, "
+            "t.destination, t.dispatched_at, t.reconciled_at, t.order_reference "
+            "FROM {} m JOIN {} t USING (transfer_id) LEFT JOIN {} r USING (person_id) "
+            "WHERE m.status = 'unaccounted' ORDER BY t.reconciled_at, t.transfer_id, m.line"
+        ).format(_M, _T, _R),
+        None,
+    )
