@@ -1,0 +1,128 @@
+"""The HTTP application: routers under /api/v1, one error mapping, one auth dependency.
+
+``create_app`` is a factory (no module-global application): the caller hands it the
+composed ``Campledger`` (Registry + database URL) and says whether this process also
+runs the live projector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from psycopg_pool import ConnectionPool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import metrics, problems
+from api.access_trail import create_access_trail
+from api.auth import Permission, Principal, ensure_tokens_table
+from api.composition import Campledger
+from api.deps import require
+from api.routes import arrivals, audit, health, households, persons, sites, transfers
+from projections.engine import Projector, projector_thread
+
+PREFIX = "/api/v1"
+# A batch of 1,000 arrivals is about 400 kB of JSON; anything far beyond is not ours.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int = 10) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            pool: ConnectionPool[Any] = ConnectionPool(
+                camp.database_url, min_size=1, max_size=pool_size,
+                kwargs={"autocommit": True}, open=True, timeout=5,
+            )  # fmt: skip
+            stack.callback(pool.close)
+            with pool.connection() as conn:
+                ensure_tokens_table(conn)
+                create_access_trail(conn)
+            projector = Projector(camp.database_url)
+            projector.setup()
+            projector.close()
+            if run_projector:
+                stack.enter_context(projector_thread(Projector(camp.database_url)))
+            app.state.pool = pool
+            yield
+
+    app = FastAPI(
+        title="campledger",
+        version="1",
+        summary="Who arrived where, when, and where they went next.",
+        description=(
+            "Every command takes an `Idempotency-Key` header and returns the log `position` "
+            "of its last event; reads accept `wait_for=<position>` to see their own writes. "
+            "Errors are `application/problem+json` (RFC 9457) with a stable `type`."
+        ),
+        lifespan=lifespan,
+        responses={
+            401: {"description": "No token, or an unknown or revoked one."},
+            403: {"description": "The token's role or site scope does not allow this."},
+            503: {"description": "Database unavailable, or read models not yet at wait_for."},
+        },
+    )
+    app.state.campledger = camp
+    problems.install(app)
+    app.middleware("http")(metrics.observe)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+
+    def auditor(principal: Principal = Depends(require(Permission.AUDIT_READ))) -> str:
+        return principal.actor
+
+    app.dependency_overrides[audit.require_auditor] = auditor
+
+    api = APIRouter(prefix=PREFIX)
+    for module in (sites, arrivals, persons, transfers, households, audit, health):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)  # /health and /metrics at the root too, for probes
+    return app
+
+
+class BodyLimit:
+    """Refuse request bodies over a size limit with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = problems.problem_response(
+            413, "payload-too-large", "Payload too large",
+            f"request bodies are limited to {self.max_bytes} bytes",
+        )  # fmt: skip
+        await response({"type": "http"}, _nothing, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

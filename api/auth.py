@@ -1,0 +1,211 @@
+"""Bearer tokens, roles and site scopes.
+
+A token is ``cl_<id>_<secret>``: the id finds the row, the secret proves possession.
+Only SHA-256 of the secret is stored. A slow password hash (bcrypt, argon2) protects
+low-entropy passwords against guessing; a 256-bit random secret cannot be guessed, and a
+slow hash on every request would cap the API at a few dozen requests per second. The
+comparison is constant-time (``hmac.compare_digest``).
+
+The actor recorded on every event is the token's name, never anything from the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+class Role(StrEnum):
+    REGISTRAR = "registrar"
+    SCREENER = "screener"
+    TRANSFER_OFFICER = "transfer_officer"
+    SITE_MANAGER = "site_manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    SITES_READ = "sites:read"
+    SITES_WRITE = "sites:write"
+    ROSTERS_READ = "rosters:read"
+    ARRIVALS_WRITE = "arrivals:write"
+    PERSONS_READ = "persons:read"
+    PERSONAL_DATA = "persons:personal"
+    SCREENING_WRITE = "screening:write"
+    DEPARTURES_WRITE = "departures:write"
+    CORRECTIONS_WRITE = "corrections:write"
+    MERGES_WRITE = "merges:write"
+    TRANSFERS_READ = "transfers:read"
+    TRANSFERS_WRITE = "transfers:write"
+    HOUSEHOLDS_READ = "households:read"
+    AUDIT_READ = "audit:read"
+    IMPORTS_WRITE = "imports:write"
+
+
+P = Permission
+_READ_COMMON = {P.SITES_READ, P.PERSONS_READ}
+
+# Least privilege: each role gets what its field job needs and nothing more. Transfer
+# officers check people in by registration number, so they do not see names.
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.REGISTRAR: frozenset(
+        _READ_COMMON | {P.ARRIVALS_WRITE, P.IMPORTS_WRITE, P.CORRECTIONS_WRITE, P.PERSONAL_DATA}
+    ),
+    Role.SCREENER: frozenset(_READ_COMMON | {P.SCREENING_WRITE, P.PERSONAL_DATA}),
+    Role.TRANSFER_OFFICER: frozenset(_READ_COMMON | {P.TRANSFERS_READ, P.TRANSFERS_WRITE}),
+    Role.SITE_MANAGER: frozenset(
+        _READ_COMMON
+        | {
+            P.SITES_WRITE,
+            P.ROSTERS_READ,
+            P.DEPARTURES_WRITE,
+            P.MERGES_WRITE,
+            P.TRANSFERS_READ,
+            P.HOUSEHOLDS_READ,
+            P.PERSONAL_DATA,
+        }
+    ),
+    # Auditors read everything, history included, and write nothing.
+    Role.AUDITOR: frozenset(p for p in Permission if p.endswith(":read") or p == P.PERSONAL_DATA),
+    Role.ADMIN: frozenset(Permission),
+}
+
+TOKENS_TABLE = "api_tokens"
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
+    token_id text PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    role text NOT NULL,
+    sites text[] NOT NULL DEFAULT '{{}}',
+    secret_sha256 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz
+)
+"""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token's name, role and the sites it may act on (empty: all)."""
+
+    token_id: str
+    name: str
+    role: Role
+    sites: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        return self.name
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return PERMISSIONS[self.role]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.sites)
+
+    def covers(self, site_code: str | None) -> bool:
+        """May this token act on that site? An unscoped token covers every site."""
+        if not self.sites:
+            return True
+        return site_code is not None and site_code in self.sites
+
+    def covers_any(self, site_codes: Iterable[str | None]) -> bool:
+        return any(self.covers(code) for code in site_codes)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    name: str
+    role: str
+    sites: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def ensure_tokens_table(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(_DDL)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    conn: psycopg.Connection[Any], *, name: str, role: str, sites: Sequence[str] = ()
+) -> str:
+    """Create a token and return it; this is the only time the secret exists in clear."""
+    checked_role = Role(role)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a token needs a name of 1 to 100 characters")
+    ensure_tokens_table(conn)
+    token_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    try:
+        conn.execute(
+            f"INSERT INTO {TOKENS_TABLE} (token_id, name, role, sites, secret_sha256) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (token_id, name, checked_role.value, sorted(set(sites)), _digest(secret)),
+        )
+    except psycopg.errors.UniqueViolation:
+        raise ValueError(f"a token named {name!r} already exists") from None
+    return f"cl_{token_id}_{secret}"
+
+
+def authenticate(conn: psycopg.Connection[Any], token: str) -> Principal | None:
+    """The principal a presented token stands for, or None (unknown, malformed, revoked)."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "cl" or not parts[1] or not parts[2]:
+        return None
+    _, token_id, secret = parts
+    row = conn.execute(
+        f"SELECT name, role, sites, secret_sha256, revoked_at FROM {TOKENS_TABLE} "
+        "WHERE token_id = %s",
+        (token_id,),
+        prepare=True,
+    ).fetchone()
+    if row is None:
+        # Hash anyway, so an unknown id costs the same time as a wrong secret.
+        hmac.compare_digest(_digest(secret), _digest(""))
+        return None
+    name, role, sites, stored, revoked_at = row
+    if not hmac.compare_digest(_digest(secret), stored) or revoked_at is not None:
+        return None
+    return Principal(token_id=token_id, name=name, role=Role(role), sites=frozenset(sites))
+
+
+def list_tokens(conn: psycopg.Connection[Any]) -> list[TokenInfo]:
+    ensure_tokens_table(conn)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"SELECT token_id, name, role, sites, created_at, revoked_at FROM {TOKENS_TABLE} "
+            "ORDER BY created_at"
+        ).fetchall()
+    return [TokenInfo(**row) for row in rows]
+
+
+def revoke_token(conn: psycopg.Connection[Any], name_or_id: str) -> bool:
+    """Revoke by name or id; True if a live token was revoked."""
+    ensure_tokens_table(conn)
+    cur = conn.execute(
+        f"UPDATE {TOKENS_TABLE} SET revoked_at = %s "
+        "WHERE (name = %s OR token_id = %s) AND revoked_at IS NULL",
+        (datetime.now(UTC), name_or_id, name_or_id),
+    )
+    return cur.rowcount > 0

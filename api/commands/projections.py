@@ -1,0 +1,213 @@
+"""``campledger project``, ``rebuild`` and ``status``: running and inspecting the read side."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import Annotated, Any
+
+import psycopg
+import typer
+from psycopg import sql
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from api.composition import campledger
+from projections.engine import APPLICATION_NAME, Projector, RebuildSummary
+from projections.readmodel import ReadModel
+
+log = logging.getLogger("campledger.projector")
+console = Console()
+
+# After a lost connection, wait this long (doubling up to the cap) before trying again:
+# a restarting database should not be hammered, nor a short blip cost minutes.
+RETRY_FIRST = 0.5
+RETRY_CAP = 30.0
+
+
+class LoggingProjector(Projector):
+    """A projector that logs each batch: counts and positions only, never event contents
+    (events carry names and dates of birth)."""
+
+    def process_batch(self, models: Sequence[ReadModel] | None = None) -> int:
+        started = time.perf_counter()
+        count = super().process_batch(models)
+        if count:
+            position = min(self.checkpoints(models).values(), default=0)
+            log.info(
+                "applied %d events up to position %d in %.1f ms",
+                count,
+                position,
+                (time.perf_counter() - started) * 1000,
+            )
+        return count
+
+
+def project() -> None:
+    """Run the live projector: catch up, then follow the log until Ctrl-C or SIGTERM."""
+    from api.cli import load_settings
+
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping after the current batch", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with campledger(settings) as app:
+        projector = LoggingProjector(app.database_url)
+        names = ", ".join(m.name for m in projector.models) or "none"
+        log.info("projector started; read models: %s", names)
+        delay = RETRY_FIRST
+        while not stop.is_set():
+            try:
+                # A short idle timeout bounds how long a stop request waits for the next wake-up.
+                projector.run_forever(stop, idle_timeout=1.0)
+            except psycopg.OperationalError as e:
+                # The batch in flight rolled back with its checkpoint: retrying is safe.
+                log.warning("database unavailable (%s); retry in %.1f s", type(e).__name__, delay)
+                projector.close()
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_CAP)
+            else:
+                delay = RETRY_FIRST
+        projector.close()
+        log.info("projector stopped")
+
+
+class RateColumn(ProgressColumn):
+    """Events per second over the task's recent history."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} events/s" if speed else "– events/s", style="cyan")
+
+
+def rebuild(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Read models to rebuild (default: all).")
+    ] = None,
+) -> None:
+    """Rebuild read models from position 0 into fresh schemas and swap them in at the end."""
+    from api.cli import load_settings
+
+    settings = load_settings()
+    with campledger(settings) as app:
+        projector = app.projector()
+        known = [m.name for m in projector.models]
+        unknown = sorted(set(names or ()) - set(known))
+        if unknown:
+            console.print(f"[red]unknown read models:[/] {', '.join(unknown)}")
+            console.print(f"known: {', '.join(known) or 'none'}")
+            raise typer.Exit(code=2)
+        progress = Progress(
+            TextColumn("[bold]rebuild"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        with progress, projector:
+            task = progress.add_task("rebuild", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = projector.rebuild(names or None, progress=advance)
+        console.print(summary_table(summary))
+
+
+def summary_table(summary: RebuildSummary) -> Table:
+    table = Table(title=f"rebuilt up to position {summary.head:,}")
+    for column in ("models", "events", "seconds", "events/s", "rows"):
+        table.add_column(column, justify="left" if column == "models" else "right")
+    table.add_row(
+        ", ".join(summary.models) or "none",
+        f"{summary.events:,}",
+        f"{summary.seconds:.2f}",
+        f"{summary.events_per_second:,.0f}",
+        f"{sum(summary.rows.values()):,}",
+    )
+    for name in summary.models:
+        table.add_row(f"  {name}", "", "", "", f"{summary.rows.get(name, 0):,}")
+    return table
+
+
+def read_status(conn: psycopg.Connection[Any], projector: Projector) -> dict[str, Any]:
+    """Head and each read model's checkpoint and lag, without creating anything."""
+    head = projector.head()
+    models: list[dict[str, Any]] = []
+    for model in projector.models:
+        table = f'"{model.schema}".tracking'
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+        if not (row and row[0]):
+            models.append({"name": model.name, "checkpoint": None, "lag": None, "set_up": False})
+            continue
+        found = conn.execute(
+            sql.SQL("SELECT notification_id FROM {}.tracking WHERE application_name = %s").format(
+                sql.Identifier(model.schema)
+            ),
+            (APPLICATION_NAME,),
+        ).fetchone()
+        checkpoint = int(found[0]) if found else 0
+        models.append(
+            {"name": model.name, "checkpoint": checkpoint, "lag": head - checkpoint, "set_up": True}
+        )
+    return {"head": head, "models": models}
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the log's head position and each read model's checkpoint and lag."""
+    from api.cli import load_settings
+
+    settings = load_settings()
+    with campledger(settings) as app, app.projector() as projector:
+        report = read_status(projector.conn, projector)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table(title=f"event log head: position {report['head']:,}")
+    for column in ("read model", "checkpoint", "lag"):
+        table.add_column(column, justify="left" if column == "read model" else "right")
+    for model in report["models"]:
+        if not model["set_up"]:
+            table.add_row(model["name"], "not set up", "–")
+            continue
+        lag = model["lag"]
+        style = "green" if lag == 0 else "yellow"
+        table.add_row(model["name"], f"{model['checkpoint']:,}", f"[{style}]{lag:,}[/]")
+    if not report["models"]:
+        table.add_row("(no read models in the catalog)", "", "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(project)
+    app.command()(rebuild)
+    app.command()(status)

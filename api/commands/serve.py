@@ -1,0 +1,70 @@
+"""``campledger serve``: the HTTP API, with the live projector in the same process."""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from api.composition import Campledger, campledger
+from projections.engine import Projector, projector_thread
+
+console = Console()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
+    no_projector: Annotated[
+        bool, typer.Option("--no-projector", help="Run `campledger project` separately.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo operation first (once).")
+    ] = False,
+) -> None:
+    """Serve the API. The projector runs here too unless --no-projector is given."""
+    from api.app import create_app
+    from api.cli import load_settings
+
+    settings = load_settings()
+    with campledger(settings) as camp:
+        if demo:
+            _load_demo(camp)
+        # Workers started by uvicorn build their own app from the environment; they must
+        # reach the database this process opened (the embedded server, if no URL was set).
+        os.environ["CAMPLEDGER_DATABASE_URL"] = camp.database_url
+        console.print(
+            f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
+            f"http://{host}:{port}/docs; create a token with "
+            "`campledger token create --role admin --name me`"
+        )
+        projector = None if no_projector else Projector(camp.database_url)
+        with projector_thread(projector) if projector else nullcontext():
+            if workers == 1:
+                app = create_app(camp, run_projector=False)
+                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            else:
+                uvicorn.run(
+                    "api.server:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", access_log=False,
+                )  # fmt: skip
+
+
+def _load_demo(camp: Campledger) -> None:
+    from api.demo import load_demo
+
+    with console.status("loading the demo operation…") as spinner:
+        summary = load_demo(camp.registry, on_step=lambda step: spinner.update(step))
+    if summary.loaded:
+        console.print(f"demo operation loaded: {summary.persons:,} persons")
+    else:
+        console.print("demo operation already loaded")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

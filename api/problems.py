@@ -1,0 +1,173 @@
+"""Every error as RFC 9457 problem+json, mapped in one place.
+
+Bodies carry stable ``type`` URIs and identifiers, never personal data: a validation
+error names the field and the rule, not the value that was sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError as LibraryInterfaceError
+from eventsourcing.persistence import OperationalError as LibraryOperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import errors
+from domain.errors import ErrorKind
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://campledger.org/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+STATUS_OF_KIND = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.RULE: 409,
+    ErrorKind.CONFLICT: 409,
+}
+
+# Details that name another person: shown only to callers allowed to read persons.
+PERSON_REFERENCES = frozenset({"existing_person"})
+
+
+class ApiProblem(Exception):
+    """An HTTP-level problem raised by the API itself (auth, scope, waiting, limits)."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+@contextmanager
+def bad_query() -> Iterator[None]:
+    """Read models raise ValueError for malformed query input (cursor, band, range)."""
+    try:
+        yield
+    except ValueError as error:
+        raise ApiProblem(400, "bad-query", "Bad query", str(error)) from None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str = "",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def status_of(error: errors.DomainError) -> int:
+    if isinstance(error, errors.BatchTooLarge):
+        return 413
+    return STATUS_OF_KIND[error.kind]
+
+
+def _title(code: str) -> str:
+    return code.replace("-", " ").capitalize()
+
+
+def _may_see_persons(request: Request) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and principal.can("persons:read")
+
+
+def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:
+    details = dict(error.details)
+    if not _may_see_persons(request):
+        for key in PERSON_REFERENCES:
+            details.pop(key, None)
+        if "items" in details:
+            details["items"] = [
+                {k: v for k, v in item.items() if k not in PERSON_REFERENCES}
+                for item in details["items"]
+            ]
+    return problem_response(
+        status_of(error), error.code, _title(error.code), error.message, **details
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Pydantic echoes the offending input; it may be a name or a date of birth.
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    def on_domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
+        return domain_problem(request, exc)
+
+    @app.exception_handler(ApiProblem)
+    def on_api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = _validation_errors(exc)
+        if any(e["type"] in ("json_invalid", "json_type") for e in found):
+            return problem_response(
+                400, "malformed-request", "Malformed request", "the body is not valid JSON"
+            )
+        return problem_response(
+            422,
+            "invalid-request",
+            "Invalid request",
+            "the request does not match the schema",
+            errors=found,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            exc.status_code, "http-error"
+        )
+        return problem_response(
+            exc.status_code,
+            code,
+            _title(code),
+            str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(
+            503,
+            "database-unavailable",
+            "Database unavailable",
+            "the database cannot be reached; retry shortly",
+            headers={"Retry-After": "2"},
+        )
+
+    for error_class in (
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        psycopg_pool.PoolTimeout,
+        LibraryOperationalError,
+        LibraryInterfaceError,
+    ):
+        app.add_exception_handler(error_class, unavailable)

@@ -1,0 +1,41 @@
+"""Health (liveness, database, projection lag) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import Camp, Pool
+from api.metrics import PROJECTION_LAG, REGISTRY
+from api.schemas import HealthPublic
+from projections.engine import Projector
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthPublic)
+def health(camp: Camp, pool: Pool, response: Response) -> dict[str, Any]:
+    """Alive; whether the database answers; how far each read model lags the log."""
+    body: dict[str, Any] = {"status": "ok", "database": False, "checked_at": datetime.now(UTC)}
+    try:
+        with pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+        with Projector(camp.database_url) as projector:
+            head = projector.head()
+            lag = {name: head - seen for name, seen in projector.checkpoints().items()}
+    except Exception:
+        body["status"] = "degraded"
+        response.status_code = 503
+        return body
+    for name, behind in lag.items():
+        PROJECTION_LAG.labels(read_model=name).set(behind)
+    body.update(database=True, head=head, lag=lag)
+    return body
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,193 @@
+"""Sites: open, change capacity, close, list, get; rosters, occupancy and flows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+
+from api.auth import Permission, Principal
+from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
+from api.problems import ApiProblem, bad_query
+from api.routes.commands import accepted
+from api.schemas import CapacityChange, Page, SiteClose, SiteCommandPublic, SiteCreate
+from projections import flows, occupancy, roster, stays
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+
+SiteReader = Annotated[Principal, Depends(require(Permission.SITES_READ))]
+SiteWriter = Annotated[Principal, Depends(require(Permission.SITES_WRITE))]
+RosterReader = Annotated[Principal, Depends(require(Permission.ROSTERS_READ))]
+
+ROSTER_CSV_COLUMNS = (
+    "person_id", "registration_number", "site_code", "status", "sex", "age", "age_band",
+    "nationality", "household_id", "relationship", "specific_needs", "transfer_id",
+    "registered_at", "updated_at",
+)  # fmt: skip
+PERSONAL_CSV_COLUMNS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
+
+
+@router.post("", status_code=201, response_model=SiteCommandPublic)
+def open_site(
+    body: SiteCreate,
+    principal: SiteWriter,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Open a site (reception point, screening centre, transit site, camp, hospital, holding)."""
+    check_scope(principal, body.code)
+    result = camp.registry.open_site(
+        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
+    )
+    return accepted(result, response)
+
+
+@router.post("/{code}/capacity", response_model=SiteCommandPublic)
+def change_capacity(
+    code: str,
+    body: CapacityChange,
+    principal: SiteWriter,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Change how many people a site can host."""
+    check_scope(principal, code)
+    result = camp.registry.change_site_capacity(
+        code=code, **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
+    )
+    return accepted(result, response)
+
+
+@router.post("/{code}/close", response_model=SiteCommandPublic)
+def close_site(
+    code: str,
+    body: SiteClose,
+    principal: SiteWriter,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Close a site: it receives no more arrivals or transfers."""
+    check_scope(principal, code)
+    result = camp.registry.close_site(
+        code=code, **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
+    )
+    return accepted(result, response)
+
+
+@router.get("")
+def list_sites(principal: SiteReader, conn: ReadConn) -> list[dict[str, Any]]:
+    """Every site the caller may see."""
+    return [s for s in occupancy.list_sites(conn) if principal.covers(s["code"])]
+
+
+@router.get("/occupancy")
+def all_occupancy(principal: SiteReader, conn: ReadConn) -> list[dict[str, Any]]:
+    """Head counts of every site (the caller's sites, if scoped) against capacity."""
+    return [s for s in occupancy.all_sites_occupancy(conn) if principal.covers(s["site_code"])]
+
+
+@router.get("/flows")
+def all_flows(
+    principal: SiteReader,
+    conn: ReadConn,
+    start: date,
+    end: date,
+) -> list[dict[str, Any]]:
+    """Arrivals, transfers in and out, departures per site per day (field time)."""
+    with bad_query():
+        rows = flows.daily_flows(conn, None, start, end)
+    return [r for r in rows if principal.covers(r["site_code"])]
+
+
+@router.get("/{code}")
+def get_site(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
+    check_scope(principal, code)
+    found = occupancy.get_site(conn, code)
+    if found is None:
+        raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
+    return found
+
+
+@router.get("/{code}/occupancy")
+def site_occupancy(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
+    """Head count by sex × age band and by specific need, against capacity."""
+    check_scope(principal, code)
+    found = occupancy.site_occupancy(conn, code)
+    if found is None:
+        raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
+    return found
+
+
+@router.get("/{code}/flows")
+def site_flows(
+    code: str,
+    principal: SiteReader,
+    conn: ReadConn,
+    start: date,
+    end: date,
+) -> list[dict[str, Any]]:
+    check_scope(principal, code)
+    with bad_query():
+        return flows.daily_flows(conn, code, start, end)
+
+
+@router.get("/{code}/roster", response_model=None)
+def site_roster(
+    code: str,
+    principal: RosterReader,
+    conn: ReadConn,
+    status: str | None = None,
+    sex: str | None = None,
+    age_band: str | None = None,
+    nationality: str | None = None,
+    specific_need: str | None = None,
+    household_id: str | None = None,
+    as_of: Annotated[datetime | None, Query(description="Field time: who was here then.")] = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Page | StreamingResponse:
+    """Who is at the site (present or held), filtered and keyset-paginated; JSON or CSV.
+
+    With ``as_of``, who was at the site at that field time (ids and status only)."""
+    check_scope(principal, code)
+    personal = principal.can(Permission.PERSONAL_DATA)
+    with bad_query():
+        if as_of is not None:
+            rows = stays.roster_as_of(conn, code, as_of, after=after, limit=limit)
+            cursor = str(rows[-1]["person_id"]) if len(rows) == limit else None
+            page = Page(items=rows, next_cursor=cursor)
+        else:
+            found = roster.roster_page(
+                conn, code, status=status, sex=sex, age_band=age_band,
+                nationality=nationality, specific_need=specific_need,
+                household_id=household_id, after=after, limit=limit,
+                include_personal=personal,
+            )  # fmt: skip
+            page = Page(items=found.rows, next_cursor=found.next_cursor)
+    if format == "csv":
+        columns = ROSTER_CSV_COLUMNS + (PERSONAL_CSV_COLUMNS if personal else ())
+        if as_of is not None:
+            columns = ("person_id", "status")
+        headers = {"Content-Disposition": f'attachment; filename="roster-{code}.csv"'}
+        if page.next_cursor:
+            headers["X-Next-Cursor"] = page.next_cursor
+        return StreamingResponse(_csv(page.items, columns), media_type="text/csv", headers=headers)
+    return page
+
+
+def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([";".join(v) if isinstance(v := row.get(c), list) else v for c in columns])
+    yield buffer.getvalue()

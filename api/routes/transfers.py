@@ -1,0 +1,150 @@
+"""Transfers: plan with a manifest, dispatch, receive, reconcile, cancel; who is missing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+
+from api.auth import Permission, Principal
+from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
+from api.problems import ApiProblem
+from api.routes.commands import accepted
+from api.schemas import Command as Occurrence
+from api.schemas import ReasonCommand, ReceiptCreate, TransferCommandPublic, TransferCreate
+from projections import transfers
+
+router = APIRouter(prefix="/transfers", tags=["transfers"])
+
+Officer = Annotated[Principal, Depends(require(Permission.TRANSFERS_WRITE))]
+Reader = Annotated[Principal, Depends(require(Permission.TRANSFERS_READ))]
+
+
+def _check_transfer_scope(principal: Principal, camp: Camp, transfer_id: UUID) -> None:
+    if principal.scoped:
+        transfer = camp.registry.get_transfer(transfer_id)
+        check_scope(principal, transfer.origin, transfer.destination)
+
+
+@router.post("", status_code=201, response_model=TransferCommandPublic)
+def plan(
+    body: TransferCreate,
+    principal: Officer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Plan a movement; everyone on the manifest is reserved for it until it leaves."""
+    check_scope(principal, body.origin)
+    result = camp.registry.plan_transfer(
+        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
+    )
+    return accepted(result, response)
+
+
+@router.post("/{transfer_id}/dispatch", response_model=TransferCommandPublic)
+def dispatch(
+    transfer_id: UUID,
+    body: Occurrence,
+    principal: Officer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The vehicle left the origin with everyone on the manifest."""
+    if principal.scoped:
+        check_scope(principal, camp.registry.get_transfer(transfer_id).origin)
+    result = camp.registry.dispatch_transfer(
+        transfer_id=transfer_id,
+        occurred_at=body.occurred_at,
+        actor=principal.actor,
+        idempotency_key=idempotency_key,
+    )
+    return accepted(result, response)
+
+
+@router.post("/{transfer_id}/receipts", response_model=TransferCommandPublic)
+def receive(
+    transfer_id: UUID,
+    body: ReceiptCreate,
+    principal: Officer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Check persons in at the destination (all at once, or as they come off the truck)."""
+    check_scope(principal, body.site_code)
+    result = camp.registry.receive_transfer(
+        transfer_id=transfer_id,
+        **body.model_dump(),
+        actor=principal.actor,
+        idempotency_key=idempotency_key,
+    )
+    return accepted(result, response)
+
+
+@router.post("/{transfer_id}/reconcile", response_model=TransferCommandPublic)
+def reconcile(
+    transfer_id: UUID,
+    body: Occurrence,
+    principal: Officer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Close the transfer: whoever was dispatched but not received is unaccounted for."""
+    _check_transfer_scope(principal, camp, transfer_id)
+    result = camp.registry.reconcile_transfer(
+        transfer_id=transfer_id,
+        occurred_at=body.occurred_at,
+        actor=principal.actor,
+        idempotency_key=idempotency_key,
+    )
+    return accepted(result, response)
+
+
+@router.post("/{transfer_id}/cancel", response_model=TransferCommandPublic)
+def cancel(
+    transfer_id: UUID,
+    body: ReasonCommand,
+    principal: Officer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Cancel a planned transfer; its manifest is freed."""
+    _check_transfer_scope(principal, camp, transfer_id)
+    result = camp.registry.cancel_transfer(
+        transfer_id=transfer_id,
+        **body.model_dump(),
+        actor=principal.actor,
+        idempotency_key=idempotency_key,
+    )
+    return accepted(result, response)
+
+
+@router.get("/in-transit")
+def in_transit(principal: Reader, conn: ReadConn) -> list[dict[str, Any]]:
+    """Transfers dispatched and not yet reconciled."""
+    rows = transfers.transfers_in_transit(conn)
+    return [r for r in rows if principal.covers_any((r["origin"], r["destination"]))]
+
+
+@router.get("/unaccounted")
+def unaccounted(principal: Reader, conn: ReadConn) -> list[dict[str, Any]]:
+    """Persons dispatched but never received: nobody may silently disappear."""
+    rows = transfers.unaccounted_persons(conn)
+    return [r for r in rows if principal.covers_any((r["origin"], r["destination"]))]
+
+
+@router.get("/{transfer_id}")
+def get_transfer(transfer_id: UUID, principal: Reader, conn: ReadConn) -> dict[str, Any]:
+    """A transfer's state, manifest, and who was received or is unaccounted for."""
+    found = transfers.get_transfer(conn, transfer_id)
+    if found is None:
+        raise ApiProblem(
+            404, "transfer-not-found", "Transfer not found", f"no transfer with id {transfer_id}"
+        )
+    check_scope(principal, found["origin"], found["destination"])
+    return found
