@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/campledger demo
+	$(BIN)/campledger serve --demo
 
 test: venv lint test-only
 

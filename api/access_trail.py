@@ -71,6 +71,20 @@ def record_access(conn: psycopg.Connection[Any], actor: str, person_id: UUID, pu
     return int(row[0])
 
 
+def record_accesses(
+    conn: psycopg.Connection[Any], actor: str, person_ids: list[UUID], purpose: str
+) -> None:
+    """Record that ``actor`` was shown the personal data of everyone on a page (one insert)."""
+    if not actor:
+        raise ValueError("an access needs an authenticated actor")
+    if person_ids:
+        conn.execute(
+            "INSERT INTO access_trail (actor, person_id, purpose) "
+            "SELECT %s, unnest(%s::uuid[]), %s",
+            (actor, person_ids, purpose[:200]),
+        )
+
+
 def access_entries(
     conn: psycopg.Connection[Any],
     person_id: UUID | None = None,

