@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, problems
+from api import metrics, openapi, problems
 from api.access_trail import create_access_trail
 from api.auth import Permission, Principal, ensure_tokens_table
 from api.composition import Campledger
@@ -66,6 +66,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
     )
     app.state.campledger = camp
     problems.install(app)
+    openapi.install(app)
     app.middleware("http")(metrics.observe)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
