@@ -49,6 +49,8 @@ class Permission(StrEnum):
     HOUSEHOLDS_READ = "households:read"
     AUDIT_READ = "audit:read"
     IMPORTS_WRITE = "imports:write"
+    DUPLICATES_READ = "duplicates:read"
+    DUPLICATES_REVIEW = "duplicates:review"
 
 
 P = Permission
@@ -72,6 +74,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSFERS_READ,
             P.HOUSEHOLDS_READ,
             P.PERSONAL_DATA,
+            P.DUPLICATES_READ,
+            P.DUPLICATES_REVIEW,
         }
     ),
     # Auditors read everything, history included, and write nothing.

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import Permission
 from domain import errors
 from domain.errors import ErrorKind
 
@@ -35,7 +36,7 @@ STATUS_OF_KIND = {
     ErrorKind.CONFLICT: 409,
 }
 
-# Details that name another person: shown only to callers allowed to read persons.
+# Details that name another person: shown only to callers allowed to see personal data.
 PERSON_REFERENCES = frozenset({"existing_person"})
 
 
@@ -87,8 +88,10 @@ def _title(code: str) -> str:
 
 
 def _may_see_persons(request: Request) -> bool:
+    # Which record already holds a biometric reference says something about that person:
+    # only roles that may see personal data learn it.
     principal = getattr(request.state, "principal", None)
-    return principal is not None and principal.can("persons:read")
+    return principal is not None and principal.can(Permission.PERSONAL_DATA)
 
 
 def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:

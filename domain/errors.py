@@ -172,3 +172,8 @@ class ConcurrentChange(DomainError):
 class IdempotencyKeyReused(DomainError):
     code = "idempotency-key-reused"
     kind = ErrorKind.CONFLICT
+
+
+class DuplicateAlreadyDismissed(DomainError):
+    code = "duplicate-already-dismissed"
+    kind = ErrorKind.CONFLICT

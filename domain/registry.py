@@ -24,6 +24,7 @@ from eventsourcing.popo import POPOFactory
 
 from domain import errors
 from domain.arrival import Arrival
+from domain.duplicates import DuplicatePair, pair_id
 from domain.journal import CommandJournal, IdempotencyRecord, UniqueClaim
 from domain.memory import InMemoryRecorder
 from domain.person import Person
@@ -240,8 +241,22 @@ class Registry(Application[UUID]):
         for claim in claims:
             owner = self.journal.find_claim(claim.scope, claim.value)
             if owner is not None and owner != claim.owner_id:
-                found.append((claim, _duplicate_error(claim.scope, owner)))
+                found.append((claim, _duplicate_error(claim.scope, self._survivor_of(owner))))
         return found
+
+    def _survivor_of(self, person_id: UUID) -> UUID:
+        """The record that stands for this person now: itself, or the record it was merged
+        into. A merged record keeps its claims, so the holder of a value may be one."""
+        for _ in range(100):  # merges form chains, never cycles; the bound is a guard only
+            try:
+                found: Aggregate = self.repository.get(person_id)
+            except AggregateNotFoundError:
+                return person_id
+            survivor = getattr(found, "merged_into", None)
+            if not isinstance(found, Person) or survivor is None:
+                return person_id
+            person_id = survivor
+        return person_id
 
     # --- sites --------------------------------------------------------------------------
 
@@ -640,8 +655,11 @@ class Registry(Application[UUID]):
                     released.append(UniqueClaim(field, previous, person.id))
                 if current:
                     claims.append(UniqueClaim(field, current, person.id))
-                for _claim, error in self._claimed_by_others(claims):
-                    raise error
+                    released.extend(self._claims_of_merged_records(claims, person.id))
+                taken = {(c.scope, c.value) for c in released if c.owner_id != person.id}
+                for claim, error in self._claimed_by_others(claims):
+                    if (claim.scope, claim.value) not in taken:
+                        raise error
             return _Decision(
                 [person],
                 {"person_id": str(person.id), "version": person.version},
@@ -657,6 +675,22 @@ class Registry(Application[UUID]):
             decide=decide,
         )
 
+    def _claims_of_merged_records(
+        self, claims: Iterable[UniqueClaim], survivor_id: UUID
+    ) -> list[UniqueClaim]:
+        """Claims on these values held by records merged into the survivor: a correction
+        moves them to the survivor (a biometric enrolled on the duplicate, say)."""
+        moved: list[UniqueClaim] = []
+        for claim in claims:
+            owner = self.journal.find_claim(claim.scope, claim.value)
+            if (
+                owner is not None
+                and owner != survivor_id
+                and self._survivor_of(owner) == survivor_id
+            ):
+                moved.append(UniqueClaim(claim.scope, claim.value, owner))
+        return moved
+
     def merge_persons(
         self,
         *,
@@ -667,7 +701,12 @@ class Registry(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        """Two registrations are one person: the duplicate is merged into the survivor."""
+        """Two registrations are one person: the duplicate is merged into the survivor.
+
+        The duplicate keeps its registration number and biometric reference claims: the
+        values still lead to its record (and from there to the survivor), and nobody else
+        may be registered with them. A correction of the survivor may take them over.
+        """
         payload = {
             "duplicate_id": duplicate_id,
             "survivor_id": survivor_id,
@@ -692,6 +731,68 @@ class Registry(Application[UUID]):
             actor=actor,
             idempotency_key=idempotency_key,
             decide=decide,
+        )
+
+    def dismiss_duplicate(
+        self,
+        *,
+        person_id: UUID,
+        other_id: UUID,
+        reason: str,
+        occurred_at: datetime | None = None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A reviewer judged two records proposed as duplicates to be two people: the pair
+        is not proposed again. Either order of the two ids names the same pair."""
+        payload = {
+            "person_id": person_id,
+            "other_id": other_id,
+            "reason": reason,
+            "occurred_at": occurred_at,
+        }
+
+        def already_dismissed() -> None:
+            raise errors.DuplicateAlreadyDismissed(
+                f"the pair {person_id} / {other_id} was already dismissed",
+                person=str(person_id),
+                other=str(other_id),
+            )
+
+        def decide(now: datetime) -> _Decision:
+            if person_id != other_id:
+                for record in (self.get_person(person_id), self.get_person(other_id)):
+                    if record.merged_into is not None:
+                        raise errors.PersonMerged(
+                            f"person {record.id} was merged into another record",
+                            person=str(record.id),
+                        )
+                if pair_id(person_id, other_id) in self.repository:
+                    already_dismissed()
+            pair = DuplicatePair.dismiss(
+                person_id=person_id,
+                other_id=other_id,
+                reason=reason,
+                actor=actor,
+                occurred_at=occurred_at or now,
+                now=now,
+            )
+            return _Decision(
+                [pair],
+                {
+                    "pair_id": str(pair.id),
+                    "person_id": str(pair.person_id),
+                    "other_id": str(pair.other_id),
+                },
+            )
+
+        return self._execute(
+            "dismiss_duplicate",
+            payload,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            decide=decide,
+            on_conflict=already_dismissed,
         )
 
     # --- transfers --------------------------------------------------------------------
