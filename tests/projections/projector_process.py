@@ -1,0 +1,45 @@
+"""A projector in a process of its own, for tests that kill it with SIGKILL.
+
+    python -m tests.projections.projector_process CONNINFO [--batch-size N] [--follow]
+
+Without ``--follow`` it catches up to the head and exits 0; with it, it follows the
+log until SIGTERM. Its connections carry ``application_name`` = ``APPLICATION`` so a
+test can watch its transactions in ``pg_stat_activity`` and kill it mid-batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+from psycopg.conninfo import make_conninfo
+
+from projections.engine import Projector
+
+APPLICATION = "campledger-test-projector"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("conninfo")
+    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--follow", action="store_true")
+    args = parser.parse_args()
+    conninfo = make_conninfo(args.conninfo, application_name=APPLICATION)
+    with Projector(conninfo, batch_size=args.batch_size) as projector:
+        if not args.follow:
+            projector.catch_up()
+            return
+        stop = threading.Event()
+
+        def request_stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        projector.run_forever(stop, idle_timeout=0.5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""A projector killed with SIGKILL in the middle of a batch loses that batch and nothing
+else: restarted, it applies every event exactly once and ends where a rebuild ends."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from domain.registry import Registry
+from projections.audit_log import AuditLog
+from projections.engine import Projector
+from projections.ledger import Ledger
+from tests.projections.engine_support import (
+    Reception,
+    as_url,
+    assert_same_tables,
+    checkpoints,
+    conn,
+    head,
+    open_sites,
+    registry,
+    snapshot,
+)
+from tests.projections.projector_process import APPLICATION
+
+__all__ = ["conn", "registry"]
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPLEDGER = Path(sys.executable).with_name("campledger")
+
+
+def build_log(registry: Registry) -> int:
+    """About 4,300 events: eight truckloads of 500 and the day's small commands."""
+    open_sites(registry)
+    reception = Reception(registry, random.Random(7), "K")
+    last = 0
+    for result in reception.run(rounds=8, batch_size=500):
+        last = result.position
+    return last
+
+
+def in_transaction(conn: psycopg.Connection[Any], application: str) -> bool:
+    """Whether a backend of that application is inside a transaction right now."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+        "AND state IN ('active', 'idle in transaction')",
+        (application,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def kill_mid_batch(
+    process: subprocess.Popen[bytes], conn: psycopg.Connection[Any], timeout: float = 60
+) -> dict[str, int]:
+    """Wait until some batches have committed and the next is in flight, then SIGKILL."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            _out, err = process.communicate()
+            pytest.fail(f"the projector ended before it could be killed: {err.decode()[-2000:]}")
+        assert time.monotonic() < deadline, "the projector never got going"
+        if min(checkpoints(conn).values()) > 0 and in_transaction(conn, APPLICATION):
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            break
+        time.sleep(0.002)
+    assert process.returncode == -signal.SIGKILL
+    # The server rolls the batch back once it notices its client is gone.
+    while in_transaction(conn, APPLICATION) or _connected(conn):
+        assert time.monotonic() < deadline, "the killed projector's session never ended"
+        time.sleep(0.01)
+    return checkpoints(conn)
+
+
+def _connected(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def assert_nothing_past_checkpoints(conn: psycopg.Connection[Any], at: dict[str, int]) -> None:
+    """The read models hold exactly the events up to their checkpoints: no half batch."""
+    for model, table in ((AuditLog, "entries"), (Ledger, "links")):
+        row = conn.execute(
+            sql.SQL("SELECT count(*), COALESCE(max(position), 0) FROM {}").format(
+                sql.Identifier(model.live_schema(), table)
+            )
+        ).fetchone()
+        assert row is not None
+        assert (row[0], row[1]) == (at[model.name], at[model.name]), model.name
+
+
+def assert_equal_to_rebuild(database_url: str, conn: psycopg.Connection[Any]) -> None:
+    live = snapshot(conn)
+    with Projector(database_url) as projector:
+        projector.rebuild()
+    assert_same_tables(live, snapshot(conn))
+
+
+def test_projector_killed_mid_batch_catches_up_to_what_a_rebuild_gives(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    last = build_log(registry)
+    script = [sys.executable, "-m", "tests.projections.projector_process", database_url]
+    # Batches of 25: ~170 transactions, so the kill lands inside one, not between runs.
+    victim = subprocess.Popen([*script, "--batch-size", "25"], cwd=ROOT, stderr=subprocess.PIPE)
+    at_kill = kill_mid_batch(victim, conn)
+    assert len(set(at_kill.values())) == 1, at_kill  # one transaction moves them all
+    assert 0 < min(at_kill.values()) < last
+    assert_nothing_past_checkpoints(conn, at_kill)
+
+    restarted = subprocess.run([*script, "--batch-size", "500"], cwd=ROOT, capture_output=True)
+    assert restarted.returncode == 0, restarted.stderr.decode()[-2000:]
+    assert set(checkpoints(conn).values()) == {head(conn)} == {last}
+    assert_nothing_past_checkpoints(conn, checkpoints(conn))
+    assert_equal_to_rebuild(database_url, conn)
+
+
+def test_campledger_project_killed_mid_batch_resumes_on_restart(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    last = build_log(registry)
+    env = {
+        **os.environ,
+        "CAMPLEDGER_DATABASE_URL": as_url(database_url, application_name=APPLICATION),
+        "CAMPLEDGER_LOG_LEVEL": "WARNING",
+    }
+    command = [str(CAMPLEDGER), "project"]
+    victim = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    at_kill = kill_mid_batch(victim, conn)
+    assert 0 < min(at_kill.values()) < last
+    assert_nothing_past_checkpoints(conn, at_kill)
+
+    restarted = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while set(checkpoints(conn).values()) != {last}:
+            assert restarted.poll() is None, restarted.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, checkpoints(conn)
+            time.sleep(0.05)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        _out, err = restarted.communicate(timeout=30)
+    assert restarted.returncode == 0, err.decode()[-2000:]
+    assert_nothing_past_checkpoints(conn, checkpoints(conn))
+    assert_equal_to_rebuild(database_url, conn)

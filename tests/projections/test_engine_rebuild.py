@@ -1,0 +1,142 @@
+"""A rebuild from position 0 gives the very tables that live projection built, and
+readers keep getting the old tables, whole, until the swap."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from domain.registry import Registry
+from projections.audit_log import AuditLog
+from projections.catalog import READ_MODELS
+from projections.engine import Projector
+from projections.roster import Roster, roster_page
+from tests.projections.engine_support import (
+    RECEPTION,
+    Reception,
+    assert_same_tables,
+    checkpoints,
+    conn,
+    head,
+    open_sites,
+    registry,
+    snapshot,
+)
+
+__all__ = ["conn", "registry"]
+
+
+def test_rebuild_gives_the_tables_projected_after_every_command(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    commands = 0
+    with Projector(database_url) as projector:
+        open_sites(registry)
+        projector.catch_up()
+        for result in Reception(registry, random.Random(3), "I").run(rounds=6, batch_size=40):
+            assert projector.catch_up() == result.position
+            commands += 1
+    assert commands > 60
+    incremental = snapshot(conn)
+
+    with Projector(database_url) as projector:
+        summary = projector.rebuild()
+    assert summary.models == [m.name for m in READ_MODELS]
+    assert summary.events == summary.head == head(conn)
+    assert set(checkpoints(conn).values()) == {head(conn)}
+    assert_same_tables(snapshot(conn), incremental)
+
+
+def schemas(conn: psycopg.Connection[Any]) -> set[str]:
+    rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'read\\_%'")
+    return {r[0] for r in rows}
+
+
+def rows_in(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
+    row = conn.execute(
+        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def read(reader: psycopg.Connection[Any]) -> tuple[tuple[str, ...], int, int]:
+    page = roster_page(reader, RECEPTION, status="present", limit=20)
+    row = reader.execute(
+        "SELECT count(*) FROM read_roster.roster WHERE status = 'present'"
+    ).fetchone()
+    present = int(row[0]) if row else 0
+    numbers = tuple(r["registration_number"] for r in page.rows)
+    return numbers, present, rows_in(reader, AuditLog.live_schema(), "entries")
+
+
+class Reader(threading.Thread):
+    """Reads the roster and the audit log over and over, as the API would, until stopped."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True, name="reader")
+        self.database_url = database_url
+        self.stop = threading.Event()
+        # (the first roster page, people present, audit entries) at each read
+        self.seen: list[tuple[tuple[str, ...], int, int]] = []
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        try:
+            with psycopg.connect(self.database_url, autocommit=True) as reader:
+                while not self.stop.is_set():
+                    self.seen.append(read(reader))
+                    time.sleep(0.001)
+        except BaseException as e:  # reported by the test, not lost in the thread
+            self.errors.append(e)
+
+
+def test_reads_keep_using_the_old_tables_until_the_swap(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    for _ in Reception(registry, random.Random(5), "R").run(rounds=5, batch_size=400):
+        pass
+    with Projector(database_url) as projector:
+        projector.catch_up()
+    before = snapshot(conn)
+    first_read = read(conn)
+    _page, present, entries = first_read
+    assert present > 1_000 and entries == head(conn)
+
+    mid_rebuild: list[int] = []
+
+    def check_mid_rebuild(done: int, total: int) -> None:
+        if 0 < done < total and len(mid_rebuild) < 3:
+            # Half built in its own schema; the live one untouched.
+            assert "read_roster__rebuild" in schemas(conn)
+            assert (
+                0
+                < rows_in(conn, "read_roster__rebuild", "roster")
+                < rows_in(conn, Roster.live_schema(), "roster")
+            )
+            assert_same_tables(snapshot(conn), before)
+            mid_rebuild.append(done)
+
+    reader = Reader(database_url)
+    reader.start()
+    try:
+        with Projector(database_url, batch_size=200) as projector:
+            projector.rebuild(progress=check_mid_rebuild)
+        # Keep reading the swapped-in tables for a moment.
+        time.sleep(0.1)
+    finally:
+        reader.stop.set()
+        reader.join(timeout=10)
+
+    assert len(mid_rebuild) == 3
+    assert not reader.errors, reader.errors
+    assert len(reader.seen) > 20
+    # Every read, before, during and after the swap, saw whole tables.
+    assert set(reader.seen) == {first_read}
+    assert not {s for s in schemas(conn) if s.endswith(("__rebuild", "__old"))}
+    assert_same_tables(snapshot(conn), before)
