@@ -111,6 +111,10 @@ def all_flows(
 @router.get("/{code}")
 def get_site(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
     check_scope(principal, code)
+    return _known_site(conn, code)
+
+
+def _known_site(conn: ReadConn, code: str) -> dict[str, Any]:
     found = occupancy.get_site(conn, code)
     if found is None:
         raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
@@ -136,6 +140,8 @@ def site_flows(
     end: date,
 ) -> list[dict[str, Any]]:
     check_scope(principal, code)
+    # A mistyped code must not read as "no movement at this site".
+    _known_site(conn, code)
     with bad_query():
         return flows.daily_flows(conn, code, start, end)
 
@@ -160,6 +166,8 @@ def site_roster(
 
     With ``as_of``, who was at the site at that field time (ids and status only)."""
     check_scope(principal, code)
+    # A mistyped code must not read as "nobody is at this site".
+    _known_site(conn, code)
     personal = principal.can(Permission.PERSONAL_DATA)
     with bad_query():
         if as_of is not None:
