@@ -8,7 +8,7 @@ runs the live projector.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -99,18 +99,30 @@ class BodyLimit:
             await self._too_large(send)
             return
         seen = 0
+        too_large = False
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                too_large = True
                 raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            # FastAPI turns any error while reading the body into its own 400; when the
+            # cause was our limit, that answer is dropped and the 413 below sent instead.
+            if too_large and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with suppress(_TooLarge):
+            await self.app(scope, limited, guarded)
+        if too_large and not started:
             await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
