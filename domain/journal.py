@@ -11,6 +11,7 @@ claim or an idempotency key is already taken.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -34,6 +35,17 @@ class IdempotencyRecord:
     command: str
     fingerprint: str
     result: dict[str, Any]
+    # Where this command's events end among those saved with it; None: at the last one.
+    # A unit of work saves many commands at once, and each keeps its own log position.
+    last_event: int | None = None
+
+    def position(self, notification_ids: Sequence[int] | None) -> int:
+        """The log position of this command's last event, given the ids of the save."""
+        if not notification_ids:
+            return 0
+        if self.last_event is None:
+            return max(notification_ids)
+        return notification_ids[self.last_event]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,14 +30,17 @@ class InMemoryRecorder(POPOApplicationRecorder):
         claims: Iterable[UniqueClaim] = (),
         released: Iterable[UniqueClaim] = (),
         idempotency: IdempotencyRecord | None = None,
+        idempotency_records: Sequence[IdempotencyRecord] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
         claims = list(claims)
         released = list(released)
+        records = [*idempotency_records, *([idempotency] if idempotency is not None else [])]
         with self._database_lock:
             # Check everything first so that a clash writes nothing at all.
             self._assert_uniqueness(stored_events)  # a version clash: concurrent change
-            if idempotency is not None and (idempotency.actor, idempotency.key) in self._commands:
+            keys = [(r.actor, r.key) for r in records]
+            if len(set(keys)) < len(keys) or any(k in self._commands for k in keys):
                 raise IntegrityError("idempotency key already used")
             released_keys = {(c.scope, c.value) for c in released}
             seen: set[tuple[str, str]] = set()
@@ -52,12 +55,12 @@ class InMemoryRecorder(POPOApplicationRecorder):
                     del self._claims[(c.scope, c.value)]
             for c in claims:
                 self._claims[(c.scope, c.value)] = c.owner_id
-            if idempotency is not None:
-                self._commands[(idempotency.actor, idempotency.key)] = StoredCommand(
-                    command=idempotency.command,
-                    fingerprint=idempotency.fingerprint,
-                    result=idempotency.result,
-                    position=max(ids) if ids else 0,
+            for record in records:
+                self._commands[(record.actor, record.key)] = StoredCommand(
+                    command=record.command,
+                    fingerprint=record.fingerprint,
+                    result=record.result,
+                    position=record.position(ids),
                 )
         self._notify_listeners()
         return ids

@@ -117,11 +117,13 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         claims: Iterable[UniqueClaim] = (),
         released: Iterable[UniqueClaim] = (),
         idempotency: IdempotencyRecord | None = None,
+        idempotency_records: Sequence[IdempotencyRecord] = (),
         **kwargs: Any,
     ) -> Sequence[int] | None:
         claims = list(claims)
         released = list(released)
-        if not stored_events and not claims and not released and idempotency is None:
+        records = [*idempotency_records, *([idempotency] if idempotency is not None else [])]
+        if not stored_events and not claims and not released and not records:
             return []
         exc: Exception | None = None
         notification_ids: list[int] = []
@@ -155,17 +157,20 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                         # Sync now so a clash raises here rather than at commit.
                         pipeline.sync()
                         notification_ids = [row["notification_id"] for row in curs.fetchall()]
-                    if idempotency is not None:
-                        curs.execute(
+                    if records:
+                        curs.executemany(
                             self.insert_command_statement,
-                            (
-                                idempotency.actor,
-                                idempotency.key,
-                                idempotency.command,
-                                idempotency.fingerprint,
-                                orjson.dumps(idempotency.result).decode(),
-                                max(notification_ids, default=0),
-                            ),
+                            [
+                                (
+                                    record.actor,
+                                    record.key,
+                                    record.command,
+                                    record.fingerprint,
+                                    orjson.dumps(record.result).decode(),
+                                    record.position(notification_ids),
+                                )
+                                for record in records
+                            ],
                         )
                     pipeline.sync()
                 except Exception as e:
