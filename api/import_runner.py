@@ -1,0 +1,439 @@
+"""Importing a checked arrivals file: batches through ``Registry.register_arrivals``.
+
+Each batch (up to 1,000 arrivals) is one command, so one transaction: all of it or none.
+Its idempotency key is derived from the file's content hash, the site, the batch size
+and the batch's index, so running the same file again replays the batches already
+written instead of registering anyone twice, and an interrupted import resumes where it
+stopped.
+
+Before anything is written, every registration number and biometric reference is
+looked up among the values already claimed: one held by a person this same import did
+not register is a bad row like any other, reported by line, rather than a batch refused
+halfway through the file.
+
+Batches can run in worker processes, each with its own Registry: the command path is
+pure Python, so a second process is what lets a second core (and the database's own
+time) work in parallel.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.sql import SQL, Identifier
+
+from api.database.recorder import CampledgerRecorder
+from api.imports import CheckedFile, Fields, RowProblem, read_arrivals, to_arrival
+from domain import errors
+from domain.registry import BIOMETRIC_REFERENCE, MAX_BATCH, REGISTRATION_NUMBER, Registry
+
+COMMAND = "register_arrivals"
+
+# What a refused batch item's code says about which column was at fault.
+_COLUMN_OF_CODE = {
+    "duplicate-registration-number": "registration_number",
+    "duplicate-biometric-reference": "biometric_reference",
+    "person-already-registered": "person_id",
+    "invalid-nationality": "nationality",
+    "invalid-sex": "sex",
+    "invalid-age": "date_of_birth",
+    "invalid-occurred-at": "occurred_at",
+    "occurred-in-future": "occurred_at",
+}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class BatchOutcome:
+    index: int
+    first_line: int
+    last_line: int
+    size: int
+    # planned (dry run) | done (dry run: imported before) | imported | replayed | refused
+    status: str
+    position: int | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "first_line": self.first_line,
+            "last_line": self.last_line,
+            "size": self.size,
+            "status": self.status,
+            "position": self.position,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; ``ok`` says whether it did all it was asked."""
+
+    site_code: str
+    digest: str
+    rows: int
+    dry_run: bool
+    skip_bad_rows: bool
+    problems: list[RowProblem] = field(default_factory=list)
+    batches: list[BatchOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def written(self) -> bool:
+        return any(b.status in ("imported", "replayed") for b in self.batches)
+
+    def count(self, *statuses: str) -> int:
+        return sum(b.size for b in self.batches if b.status in statuses)
+
+    @property
+    def imported(self) -> int:
+        return self.count("imported")
+
+    @property
+    def replayed(self) -> int:
+        return self.count("replayed")
+
+    @property
+    def refused(self) -> int:
+        return self.count("refused")
+
+    @property
+    def skipped(self) -> int:
+        return len({p.line for p in self.problems})
+
+    @property
+    def position(self) -> int | None:
+        found = [b.position for b in self.batches if b.position is not None]
+        return max(found) if found else None
+
+    @property
+    def ok(self) -> bool:
+        if self.refused:
+            return False
+        return self.skip_bad_rows or not self.problems
+
+    def all_problems(self) -> list[RowProblem]:
+        found = [*self.problems, *(p for b in self.batches for p in b.problems)]
+        return sorted(found, key=lambda p: p.line)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "site_code": self.site_code,
+            "sha256": self.digest,
+            "rows": self.rows,
+            "dry_run": self.dry_run,
+            "skip_bad_rows": self.skip_bad_rows,
+            "ok": self.ok,
+            "imported": self.imported,
+            "replayed": self.replayed,
+            "refused": self.refused,
+            "bad_rows": self.skipped,
+            "position": self.position,
+            "seconds": round(self.seconds, 3),
+            "problems": [p.as_dict() for p in self.all_problems()],
+            "batches": [b.as_dict() for b in self.batches],
+        }
+
+
+@dataclass
+class _Batch:
+    index: int
+    key: str
+    lines: list[int]
+    fields: list[Fields]
+
+
+def batch_key(digest: str, site_code: str, batch_size: int, index: int) -> str:
+    """The idempotency key of one batch of one file imported at one site."""
+    return f"import:{digest[:32]}:{site_code}:{batch_size}:{index}"
+
+
+def import_arrivals(
+    registry: Registry,
+    content: bytes,
+    *,
+    site_code: str,
+    actor: str,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    batch_size: int = MAX_BATCH,
+    workers: int = 1,
+    worker_env: dict[str, str] | None = None,
+    on_checked: Callable[[ImportReport], None] | None = None,
+    on_progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Check a whole arrivals CSV, then (unless told not to, or a row is bad) import it.
+
+    Raises ``ImportFileError`` for an unreadable file and the Registry's own errors for
+    an unknown or closed site; every row-level problem goes into the report instead.
+    """
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise errors.InvalidInput(f"the batch size must be between 1 and {MAX_BATCH}")
+    if workers > 1 and worker_env is None:
+        raise ValueError("worker processes need the library environment to build a Registry")
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1 and not dry_run:
+            # Started first: the workers import and connect while the file is checked.
+            pool = stack.enter_context(_worker_pool(workers, worker_env or {}))
+        registry.get_open_site(site_code)
+        checked = read_arrivals(content, now=now or registry.clock())
+        report = ImportReport(
+            site_code=site_code,
+            digest=checked.digest,
+            rows=checked.rows,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+        )
+        batches = _plan(registry, checked, report, actor=actor, batch_size=batch_size)
+        if on_checked is not None:
+            on_checked(report)
+        if report.problems and not skip_bad_rows:
+            report.seconds = time.perf_counter() - started
+            return report
+        if dry_run:
+            done = _recorded(registry, actor, [b.key for b in batches])
+            report.batches = [_outcome(b, "done" if b.key in done else "planned") for b in batches]
+        elif pool is not None:
+            report.batches = _run_in_workers(pool, batches, site_code, actor, on_progress)
+        else:
+            report.batches = [
+                _run_batch(registry, b, site_code, actor, on_progress) for b in batches
+            ]
+        report.batches.sort(key=lambda b: b.index)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# --- planning ----------------------------------------------------------------------------
+
+
+def _plan(
+    registry: Registry, checked: CheckedFile, report: ImportReport, *, actor: str, batch_size: int
+) -> list[_Batch]:
+    good = checked.good
+    report.problems = list(checked.problems)
+    count = -(-len(good) // batch_size)
+    keys = [batch_key(checked.digest, report.site_code, batch_size, i) for i in range(count)]
+    ours = _persons_registered_by(registry, actor, keys)
+    taken = _taken_elsewhere(registry, good, ours)
+    if taken:
+        report.problems.extend(taken)
+        report.problems.sort(key=lambda p: p.line)
+        bad = {p.line for p in taken}
+        good = [g for g in good if g[0] not in bad]
+    batches = []
+    for index, start in enumerate(range(0, len(good), batch_size)):
+        chunk = good[start : start + batch_size]
+        key = batch_key(checked.digest, report.site_code, batch_size, index)
+        batches.append(_Batch(index, key, [g[0] for g in chunk], [g[1] for g in chunk]))
+    return batches
+
+
+def _persons_registered_by(registry: Registry, actor: str, keys: Sequence[str]) -> set[str]:
+    """The persons that batches of this same import registered in an earlier run."""
+    found: set[str] = set()
+    for stored in _stored_commands(registry, actor, keys).values():
+        if stored.get("command") == COMMAND:
+            found.update(stored["result"].get("person_ids", ()))
+    return found
+
+
+def _recorded(registry: Registry, actor: str, keys: Sequence[str]) -> set[str]:
+    return set(_stored_commands(registry, actor, keys))
+
+
+def _stored_commands(
+    registry: Registry, actor: str, keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    if not keys:
+        return {}
+    recorder = registry.recorder
+    if isinstance(recorder, CampledgerRecorder):
+        query = SQL(
+            "SELECT key, command, result FROM {}.{} WHERE actor = %s AND key = ANY(%s)"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.commands_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+            rows = cur.execute(query, (actor, list(keys))).fetchall()
+        return {r["key"]: {"command": r["command"], "result": r["result"]} for r in rows}
+    found = {}
+    for key in keys:
+        stored = registry.journal.find_command(actor, key)
+        if stored is not None:
+            found[key] = {"command": stored.command, "result": stored.result}
+    return found
+
+
+def _taken_elsewhere(
+    registry: Registry, good: list[tuple[int, Fields]], ours: set[str]
+) -> list[RowProblem]:
+    """Rows whose registration number or biometric reference another person holds."""
+    problems = []
+    for scope, position in ((REGISTRATION_NUMBER, 0), (BIOMETRIC_REFERENCE, 9)):
+        lines = {fields[position]: line for line, fields in good if fields[position] is not None}
+        for value, owner in _claims(registry, scope, list(lines)).items():
+            if str(owner) not in ours:
+                problems.append(
+                    RowProblem(
+                        lines[value],
+                        scope,
+                        f"duplicate-{scope.replace('_', '-')}",
+                        f"this {scope} is already registered to another person",
+                    )
+                )
+    return problems
+
+
+def _claims(registry: Registry, scope: str, values: list[str]) -> dict[str, UUID]:
+    if not values:
+        return {}
+    recorder = registry.recorder
+    if isinstance(recorder, CampledgerRecorder):
+        query = SQL(
+            "SELECT value, owner_id FROM {}.{} WHERE scope = %s AND value = ANY(%b)"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.claims_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+            rows = cur.execute(query, (scope, values)).fetchall()
+        return {r["value"]: r["owner_id"] for r in rows}
+    owners = {v: registry.journal.find_claim(scope, v) for v in values}
+    return {v: owner for v, owner in owners.items() if owner is not None}
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+def _outcome(batch: _Batch, status: str, **kwargs: Any) -> BatchOutcome:
+    return BatchOutcome(
+        index=batch.index,
+        first_line=batch.lines[0],
+        last_line=batch.lines[-1],
+        size=len(batch.lines),
+        status=status,
+        **kwargs,
+    )
+
+
+def _run_batch(
+    registry: Registry, batch: _Batch, site_code: str, actor: str, on_progress: Progress | None
+) -> BatchOutcome:
+    verdict = _register(registry, site_code, actor, batch.key, batch.fields)
+    outcome = _settle(batch, verdict)
+    if on_progress is not None:
+        on_progress(outcome.size)
+    return outcome
+
+
+def _register(
+    registry: Registry, site_code: str, actor: str, key: str, rows: list[Fields]
+) -> tuple[Any, ...]:
+    """One batch through the Registry; the verdict is plain data, fit to cross processes."""
+    try:
+        result = registry.register_arrivals(
+            site_code=site_code,
+            arrivals=[to_arrival(f) for f in rows],
+            actor=actor,
+            idempotency_key=key,
+        )
+    except errors.BatchRejected as error:
+        items = [
+            {"index": i["index"], "code": i["code"], "message": i["message"]}
+            for i in error.details.get("items", ())
+        ]
+        return ("refused", items)
+    except errors.DomainError as error:
+        return ("failed", error.code, error.message)
+    return ("ok", result.position, result.replayed)
+
+
+def _settle(batch: _Batch, verdict: tuple[Any, ...]) -> BatchOutcome:
+    if verdict[0] == "ok":
+        _, position, replayed = verdict
+        return _outcome(batch, "replayed" if replayed else "imported", position=position)
+    if verdict[0] == "refused":
+        problems = [
+            RowProblem(
+                batch.lines[item["index"]],
+                _COLUMN_OF_CODE.get(item["code"], "*"),
+                item["code"],
+                item["message"],
+            )
+            for item in verdict[1]
+        ]
+    else:
+        problems = [RowProblem(batch.lines[0], "*", verdict[1], verdict[2])]
+    return _outcome(batch, "refused", problems=problems)
+
+
+_worker: Registry | None = None
+
+
+def _start_worker(env: dict[str, str]) -> None:
+    global _worker
+    # The parent's Registry created the tables; concurrent CREATE TABLE IF NOT EXISTS
+    # statements from several workers would clash in the catalog.
+    _worker = Registry(env={**env, "CREATE_TABLE": "false"})
+
+
+def _ready() -> bool:
+    return _worker is not None
+
+
+def _register_in_worker(
+    site_code: str, actor: str, key: str, rows: list[Fields]
+) -> tuple[Any, ...]:
+    assert _worker is not None, "worker not started"
+    return _register(_worker, site_code, actor, key, rows)
+
+
+@contextmanager
+def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[ProcessPoolExecutor]:
+    # Spawned, not forked: a forked child would share the parent's open database
+    # connections and could close them under it.
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(env,),
+    )
+    try:
+        # Spawning is lazy: ask every worker for something so that all of them start now.
+        for _ in range(workers):
+            executor.submit(_ready)
+        yield executor
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_in_workers(
+    pool: ProcessPoolExecutor,
+    batches: list[_Batch],
+    site_code: str,
+    actor: str,
+    on_progress: Progress | None,
+) -> list[BatchOutcome]:
+    futures: dict[Future[tuple[Any, ...]], _Batch] = {
+        pool.submit(_register_in_worker, site_code, actor, b.key, b.fields): b for b in batches
+    }
+    return list(_settled(futures, on_progress))
+
+
+def _settled(
+    futures: dict[Future[tuple[Any, ...]], _Batch], on_progress: Progress | None
+) -> Iterator[BatchOutcome]:
+    for future in as_completed(futures):
+        outcome = _settle(futures[future], future.result())
+        if on_progress is not None:
+            on_progress(outcome.size)
+        yield outcome

@@ -1,0 +1,437 @@
+"""Reading an arrivals CSV: every row checked before anything is written.
+
+The columns are the fields of the API's arrival schema (``api.schemas.ArrivalCreate``,
+``domain.arrival.Arrival``); docs/import.md lists them. Each row is checked against the
+same rules the Registry applies, so a file is either known good or every bad row is
+named by its line and column. A reason says what is wrong with a column, never what the
+column held: the values are names, dates of birth and biometric references.
+
+The checks are written out by hand rather than through pydantic or ``Arrival.validate``:
+a validation model per row cost more than the import's whole write path (profiled), and
+the Registry validates each arrival again anyway, so a check missed here still refuses
+the row at import time rather than letting it through.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any
+from uuid import UUID
+
+from domain import errors
+from domain.arrival import Arrival
+from domain.values import (
+    CLOCK_SKEW,
+    MAX_AGE,
+    Relationship,
+    Sex,
+    SpecificNeed,
+    age_on,
+    parse_nationality,
+)
+
+# In the order of the arrival schema; the file may hold them in any order.
+COLUMNS = (
+    "registration_number", "given_name", "family_name", "sex", "nationality",
+    "date_of_birth", "estimated_age", "household_id", "relationship",
+    "biometric_reference", "specific_needs", "occurred_at", "person_id",
+)  # fmt: skip
+REQUIRED_COLUMNS = ("registration_number", "given_name", "sex", "nationality")
+NEEDS_SEPARATOR = ";"
+
+_SEXES = frozenset(s.value for s in Sex)
+_RELATIONSHIPS = frozenset(r.value for r in Relationship)
+_NEEDS = frozenset(n.value for n in SpecificNeed)
+# str.isalnum() plus '-', '_', '/', '.': the domain's rule (check_registration_number).
+_REGISTRATION_NUMBER = re.compile(r"[\w\-/.]+")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read: encoding, header, no rows."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One thing wrong with one row: where, which column, and what rule it broke."""
+
+    line: int
+    column: str
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "code": self.code, "reason": self.reason}
+
+
+# An arrival's fields in ``COLUMNS`` order, which is also ``Arrival``'s field order. Plain
+# tuples, not Arrival objects: cheap to build, and cheap to send to import workers.
+Fields = tuple[Any, ...]
+
+
+@dataclass
+class CheckedFile:
+    """A file read and checked: its good rows, every problem, and its content digest.
+
+    ``good`` holds ``(line, fields)`` pairs in file order.
+    """
+
+    digest: str
+    rows: int
+    good: list[tuple[int, Fields]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def bad_lines(self) -> set[int]:
+        return {p.line for p in self.problems}
+
+
+def to_arrival(fields: Fields) -> Arrival:
+    return Arrival(*fields)
+
+
+def digest_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def read_arrivals(content: bytes, *, now: datetime) -> CheckedFile:
+    """Parse and check a whole arrivals CSV; raises ``ImportFileError`` for an unusable file.
+
+    ``now`` is the clock the checks use (date of birth not in the future, occurred_at
+    not ahead of the clock); it must be timezone-aware.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"the file is not UTF-8 text (first bad byte at offset {error.start})"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError("the file is empty: it needs a header row and arrivals")
+        indices = _column_indices(header)
+        checked = CheckedFile(digest=digest_of(content), rows=0)
+        check = _RowChecker(indices, len(header), now)
+        line = reader.line_num
+        for values in reader:
+            first_line, line = line + 1, reader.line_num
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # blank line
+            checked.rows += 1
+            check(first_line, values, checked)
+    except csv.Error:
+        # csv's messages are about quoting, never the cell's content, but say it plainly.
+        raise ImportFileError(
+            f"the file is not valid CSV near line {reader.line_num} (unbalanced quotes?)"
+        ) from None
+    if checked.rows == 0:
+        raise ImportFileError("the file has a header row but no arrivals")
+    _flag_duplicates(checked)
+    checked.problems.sort(key=lambda p: p.line)
+    return checked
+
+
+def _column_indices(header: list[str]) -> dict[str, int]:
+    indices: dict[str, int] = {}
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip().lower()
+        if name not in COLUMNS:
+            # Name the position, not the text: a file without a header would otherwise
+            # have its first person's details echoed back as column names.
+            raise ImportFileError(
+                f"column {position} of the header is not an arrival field "
+                f"(expected names from: {', '.join(COLUMNS)})"
+            )
+        if name in indices:
+            raise ImportFileError(f"column {name} appears twice in the header")
+        indices[name] = position - 1
+    missing = [c for c in REQUIRED_COLUMNS if c not in indices]
+    if missing:
+        raise ImportFileError(f"the header lacks required columns: {', '.join(missing)}")
+    return indices
+
+
+class _RowChecker:
+    """Checks rows of one file, with the column positions and the clock bound once.
+
+    Two paths give the same verdict: ``quick`` accepts a good row fast and gives up at
+    the first doubt; ``explain`` then finds every problem of that row. Most rows of a
+    real file are good, so the import's pace is the quick path's.
+    """
+
+    def __init__(self, indices: dict[str, int], width: int, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.width = width
+        self.latest = now + CLOCK_SKEW
+        self.today = now.date()
+        # Anyone born after this day is at most MAX_AGE: no need to count their years.
+        self.oldest_birth = _years_before(self.today, MAX_AGE + 1)
+        # A missing column reads the empty string appended after the row's last field.
+        positions = [indices.get(name, width) for name in COLUMNS]
+        self.pick = itemgetter(*positions)
+        self.padded = any(p == width for p in positions)
+        self.nationalities: dict[str, str] = {}
+
+    def __call__(self, line: int, values: list[str], checked: CheckedFile) -> None:
+        if len(values) != self.width:
+            checked.problems.append(
+                RowProblem(
+                    line,
+                    "*",
+                    "wrong-field-count",
+                    f"the row has {len(values)} fields where the header has {self.width}",
+                )
+            )
+            return
+        cells = [v.strip() for v in self.pick([*values, ""] if self.padded else values)]
+        fields = self.quick(cells)
+        if fields is None:
+            problems, fields = self.explain(line, cells)
+            if problems:
+                checked.problems.extend(problems)
+                return
+        checked.good.append((line, fields))
+
+    def quick(self, cells: list[str]) -> Fields | None:
+        """The row's fields if every check passes at once; None at the first doubt."""
+        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
+        if not 0 < len(number) <= 64 or _REGISTRATION_NUMBER.fullmatch(number) is None:
+            return None
+        if not 0 < len(given) <= 200 or len(family) > 200:
+            return None
+        if len(household) > 128 or len(bio) > 128:
+            return None
+        sex = sex.lower()
+        if sex not in _SEXES:
+            return None
+        nationality = self.nationalities.get(nat)
+        if nationality is None:
+            try:
+                nationality = self.nationalities[nat] = parse_nationality(nat)
+            except errors.DomainError:
+                return None
+        born: date | None = None
+        if dob:
+            try:
+                born = date.fromisoformat(dob)
+            except ValueError:
+                return None
+            if born > self.today or born <= self.oldest_birth:
+                return None
+        years: int | None = None
+        if age:
+            if not (age.isascii() and age.isdigit()) or int(age) > MAX_AGE:
+                return None
+            years = int(age)
+        elif born is None:
+            return None
+        if rel:
+            rel = rel.lower()
+            if rel not in _RELATIONSHIPS:
+                return None
+        codes: tuple[str, ...] = ()
+        if needs:
+            found = {n.strip().lower() for n in needs.split(NEEDS_SEPARATOR)}
+            found.discard("")
+            if not found <= _NEEDS:
+                return None
+            codes = tuple(sorted(found))
+        when: datetime | None = None
+        if occ:
+            try:
+                when = datetime.fromisoformat(occ)
+            except ValueError:
+                return None
+            if when.tzinfo is None or when > self.latest:
+                return None
+        person_id: UUID | None = None
+        if pid:
+            try:
+                person_id = UUID(pid)
+            except ValueError:
+                return None
+        return (
+            number, given, family, sex, nationality, born, years,
+            household or None, rel or None, bio or None, codes, when, person_id,
+        )  # fmt: skip
+
+    def explain(self, line: int, cells: list[str]) -> tuple[list[RowProblem], Fields]:
+        """Every problem of a row, named by column; the fields too, for a row without any."""
+        problems: list[RowProblem] = []
+
+        def bad(column: str, code: str, reason: str) -> None:
+            problems.append(RowProblem(line, column, code, reason))
+
+        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
+        if not number:
+            bad("registration_number", "required", "registration_number is required")
+        elif len(number) > 64:
+            bad("registration_number", "too-long", "registration_number is longer than 64")
+        elif _REGISTRATION_NUMBER.fullmatch(number) is None:
+            bad(
+                "registration_number",
+                "invalid-characters",
+                "registration_number may hold letters, digits, '-', '_', '/' and '.' only",
+            )
+        if not given:
+            bad("given_name", "required", "given_name is required")
+        for name, text, limit in (
+            ("given_name", given, 200),
+            ("family_name", family, 200),
+            ("household_id", household, 128),
+            ("biometric_reference", bio, 128),
+        ):
+            if len(text) > limit:
+                bad(name, "too-long", f"{name} is longer than {limit} characters")
+        sex = sex.lower()
+        if sex not in _SEXES:
+            bad("sex", "invalid-sex", "sex must be one of: female, male, unknown")
+        try:
+            nat = parse_nationality(nat)
+        except errors.DomainError as error:
+            bad("nationality", error.code, error.message)
+        born = self._date_of_birth(dob, bad)
+        years = self._estimated_age(age, bad)
+        if not dob and not age:
+            bad("date_of_birth", "invalid-age", "a date_of_birth or an estimated_age is required")
+        rel = rel.lower()
+        if rel and rel not in _RELATIONSHIPS:
+            allowed = ", ".join(r.value for r in Relationship)
+            bad("relationship", "invalid-relationship", f"relationship must be one of: {allowed}")
+        codes = self._needs(needs, bad)
+        when = self._occurred_at(occ, bad)
+        person_id = self._person_id(pid, bad)
+        fields = (
+            number, given, family, sex, nat, born, years,
+            household or None, rel or None, bio or None, codes, when, person_id,
+        )  # fmt: skip
+        return problems, fields
+
+    def _date_of_birth(self, text: str, bad: Callable[[str, str, str], None]) -> date | None:
+        if not text:
+            return None
+        try:
+            born = date.fromisoformat(text)
+        except ValueError:
+            bad("date_of_birth", "invalid-date", "date_of_birth must be a date as YYYY-MM-DD")
+            return None
+        if born > self.today:
+            bad("date_of_birth", "invalid-age", "date_of_birth is in the future")
+        elif age_on(born, self.today) > MAX_AGE:
+            bad("date_of_birth", "invalid-age", f"date_of_birth gives an age above {MAX_AGE}")
+        return born
+
+    def _estimated_age(self, text: str, bad: Callable[[str, str, str], None]) -> int | None:
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_AGE:
+            bad("estimated_age", "invalid-age", f"estimated_age must be a whole number 0–{MAX_AGE}")
+            return None
+        return int(text)
+
+    def _needs(self, text: str, bad: Callable[[str, str, str], None]) -> tuple[str, ...]:
+        found = {n.strip().lower() for n in text.split(NEEDS_SEPARATOR)}
+        found.discard("")
+        if not found <= _NEEDS:
+            allowed = ", ".join(n.value for n in SpecificNeed)
+            bad(
+                "specific_needs",
+                "invalid-specific-need",
+                f"specific_needs holds codes separated by '{NEEDS_SEPARATOR}' from: {allowed}",
+            )
+        return tuple(sorted(found))
+
+    def _occurred_at(self, text: str, bad: Callable[[str, str, str], None]) -> datetime | None:
+        if not text:
+            return None
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            bad("occurred_at", "invalid-occurred-at", "occurred_at must be an ISO 8601 date-time")
+            return None
+        if when.tzinfo is None:
+            bad("occurred_at", "invalid-occurred-at", "occurred_at must include a time zone")
+        elif when > self.latest:
+            bad("occurred_at", "occurred-in-future", "occurred_at is in the future")
+        return when
+
+    def _person_id(self, text: str, bad: Callable[[str, str, str], None]) -> UUID | None:
+        if not text:
+            return None
+        try:
+            return UUID(text)
+        except ValueError:
+            bad("person_id", "invalid-person-id", "person_id must be a UUID")
+            return None
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _flag_duplicates(checked: CheckedFile) -> None:
+    """The same registration number, biometric reference or person id on two lines:
+    the later line is the bad one (the Registry would refuse the pair anyway)."""
+    seen: dict[tuple[str, Any], int] = {}
+    duplicates: set[int] = set()
+    for line, fields in checked.good:
+        for column, value in _unique_values(fields):
+            first = seen.setdefault((column, value), line)
+            if first != line:
+                duplicates.add(line)
+                checked.problems.append(
+                    RowProblem(
+                        line,
+                        column,
+                        f"duplicate-{column.replace('_', '-')}",
+                        f"the same {column} is on line {first}",
+                    )
+                )
+    if duplicates:
+        checked.good = [g for g in checked.good if g[0] not in duplicates]
+
+
+def _unique_values(fields: Fields) -> Iterable[tuple[str, Any]]:
+    yield "registration_number", fields[0]
+    if fields[9] is not None:
+        yield "biometric_reference", fields[9]
+    if fields[12] is not None:
+        yield "person_id", fields[12]
+
+
+def arrival_template() -> str:
+    """A header row and one example row, to start a file from."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(
+        ["RC-0001", "Amina", "Haroun", "female", "SDN", "1990-04-01", "", "H-17",
+         "focal_point", "", "pregnant_or_lactating", "2025-03-01T08:30:00+00:00", ""]
+    )  # fmt: skip
+    return buffer.getvalue()
+
+
+__all__ = [
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "CheckedFile",
+    "Fields",
+    "ImportFileError",
+    "RowProblem",
+    "arrival_template",
+    "digest_of",
+    "read_arrivals",
+    "to_arrival",
+]
