@@ -351,6 +351,7 @@ class Sent:
     status: int = 0
     body: dict[str, Any] = field(default_factory=dict)
     expected_version: int | None = None
+    key: str | None = None  # the Idempotency-Key it was sent with
     seconds: float = 0.0
 
     @property
@@ -426,7 +427,7 @@ def send(
     **kwargs: Any,
 ) -> Sent:
     """Ask the server for a command; a broken connection is recorded, not raised."""
-    sent = Sent(command, kwargs, expected_version=expected_version)
+    sent = Sent(command, kwargs, expected_version=expected_version, key=idempotency_key)
     path, body = http_request(command, kwargs)
     headers = {}
     if expected_version is not None:
