@@ -19,7 +19,7 @@ from api import metrics, openapi, problems
 from api.access_trail import create_access_trail
 from api.auth import Permission, Principal, ensure_tokens_table
 from api.composition import Campledger
-from api.deps import require
+from api.deps import check_scope, require
 from api.routes import arrivals, audit, health, households, persons, sites, transfers
 from projections.engine import Projector, projector_thread
 
@@ -71,6 +71,9 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     def auditor(principal: Principal = Depends(require(Permission.AUDIT_READ))) -> str:
+        # The audit endpoints span every site (the whole log, anyone's history, the access
+        # trail) and cannot be narrowed to a token's sites, so only unscoped tokens pass.
+        check_scope(principal, None)
         return principal.actor
 
     app.dependency_overrides[audit.require_auditor] = auditor
