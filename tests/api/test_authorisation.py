@@ -1,0 +1,366 @@
+"""The authorisation matrix: every endpoint × every role × in or out of scope, plus no
+token and a revoked one, generated from two tables written here as the specification.
+
+A denied call gets 401 or 403 and writes nothing; an allowed call succeeds. Out of scope
+means a token scoped to another site: site-bound endpoints refuse it, lists filter for
+it, and the audit endpoints (which span every site) take unscoped tokens only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
+
+ROLES = ("registrar", "screener", "transfer_officer", "site_manager", "auditor", "admin")
+_READS = {"sites:read", "persons:read"}
+EVERY = {
+    "sites:read", "sites:write", "rosters:read", "arrivals:write", "persons:read",
+    "screening:write", "departures:write", "corrections:write", "merges:write",
+    "transfers:read", "transfers:write", "households:read", "audit:read",
+}  # fmt: skip
+
+# Least privilege, as the field jobs need it.
+GRANTS: dict[str, set[str]] = {
+    "registrar": _READS | {"arrivals:write", "corrections:write"},
+    "screener": _READS | {"screening:write"},
+    "transfer_officer": _READS | {"transfers:read", "transfers:write"},
+    "site_manager": _READS | {"sites:write", "rosters:read", "departures:write", "merges:write",
+                              "transfers:read", "households:read"},
+    "auditor": {p for p in EVERY if p.endswith(":read")},
+    "admin": EVERY,
+}  # fmt: skip
+
+
+class Touches(Enum):
+    SITE = "site"  # acts on one site: out of scope is refused
+    LIST = "list"  # lists every site's rows: out of scope sees only its own
+    ALL = "all"  # spans every site (audit): scoped tokens are refused
+    NOTHING = "nothing"  # public (health)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the read endpoints look at; built once, never consumed."""
+
+    home: str
+    destination: str
+    away: str
+    person: UUID
+    transfer: UUID
+    household: str
+    digest: dict[str, Any]
+
+
+@dataclass
+class Target:
+    """One request, with the site it touches (what an in-scope token is scoped to)."""
+
+    site: str
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+Make = Callable[[Api, Shared], Target]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    permission: str | None
+    touches: Touches
+    make: Make
+    rows_sites: Callable[[Any], list[set[str]]] | None = None  # for lists
+
+
+def _today_range() -> dict[str, str]:
+    today = datetime.now(UTC).date()
+    return {"start": str(today - timedelta(days=1)), "end": str(today + timedelta(days=1))}
+
+
+def _open_site(api: Api, s: Shared) -> Target:
+    code = api.fresh_code("NEW")
+    return Target(
+        code, "POST", "/sites", {"code": code, "name": "n", "kind": "camp", "capacity": 9}
+    )
+
+
+def _close_site(api: Api, s: Shared) -> Target:
+    code = api.open_site()
+    return Target(code, "POST", f"/sites/{code}/close", {"reason": "flooded"})
+
+
+def _batch(api: Api, s: Shared) -> Target:
+    arrivals = [arrival_json(api.fresh_code("R")) for _ in range(2)]
+    return Target(s.home, "POST", "/arrivals/batch", {"site_code": s.home, "arrivals": arrivals})
+
+
+def _person_command(action: str, body: dict[str, Any], held: bool = False) -> Make:
+    def make(api: Api, s: Shared) -> Target:
+        person = api.held_person(s.home) if held else api.person(s.home)
+        return Target(s.home, "POST", f"/persons/{person}/{action}", body)
+
+    return make
+
+
+def _merge(api: Api, s: Shared) -> Target:
+    duplicate, survivor = api.register(s.home, 2)
+    body = {"survivor_id": str(survivor), "reason": "same person"}
+    return Target(s.home, "POST", f"/persons/{duplicate}/merge", body)
+
+
+def _plan(api: Api, s: Shared) -> Target:
+    body = {"origin": s.home, "destination": s.destination, "manifest": [str(api.person(s.home))]}
+    return Target(s.home, "POST", "/transfers", body)
+
+
+def _transfer_command(action: str, body: dict[str, Any], dispatched: bool) -> Make:
+    def make(api: Api, s: Shared) -> Target:
+        new = api.dispatched_transfer if dispatched else api.planned_transfer
+        transfer = new(s.home, s.destination)
+        return Target(s.home, "POST", f"/transfers/{transfer}/{action}", body)
+
+    return make
+
+
+def _receive(api: Api, s: Shared) -> Target:
+    transfer = api.dispatched_transfer(s.home, s.destination)
+    body = {"site_code": s.destination, "persons": [str(p) for p in api.manifest(transfer)]}
+    return Target(s.destination, "POST", f"/transfers/{transfer}/receipts", body)
+
+
+def _get(path: str, site: str = "home", **params: Any) -> Make:
+    """A read of the shared world; ``path`` may name the Shared fields."""
+
+    def make(api: Api, s: Shared) -> Target:
+        return Target(getattr(s, site), "GET", path.format(s=s), None, dict(params))
+
+    return make
+
+
+def _sites_of(*keys: str) -> Callable[[Any], list[set[str]]]:
+    return lambda rows: [{row[k] for k in keys} for row in rows]
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    # sites
+    "open site": Endpoint("sites:write", Touches.SITE, _open_site),
+    "change capacity": Endpoint(
+        "sites:write", Touches.SITE,
+        lambda a, s: Target(s.home, "POST", f"/sites/{s.home}/capacity", {"capacity": 100}),
+    ),
+    "close site": Endpoint("sites:write", Touches.SITE, _close_site),
+    "list sites": Endpoint("sites:read", Touches.LIST, _get("/sites"), _sites_of("code")),
+    "get site": Endpoint("sites:read", Touches.SITE, _get("/sites/{s.home}")),
+    "site occupancy": Endpoint("sites:read", Touches.SITE, _get("/sites/{s.home}/occupancy")),
+    "all occupancy": Endpoint(
+        "sites:read", Touches.LIST, _get("/sites/occupancy"), _sites_of("site_code")
+    ),
+    "site flows": Endpoint("sites:read", Touches.SITE, lambda a, s: Target(
+        s.home, "GET", f"/sites/{s.home}/flows", params=_today_range())),
+    "all flows": Endpoint("sites:read", Touches.LIST, lambda a, s: Target(
+        s.home, "GET", "/sites/flows", params=_today_range()), _sites_of("site_code")),
+    "roster": Endpoint("rosters:read", Touches.SITE, _get("/sites/{s.home}/roster")),
+    "roster CSV": Endpoint(
+        "rosters:read", Touches.SITE, _get("/sites/{s.home}/roster", format="csv")
+    ),
+    "roster as of": Endpoint("rosters:read", Touches.SITE, lambda a, s: Target(
+        s.home, "GET", f"/sites/{s.home}/roster",
+        params={"as_of": datetime.now(UTC).isoformat()})),
+    # arrivals
+    "register arrival": Endpoint("arrivals:write", Touches.SITE, lambda a, s: Target(
+        s.home, "POST", "/arrivals", {"site_code": s.home, **arrival_json(a.fresh_code("R"))})),
+    "register batch": Endpoint("arrivals:write", Touches.SITE, _batch),
+    # persons
+    "get person": Endpoint("persons:read", Touches.SITE, _get("/persons/{s.person}")),
+    "screening step": Endpoint("screening:write", Touches.SITE, _person_command(
+        "screening-steps", {"step": "medical", "outcome": "cleared"})),
+    "hold": Endpoint("screening:write", Touches.SITE, _person_command("hold", {"reason": "x"})),
+    "release": Endpoint(
+        "screening:write", Touches.SITE, _person_command("release", {"reason": "x"}, held=True)
+    ),
+    "departure": Endpoint("departures:write", Touches.SITE, _person_command(
+        "departure", {"reason": "resettled"})),
+    "correction": Endpoint("corrections:write", Touches.SITE, _person_command(
+        "corrections", {"field": "estimated_age", "value": 31, "reason": "document"})),
+    "merge": Endpoint("merges:write", Touches.SITE, _merge),
+    # transfers
+    "plan transfer": Endpoint("transfers:write", Touches.SITE, _plan),
+    "dispatch": Endpoint(
+        "transfers:write", Touches.SITE, _transfer_command("dispatch", {}, dispatched=False)
+    ),
+    "receive": Endpoint("transfers:write", Touches.SITE, _receive),
+    "reconcile": Endpoint(
+        "transfers:write", Touches.SITE, _transfer_command("reconcile", {}, dispatched=True)
+    ),
+    "cancel": Endpoint("transfers:write", Touches.SITE, _transfer_command(
+        "cancel", {"reason": "road closed"}, dispatched=False)),
+    "get transfer": Endpoint("transfers:read", Touches.SITE, _get("/transfers/{s.transfer}")),
+    "in transit": Endpoint("transfers:read", Touches.LIST, _get("/transfers/in-transit"),
+                           _sites_of("origin", "destination")),
+    "unaccounted": Endpoint("transfers:read", Touches.LIST, _get("/transfers/unaccounted"),
+                            _sites_of("origin", "destination")),
+    # households
+    "get household": Endpoint(
+        "households:read", Touches.SITE, _get("/households/{s.household}")
+    ),
+    "separated households": Endpoint("households:read", Touches.LIST,
+                                     _get("/households/separated"),
+                                     lambda rows: [set(r["sites"]) for r in rows]),
+    # audit
+    "audit digest": Endpoint("audit:read", Touches.ALL, _get("/audit/digest")),
+    "audit proof": Endpoint("audit:read", Touches.ALL, lambda a, s: Target(
+        s.home, "GET", "/audit/proof", params=s.digest)),
+    "person history": Endpoint(
+        "audit:read", Touches.ALL, _get("/audit/persons/{s.person}/history", personal="true")
+    ),
+    "audit log": Endpoint("audit:read", Touches.ALL, _get("/audit/log")),
+    "audit log CSV": Endpoint("audit:read", Touches.ALL, _get("/audit/log.csv")),
+    "access trail": Endpoint("audit:read", Touches.ALL, _get("/audit/access-trail")),
+    # health
+    "health": Endpoint(None, Touches.NOTHING, _get("/health")),
+}  # fmt: skip
+
+CALLERS = [(role, scope) for role in ROLES for scope in ("in scope", "out of scope")] + [
+    ("no token", None),
+    ("revoked token", None),
+]
+
+
+@pytest.fixture(scope="module")
+def shared(api: Api) -> Shared:
+    home, destination, away = api.open_site(), api.open_site(kind="camp"), api.open_site()
+    person = api.person(home)
+    transfer = api.dispatched_transfer(home, destination, count=2)
+    first, _ = api.manifest(transfer)
+    api.registry.receive_transfer(
+        transfer_id=transfer, site_code=destination, persons=[first], actor="setup"
+    )
+    api.registry.reconcile_transfer(transfer_id=transfer, actor="setup")
+    household = api.fresh_code("HH")
+    parent, _ = api.register(home, 2, household_id=household)
+    moving = api.registry.plan_transfer(
+        origin=home, destination=destination, manifest=[parent], actor="setup"
+    )
+    api.registry.dispatch_transfer(transfer_id=UUID(moving.result["transfer_id"]), actor="setup")
+    api.wait()
+    digest = api.client.get(f"{PREFIX}/audit/digest", headers=api.auth("admin")).json()
+    return Shared(home, destination, away, person, transfer, household, digest)
+
+
+@pytest.fixture(scope="module")
+def revoked(api: Api) -> dict[str, str]:
+    return api.revoked_auth("admin")
+
+
+def _headers(
+    api: Api, caller: str, scope: str | None, site: str, endpoint: Endpoint, shared: Shared,
+    revoked: dict[str, str],
+) -> dict[str, str]:  # fmt: skip
+    if caller == "no token":
+        return {}
+    if caller == "revoked token":
+        return revoked
+    if scope == "out of scope":
+        return api.auth(caller, [shared.away])
+    if endpoint.touches is Touches.ALL:
+        return api.auth(caller)
+    return api.auth(caller, [site])
+
+
+def _expected(endpoint: Endpoint, caller: str, scope: str | None) -> tuple[int, str] | None:
+    """The refusal (status, problem type) this caller must get, or None if allowed."""
+    if endpoint.permission is None:
+        return None
+    if caller in ("no token", "revoked token"):
+        return 401, "unauthorised"
+    if endpoint.permission not in GRANTS[caller]:
+        return 403, "forbidden"
+    if scope == "out of scope" and endpoint.touches in (Touches.SITE, Touches.ALL):
+        return 403, "out-of-scope"
+    return None
+
+
+CASES = [
+    pytest.param(name, caller, scope, id=f"{name}-{caller}" + (f"-{scope}" if scope else ""))
+    for name in ENDPOINTS
+    for caller, scope in CALLERS
+]
+
+
+@pytest.mark.parametrize(("name", "caller", "scope"), CASES)
+def test_authorisation_matrix(
+    api: Api, shared: Shared, revoked: dict[str, str], name: str, caller: str, scope: str | None
+) -> None:
+    endpoint = ENDPOINTS[name]
+    target = endpoint.make(api, shared)
+    headers = _headers(api, caller, scope, target.site, endpoint, shared, revoked)
+    before = api.writes()
+    response = api.client.request(
+        target.method, PREFIX + target.path, json=target.body, params=target.params,
+        headers=headers,
+    )  # fmt: skip
+    refusal = _expected(endpoint, caller, scope)
+    if refusal is not None:
+        assert_problem(response, *refusal)
+        assert api.writes() == before, "a refused call wrote something"
+        return
+    assert response.status_code in (200, 201), response.text
+    if endpoint.rows_sites is not None:
+        seen = endpoint.rows_sites(response.json())
+        mine = shared.away if scope == "out of scope" else target.site
+        assert all(mine in sites for sites in seen), f"rows of other sites leaked: {seen}"
+        if scope == "in scope":
+            assert seen, "an in-scope list must show the site's own rows"
+
+
+ROUTES = {
+    "open site": "POST /sites", "change capacity": "POST /sites/{code}/capacity",
+    "close site": "POST /sites/{code}/close", "list sites": "GET /sites",
+    "get site": "GET /sites/{code}", "site occupancy": "GET /sites/{code}/occupancy",
+    "all occupancy": "GET /sites/occupancy", "site flows": "GET /sites/{code}/flows",
+    "all flows": "GET /sites/flows", "roster": "GET /sites/{code}/roster",
+    "roster CSV": "GET /sites/{code}/roster", "roster as of": "GET /sites/{code}/roster",
+    "register arrival": "POST /arrivals", "register batch": "POST /arrivals/batch",
+    "get person": "GET /persons/{person_id}",
+    "screening step": "POST /persons/{person_id}/screening-steps",
+    "hold": "POST /persons/{person_id}/hold", "release": "POST /persons/{person_id}/release",
+    "departure": "POST /persons/{person_id}/departure",
+    "correction": "POST /persons/{person_id}/corrections",
+    "merge": "POST /persons/{person_id}/merge", "plan transfer": "POST /transfers",
+    "dispatch": "POST /transfers/{transfer_id}/dispatch",
+    "receive": "POST /transfers/{transfer_id}/receipts",
+    "reconcile": "POST /transfers/{transfer_id}/reconcile",
+    "cancel": "POST /transfers/{transfer_id}/cancel",
+    "get transfer": "GET /transfers/{transfer_id}", "in transit": "GET /transfers/in-transit",
+    "unaccounted": "GET /transfers/unaccounted",
+    "get household": "GET /households/{household_id}",
+    "separated households": "GET /households/separated", "audit digest": "GET /audit/digest",
+    "audit proof": "GET /audit/proof", "person history": "GET /audit/persons/{person_id}/history",
+    "audit log": "GET /audit/log", "audit log CSV": "GET /audit/log.csv",
+    "access trail": "GET /audit/access-trail", "health": "GET /health",
+}  # fmt: skip
+
+
+# The resources this matrix answers for; other features bring their own.
+RESOURCES = ("/sites", "/arrivals", "/persons", "/transfers", "/households", "/audit", "/health")
+
+
+def test_the_matrix_covers_every_route(api: Api) -> None:
+    """A new endpoint of these resources joins the table above, or this fails."""
+    published = {
+        f"{method.upper()} {route}"
+        for path, item in api.client.get("/openapi.json").json()["paths"].items()
+        if (route := path.removeprefix(PREFIX)).startswith(RESOURCES)
+        for method in item
+    }
+    assert set(ROUTES) == set(ENDPOINTS)
+    assert set(ROUTES.values()) == published
