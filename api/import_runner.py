@@ -1,15 +1,18 @@
 """Importing a checked arrivals file: batches through ``Registry.register_arrivals``.
 
 Each batch (up to 1,000 arrivals) is one command, so one transaction: all of it or none.
-Its idempotency key is derived from the file's content hash, the site, the batch size
-and the batch's index, so running the same file again replays the batches already
-written instead of registering anyone twice, and an interrupted import resumes where it
-stopped.
 
-Before anything is written, every registration number and biometric reference is
-looked up among the values already claimed: one held by a person this same import did
-not register is a bad row like any other, reported by line, rather than a batch refused
-halfway through the file.
+Running the same file again never registers anyone twice, and an interrupted import
+resumes where it stopped:
+
+- before anything is written, every registration number and biometric reference of the
+  file is looked up among the values already claimed. A value held by a person that an
+  earlier run of this same file registered (same actor, same site) marks its row as
+  already imported: it is left out. A value held by anyone else makes the row bad, and
+  it is reported by line like any other bad row, instead of refusing a batch halfway;
+- each batch's idempotency key is derived from the file's content hash and the lines
+  the batch holds, so two runs racing on the same file (or a retry after an answer was
+  lost) replay each other's batches rather than clash.
 
 Batches can run in worker processes, each with its own Registry: the command path is
 pure Python, so a second process is what lets a second core (and the database's own
@@ -18,6 +21,7 @@ time) work in parallel.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +62,7 @@ class BatchOutcome:
     first_line: int
     last_line: int
     size: int
-    # planned (dry run) | done (dry run: imported before) | imported | replayed | refused
+    # planned (dry run) | imported | replayed (by a concurrent run) | refused
     status: str
     position: int | None = None
     problems: list[RowProblem] = field(default_factory=list)
@@ -86,6 +90,10 @@ class ImportReport:
     skip_bad_rows: bool
     problems: list[RowProblem] = field(default_factory=list)
     batches: list[BatchOutcome] = field(default_factory=list)
+    # Good rows left out because an earlier run of this file imported them.
+    already_imported: int = 0
+    # Good rows to be imported in batches.
+    to_import: int = 0
     seconds: float = 0.0
 
     @property
@@ -136,6 +144,8 @@ class ImportReport:
             "ok": self.ok,
             "imported": self.imported,
             "replayed": self.replayed,
+            "already_imported": self.already_imported,
+            "to_import": self.to_import,
             "refused": self.refused,
             "bad_rows": self.skipped,
             "position": self.position,
@@ -153,9 +163,15 @@ class _Batch:
     fields: list[Fields]
 
 
-def batch_key(digest: str, site_code: str, batch_size: int, index: int) -> str:
-    """The idempotency key of one batch of one file imported at one site."""
-    return f"import:{digest[:32]}:{site_code}:{batch_size}:{index}"
+def key_prefix(digest: str, site_code: str) -> str:
+    """What every batch key of one file imported at one site starts with."""
+    return f"import:{site_code}:{digest[:32]}:"
+
+
+def batch_key(digest: str, site_code: str, lines: Sequence[int]) -> str:
+    """The idempotency key of the batch holding these lines of this file."""
+    held = hashlib.sha256(",".join(map(str, lines)).encode()).hexdigest()
+    return f"{key_prefix(digest, site_code)}{held[:32]}"
 
 
 def import_arrivals(
@@ -183,9 +199,11 @@ def import_arrivals(
     if workers > 1 and worker_env is None:
         raise ValueError("worker processes need the library environment to build a Registry")
     started = time.perf_counter()
+    # Worker processes take a second or so to start: worth it only for a few batches each.
+    parallel = workers > 1 and not dry_run and content.count(b"\n") > 2 * workers * batch_size
     with ExitStack() as stack:
         pool = None
-        if workers > 1 and not dry_run:
+        if parallel:
             # Started first: the workers import and connect while the file is checked.
             pool = stack.enter_context(_worker_pool(workers, worker_env or {}))
         registry.get_open_site(site_code)
@@ -204,8 +222,7 @@ def import_arrivals(
             report.seconds = time.perf_counter() - started
             return report
         if dry_run:
-            done = _recorded(registry, actor, [b.key for b in batches])
-            report.batches = [_outcome(b, "done" if b.key in done else "planned") for b in batches]
+            report.batches = [_outcome(b, "planned") for b in batches]
         elif pool is not None:
             report.batches = _run_in_workers(pool, batches, site_code, actor, on_progress)
         else:
@@ -223,92 +240,89 @@ def import_arrivals(
 def _plan(
     registry: Registry, checked: CheckedFile, report: ImportReport, *, actor: str, batch_size: int
 ) -> list[_Batch]:
-    good = checked.good
+    recorder = registry.recorder
+    if not isinstance(recorder, CampledgerRecorder):
+        raise TypeError("imports need the PostgreSQL recorder (claims are looked up in bulk)")
     report.problems = list(checked.problems)
-    count = -(-len(good) // batch_size)
-    keys = [batch_key(checked.digest, report.site_code, batch_size, i) for i in range(count)]
-    ours = _persons_registered_by(registry, actor, keys)
-    taken = _taken_elsewhere(registry, good, ours)
-    if taken:
+    good = checked.good
+    owners = {
+        scope: _claims(recorder, scope, [f[position] for _, f in good if f[position] is not None])
+        for scope, position in _UNIQUE_FIELDS
+    }
+    if any(owners.values()):
+        prefix = key_prefix(checked.digest, report.site_code)
+        ours = _registered_by_this_file(recorder, actor, prefix)
+        taken, done = _sort_claimed(good, owners, ours)
         report.problems.extend(taken)
         report.problems.sort(key=lambda p: p.line)
-        bad = {p.line for p in taken}
-        good = [g for g in good if g[0] not in bad]
+        report.already_imported = len(done)
+        left_out = done | {p.line for p in taken}
+        good = [g for g in good if g[0] not in left_out]
+    report.to_import = len(good)
     batches = []
     for index, start in enumerate(range(0, len(good), batch_size)):
         chunk = good[start : start + batch_size]
-        key = batch_key(checked.digest, report.site_code, batch_size, index)
-        batches.append(_Batch(index, key, [g[0] for g in chunk], [g[1] for g in chunk]))
+        lines = [line for line, _ in chunk]
+        key = batch_key(checked.digest, report.site_code, lines)
+        batches.append(_Batch(index, key, lines, [fields for _, fields in chunk]))
     return batches
 
 
-def _persons_registered_by(registry: Registry, actor: str, keys: Sequence[str]) -> set[str]:
-    """The persons that batches of this same import registered in an earlier run."""
-    found: set[str] = set()
-    for stored in _stored_commands(registry, actor, keys).values():
-        if stored.get("command") == COMMAND:
-            found.update(stored["result"].get("person_ids", ()))
-    return found
+_UNIQUE_FIELDS = ((REGISTRATION_NUMBER, 0), (BIOMETRIC_REFERENCE, 9))
 
 
-def _recorded(registry: Registry, actor: str, keys: Sequence[str]) -> set[str]:
-    return set(_stored_commands(registry, actor, keys))
-
-
-def _stored_commands(
-    registry: Registry, actor: str, keys: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    if not keys:
-        return {}
-    recorder = registry.recorder
-    if isinstance(recorder, CampledgerRecorder):
-        query = SQL(
-            "SELECT key, command, result FROM {}.{} WHERE actor = %s AND key = ANY(%s)"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.commands_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-            rows = cur.execute(query, (actor, list(keys))).fetchall()
-        return {r["key"]: {"command": r["command"], "result": r["result"]} for r in rows}
-    found = {}
-    for key in keys:
-        stored = registry.journal.find_command(actor, key)
-        if stored is not None:
-            found[key] = {"command": stored.command, "result": stored.result}
-    return found
-
-
-def _taken_elsewhere(
-    registry: Registry, good: list[tuple[int, Fields]], ours: set[str]
-) -> list[RowProblem]:
-    """Rows whose registration number or biometric reference another person holds."""
-    problems = []
-    for scope, position in ((REGISTRATION_NUMBER, 0), (BIOMETRIC_REFERENCE, 9)):
-        lines = {fields[position]: line for line, fields in good if fields[position] is not None}
-        for value, owner in _claims(registry, scope, list(lines)).items():
-            if str(owner) not in ours:
+def _sort_claimed(
+    good: list[tuple[int, Fields]], owners: dict[str, dict[str, UUID]], ours: set[UUID]
+) -> tuple[list[RowProblem], set[int]]:
+    """Rows whose unique values are already held: by this file's earlier runs (done), or
+    by someone else (a problem, named by column)."""
+    problems: list[RowProblem] = []
+    done: set[int] = set()
+    for line, fields in good:
+        held = [
+            (scope, owner)
+            for scope, position in _UNIQUE_FIELDS
+            if fields[position] is not None
+            and (owner := owners[scope].get(fields[position])) is not None
+        ]
+        if not held:
+            continue
+        if len({o for _, o in held}) == 1 and held[0][1] in ours:
+            done.add(line)
+            continue
+        for scope, owner in held:
+            if owner not in ours:
                 problems.append(
                     RowProblem(
-                        lines[value],
+                        line,
                         scope,
                         f"duplicate-{scope.replace('_', '-')}",
-                        f"this {scope} is already registered to another person",
+                        f"this {scope} is already registered (not by this file)",
                     )
                 )
-    return problems
+    return problems, done
 
 
-def _claims(registry: Registry, scope: str, values: list[str]) -> dict[str, UUID]:
+def _registered_by_this_file(recorder: CampledgerRecorder, actor: str, prefix: str) -> set[UUID]:
+    """The persons that earlier runs of this file, by this actor, registered."""
+    query = SQL(
+        "SELECT result FROM {}.{} WHERE actor = %s AND starts_with(key, %s) AND command = %s"
+    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.commands_table_name))
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+        rows = cur.execute(query, (actor, prefix, COMMAND)).fetchall()
+    return {UUID(p) for row in rows for p in row["result"].get("person_ids", ())}
+
+
+def _claims(recorder: CampledgerRecorder, scope: str, values: list[str]) -> dict[str, UUID]:
+    """Which of these values are held, and by whom: one query for the whole file."""
     if not values:
         return {}
-    recorder = registry.recorder
-    if isinstance(recorder, CampledgerRecorder):
-        query = SQL(
-            "SELECT value, owner_id FROM {}.{} WHERE scope = %s AND value = ANY(%b)"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.claims_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-            rows = cur.execute(query, (scope, values)).fetchall()
-        return {r["value"]: r["owner_id"] for r in rows}
-    owners = {v: registry.journal.find_claim(scope, v) for v in values}
-    return {v: owner for v, owner in owners.items() if owner is not None}
+    query = SQL("SELECT value, owner_id FROM {}.{} WHERE scope = %s AND value = ANY(%b)").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.claims_table_name)
+    )
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+        rows = cur.execute(query, (scope, values)).fetchall()
+    return {r["value"]: r["owner_id"] for r in rows}
 
 
 # --- running -----------------------------------------------------------------------------
