@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.popo import POPOFactory
@@ -30,9 +35,13 @@ from domain.memory import InMemoryRecorder
 from domain.person import Person
 from domain.site import Site, check_site_code, site_id
 from domain.transfer import MAX_MANIFEST, Transfer
+from domain.unit_of_work import StagingRepository, StepFailed, UnitOfWork, active_unit
 from domain.values import check_occurred_at
 
 MAX_BATCH = 1_000
+# A unit of work that lost a race is decided again from what is stored now; past this
+# many tries the clients keep colliding and one of them should come back later.
+UNIT_ATTEMPTS = 3
 
 REGISTRATION_NUMBER = "registration_number"
 BIOMETRIC_REFERENCE = "biometric_reference"
@@ -97,18 +106,31 @@ class Registry(Application[UUID]):
             return InMemoryRecorder()
         return super().construct_recorder()
 
+    def construct_repository(self) -> Repository[UUID]:
+        return StagingRepository(super().construct_repository(), owner=self)
+
     def save(self, *objs: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
         """Save aggregates with their pending events in one transaction.
 
         The same steps as ``Application.save``, minus its runtime protocol checks on
         every object: commands only ever save campledger aggregates, and those checks
         cost more than encoding the events in a batch of 1,000 registrations.
+
+        Inside a unit of work (``apply_together``) nothing is written: the changes are
+        staged in the unit, which is saved as a whole at its end.
         """
+        unit = active_unit(self)
+        if unit is not None:
+            unit.stage(objs, **kwargs)
+            return []
         processing = ProcessingEvent[UUID]()
         for aggregate in objs:
             processing.events.extend(aggregate.collect_events())
             processing.aggregates[aggregate.id] = aggregate
         processing.saved_kwargs.update(kwargs)
+        return self._store(processing)
+
+    def _store(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
@@ -116,7 +138,46 @@ class Registry(Application[UUID]):
 
     @property
     def journal(self) -> CommandJournal:
-        return cast(CommandJournal, self.recorder)
+        journal = cast(CommandJournal, self.recorder)
+        unit = active_unit(self)
+        return journal if unit is None else unit
+
+    # --- units of work ------------------------------------------------------------------
+
+    def apply_together(self, steps: Sequence[Callable[[], CommandResult]]) -> list[CommandResult]:
+        """Apply commands all or nothing: each step calls one command, decided against what
+        the steps before it did; everything is saved in one transaction at the end.
+
+        A step that raises stops the unit with ``StepFailed`` (its index and error), and
+        nothing is saved. A step whose idempotency key was seen before is a replay, as
+        when it runs alone. If a concurrent writer gets in first, the steps are decided
+        again from what is stored now (a concurrent retry of the same unit then replays).
+        """
+        for _attempt in range(UNIT_ATTEMPTS):
+            unit = UnitOfWork(self, cast(CommandJournal, self.recorder))
+            results: list[CommandResult] = []
+            with unit.active():
+                for index, step in enumerate(steps):
+                    unit.step = index
+                    try:
+                        results.append(step())
+                    except Exception as error:
+                        raise StepFailed(index, error) from error
+            if unit.is_empty:
+                return results
+            try:
+                recordings = self._store(unit.processing_event())
+            except IntegrityError:
+                continue
+            positions = unit.positions([r.notification.id for r in recordings])
+            return [
+                replace(result, position=positions[index]) if index in positions else result
+                for index, result in enumerate(results)
+            ]
+        raise errors.ConcurrentChange(
+            "other commands kept changing these records while this batch was being applied; "
+            "retry it"
+        )
 
     # --- loading ------------------------------------------------------------------
 
