@@ -7,7 +7,7 @@ error names the field and the rule, not the value that was sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import Permission
+from api.auth import Permission, Principal
 from domain import errors
 from domain.errors import ErrorKind
 
@@ -62,6 +62,17 @@ def bad_query() -> Iterator[None]:
         raise ApiProblem(400, "bad-query", "Bad query", str(error)) from None
 
 
+def problem_body(
+    status: int, code: str, title: str, detail: str = "", **extra: Any
+) -> dict[str, Any]:
+    """The problem+json body itself, for responses and for the items of a sync batch."""
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return body
+
+
 def problem_response(
     status: int,
     code: str,
@@ -70,10 +81,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
+    body = problem_body(status, code, title, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -87,16 +95,21 @@ def _title(code: str) -> str:
     return code.replace("-", " ").capitalize()
 
 
-def _may_see_persons(request: Request) -> bool:
+def may_see_persons(principal: Principal | None) -> bool:
     # Which record already holds a biometric reference says something about that person:
     # only roles that may see personal data learn it.
-    principal = getattr(request.state, "principal", None)
     return principal is not None and principal.can(Permission.PERSONAL_DATA)
 
 
 def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:
+    principal = getattr(request.state, "principal", None)
+    body = domain_problem_body(error, may_see_persons=may_see_persons(principal))
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+
+
+def domain_problem_body(error: errors.DomainError, *, may_see_persons: bool) -> dict[str, Any]:
     details = dict(error.details)
-    if not _may_see_persons(request):
+    if not may_see_persons:
         for key in PERSON_REFERENCES:
             details.pop(key, None)
         if "items" in details:
@@ -104,17 +117,35 @@ def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:
                 {k: v for k, v in item.items() if k not in PERSON_REFERENCES}
                 for item in details["items"]
             ]
-    return problem_response(
-        status_of(error), error.code, _title(error.code), error.message, **details
+    return problem_body(status_of(error), error.code, _title(error.code), error.message, **details)
+
+
+def api_problem_body(problem: ApiProblem) -> dict[str, Any]:
+    return problem_body(
+        problem.status, problem.code, problem.title, problem.detail, **problem.extra
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Pydantic echoes the offending input; it may be a name or a date of birth.
+def validation_errors(found: Iterable[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors without their ``input``: it may be a name or a date of birth."""
     return [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
+        for e in found
     ]
+
+
+def validation_problem_body(found: list[dict[str, Any]]) -> dict[str, Any]:
+    if any(e["type"] in ("json_invalid", "json_type") for e in found):
+        return problem_body(
+            400, "malformed-request", "Malformed request", "the body is not valid JSON"
+        )
+    return problem_body(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "the request does not match the schema",
+        errors=found,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -124,24 +155,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     def on_api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem_response(
-            exc.status, exc.code, exc.title, exc.detail, headers=exc.headers or None, **exc.extra
+        return JSONResponse(
+            api_problem_body(exc),
+            status_code=exc.status,
+            media_type=PROBLEM_MEDIA_TYPE,
+            headers=exc.headers or None,
         )
 
     @app.exception_handler(RequestValidationError)
     def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = _validation_errors(exc)
-        if any(e["type"] in ("json_invalid", "json_type") for e in found):
-            return problem_response(
-                400, "malformed-request", "Malformed request", "the body is not valid JSON"
-            )
-        return problem_response(
-            422,
-            "invalid-request",
-            "Invalid request",
-            "the request does not match the schema",
-            errors=found,
-        )
+        body = validation_problem_body(validation_errors(exc.errors()))
+        return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
     @app.exception_handler(StarletteHTTPException)
     def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
