@@ -20,7 +20,17 @@ from api.access_trail import create_access_trail
 from api.auth import Permission, Principal, ensure_tokens_table
 from api.composition import Campledger
 from api.deps import check_scope, require
-from api.routes import arrivals, audit, health, households, persons, sites, transfers
+from api.routes import (
+    arrivals,
+    audit,
+    exports,
+    health,
+    households,
+    imports,
+    persons,
+    sites,
+    transfers,
+)
 from projections.engine import Projector, projector_thread
 
 PREFIX = "/api/v1"
@@ -79,7 +89,8 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
     app.dependency_overrides[audit.require_auditor] = auditor
 
     api = APIRouter(prefix=PREFIX)
-    for module in (sites, arrivals, persons, transfers, households, audit, health):
+    # exports before sites: "/sites/occupancy.hxl.csv" is not the site "occupancy.hxl.csv".
+    for module in (exports, imports, sites, arrivals, persons, transfers, households, audit, health):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
