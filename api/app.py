@@ -23,6 +23,7 @@ from api.deps import check_scope, require
 from api.routes import (
     arrivals,
     audit,
+    duplicates,
     exports,
     health,
     households,
@@ -90,7 +91,18 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
 
     api = APIRouter(prefix=PREFIX)
     # exports before sites: "/sites/occupancy.hxl.csv" is not the site "occupancy.hxl.csv".
-    for module in (exports, imports, sites, arrivals, persons, transfers, households, audit, health):
+    for module in (
+        exports,
+        imports,
+        sites,
+        arrivals,
+        persons,
+        transfers,
+        households,
+        duplicates,
+        audit,
+        health,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.audit_log import AuditLog
+from projections.duplicates import Duplicates
 from projections.flows import Flows
 from projections.households import Households
 from projections.ledger import Ledger
@@ -19,6 +20,7 @@ READ_MODELS: list[type[ReadModel]] = [
     Flows,
     Transfers,
     Households,
+    Duplicates,
     AuditLog,
     Ledger,
 ]

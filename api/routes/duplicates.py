@@ -1,0 +1,91 @@
+"""Likely duplicates: pairs proposed for review, and dismissals of pairs that are two people.
+
+Confirming a pair is a merge (``POST /persons/{duplicate_id}/merge``); the list names
+records by id, registration number and site only, so a reviewer opens each person
+(``GET /persons/{id}``, which leaves an access-trail entry) to compare them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from api.auth import Permission, Principal
+from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
+from api.problems import bad_query
+from api.routes.commands import accepted, check_person_scope
+from api.schemas import Command, CommandPublic, Page
+from projections import duplicates
+
+router = APIRouter(prefix="/duplicates", tags=["duplicates"])
+
+Reader = Annotated[Principal, Depends(require(Permission.DUPLICATES_READ))]
+Reviewer = Annotated[Principal, Depends(require(Permission.DUPLICATES_REVIEW))]
+
+
+class DismissalCreate(Command):
+    person_id: UUID
+    other_id: UUID
+    reason: str = Field(max_length=500, examples=["twins: different mothers' names"])
+
+
+class DismissalPublic(CommandPublic):
+    pair_id: UUID
+    person_id: UUID = Field(description="The lower of the two ids.")
+    other_id: UUID
+
+
+class CandidatePublic(BaseModel):
+    person_id: UUID
+    other_id: UUID
+    score: float = Field(description="0–1: name similarity adjusted by birth year and household.")
+    reasons: str = Field(examples=["name 0.93, same sex, birth year ±1, same household"])
+    person_site_code: str | None
+    other_site_code: str | None
+    person_registration_number: str | None
+    other_registration_number: str | None
+
+
+class CandidatePage(Page):
+    items: list[CandidatePublic]  # type: ignore[assignment]
+
+
+@router.get("", response_model=CandidatePage)
+def list_candidates(
+    principal: Reader,
+    conn: ReadConn,
+    site_code: str | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Pairs of records that may be one person, highest score first; with ``site_code``,
+    pairs with a record at (or last at) that site. A site-scoped token sees the pairs
+    touching its sites."""
+    if site_code is not None:
+        check_scope(principal, site_code)
+        sites: list[str] | None = [site_code]
+    else:
+        sites = sorted(principal.sites) if principal.scoped else None
+    with bad_query():
+        page = duplicates.candidates_page(conn, sites, after=after, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.post("/dismissals", status_code=201, response_model=DismissalPublic)
+def dismiss(
+    body: DismissalCreate,
+    principal: Reviewer,
+    camp: Camp,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """These two records are two people: the pair is not proposed again."""
+    check_person_scope(principal, camp.registry, body.person_id)
+    check_person_scope(principal, camp.registry, body.other_id)
+    result = camp.registry.dismiss_duplicate(
+        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
+    )
+    return accepted(result, response)

@@ -1,0 +1,550 @@
+"""Likely duplicates: pairs of person records that may be one person, ranked for review.
+
+A pair is proposed when both records are active (not departed, not merged away), of the
+same sex, born within two years of each other (date of birth, or registration year minus
+the estimated age), and their names are alike across transliterations
+(``projections.names``: name similarity at least ``NAME_THRESHOLD``). The score is the
+name similarity, lowered by 0.02 per year between the birth years, raised by 0.05 for a
+shared household and by 0.03 for the very same date of birth, kept within 0–1.
+
+Comparing every record with every other would be 5·10⁹ comparisons for 100,000 people.
+Records are compared only within a *block*: same sex, same sound key of the family name
+(``names.block_key``), birth years at most two apart. Within a block, RapidFuzz's C++
+``process.extract`` discards the given names that cannot reach the threshold before any
+pair is scored in Python (the bound is exact: see ``_plausible``).
+
+The blocks live in memory (``_Index``), checked at every batch against this model's
+checkpoint and its schema's oid: a projector that restarted, lost a transaction, or whose
+schema was rebuilt and swapped in by another process reloads them from ``people``. Every
+table's rows depend only on the events, never on how they were batched, so a rebuild
+gives the same rows as the live model.
+
+Personal data (normalised names, date of birth) stays in ``people``, which no query
+returns. A candidate row holds the two person ids (lower first), the score and the
+reasons ("name 0.93, same sex, birth year ±1, same household"), never a name.
+A dismissal (``DuplicatePair.Dismissed``) removes its pair for good; a merge or a
+departure removes every pair of the record that closed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date
+from typing import Any, TypedDict
+from uuid import UUID
+
+import orjson
+import psycopg
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+from rapidfuzz import fuzz, process
+
+from domain.duplicates import DuplicatePair, ordered
+from domain.person import Person
+from projections import names
+from projections.readmodel import Envelope, ReadModel
+from projections.roster import Roster
+
+NAME_THRESHOLD = 0.85
+BIRTH_YEAR_WINDOW = 2
+YEAR_PENALTY = 0.02
+HOUSEHOLD_BONUS = 0.05
+SAME_BIRTH_DATE_BONUS = 0.03
+# Corrections of these fields change who a record may be a duplicate of.
+_MATCHED_FIELDS = frozenset(
+    {"given_name", "family_name", "sex", "date_of_birth", "estimated_age", "household_id"}
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Profile:
+    """What matching needs to know of one record (personal: never leaves this module)."""
+
+    person_id: UUID
+    sex: str
+    given_form: str
+    family_form: str
+    given_key: str
+    family_key: str
+    block: str
+    date_of_birth: date | None
+    estimated_age: int | None
+    registered_year: int
+    household_id: str | None
+    site_code: str | None
+    active: bool
+
+    @property
+    def birth_year(self) -> int:
+        if self.date_of_birth is not None:
+            return self.date_of_birth.year
+        return self.registered_year - (self.estimated_age or 0)
+
+    @property
+    def bucket(self) -> tuple[str, str, int]:
+        return (self.sex, self.block, self.birth_year)
+
+    def renamed(self, given_name: str | None = None, family_name: str | None = None) -> Profile:
+        given = self.given_form if given_name is None else given_name
+        family = self.family_form if family_name is None else family_name
+        return replace(self, **_name_fields(given, family))
+
+
+class _Names(TypedDict):
+    given_form: str
+    family_form: str
+    given_key: str
+    family_key: str
+    block: str
+
+
+def _name_fields(given_name: str, family_name: str) -> _Names:
+    given = " ".join(names.normal_tokens(given_name))
+    family = " ".join(names.normal_tokens(family_name))
+    return {
+        "given_form": given,
+        "family_form": family,
+        "given_key": names.sound_key(given, ""),
+        "family_key": names.sound_key("", family),
+        "block": names.block_key(given, family),
+    }
+
+
+def similarity(a: Profile, b: Profile) -> float:
+    """Name similarity 0–1: given and family names each, or whole names when either record
+    has no family name (a second given name is often the father's name)."""
+    if a.family_form and b.family_form:
+        given = names.name_similarity(a.given_form, a.given_key, b.given_form, b.given_key)
+        family = names.name_similarity(a.family_form, a.family_key, b.family_form, b.family_key)
+        return (given + family) / 2
+    return names.name_similarity(
+        f"{a.given_form} {a.family_form}".strip(),
+        f"{a.given_key} {a.family_key}".strip(),
+        f"{b.given_form} {b.family_form}".strip(),
+        f"{b.given_key} {b.family_key}".strip(),
+    )
+
+
+def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
+    """(score in thousandths, reasons) if the pair is a likely duplicate, else None."""
+    name = similarity(a, b)
+    if name < NAME_THRESHOLD:
+        return None
+    years = abs(a.birth_year - b.birth_year)
+    score = name - YEAR_PENALTY * years
+    reasons = [f"name {name:.2f}", "same sex"]
+    if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
+        score += SAME_BIRTH_DATE_BONUS
+        reasons.append("same date of birth")
+    elif years == 0:
+        reasons.append("same birth year")
+    else:
+        reasons.append(f"birth year ±{years}")
+    if a.household_id is not None and a.household_id == b.household_id:
+        score += HOUSEHOLD_BONUS
+        reasons.append("same household")
+    return round(min(max(score, 0.0), 1.0) * 1000), ", ".join(reasons)
+
+
+class _Index:
+    """Every record's profile, the active ones in blocks, and the dismissed pairs."""
+
+    def __init__(self, generation: int | None, position: int) -> None:
+        self.generation = generation
+        self.position = position
+        self.profiles: dict[UUID, Profile] = {}
+        self.buckets: dict[tuple[str, str, int], dict[UUID, Profile]] = defaultdict(dict)
+        self.dismissed: set[tuple[UUID, UUID]] = set()
+
+    def put(self, profile: Profile) -> None:
+        old = self.profiles.get(profile.person_id)
+        if old is not None and old.active:
+            bucket = self.buckets[old.bucket]
+            bucket.pop(old.person_id, None)
+            if not bucket:
+                del self.buckets[old.bucket]
+        self.profiles[profile.person_id] = profile
+        if profile.active:
+            self.buckets[profile.bucket][profile.person_id] = profile
+
+    def window(self, profile: Profile) -> Iterator[Profile]:
+        """Active records in the profile's block, birth years within the window."""
+        year = profile.birth_year
+        for y in range(year - BIRTH_YEAR_WINDOW, year + BIRTH_YEAR_WINDOW + 1):
+            bucket = self.buckets.get((profile.sex, profile.block, y))
+            if bucket:
+                yield from bucket.values()
+
+
+@dataclass(slots=True)
+class Stats:
+    """What matching did, for benchmarks: records matched, pairs scored, pairs proposed."""
+
+    matched: int = 0
+    window: int = 0
+    scored: int = 0
+    proposed: int = 0
+
+
+class Duplicates(ReadModel):
+    name = "duplicates"
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.people (
+            person_id uuid PRIMARY KEY,
+            sex text NOT NULL,
+            given_form text NOT NULL,
+            family_form text NOT NULL,
+            given_key text NOT NULL,
+            family_key text NOT NULL,
+            block text NOT NULL,
+            date_of_birth date,
+            estimated_age integer,
+            registered_year integer NOT NULL,
+            household_id text,
+            site_code text,
+            active boolean NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.candidates (
+            person_id uuid NOT NULL,
+            other_id uuid NOT NULL,
+            score integer NOT NULL,
+            reasons text NOT NULL,
+            PRIMARY KEY (person_id, other_id)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS candidates_rank "
+        "ON {schema}.candidates (score DESC, person_id, other_id)",
+        "CREATE INDEX IF NOT EXISTS candidates_other ON {schema}.candidates (other_id)",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.dismissed (
+            person_id uuid NOT NULL,
+            other_id uuid NOT NULL,
+            position bigint NOT NULL,
+            PRIMARY KEY (person_id, other_id)
+        )
+        """,
+    )
+
+    def __init__(self, schema: str | None = None) -> None:
+        super().__init__(schema)
+        self._index: _Index | None = None
+        self.stats = Stats()
+
+    # --- the in-memory index ------------------------------------------------------------
+
+    def _current_index(self, cur: Cursor[Any]) -> _Index:
+        # The schema's oid tells one schema from another of the same name: a rebuild
+        # swaps in a newly created schema under the live name.
+        self.run(
+            cur,
+            "SELECT %s::regnamespace::oid, (SELECT notification_id FROM "
+            "{schema}.tracking WHERE application_name = 'Registry')",
+            (self.schema,),
+        )
+        row = cur.fetchone()
+        generation, position = (int(row[0]), int(row[1] or 0)) if row else (None, 0)
+        index = self._index
+        if index is None or index.generation != generation or index.position != position:
+            index = self._index = self._load(cur, generation, position)
+        return index
+
+    def _load(self, cur: Cursor[Any], generation: int | None, position: int) -> _Index:
+        index = _Index(generation, position)
+        self.run(cur, f"SELECT {_PROFILE_COLUMNS} FROM {{schema}}.people")
+        for row in cur.fetchall():
+            index.put(Profile(*row))
+        self.run(cur, "SELECT person_id, other_id FROM {schema}.dismissed")
+        index.dismissed.update((a, b) for a, b in cur.fetchall())
+        return index
+
+    # --- applying a batch -------------------------------------------------------------
+
+    def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
+        index = self._current_index(cur)
+        registered_here: set[UUID] = set()
+        changed: dict[UUID, Profile] = {}
+        rematch: set[UUID] = set()
+        closed: set[UUID] = set()
+        dismissed: list[tuple[UUID, UUID, int]] = []
+        for envelope in batch:
+            event = envelope.event
+            person_id = envelope.originator_id
+            if isinstance(event, Person.Registered):
+                profile = _registered(person_id, event)
+                rematch.add(person_id)
+                registered_here.add(person_id)
+            elif isinstance(event, DuplicatePair.Dismissed):
+                pair = ordered(event.person_id, event.other_id)
+                index.dismissed.add(pair)
+                dismissed.append((*pair, envelope.position))
+                continue
+            else:
+                current = index.profiles.get(person_id)
+                if current is None:
+                    continue  # not a person (a site, a transfer) or never registered
+                found = _changed(current, event)
+                if found is None:
+                    continue
+                profile, matters = found
+                if not profile.active:
+                    closed.add(person_id)
+                elif matters:
+                    rematch.add(person_id)
+            index.put(profile)
+            changed[person_id] = profile
+
+        self._write_profiles(cur, changed.values())
+        # Records registered in this batch have no candidates written yet.
+        stale = list((rematch | closed) - registered_here)
+        if stale:
+            self.run(
+                cur,
+                "DELETE FROM {schema}.candidates WHERE person_id = ANY(%(p)s) "
+                "OR other_id = ANY(%(p)s)",
+                {"p": stale},
+            )
+        if dismissed:
+            self._write_dismissals(cur, dismissed)
+        targets = [index.profiles[p] for p in rematch if index.profiles[p].active]
+        found_pairs = self._match(index, targets)
+        if found_pairs:
+            self.run(
+                cur,
+                "INSERT INTO {schema}.candidates (person_id, other_id, score, reasons) "
+                "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::text[]) "
+                "ON CONFLICT (person_id, other_id) DO UPDATE "
+                "SET score = EXCLUDED.score, reasons = EXCLUDED.reasons",
+                (
+                    [k[0] for k in found_pairs],
+                    [k[1] for k in found_pairs],
+                    [v[0] for v in found_pairs.values()],
+                    [v[1] for v in found_pairs.values()],
+                ),
+            )
+        index.position = batch[-1].position
+
+    def _match(
+        self, index: _Index, targets: list[Profile]
+    ) -> dict[tuple[UUID, UUID], tuple[int, str]]:
+        found: dict[tuple[UUID, UUID], tuple[int, str]] = {}
+        seen: set[tuple[UUID, UUID]] = set()
+        stats = self.stats
+        for target in targets:
+            stats.matched += 1
+            others = [p for p in index.window(target) if p.person_id != target.person_id]
+            stats.window += len(others)
+            for other in _plausible(target, others):
+                pair = ordered(target.person_id, other.person_id)
+                if pair in seen or pair in index.dismissed:
+                    continue
+                seen.add(pair)
+                stats.scored += 1
+                first, second = (target, other) if pair[0] == target.person_id else (other, target)
+                assessed = assess(first, second)
+                if assessed is not None:
+                    found[pair] = assessed
+                    stats.proposed += 1
+        return found
+
+    def _write_profiles(self, cur: Cursor[Any], profiles: Iterable[Profile]) -> None:
+        rows = list(profiles)
+        if not rows:
+            return
+        columns = list(zip(*(_profile_row(p) for p in rows), strict=True))
+        self.run(
+            cur,
+            f"INSERT INTO {{schema}}.people ({_PROFILE_COLUMNS}) SELECT * FROM unnest("
+            "%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+            "%s::text[], %s::date[], %s::int[], %s::int[], %s::text[], %s::text[], "
+            "%s::bool[]) ON CONFLICT (person_id) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in _PROFILE_FIELDS[1:]),
+            [list(c) for c in columns],
+        )
+
+    def _write_dismissals(self, cur: Cursor[Any], dismissed: list[tuple[UUID, UUID, int]]) -> None:
+        columns = ([d[0] for d in dismissed], [d[1] for d in dismissed], [d[2] for d in dismissed])
+        self.run(
+            cur,
+            "INSERT INTO {schema}.dismissed (person_id, other_id, position) "
+            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[]) ON CONFLICT DO NOTHING",
+            columns,
+        )
+        self.run(
+            cur,
+            "DELETE FROM {schema}.candidates c USING unnest(%s::uuid[], %s::uuid[]) AS d(a, b) "
+            "WHERE c.person_id = d.a AND c.other_id = d.b",
+            columns[:2],
+        )
+
+
+_PROFILE_FIELDS = (
+    "person_id", "sex", "given_form", "family_form", "given_key", "family_key", "block",
+    "date_of_birth", "estimated_age", "registered_year", "household_id", "site_code", "active",
+)  # fmt: skip
+_PROFILE_COLUMNS = ", ".join(_PROFILE_FIELDS)
+
+
+def _profile_row(profile: Profile) -> tuple[Any, ...]:
+    return tuple(getattr(profile, f) for f in _PROFILE_FIELDS)
+
+
+def _registered(person_id: UUID, event: Person.Registered) -> Profile:
+    return Profile(
+        person_id=person_id,
+        sex=event.sex,
+        **_name_fields(event.given_name, event.family_name),
+        date_of_birth=event.date_of_birth,
+        estimated_age=event.estimated_age,
+        registered_year=event.occurred_at.astimezone(UTC).year,
+        household_id=event.household_id,
+        site_code=event.site_code,
+        active=True,
+    )
+
+
+def _changed(profile: Profile, event: Any) -> tuple[Profile, bool] | None:
+    """The profile after a later event, and whether it must be matched again (None: the
+    event changes nothing this model keeps)."""
+    if isinstance(event, Person.DetailCorrected):
+        if event.field not in _MATCHED_FIELDS:
+            return None
+        value = event.new_value
+        if event.field == "given_name":
+            return profile.renamed(given_name=value or ""), True
+        if event.field == "family_name":
+            return profile.renamed(family_name=value or ""), True
+        if event.field == "date_of_birth":
+            value = None if value is None else date.fromisoformat(str(value))
+        return replace(profile, **{event.field: value}), True
+    if isinstance(event, Person.TransferReceived):
+        return replace(profile, site_code=event.site_code), False
+    if isinstance(event, (Person.MergedInto, Person.Departed)):
+        return replace(profile, active=False), False
+    return None
+
+
+def _plausible(target: Profile, others: list[Profile]) -> list[Profile]:
+    """The records whose given name can still bring the pair to ``NAME_THRESHOLD``.
+
+    With family names on both sides, name = (G + F) / 2 and F ≤ 1, so G ≥ 2T − 1; and
+    G = max(s, (s + k) / 2) with k ≤ 1 (s: spelling, k: sound similarity of the given
+    names) is at least that only if s ≥ 2T − 1, or s and k both ≥ 4T − 3. RapidFuzz
+    computes s and k for the whole window in C++; only the survivors are scored.
+    """
+    if not target.family_form or len(others) < 8:
+        return others  # small windows, and whole-name comparisons, are scored directly
+    with_family = [o for o in others if o.family_form]
+    direct = [o for o in others if not o.family_form]
+    # A hair below the exact bounds: rounding must not drop a pair that reaches the threshold.
+    need = (2 * NAME_THRESHOLD - 1) * 100 - 1e-6
+    floor = (4 * NAME_THRESHOLD - 3) * 100 - 1e-6
+    spelling = {
+        i: s
+        for _, s, i in process.extract(
+            target.given_form,
+            [o.given_form for o in with_family],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=floor,
+            limit=None,
+        )
+    }
+    if not spelling:
+        return direct
+    sound = {
+        i
+        for _, _, i in process.extract(
+            target.given_key,
+            [with_family[i].given_key for i in spelling],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=floor,
+            limit=None,
+        )
+    }
+    keys = list(spelling)
+    kept = [with_family[i] for i in spelling if spelling[i] >= need]
+    kept += [with_family[keys[j]] for j in sound if spelling[keys[j]] < need]
+    return kept + direct
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CandidatePage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["points"], str(row["person_id"]), str(row["other_id"])])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, UUID, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        points, person, other = orjson.loads(raw)
+        return int(points), UUID(str(person)), UUID(str(other))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ValueError("invalid duplicates cursor") from None
+
+
+_PAGE = """
+SELECT c.score AS points, c.person_id, c.other_id, c.reasons,
+       pa.site_code AS person_site_code, pb.site_code AS other_site_code,
+       ra.registration_number AS person_registration_number,
+       rb.registration_number AS other_registration_number
+FROM {candidates} c
+JOIN {people} pa ON pa.person_id = c.person_id
+JOIN {people} pb ON pb.person_id = c.other_id
+LEFT JOIN {roster} ra ON ra.person_id = c.person_id
+LEFT JOIN {roster} rb ON rb.person_id = c.other_id
+WHERE (%(sites)s::text[] IS NULL
+       OR pa.site_code = ANY(%(sites)s::text[]) OR pb.site_code = ANY(%(sites)s::text[]))
+  AND (%(points)s::integer IS NULL OR c.score < %(points)s
+       OR (c.score = %(points)s AND (c.person_id, c.other_id) > (%(person)s, %(other)s)))
+ORDER BY c.score DESC, c.person_id, c.other_id
+LIMIT %(limit)s
+"""
+
+
+def candidates_page(
+    conn: psycopg.Connection[Any],
+    sites: Sequence[str] | None = None,
+    *,
+    after: str | None = None,
+    limit: int = 100,
+) -> CandidatePage:
+    """Likely duplicates, highest score first, where either record is at (or was last at)
+    one of ``sites`` (None: everywhere). ``after`` is the previous page's ``next_cursor``."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    points, person, other = _decode_cursor(after) if after else (None, None, None)
+    schema = Duplicates.live_schema()
+    query = sql.SQL(_PAGE).format(
+        candidates=sql.Identifier(schema, "candidates"),
+        people=sql.Identifier(schema, "people"),
+        roster=sql.Identifier(Roster.live_schema(), "roster"),
+    )
+    params = {
+        "sites": list(sites) if sites is not None else None,
+        "points": points,
+        "person": person,
+        "other": other,
+        "limit": limit + 1,
+    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1]) if more else None
+    for row in rows:
+        row["score"] = row.pop("points") / 1000
+    return CandidatePage(rows, next_cursor)

@@ -1,0 +1,150 @@
+"""Names compared across transliterations: a normal form, a sound key, and a similarity.
+
+The same person is written Mohammed, Muhammad or Mohamed; Abdel Rahman, Abd al-Rahman or
+Abdulrahman; Hussein, Husayn or Hossein, depending on the desk, the language of the
+registrar and the document in hand. Three steps make such variants meet:
+
+1. ``normal_tokens``: accents stripped (NFKD), case folded, apostrophes and the ʿayn /
+   hamza marks dropped (Sa'id = Said), anything else not a letter or digit splits words.
+   Arabic name particles are unified: "abd al X", "abdel X", "abdul X", "abd-el-X" and
+   "abdulX" all become "abdX"; "abu X" / "abou X" become "abuX"; a free-standing article
+   (al, el, ul) is dropped; bin / ibn / bint / ben between names is dropped.
+2. ``sound_key``: a skeleton of each word in the spirit of Soundex, tuned to Arabic
+   transliteration: digraphs fold (sh/ch/sch → s, kh → k, gh → g, th → t, dh → d,
+   ph → f), q/c/ck → k, j → g (Jamal = Gamal), v → f, w → u; a leading vowel becomes
+   "a" (Ibrahim = Ebrahim, Omar = Umar); later vowels (y included) are dropped, as is an
+   h after a vowel that does not open a syllable (Fatimah = Fatima, Ahmad = Amad), and
+   doubled letters collapse (Hussein = Husayn = Hossein = "hsn").
+3. ``name_similarity``: 0–1, the mean of the spelling similarity of the normal forms and
+   the similarity of the sound keys (RapidFuzz token-sort ratio for both, so given and
+   family names written in the other order still compare), never below the spelling
+   similarity alone. Equal sound keys lift spelling variants; different sound keys pull
+   apart names that merely share letters.
+
+The sound key is deliberately coarse (Hassan and Hussein share "hsn"): it chooses which
+records are compared at all (see ``block_key``), and the similarity then ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+_APOSTROPHES = re.compile(r"['’‘`´ʻʼʽʾʿ]")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_ARTICLES = frozenset({"al", "el", "ul", "il"})
+_CONNECTORS = frozenset({"bin", "ibn", "bint", "binti", "ben", "ould"})
+# Spellings of "abd" (servant of) fused with the article, written on their own or glued to
+# the next word: abdel, abdul, abdal, abdil, abdol, abdoul, abdoulaye's "abdou".
+_ABD = re.compile(r"^abd(?:el|ul|al|il|ol|oul|u|ou)?")
+_ABD_WORDS = frozenset({"abd", "abdel", "abdul", "abdal", "abdil", "abdol", "abdoul", "abdu"})
+_ABU_WORDS = frozenset({"abu", "abou", "abo"})
+
+_DIGRAPHS = (
+    ("sch", "s"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("kh", "k"),
+    ("gh", "g"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("ph", "f"),
+    ("ck", "k"),
+)
+_LETTERS = str.maketrans({"q": "k", "c": "k", "j": "g", "v": "f", "w": "u", "x": "k"})
+_VOWELS = frozenset("aeiouy")
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _APOSTROPHES.sub("", stripped.casefold())
+
+
+@lru_cache(maxsize=65_536)
+def normal_tokens(name: str) -> tuple[str, ...]:
+    """The words of a name in a normal spelling (see the module docstring, step 1)."""
+    words = [w for w in _NOT_WORD.split(_plain(name)) if w]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        following = words[i + 1 :]
+        if word in _ABD_WORDS and following:
+            rest = following[1:] if following[0] in _ARTICLES and len(following) > 1 else following
+            out.append("abd" + rest[0])
+            i += len(following) - len(rest) + 2
+            continue
+        if word in _ABU_WORDS and following:
+            rest = following[1:] if following[0] in _ARTICLES and len(following) > 1 else following
+            out.append("abu" + rest[0])
+            i += len(following) - len(rest) + 2
+            continue
+        if word in _ARTICLES and following:
+            i += 1
+            continue
+        if word in _CONNECTORS and out and following:
+            i += 1
+            continue
+        if word.startswith("abd") and len(word) > 5:
+            word = "abd" + _ABD.sub("", word)
+        out.append(word)
+        i += 1
+    return tuple(out)
+
+
+@lru_cache(maxsize=65_536)
+def word_key(word: str) -> str:
+    """The sound skeleton of one normalised word (see the module docstring, step 2)."""
+    for digraph, single in _DIGRAPHS:
+        word = word.replace(digraph, single)
+    word = word.translate(_LETTERS)
+    if not word:
+        return ""
+    first = "a" if word[0] in _VOWELS else word[0]
+    out = [first]
+    previous = word[0]
+    for index in range(1, len(word)):
+        letter = word[index]
+        after = word[index + 1] if index + 1 < len(word) else ""
+        if letter in _VOWELS:
+            previous = letter
+            continue
+        if letter == "h" and previous in _VOWELS and not after:
+            previous = letter
+            continue
+        if letter != out[-1]:
+            out.append(letter)
+        previous = letter
+    return "".join(out)
+
+
+def normal_form(given_name: str, family_name: str) -> str:
+    """Given and family name in normal spelling, one space between words."""
+    return " ".join(normal_tokens(f"{given_name} {family_name}"))
+
+
+def sound_key(given_name: str, family_name: str) -> str:
+    """The sound key of a whole name: each word's key, one space between them."""
+    return " ".join(word_key(w) for w in normal_tokens(f"{given_name} {family_name}"))
+
+
+def block_key(given_name: str, family_name: str) -> str:
+    """The key records must share to be compared at all: the family name's sound key
+    (its words run together, so "Abdel Rahman" = "Abdelrahman"), or the last given
+    name's when there is no family name (a second name is often a father's name)."""
+    family = normal_tokens(family_name)
+    if family:
+        return word_key("".join(family))
+    given = normal_tokens(given_name)
+    return word_key(given[-1]) if given else ""
+
+
+def name_similarity(form_a: str, key_a: str, form_b: str, key_b: str) -> float:
+    """0–1: how alike two names are in spelling and in sound (module docstring, step 3)."""
+    spelling = fuzz.token_sort_ratio(form_a, form_b) / 100
+    sound = fuzz.token_sort_ratio(key_a, key_b) / 100
+    return max(spelling, (spelling + sound) / 2)
