@@ -48,7 +48,7 @@ def db_url() -> None:
 
 
 # Registered last: these modules read ``load_settings`` from here when they run.
-from api.commands import audit, demo, imports, projections, serve, token  # noqa: E402
+from api.commands import audit, demo, exports, imports, projections, serve, token  # noqa: E402
 
-for command_module in (serve, token, demo, projections, audit, imports):
+for command_module in (serve, token, demo, projections, audit, imports, exports):
     command_module.register(app)
