@@ -30,6 +30,7 @@ from api.routes import (
     imports,
     persons,
     sites,
+    sync,
     transfers,
 )
 from projections.engine import Projector, projector_thread
@@ -104,6 +105,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
         health,
     ):
         api.include_router(module.router)
+    api.include_router(sync.router)
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
     return app

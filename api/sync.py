@@ -1,0 +1,421 @@
+"""Offline sync: a field device's queue of commands, applied in order through the Registry.
+
+A reception point in the desert works offline for hours; its device records each command
+with an idempotency key and the time it happened, and later sends the whole queue in one
+request. Every item is the body of a single endpoint (the schemas of ``api.schemas``),
+authorised exactly as that endpoint would authorise it, and answered with what that
+endpoint would have answered: its result, or its problem+json.
+
+Who did it: the actor recorded on the events is ``<token name>@<device id>``. The token
+says who, the device says on which tablet, and idempotency keys are thereby scoped to
+one device of one token, so two devices numbering their keys alike cannot collide. A key
+sent through sync is not the same key as one sent to a single endpoint (the actor
+differs): a device should route every command it queues through sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError, model_validator
+
+from api.auth import Permission, Principal
+from api.deps import check_scope, require
+from api.problems import (
+    ApiProblem,
+    api_problem_body,
+    domain_problem_body,
+    may_see_persons,
+    validation_errors,
+    validation_problem_body,
+)
+from api.routes.commands import check_person_scope
+from api.schemas import (
+    Command,
+    CorrectionCreate,
+    DepartureCreate,
+    ReasonCommand,
+    ReceiptCreate,
+    ScreeningCreate,
+    SingleArrivalCreate,
+    Strict,
+    TransferCreate,
+)
+from domain import errors
+from domain.registry import CommandResult, Registry
+from domain.unit_of_work import StepFailed
+
+MAX_SYNC_ITEMS = 1_000
+# What a device id may look like: it ends up in the actor of every event, so no spaces,
+# no '@' (the separator) and nothing that could be a person's name in free form.
+DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+
+# --- the items a device sends ----------------------------------------------------------
+
+
+class SyncItem(Strict):
+    """One command recorded offline: the body is the single endpoint's request body."""
+
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    occurred_at: AwareDatetime = Field(description="When it happened in the field.")
+    device_id: str = Field(pattern=DEVICE_ID, examples=["tablet-07"])
+    body: BaseModel
+
+    permission: ClassVar[Permission]
+
+    @model_validator(mode="after")
+    def _one_field_time(self) -> Self:
+        sent = getattr(self.body, "occurred_at", None)
+        if sent is not None and sent != self.occurred_at:
+            raise ValueError("body.occurred_at differs from the item's occurred_at")
+        return self
+
+    def authorise(self, principal: Principal, registry: Registry) -> None:
+        """The single endpoint's checks: the role's permission, then the site scope."""
+        require(self.permission)(principal)
+        self.check_scope(principal, registry)
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        raise NotImplementedError
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        raise NotImplementedError
+
+
+class RegisterArrival(SyncItem):
+    type: Literal["register_arrival"]
+    body: SingleArrivalCreate
+    permission = Permission.ARRIVALS_WRITE
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        check_scope(principal, self.body.site_code)
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        arrival = self.body.model_copy(update={"occurred_at": self.occurred_at}).to_arrival()
+        return registry.register_arrival(
+            site_code=self.body.site_code,
+            arrival=arrival,
+            actor=actor,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+class _PersonItem(SyncItem):
+    person_id: UUID
+    command: ClassVar[str]
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        check_person_scope(principal, registry, self.person_id)
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        fields = self.body.model_dump(exclude={"occurred_at"})
+        command: Callable[..., CommandResult] = getattr(registry, self.command)
+        return command(
+            person_id=self.person_id,
+            occurred_at=self.occurred_at,
+            actor=actor,
+            idempotency_key=self.idempotency_key,
+            **fields,
+        )
+
+
+class RecordScreeningStep(_PersonItem):
+    type: Literal["record_screening_step"]
+    body: ScreeningCreate
+    permission = Permission.SCREENING_WRITE
+    command = "record_screening_step"
+
+
+class HoldPerson(_PersonItem):
+    type: Literal["hold_person"]
+    body: ReasonCommand
+    permission = Permission.SCREENING_WRITE
+    command = "hold_person"
+
+
+class ReleasePerson(_PersonItem):
+    type: Literal["release_person"]
+    body: ReasonCommand
+    permission = Permission.SCREENING_WRITE
+    command = "release_person"
+
+
+class RecordDeparture(_PersonItem):
+    type: Literal["record_departure"]
+    body: DepartureCreate
+    permission = Permission.DEPARTURES_WRITE
+    command = "record_departure"
+
+
+class CorrectDetail(_PersonItem):
+    type: Literal["correct_detail"]
+    body: CorrectionCreate
+    permission = Permission.CORRECTIONS_WRITE
+    command = "correct_detail"
+
+
+class PlanTransfer(SyncItem):
+    type: Literal["plan_transfer"]
+    body: TransferCreate
+    transfer_id: UUID | None = Field(
+        default=None, description="Minted by the device, so later items can dispatch it."
+    )
+    permission = Permission.TRANSFERS_WRITE
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        check_scope(principal, self.body.origin)
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        return registry.plan_transfer(
+            **self.body.model_dump(exclude={"occurred_at"}),
+            occurred_at=self.occurred_at,
+            transfer_id=self.transfer_id,
+            actor=actor,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+class DispatchTransfer(SyncItem):
+    type: Literal["dispatch_transfer"]
+    transfer_id: UUID
+    body: Command = Field(default_factory=Command)
+    permission = Permission.TRANSFERS_WRITE
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        if principal.scoped:
+            check_scope(principal, registry.get_transfer(self.transfer_id).origin)
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        return registry.dispatch_transfer(
+            transfer_id=self.transfer_id,
+            occurred_at=self.occurred_at,
+            actor=actor,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+class ReceiveTransfer(SyncItem):
+    type: Literal["receive_transfer"]
+    transfer_id: UUID
+    body: ReceiptCreate
+    permission = Permission.TRANSFERS_WRITE
+
+    def check_scope(self, principal: Principal, registry: Registry) -> None:
+        check_scope(principal, self.body.site_code)
+
+    def apply(self, registry: Registry, actor: str) -> CommandResult:
+        return registry.receive_transfer(
+            transfer_id=self.transfer_id,
+            site_code=self.body.site_code,
+            persons=self.body.persons,
+            occurred_at=self.occurred_at,
+            actor=actor,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+AnyItem = Annotated[
+    RegisterArrival
+    | RecordScreeningStep
+    | HoldPerson
+    | ReleasePerson
+    | RecordDeparture
+    | CorrectDetail
+    | PlanTransfer
+    | DispatchTransfer
+    | ReceiveTransfer,
+    Field(discriminator="type"),
+]
+ITEM: TypeAdapter[AnyItem] = TypeAdapter(AnyItem)
+COMMAND_TYPES = tuple(sorted(ITEM.json_schema()["discriminator"]["mapping"]))
+
+
+class SyncRequest(Strict):
+    atomic: bool = Field(
+        default=False,
+        description="All or nothing: if any item is rejected, none is applied.",
+    )
+    # Items are checked one by one, so that one malformed command is rejected on its own
+    # instead of failing the whole queue with a 422; docs/sync.md describes their shape.
+    items: list[Any] = Field(
+        description="Commands in the order they happened: " + ", ".join(COMMAND_TYPES) + "."
+    )
+
+
+# --- what comes back ----------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"  # the idempotency key was seen before
+    REJECTED = "rejected"
+    NOT_APPLIED = "not_applied"  # an atomic batch with a rejected item: nothing was written
+
+
+class ItemResult(BaseModel):
+    index: int
+    idempotency_key: str | None = None
+    type: str | None = None
+    status: Outcome
+    position: int | None = None
+    result: dict[str, Any] | None = None
+    problem: dict[str, Any] | None = None
+
+
+class SyncPublic(BaseModel):
+    atomic: bool
+    position: int = Field(description="Highest log position among the items: pass as wait_for.")
+    counts: dict[Outcome, int]
+    results: list[ItemResult]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    atomic: bool
+    results: list[ItemResult]
+
+    @property
+    def failed(self) -> bool:
+        """An atomic batch that was refused as a whole."""
+        return self.atomic and any(r.status == Outcome.REJECTED for r in self.results)
+
+    @property
+    def position(self) -> int:
+        return max((r.position or 0 for r in self.results), default=0)
+
+    def body(self) -> dict[str, Any]:
+        counts = {outcome: 0 for outcome in Outcome}
+        for r in self.results:
+            counts[r.status] += 1
+        return {
+            "atomic": self.atomic,
+            "position": self.position,
+            "counts": counts,
+            "results": [r.model_dump(mode="json", exclude_none=True) for r in self.results],
+        }
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(problem["type"])
+        self.problem = problem
+
+
+def apply_batch(registry: Registry, principal: Principal, request: SyncRequest) -> SyncReport:
+    """Apply a device's queue in order and say what became of each item."""
+    if len(request.items) > MAX_SYNC_ITEMS:
+        raise errors.BatchTooLarge(f"a sync batch holds at most {MAX_SYNC_ITEMS} commands")
+    if request.atomic:
+        return SyncReport(True, _apply_atomically(registry, principal, request.items))
+    return SyncReport(
+        False,
+        [_apply_one(registry, principal, index, raw) for index, raw in enumerate(request.items)],
+    )
+
+
+def _apply_one(registry: Registry, principal: Principal, index: int, raw: Any) -> ItemResult:
+    try:
+        item = _parse(raw)
+        result = _run(registry, principal, item)
+    except _Rejected as rejected:
+        return _rejected(index, raw, rejected.problem)
+    return _done(index, item, result)
+
+
+def _apply_atomically(
+    registry: Registry, principal: Principal, raws: list[Any]
+) -> list[ItemResult]:
+    items: list[AnyItem] = []
+    for index, raw in enumerate(raws):
+        try:
+            items.append(_parse(raw))
+        except _Rejected as rejected:
+            return _refused(raws, index, rejected.problem)
+
+    def step(item: AnyItem) -> Callable[[], CommandResult]:
+        return lambda: _run(registry, principal, item)
+
+    try:
+        results = registry.apply_together([step(item) for item in items])
+    except StepFailed as failure:
+        if not isinstance(failure.error, _Rejected):
+            raise failure.error from failure
+        return _refused(raws, failure.index, failure.error.problem)
+    pairs = zip(items, results, strict=True)
+    return [_done(index, item, result) for index, (item, result) in enumerate(pairs)]
+
+
+def _parse(raw: Any) -> AnyItem:
+    try:
+        return ITEM.validate_python(raw)
+    except ValidationError as invalid:
+        found = validation_errors(invalid.errors(include_input=False))
+        tag = raw.get("type") if isinstance(raw, dict) else None
+        for error in found:
+            # A tagged union puts the tag first in the path; the item's own fields follow.
+            if error["loc"][:1] == [tag]:
+                error["loc"] = error["loc"][1:]
+        raise _Rejected(validation_problem_body(found)) from None
+
+
+def _run(registry: Registry, principal: Principal, item: AnyItem) -> CommandResult:
+    """The single endpoint, minus HTTP: authorise, then the one command, as this device."""
+    try:
+        item.authorise(principal, registry)
+        return item.apply(registry, actor=f"{principal.actor}@{item.device_id}")
+    except errors.DomainError as error:
+        problem = domain_problem_body(error, may_see_persons=may_see_persons(principal))
+        raise _Rejected(problem) from error
+    except ApiProblem as problem:
+        raise _Rejected(api_problem_body(problem)) from problem
+
+
+def _done(index: int, item: AnyItem, result: CommandResult) -> ItemResult:
+    return ItemResult(
+        index=index,
+        idempotency_key=item.idempotency_key,
+        type=item.type,
+        status=Outcome.ALREADY_APPLIED if result.replayed else Outcome.APPLIED,
+        position=result.position,
+        result=result.result,
+    )
+
+
+def _rejected(index: int, raw: Any, problem: dict[str, Any]) -> ItemResult:
+    key, kind = _named(raw)
+    return ItemResult(
+        index=index, idempotency_key=key, type=kind, status=Outcome.REJECTED, problem=problem
+    )
+
+
+def _refused(raws: Sequence[Any], failed: int, problem: dict[str, Any]) -> list[ItemResult]:
+    """An atomic batch with one bad item: that one is rejected, no other was applied."""
+    results: list[ItemResult] = []
+    for index, raw in enumerate(raws):
+        if index == failed:
+            results.append(_rejected(index, raw, problem))
+            continue
+        key, kind = _named(raw)
+        results.append(
+            ItemResult(index=index, idempotency_key=key, type=kind, status=Outcome.NOT_APPLIED)
+        )
+    return results
+
+
+def _named(raw: Any) -> tuple[str | None, str | None]:
+    """The key and type of an item as sent, even a malformed one, to let the device match it."""
+    if not isinstance(raw, dict):
+        return None, None
+    key, kind = raw.get("idempotency_key"), raw.get("type")
+    return (
+        key if isinstance(key, str) else None,
+        kind if isinstance(kind, str) and kind in COMMAND_TYPES else None,
+    )
