@@ -18,13 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Self
-from uuid import UUID
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError
 
-from api.auth import Permission, Principal
-from api.deps import check_scope, require
+from api.auth import Principal
 from api.problems import (
     ApiProblem,
     api_problem_body,
@@ -33,218 +31,12 @@ from api.problems import (
     validation_errors,
     validation_problem_body,
 )
-from api.routes.commands import check_person_scope
-from api.schemas import (
-    Command,
-    CorrectionCreate,
-    DepartureCreate,
-    ReasonCommand,
-    ReceiptCreate,
-    ScreeningCreate,
-    SingleArrivalCreate,
-    Strict,
-    TransferCreate,
-)
+from api.sync_items import COMMAND_TYPES, ITEM, AnyItem, SyncRequest
 from domain import errors
 from domain.registry import CommandResult, Registry
 from domain.unit_of_work import StepFailed
 
 MAX_SYNC_ITEMS = 1_000
-# What a device id may look like: it ends up in the actor of every event, so no spaces,
-# no '@' (the separator) and nothing that could be a person's name in free form.
-DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-
-
-# --- the items a device sends ----------------------------------------------------------
-
-
-class SyncItem(Strict):
-    """One command recorded offline: the body is the single endpoint's request body."""
-
-    idempotency_key: str = Field(min_length=1, max_length=200)
-    occurred_at: AwareDatetime = Field(description="When it happened in the field.")
-    device_id: str = Field(pattern=DEVICE_ID, examples=["tablet-07"])
-    body: BaseModel
-
-    permission: ClassVar[Permission]
-
-    @model_validator(mode="after")
-    def _one_field_time(self) -> Self:
-        sent = getattr(self.body, "occurred_at", None)
-        if sent is not None and sent != self.occurred_at:
-            raise ValueError("body.occurred_at differs from the item's occurred_at")
-        return self
-
-    def authorise(self, principal: Principal, registry: Registry) -> None:
-        """The single endpoint's checks: the role's permission, then the site scope."""
-        require(self.permission)(principal)
-        self.check_scope(principal, registry)
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        raise NotImplementedError
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        raise NotImplementedError
-
-
-class RegisterArrival(SyncItem):
-    type: Literal["register_arrival"]
-    body: SingleArrivalCreate
-    permission = Permission.ARRIVALS_WRITE
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.site_code)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        arrival = self.body.model_copy(update={"occurred_at": self.occurred_at}).to_arrival()
-        return registry.register_arrival(
-            site_code=self.body.site_code,
-            arrival=arrival,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
-
-
-class _PersonItem(SyncItem):
-    person_id: UUID
-    command: ClassVar[str]
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_person_scope(principal, registry, self.person_id)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        fields = self.body.model_dump(exclude={"occurred_at"})
-        command: Callable[..., CommandResult] = getattr(registry, self.command)
-        return command(
-            person_id=self.person_id,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-            **fields,
-        )
-
-
-class RecordScreeningStep(_PersonItem):
-    type: Literal["record_screening_step"]
-    body: ScreeningCreate
-    permission = Permission.SCREENING_WRITE
-    command = "record_screening_step"
-
-
-class HoldPerson(_PersonItem):
-    type: Literal["hold_person"]
-    body: ReasonCommand
-    permission = Permission.SCREENING_WRITE
-    command = "hold_person"
-
-
-class ReleasePerson(_PersonItem):
-    type: Literal["release_person"]
-    body: ReasonCommand
-    permission = Permission.SCREENING_WRITE
-    command = "release_person"
-
-
-class RecordDeparture(_PersonItem):
-    type: Literal["record_departure"]
-    body: DepartureCreate
-    permission = Permission.DEPARTURES_WRITE
-    command = "record_departure"
-
-
-class CorrectDetail(_PersonItem):
-    type: Literal["correct_detail"]
-    body: CorrectionCreate
-    permission = Permission.CORRECTIONS_WRITE
-    command = "correct_detail"
-
-
-class PlanTransfer(SyncItem):
-    type: Literal["plan_transfer"]
-    body: TransferCreate
-    transfer_id: UUID | None = Field(
-        default=None, description="Minted by the device, so later items can dispatch it."
-    )
-    permission = Permission.TRANSFERS_WRITE
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.origin)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.plan_transfer(
-            **self.body.model_dump(exclude={"occurred_at"}),
-            occurred_at=self.occurred_at,
-            transfer_id=self.transfer_id,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
-
-
-class DispatchTransfer(SyncItem):
-    type: Literal["dispatch_transfer"]
-    transfer_id: UUID
-    body: Command = Field(default_factory=Command)
-    permission = Permission.TRANSFERS_WRITE
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        if principal.scoped:
-            check_scope(principal, registry.get_transfer(self.transfer_id).origin)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.dispatch_transfer(
-            transfer_id=self.transfer_id,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
-
-
-class ReceiveTransfer(SyncItem):
-    type: Literal["receive_transfer"]
-    transfer_id: UUID
-    body: ReceiptCreate
-    permission = Permission.TRANSFERS_WRITE
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.site_code)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.receive_transfer(
-            transfer_id=self.transfer_id,
-            site_code=self.body.site_code,
-            persons=self.body.persons,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
-
-
-AnyItem = Annotated[
-    RegisterArrival
-    | RecordScreeningStep
-    | HoldPerson
-    | ReleasePerson
-    | RecordDeparture
-    | CorrectDetail
-    | PlanTransfer
-    | DispatchTransfer
-    | ReceiveTransfer,
-    Field(discriminator="type"),
-]
-ITEM: TypeAdapter[AnyItem] = TypeAdapter(AnyItem)
-COMMAND_TYPES = tuple(sorted(ITEM.json_schema()["discriminator"]["mapping"]))
-
-
-class SyncRequest(Strict):
-    atomic: bool = Field(
-        default=False,
-        description="All or nothing: if any item is rejected, none is applied.",
-    )
-    # Items are checked one by one, so that one malformed command is rejected on its own
-    # instead of failing the whole queue with a 422; docs/sync.md describes their shape.
-    items: list[Any] = Field(
-        description="Commands in the order they happened: " + ", ".join(COMMAND_TYPES) + "."
-    )
 
 
 # --- what comes back ----------------------------------------------------------------------
@@ -313,11 +105,11 @@ def apply_batch(registry: Registry, principal: Principal, request: SyncRequest) 
     """Apply a device's queue in order and say what became of each item."""
     if len(request.items) > MAX_SYNC_ITEMS:
         raise errors.BatchTooLarge(f"a sync batch holds at most {MAX_SYNC_ITEMS} commands")
+    raws: list[Any] = list(request.items)  # still as sent: see SyncRequest
     if request.atomic:
-        return SyncReport(True, _apply_atomically(registry, principal, request.items))
+        return SyncReport(True, _apply_atomically(registry, principal, raws))
     return SyncReport(
-        False,
-        [_apply_one(registry, principal, index, raw) for index, raw in enumerate(request.items)],
+        False, [_apply_one(registry, principal, index, raw) for index, raw in enumerate(raws)]
     )
 
 

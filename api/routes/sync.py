@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Camp
 from api.problems import PROBLEM_MEDIA_TYPE, problem_body
-from api.sync import MAX_SYNC_ITEMS, SyncPublic, SyncRequest, apply_batch
+from api.sync import MAX_SYNC_ITEMS, SyncPublic, apply_batch
+from api.sync_items import SyncRequest
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 

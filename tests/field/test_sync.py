@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from api.sync import MAX_SYNC_ITEMS
+from api.sync_items import COMMAND_TYPES
 from domain import errors
 from tests.api.conftest import PREFIX, Api, api, api_database_url, arrival_json, assert_problem
 
@@ -462,3 +463,13 @@ def test_a_full_batch_of_registrations_is_applied(api: Api) -> None:
 
     assert response.status_code == 200, response.text[:500]
     assert response.json()["counts"]["applied"] == MAX_SYNC_ITEMS
+
+
+def test_the_published_schema_describes_every_command_a_device_may_queue(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    items = schema["components"]["schemas"]["SyncRequest"]["properties"]["items"]["items"]
+    assert set(items["discriminator"]["mapping"]) == set(COMMAND_TYPES)
+    hold = schema["components"]["schemas"]["HoldPerson"]
+    assert {"idempotency_key", "occurred_at", "device_id", "person_id", "body"} <= set(
+        hold["required"]
+    )
