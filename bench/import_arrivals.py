@@ -1,0 +1,190 @@
+"""Bulk import throughput: a 100,000-row arrivals CSV, against batch registration.
+
+Generates the file, then in the same run and on the same server, each in a fresh
+database:
+
+- baseline: the plain eventsourcing library saving minimal aggregates in batches of
+  1,000 (``Application.save``), as in ``bench.batch_registration``;
+- register_arrivals: the same number of arrivals, already built as ``Arrival`` objects,
+  through ``Registry.register_arrivals`` in batches of 1,000, one process;
+- import: ``campledger import arrivals`` end to end (read the file, check every row,
+  look up every registration number and biometric reference, register in batches),
+  with one process and with worker processes.
+
+Prints arrivals/s for each, with ratios to the library baseline and to
+register_arrivals; the target for the import is 20,000 arrivals/s.
+
+    python -m bench.import_arrivals [--rows 100000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import typer
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from api.database import database, library_env
+from api.import_runner import import_arrivals
+from api.imports import COLUMNS, read_arrivals, to_arrival
+from api.settings import Settings
+from bench.batch_registration import Baseline, Minimal
+from domain.registry import MAX_BATCH, Registry
+
+console = Console()
+TARGET = 20_000
+SITE = "RP-IMPORT"
+
+
+def generate(rows: int, seed: int = 7) -> bytes:
+    """A realistic registration list: mixed ages, households of five, a few needs."""
+    rnd = random.Random(seed)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    needs = ("", "", "", "", "wounded", "pregnant_or_lactating", "disability;wounded")
+    for i in range(rows):
+        known_birth = i % 3 != 0
+        writer.writerow(
+            [
+                f"IMP-{i:07d}",
+                rnd.choice(("Amina", "Idriss", "Fatime", "Moussa", "Achta", "Abakar")),
+                rnd.choice(("Haroun", "Mahamat", "Ousmane", "Adoum")),
+                rnd.choice(("female", "male")),
+                rnd.choice(("SDN", "SDN", "SDN", "TCD", "CAF")),
+                f"{rnd.randint(1945, 2024)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+                if known_birth
+                else "",
+                "" if known_birth else str(rnd.randint(0, 80)),
+                f"H-{i // 5:06d}",
+                "focal_point" if i % 5 == 0 else "child",
+                f"BIO-{i:07d}" if i % 2 else "",
+                rnd.choice(needs),
+                "",
+                "",
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+@contextmanager
+def fresh(server_url: str) -> Iterator[str]:
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def opened(url: str) -> Registry:
+    registry = Registry(env=library_env(url))
+    registry.open_site(
+        code=SITE, name="Bench reception", kind="reception", capacity=10_000_000, actor="bench"
+    )
+    return registry
+
+
+def run_baseline(server_url: str, rows: int) -> float:
+    with fresh(server_url) as url:
+        app = Baseline(env={**library_env(url), "APPLICATION_RECORDER_TOPIC": ""})
+        app.save(*[Minimal(name="warm") for _ in range(10)])
+        start = time.perf_counter()
+        for offset in range(0, rows, MAX_BATCH):
+            app.save(*[Minimal(name=f"p{i}") for i in range(offset, min(rows, offset + MAX_BATCH))])
+        spent = time.perf_counter() - start
+        app.close()
+    return spent
+
+
+def run_registration(server_url: str, content: bytes) -> float:
+    with fresh(server_url) as url:
+        registry = opened(url)
+        checked = read_arrivals(content, now=registry.clock())
+        arrivals = [to_arrival(fields) for _, fields in checked.good]
+        start = time.perf_counter()
+        for offset in range(0, len(arrivals), MAX_BATCH):
+            registry.register_arrivals(
+                site_code=SITE, arrivals=arrivals[offset : offset + MAX_BATCH], actor="bench"
+            )
+        spent = time.perf_counter() - start
+        registry.close()
+    return spent
+
+
+def run_import(server_url: str, path: Path, workers: int) -> tuple[float, dict[str, float]]:
+    with fresh(server_url) as url:
+        registry = opened(url)
+        phases: dict[str, float] = {}
+        start = time.perf_counter()
+        report = import_arrivals(
+            registry,
+            path.read_bytes(),
+            site_code=SITE,
+            actor="bench",
+            workers=workers,
+            worker_env=library_env(url),
+            on_checked=lambda _: phases.setdefault("checked", time.perf_counter() - start),
+        )
+        spent = time.perf_counter() - start
+        registry.close()
+    if not report.ok or report.imported != report.rows:
+        raise SystemExit(f"the import did not import every row: {report.as_dict()['problems'][:5]}")
+    return spent, phases
+
+
+def main(rows: int = 100_000, workers: int = 2) -> None:
+    content = generate(rows)
+    with tempfile.TemporaryDirectory() as folder, database(Settings()) as server_url:
+        path = Path(folder) / "arrivals.csv"
+        path.write_bytes(content)
+        console.print(f"{rows:,} rows, {len(content) / 1e6:.1f} MB; measuring…")
+        spent = {
+            "baseline (library save)": run_baseline(server_url, rows),
+            "register_arrivals (1 process)": run_registration(server_url, content),
+        }
+        checks: dict[str, float] = {}
+        for count in sorted({1, workers}):
+            label = f"import ({count} process{'es' if count > 1 else ''})"
+            spent[label], phases = run_import(server_url, path, count)
+            checks[label] = phases.get("checked", 0.0)
+
+    base = rows / spent["baseline (library save)"]
+    registration = rows / spent["register_arrivals (1 process)"]
+    table = Table(title=f"Importing {rows:,} arrivals (batches of {MAX_BATCH:,})")
+    for column in ("run", "seconds", "checked after", "arrivals/s", "vs baseline", "vs register"):
+        table.add_column(column, justify="right")
+    for label, seconds in spent.items():
+        rate = rows / seconds
+        check = f"{checks[label]:.2f}" if label in checks else ""
+        table.add_row(
+            label, f"{seconds:.2f}", check, f"{rate:,.0f}",
+            f"{rate / base:.2f}x", f"{rate / registration:.2f}x",
+        )  # fmt: skip
+    console.print(table)
+    best = max(rows / s for label, s in spent.items() if label.startswith("import"))
+    verdict = "[green]met[/]" if best >= TARGET else "[red]not met[/]"
+    console.print(
+        f"target {TARGET:,} arrivals/s: {verdict} (best import {best:,.0f}/s). "
+        "'checked after': seconds until every row was checked and looked up; the rest is "
+        "registration. Machines are noisy: compare the ratios across runs."
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)
