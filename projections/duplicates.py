@@ -4,8 +4,9 @@ A pair is proposed when both records are active (not departed, not merged away),
 same sex, born within two years of each other (date of birth, or registration year minus
 the estimated age), and their names are alike across transliterations
 (``projections.names``: name similarity at least ``NAME_THRESHOLD``). The score is the
-name similarity, lowered by 0.02 per year between the birth years, raised by 0.05 for a
-shared household and by 0.03 for the very same date of birth, kept within 0–1.
+name similarity, lowered by 0.02 per year between the birth years and by 0.05 when both
+records have a date of birth and they differ, raised by 0.05 for a shared household and
+by 0.03 for the very same date of birth, kept within 0–1.
 
 Comparing every record with every other would be 5·10⁹ comparisons for 100,000 people.
 Records are compared only within a *block*: same sex, same sound key of the family name
@@ -54,6 +55,7 @@ BIRTH_YEAR_WINDOW = 2
 YEAR_PENALTY = 0.02
 HOUSEHOLD_BONUS = 0.05
 SAME_BIRTH_DATE_BONUS = 0.03
+OTHER_BIRTH_DATE_PENALTY = 0.05
 # Corrections of these fields change who a record may be a duplicate of.
 _MATCHED_FIELDS = frozenset(
     {"given_name", "family_name", "sex", "date_of_birth", "estimated_age", "household_id"}
@@ -91,7 +93,7 @@ class Profile:
     def renamed(self, given_name: str | None = None, family_name: str | None = None) -> Profile:
         given = self.given_form if given_name is None else given_name
         family = self.family_form if family_name is None else family_name
-        return replace(self, **_name_fields(given, family))
+        return replace(self, **name_fields(given, family))
 
 
 class _Names(TypedDict):
@@ -102,7 +104,7 @@ class _Names(TypedDict):
     block: str
 
 
-def _name_fields(given_name: str, family_name: str) -> _Names:
+def name_fields(given_name: str, family_name: str) -> _Names:
     given = " ".join(names.normal_tokens(given_name))
     family = " ".join(names.normal_tokens(family_name))
     return {
@@ -140,6 +142,10 @@ def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
     if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
         score += SAME_BIRTH_DATE_BONUS
         reasons.append("same date of birth")
+    elif a.date_of_birth is not None and b.date_of_birth is not None:
+        # Two recorded dates that differ are evidence of two people (namesakes abound).
+        score -= OTHER_BIRTH_DATE_PENALTY
+        reasons.append("other date of birth" if years == 0 else f"birth year ±{years}")
     elif years == 0:
         reasons.append("same birth year")
     else:
@@ -399,7 +405,7 @@ def _registered(person_id: UUID, event: Person.Registered) -> Profile:
     return Profile(
         person_id=person_id,
         sex=event.sex,
-        **_name_fields(event.given_name, event.family_name),
+        **name_fields(event.given_name, event.family_name),
         date_of_birth=event.date_of_birth,
         estimated_age=event.estimated_age,
         registered_year=event.occurred_at.astimezone(UTC).year,

@@ -10,11 +10,13 @@ registrar and the document in hand. Three steps make such variants meet:
    "abdulX" all become "abdX"; "abu X" / "abou X" become "abuX"; a free-standing article
    (al, el, ul) is dropped; bin / ibn / bint / ben between names is dropped.
 2. ``sound_key``: a skeleton of each word in the spirit of Soundex, tuned to Arabic
-   transliteration: digraphs fold (sh/ch/sch → s, kh → k, gh → g, th → t, dh → d,
-   ph → f), q/c/ck → k, j → g (Jamal = Gamal), v → f, w → u; a leading vowel becomes
-   "a" (Ibrahim = Ebrahim, Omar = Umar); later vowels (y included) are dropped, as is an
-   h after a vowel that does not open a syllable (Fatimah = Fatima, Ahmad = Amad), and
-   doubled letters collapse (Hussein = Husayn = Hossein = "hsn").
+   transliteration: digraphs fold (sh/ch/sch → s, kh → k, gh → g, dh → d, ph → f, and
+   th → s, as ث is said in Sudan and Chad: Othman = Osman = Ousmane), q/c/ck → k, j → g
+   (Jamal = Gamal), v → f, w → u; a leading vowel becomes "a" (Ibrahim = Ebrahim,
+   Omar = Umar); later vowels (y included) are dropped, as is a final h after a vowel
+   (Fatimah = Fatima); a final d is written t, as francophone registrars hear it
+   (Mohammed = Mahamat, Ahmed = Ahmat); doubled letters collapse (Hussein = Husayn =
+   Hossein = "hsn").
 3. ``name_similarity``: 0–1, the mean of the spelling similarity of the normal forms and
    the similarity of the sound keys (RapidFuzz token-sort ratio for both, so given and
    family names written in the other order still compare), never below the spelling
@@ -49,7 +51,7 @@ _DIGRAPHS = (
     ("ch", "s"),
     ("kh", "k"),
     ("gh", "g"),
-    ("th", "t"),
+    ("th", "s"),
     ("dh", "d"),
     ("ph", "f"),
     ("ck", "k"),
@@ -116,6 +118,8 @@ def word_key(word: str) -> str:
         if letter == "h" and previous in _VOWELS and not after:
             previous = letter
             continue
+        if letter == "d" and not after:
+            letter = "t"
         if letter != out[-1]:
             out.append(letter)
         previous = letter

@@ -1,0 +1,260 @@
+"""What the likely-duplicates read model costs the projector, and what blocking saves.
+
+Registers a synthetic caseload (default 100,000 people in batches of 1,000; Sudanese and
+Chadian names drawn with a skew, in their usual transliteration variants; households of
+about five; a share re-registered at another desk with a variant spelling and a birth
+year off by up to one), then projects the whole log from position 0, in the same run:
+
+- every other read model (the baseline),
+- the duplicates model alone,
+- every read model (the catalog as deployed).
+
+Prints events/s for each and the ratio to the baseline; then what blocking did: pairs in
+the blocks' windows, pairs scored after RapidFuzz's prefilter, pairs proposed, against
+all N·(N−1)/2 pairs, and the time all pairs would take at the measured cost per pair.
+
+    python -m bench.duplicates_projection [--people 100000] [--batch 1000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+import typer
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from bench.support import fresh_database, library_env_for
+from domain.arrival import Arrival
+from domain.registry import Registry
+from projections.catalog import READ_MODELS
+from projections.duplicates import Duplicates, Profile, assess
+from projections.engine import Projector
+from projections.readmodel import ReadModel
+
+console = Console()
+THIS_YEAR = date.today().year - 1  # whole past years: no date of birth in the future
+
+# Canonical name: its spellings as registrars write them. Order is frequency (Zipf-like).
+MALE = [
+    ("Mohammed", "Muhammad", "Mohamed", "Mahamat", "Mohamad"), ("Ahmed", "Ahmad", "Ahmat"),
+    ("Adam", "Adum"), ("Abdallah", "Abdullah", "Abdalla"), ("Ibrahim", "Ebrahim", "Brahim"),
+    ("Ali",), ("Hassan", "Hasan"), ("Hussein", "Husayn", "Hussain", "Hossein"),
+    ("Osman", "Othman", "Ousmane"), ("Yousif", "Yusuf", "Youssouf", "Yousef"), ("Ismail",),
+    ("Abdelrahman", "Abd al-Rahman", "Abdel Rahman", "Abdulrahman"), ("Omar", "Umar"),
+    ("Khalid", "Khaled"), ("Salih", "Saleh"), ("Idris", "Idriss"), ("Musa", "Moussa"),
+    ("Issa", "Isa"), ("Bakhit",), ("Jamal", "Gamal"), ("Mahmoud", "Mahmud"), ("Yahya",),
+    ("Suleiman", "Sulayman", "Souleymane"), ("Abakar", "Abubakar", "Abu Bakr"),
+    ("Haroun", "Harun"), ("Hamid",), ("Ishaq", "Ishag"), ("Mustafa", "Moustafa"),
+    ("Tahir", "Taher"), ("Zakaria", "Zakariya"), ("Djibrine", "Jibril"), ("Nour",),
+    ("Abdelkarim", "Abd al-Karim", "Abdoulkarim"), ("Tijani", "Tidjani"), ("Hamza",),
+    ("Bashir", "Al-Bashir"), ("Siddig", "Siddiq"), ("Awad",), ("Babiker", "Babikir"),
+]  # fmt: skip
+FEMALE = [
+    ("Fatima", "Fatimah", "Fatouma"), ("Amina", "Aminah", "Amna"), ("Aisha", "Aicha", "Aysha"),
+    ("Khadija", "Khadidja", "Khadiga"), ("Hawa", "Hawaa"), ("Mariam", "Maryam", "Mariama"),
+    ("Zainab", "Zaynab", "Zeinab"), ("Halima", "Halimah"), ("Asha",), ("Hadiza", "Hadija"),
+    ("Safia", "Safiya"), ("Rahma",), ("Salma",), ("Nafisa", "Nafissa"), ("Zahra", "Zahara"),
+    ("Kaltouma", "Kaltoum"), ("Achta",), ("Mahassin",), ("Fadila", "Fadhila"), ("Habiba",),
+    ("Sumaya", "Soumaya"), ("Zara",), ("Mona", "Muna"), ("Samira",), ("Nadia",),
+    ("Sadia", "Saadia"), ("Hafsa",), ("Rukiya", "Roukaya"), ("Amal",), ("Buthaina", "Bouthayna"),
+]  # fmt: skip
+FAMILY = [*MALE, ("Abdelkerim",), ("Mahadi", "Mahdi"), ("Dahab",), ("Kuku",), ("Arbab",)]
+
+
+def _weights(n: int) -> list[float]:
+    return [1 / (rank + 1) ** 0.9 for rank in range(n)]
+
+
+@dataclass
+class Caseload:
+    arrivals: list[Arrival]
+    # Registration numbers of each person registered twice: (first, second).
+    twice: list[tuple[str, str]]
+
+
+def caseload(people: int, seed: int) -> Caseload:
+    """Households of about five sharing a family name; 2% registered a second time."""
+    rng = random.Random(seed)
+    male_w, female_w, family_w = _weights(len(MALE)), _weights(len(FEMALE)), _weights(len(FAMILY))
+    arrivals: list[Arrival] = []
+    household = 0
+    while len(arrivals) < people:
+        household += 1
+        family = rng.choices(FAMILY, family_w)[0]
+        for member in range(rng.randint(1, 8)):
+            female = rng.random() < 0.52
+            names = FEMALE if female else MALE
+            given = rng.choices(names, female_w if female else male_w)[0]
+            born = THIS_YEAR - (
+                rng.randint(18, 70) if member == 0 else int(rng.expovariate(1 / 18))
+            )
+            born = max(born, THIS_YEAR - 95)
+            known = rng.random() < 0.6
+            arrivals.append(
+                Arrival(
+                    registration_number=f"SYN-{len(arrivals):07d}",
+                    given_name=rng.choice(given),
+                    family_name=rng.choice(family),
+                    sex="female" if female else "male",
+                    nationality=rng.choice(("SDN", "SDN", "SDN", "TCD")),
+                    date_of_birth=date(born, rng.randint(1, 12), rng.randint(1, 28))
+                    if known
+                    else None,
+                    estimated_age=None if known else THIS_YEAR - born,
+                    household_id=f"HH-{household:06d}",
+                )
+            )
+    arrivals = arrivals[:people]
+    again = int(people * 0.02)
+    twice: list[tuple[str, str]] = []
+    for index in rng.sample(range(len(arrivals) - again), again):
+        first = arrivals[index]
+        twice.append((first.registration_number, f"SYN-{len(arrivals):07d}"))
+        given = next(g for g in (*MALE, *FEMALE) if first.given_name in g)
+        born = (
+            first.date_of_birth.year
+            if first.date_of_birth
+            else THIS_YEAR - (first.estimated_age or 0)
+        )
+        arrivals.append(
+            Arrival(
+                registration_number=f"SYN-{len(arrivals):07d}",
+                given_name=rng.choice(given),
+                family_name=first.family_name,
+                sex=first.sex,
+                nationality=first.nationality,
+                estimated_age=max(0, THIS_YEAR - born + rng.choice((-1, 0, 0, 1))),
+                household_id=None,
+            )
+        )
+    return Caseload(arrivals, twice)
+
+
+def register(url: str, load: Caseload, batch: int) -> float:
+    registry = Registry(env=library_env_for(url))
+    try:
+        registry.open_site(code="RC-SYN", name="Synthetic reception", kind="reception",
+                           capacity=10_000_000, actor="bench")  # fmt: skip
+        start = time.perf_counter()
+        for i in range(0, len(load.arrivals), batch):
+            registry.register_arrivals(
+                site_code="RC-SYN", arrivals=load.arrivals[i : i + batch], actor="bench"
+            )
+        return time.perf_counter() - start
+    finally:
+        registry.close()
+
+
+def drop_read_models(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for cls in READ_MODELS:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(cls.live_schema())
+                )
+            )
+
+
+def project(url: str, models: list[type[ReadModel]]) -> tuple[float, int, Projector]:
+    drop_read_models(url)
+    projector = Projector(url, models)
+    start = time.perf_counter()
+    projector.catch_up()
+    seconds = time.perf_counter() - start
+    events = projector.head()
+    projector.close()
+    return seconds, events, projector
+
+
+def recall(url: str, load: Caseload) -> tuple[int, list[int]]:
+    """Pairs proposed, and the rank of each person registered twice (1: top of the list)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT ra.registration_number, rb.registration_number "
+            f"FROM {Duplicates.live_schema()}.candidates c "
+            "JOIN read_roster.roster ra ON ra.person_id = c.person_id "
+            "JOIN read_roster.roster rb ON rb.person_id = c.other_id "
+            "ORDER BY c.score DESC, c.person_id, c.other_id"
+        ).fetchall()
+    rank = {frozenset(r): i + 1 for i, r in enumerate(rows)}
+    return len(rows), sorted(rank[p] for p in map(frozenset, load.twice) if p in rank)
+
+
+def all_pairs_cost(url: str, sample: int, seed: int) -> float:
+    """Seconds per pair of ``assess`` on random profiles (what no blocking would pay)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT person_id, sex, given_form, family_form, given_key, family_key, block, "
+            "date_of_birth, estimated_age, registered_year, household_id, site_code, active "
+            f"FROM {Duplicates.live_schema()}.people ORDER BY random() LIMIT %s",
+            (sample,),
+        ).fetchall()
+    profiles = [Profile(*r) for r in rows]
+    rng = random.Random(seed)
+    pairs = [(rng.choice(profiles), rng.choice(profiles)) for _ in range(200_000)]
+    start = time.perf_counter()
+    for a, b in pairs:
+        assess(a, b)
+    return (time.perf_counter() - start) / len(pairs)
+
+
+def main(people: int = 100_000, batch: int = 1_000, seed: int = 7) -> None:
+    load = caseload(people, seed)
+    n = len(load.arrivals)
+    others = [cls for cls in READ_MODELS if cls is not Duplicates]
+    with fresh_database("bench_duplicates") as url:
+        registering = register(url, load, batch)
+        runs = {}
+        plan: list[tuple[str, list[type[ReadModel]]]] = [
+            ("other read models", others),
+            ("duplicates alone", [Duplicates]),
+            ("all read models", list(READ_MODELS)),
+        ]
+        for label, models in plan:
+            runs[label] = project(url, models)
+        duplicates = runs["duplicates alone"][2].models[0]
+        assert isinstance(duplicates, Duplicates)
+        stats = duplicates.stats
+        proposed, ranks = recall(url, load)
+        per_pair = all_pairs_cost(url, 5_000, seed)
+
+    table = Table(title=f"Projecting {n:,} registrations ({registering:.1f} s to register)")
+    for column in ("projection", "events", "seconds", "events/s", "vs other models"):
+        table.add_column(column, justify="right")
+    base = runs["other read models"]
+    base_rate = base[1] / base[0]
+    for label, (seconds, events, _) in runs.items():
+        rate = events / seconds
+        table.add_row(label, f"{events:,}", f"{seconds:.1f}", f"{rate:,.0f}",
+                      f"{rate / base_rate:.2f}x")  # fmt: skip
+    console.print(table)
+
+    all_pairs = n * (n - 1) // 2
+    blocking = Table(title="Blocking: sex + family-name sound key + birth year ±2")
+    for column in ("pairs", "count", "share of all pairs"):
+        blocking.add_column(column, justify="right")
+    for label, count in (
+        ("all pairs", all_pairs),
+        ("in a block's window", stats.window // 2),
+        ("scored (after prefilter)", stats.scored),
+        ("proposed", proposed),
+    ):
+        blocking.add_row(label, f"{count:,}", f"{count / all_pairs:.2e}")
+    console.print(blocking)
+    median = ranks[len(ranks) // 2] if ranks else 0
+    console.print(
+        f"registered twice on purpose: {len(load.twice):,}, of which proposed: {len(ranks):,} "
+        f"(median rank {median:,} of {proposed:,}); scoring one pair: "
+        f"{per_pair * 1e6:.1f} µs, so all pairs would take {all_pairs * per_pair / 3600:,.1f} h "
+        "of scoring alone."
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)
