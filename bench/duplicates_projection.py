@@ -33,8 +33,9 @@ from bench.support import fresh_database, library_env_for
 from domain.arrival import Arrival
 from domain.registry import Registry
 from projections.catalog import READ_MODELS
-from projections.duplicates import Duplicates, Profile, assess
+from projections.duplicates import Duplicates
 from projections.engine import Projector
+from projections.matching import Profile, assess
 from projections.readmodel import ReadModel
 
 console = Console()

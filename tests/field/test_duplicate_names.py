@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from projections import duplicates
-from projections.duplicates import NAME_THRESHOLD, Profile, name_fields
+from projections import matching
+from projections.matching import NAME_THRESHOLD, Profile, name_fields
 from projections.names import block_key, normal_form
 
 
@@ -23,7 +23,7 @@ def profile(given: str, family: str) -> Profile:
 
 def similarity(a: tuple[str, str], b: tuple[str, str]) -> float:
     """What the read model computes for two records with these names."""
-    return duplicates.similarity(profile(*a), profile(*b))
+    return matching.similarity(profile(*a), profile(*b))
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_two_recorded_dates_of_birth_that_differ_lower_the_score() -> None:
     other_day = replace(same_day, date_of_birth=date(1990, 7, 1))
     estimated = replace(same_day, date_of_birth=None, estimated_age=35)
     scored = {
-        label: duplicates.assess(first, other)
+        label: matching.assess(first, other)
         for label, other in (("same", same_day), ("other", other_day), ("age", estimated))
     }
     assert scored["same"] is not None and "same date of birth" in scored["same"][1]

@@ -1,0 +1,170 @@
+"""Who may be whom: what matching knows of a record, the score of a pair, and the prefilter.
+
+The likely-duplicates read model (``projections.duplicates``) keeps one ``Profile`` per
+record and scores pairs within a block with ``assess``:
+
+    score = name similarity
+            − 0.02 per year between the birth years
+            − 0.05 when both records have a date of birth and they differ
+            + 0.03 when both have the very same date of birth
+            + 0.05 when both belong to the same household
+    (kept within 0–1; proposed only when the name similarity reaches ``NAME_THRESHOLD``)
+
+The name similarity compares given names and family names each (``projections.names``)
+and takes their mean, or compares whole names when either record has no family name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TypedDict
+from uuid import UUID
+
+from rapidfuzz import fuzz, process
+
+from projections import names
+
+NAME_THRESHOLD = 0.85
+BIRTH_YEAR_WINDOW = 2
+YEAR_PENALTY = 0.02
+HOUSEHOLD_BONUS = 0.05
+SAME_BIRTH_DATE_BONUS = 0.03
+OTHER_BIRTH_DATE_PENALTY = 0.05
+
+
+@dataclass(slots=True, frozen=True)
+class Profile:
+    """What matching needs to know of one record (personal: never leaves this module)."""
+
+    person_id: UUID
+    sex: str
+    given_form: str
+    family_form: str
+    given_key: str
+    family_key: str
+    block: str
+    date_of_birth: date | None
+    estimated_age: int | None
+    registered_year: int
+    household_id: str | None
+    site_code: str | None
+    active: bool
+
+    @property
+    def birth_year(self) -> int:
+        if self.date_of_birth is not None:
+            return self.date_of_birth.year
+        return self.registered_year - (self.estimated_age or 0)
+
+    @property
+    def bucket(self) -> tuple[str, str, int]:
+        return (self.sex, self.block, self.birth_year)
+
+    def renamed(self, given_name: str | None = None, family_name: str | None = None) -> Profile:
+        given = self.given_form if given_name is None else given_name
+        family = self.family_form if family_name is None else family_name
+        return replace(self, **name_fields(given, family))
+
+
+class _Names(TypedDict):
+    given_form: str
+    family_form: str
+    given_key: str
+    family_key: str
+    block: str
+
+
+def name_fields(given_name: str, family_name: str) -> _Names:
+    given = " ".join(names.normal_tokens(given_name))
+    family = " ".join(names.normal_tokens(family_name))
+    return {
+        "given_form": given,
+        "family_form": family,
+        "given_key": names.sound_key(given, ""),
+        "family_key": names.sound_key("", family),
+        "block": names.block_key(given, family),
+    }
+
+
+def similarity(a: Profile, b: Profile) -> float:
+    """Name similarity 0–1: given and family names each, or whole names when either record
+    has no family name (a second given name is often the father's name)."""
+    if a.family_form and b.family_form:
+        given = names.name_similarity(a.given_form, a.given_key, b.given_form, b.given_key)
+        family = names.name_similarity(a.family_form, a.family_key, b.family_form, b.family_key)
+        return (given + family) / 2
+    return names.name_similarity(
+        f"{a.given_form} {a.family_form}".strip(),
+        f"{a.given_key} {a.family_key}".strip(),
+        f"{b.given_form} {b.family_form}".strip(),
+        f"{b.given_key} {b.family_key}".strip(),
+    )
+
+
+def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
+    """(score in thousandths, reasons) if the pair is a likely duplicate, else None."""
+    name = similarity(a, b)
+    if name < NAME_THRESHOLD:
+        return None
+    years = abs(a.birth_year - b.birth_year)
+    score = name - YEAR_PENALTY * years
+    reasons = [f"name {name:.2f}", "same sex"]
+    if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
+        score += SAME_BIRTH_DATE_BONUS
+        reasons.append("same date of birth")
+    elif a.date_of_birth is not None and b.date_of_birth is not None:
+        # Two recorded dates that differ are evidence of two people (namesakes abound).
+        score -= OTHER_BIRTH_DATE_PENALTY
+        reasons.append("other date of birth" if years == 0 else f"birth year ±{years}")
+    elif years == 0:
+        reasons.append("same birth year")
+    else:
+        reasons.append(f"birth year ±{years}")
+    if a.household_id is not None and a.household_id == b.household_id:
+        score += HOUSEHOLD_BONUS
+        reasons.append("same household")
+    return round(min(max(score, 0.0), 1.0) * 1000), ", ".join(reasons)
+
+
+def plausible(target: Profile, others: list[Profile]) -> list[Profile]:
+    """The records whose given name can still bring the pair to ``NAME_THRESHOLD``.
+
+    With family names on both sides, name = (G + F) / 2 and F ≤ 1, so G ≥ 2T − 1; and
+    G = max(s, (s + k) / 2) with k ≤ 1 (s: spelling, k: sound similarity of the given
+    names) is at least that only if s ≥ 2T − 1, or s and k both ≥ 4T − 3. RapidFuzz
+    computes s and k for the whole window in C++; only the survivors are scored.
+    """
+    if not target.family_form or len(others) < 8:
+        return others  # small windows, and whole-name comparisons, are scored directly
+    with_family = [o for o in others if o.family_form]
+    direct = [o for o in others if not o.family_form]
+    # A hair below the exact bounds: rounding must not drop a pair that reaches the threshold.
+    need = (2 * NAME_THRESHOLD - 1) * 100 - 1e-6
+    floor = (4 * NAME_THRESHOLD - 3) * 100 - 1e-6
+    spelling = {
+        i: s
+        for _, s, i in process.extract(
+            target.given_form,
+            [o.given_form for o in with_family],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=floor,
+            limit=None,
+        )
+    }
+    if not spelling:
+        return direct
+    sound = {
+        i
+        for _, _, i in process.extract(
+            target.given_key,
+            [with_family[i].given_key for i in spelling],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=floor,
+            limit=None,
+        )
+    }
+    keys = list(spelling)
+    kept = [with_family[i] for i in spelling if spelling[i] >= need]
+    kept += [with_family[keys[j]] for j in sound if spelling[keys[j]] < need]
+    return kept + direct
