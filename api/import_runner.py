@@ -96,10 +96,6 @@ class ImportReport:
     to_import: int = 0
     seconds: float = 0.0
 
-    @property
-    def written(self) -> bool:
-        return any(b.status in ("imported", "replayed") for b in self.batches)
-
     def count(self, *statuses: str) -> int:
         return sum(b.size for b in self.batches if b.status in statuses)
 
@@ -116,7 +112,7 @@ class ImportReport:
         return self.count("refused")
 
     @property
-    def skipped(self) -> int:
+    def bad_rows(self) -> int:
         return len({p.line for p in self.problems})
 
     @property
@@ -147,7 +143,7 @@ class ImportReport:
             "already_imported": self.already_imported,
             "to_import": self.to_import,
             "refused": self.refused,
-            "bad_rows": self.skipped,
+            "bad_rows": self.bad_rows,
             "position": self.position,
             "seconds": round(self.seconds, 3),
             "problems": [p.as_dict() for p in self.all_problems()],

@@ -25,7 +25,7 @@ from rich.table import Table
 from api.composition import campledger
 from api.database import library_env
 from api.import_runner import ImportReport, import_arrivals
-from api.imports import COLUMNS, ImportFileError, arrival_template
+from api.imports import ImportFileError, arrival_template
 from domain import errors
 from domain.registry import MAX_BATCH
 
@@ -93,8 +93,7 @@ def arrivals(
     def checked(report: ImportReport) -> None:
         nonlocal task
         if not as_json:
-            bad = len({p.line for p in report.problems})
-            err_console.print(f"checked {report.rows:,} rows: {bad:,} bad")
+            err_console.print(f"checked {report.rows:,} rows: {report.bad_rows:,} bad")
             if report.already_imported:
                 err_console.print(
                     f"{report.already_imported:,} rows were imported by an earlier run of this file"
@@ -157,7 +156,7 @@ def _print_report(report: ImportReport) -> None:
     table.add_column(justify="left")
     table.add_column(justify="right")
     table.add_row("rows in file", f"{report.rows:,}")
-    table.add_row("bad rows", f"{report.skipped:,}")
+    table.add_row("bad rows", f"{report.bad_rows:,}")
     table.add_row("imported by an earlier run", f"{report.already_imported:,}")
     if report.dry_run:
         table.add_row("would import", f"{report.to_import:,}")
@@ -189,6 +188,3 @@ def _print_report(report: ImportReport) -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
-
-
-__all__ = ["COLUMNS", "register"]

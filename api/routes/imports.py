@@ -85,7 +85,7 @@ def import_arrivals_csv(
             422,
             "import-rejected",
             "Import rejected",
-            f"{report.skipped} of {report.rows} rows are bad; nothing was imported",
+            f"{report.bad_rows} of {report.rows} rows are bad; nothing was imported",
             rows=rows,
             summary=summary,
         )
