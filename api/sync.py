@@ -11,6 +11,11 @@ says who, the device says on which tablet, and idempotency keys are thereby scop
 one device of one token, so two devices numbering their keys alike cannot collide. A key
 sent through sync is not the same key as one sent to a single endpoint (the actor
 differs): a device should route every command it queues through sync.
+
+One transaction per batch: the items are decided one after the other, each seeing what
+the items before it did, and what was applied is saved at the end in one go. Without
+``atomic`` a rejected item is left out and the others go on; with it, one rejected item
+rejects the batch and nothing is written.
 """
 
 from __future__ import annotations
@@ -108,18 +113,31 @@ def apply_batch(registry: Registry, principal: Principal, request: SyncRequest) 
     raws: list[Any] = list(request.items)  # still as sent: see SyncRequest
     if request.atomic:
         return SyncReport(True, _apply_atomically(registry, principal, raws))
-    return SyncReport(
-        False, [_apply_one(registry, principal, index, raw) for index, raw in enumerate(raws)]
-    )
+    return SyncReport(False, _apply_each(registry, principal, raws))
 
 
-def _apply_one(registry: Registry, principal: Principal, index: int, raw: Any) -> ItemResult:
+def _apply_each(registry: Registry, principal: Principal, raws: list[Any]) -> list[ItemResult]:
+    results: dict[int, ItemResult] = {}
+    items: dict[int, AnyItem] = {}
+    for index, raw in enumerate(raws):
+        try:
+            items[index] = _parse(raw)
+        except _Rejected as rejected:
+            results[index] = _rejected(index, raw, rejected.problem)
     try:
-        item = _parse(raw)
-        result = _run(registry, principal, item)
-    except _Rejected as rejected:
-        return _rejected(index, raw, rejected.problem)
-    return _done(index, item, result)
+        outcomes = registry.apply_each(
+            [_step(registry, principal, item) for item in items.values()], refusals=(_Rejected,)
+        )
+    except StepFailed as failure:
+        raise failure.error from failure
+    for (index, item), outcome in zip(items.items(), outcomes, strict=True):
+        if isinstance(outcome, _Rejected):
+            results[index] = _rejected(index, raws[index], outcome.problem)
+        elif isinstance(outcome, CommandResult):
+            results[index] = _done(index, item, outcome)
+        else:
+            raise outcome
+    return [results[index] for index in range(len(raws))]
 
 
 def _apply_atomically(
@@ -132,11 +150,8 @@ def _apply_atomically(
         except _Rejected as rejected:
             return _refused(raws, index, rejected.problem)
 
-    def step(item: AnyItem) -> Callable[[], CommandResult]:
-        return lambda: _run(registry, principal, item)
-
     try:
-        results = registry.apply_together([step(item) for item in items])
+        results = registry.apply_together([_step(registry, principal, item) for item in items])
     except StepFailed as failure:
         if not isinstance(failure.error, _Rejected):
             raise failure.error from failure
@@ -156,6 +171,10 @@ def _parse(raw: Any) -> AnyItem:
             if error["loc"][:1] == [tag]:
                 error["loc"] = error["loc"][1:]
         raise _Rejected(validation_problem_body(found)) from None
+
+
+def _step(registry: Registry, principal: Principal, item: AnyItem) -> Callable[[], CommandResult]:
+    return lambda: _run(registry, principal, item)
 
 
 def _run(registry: Registry, principal: Principal, item: AnyItem) -> CommandResult:

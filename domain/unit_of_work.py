@@ -9,15 +9,18 @@ everything the unit staged in one ``save()``: one transaction.
 While a unit is active (in this context only: other threads and requests never see it),
 the Registry reads through it: an aggregate a previous command changed is taken from the
 unit, a registration number claimed earlier in the unit counts as taken, and an
-idempotency key used earlier in the unit is a replay.
+idempotency key used earlier in the unit is a replay. Every command gets its own copy of
+what it loads, so a command that is refused half-way leaves the unit as it found it, and
+the unit can go on without it when the caller wants the others applied regardless.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
+from copy import deepcopy
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from uuid import UUID
 
@@ -54,6 +57,17 @@ def active_unit(owner: object) -> UnitOfWork | None:
     return unit if unit is not None and unit.owner is owner else None
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """The unit as it was before a step, to put it back if the step is refused."""
+
+    aggregates: dict[UUID, Aggregate]
+    events: int
+    claims: dict[tuple[str, str], UniqueClaim]
+    released: dict[tuple[str, str], UniqueClaim]
+    records: dict[tuple[str, str], tuple[IdempotencyRecord, int]]
+
+
 class UnitOfWork:
     """What the commands of one unit decided, in order, waiting to be saved together."""
 
@@ -62,12 +76,16 @@ class UnitOfWork:
         self._journal = journal
         self.step = 0
         self.aggregates: dict[UUID, Aggregate] = {}
+        # Aggregates read but not changed, kept so that a hundred registrations at one
+        # site load the site once; the save refuses anything changed meanwhile.
+        self._loaded: dict[UUID, Aggregate] = {}
         self.events: list[DomainEventProtocol[UUID]] = []
         self._event_steps: list[int] = []
         self._claims: dict[tuple[str, str], UniqueClaim] = {}
         self._released: dict[tuple[str, str], UniqueClaim] = {}
         self._records: dict[tuple[str, str], tuple[IdempotencyRecord, int]] = {}
         self._replays: dict[int, int] = {}
+        self._mark: _Mark | None = None
 
     @contextmanager
     def active(self) -> Iterator[UnitOfWork]:
@@ -78,6 +96,38 @@ class UnitOfWork:
             yield self
         finally:
             _ACTIVE.reset(token)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def begin(self, step: int) -> None:
+        self.step = step
+        self._mark = _Mark(
+            dict(self.aggregates),
+            len(self.events),
+            dict(self._claims),
+            dict(self._released),
+            dict(self._records),
+        )
+
+    def discard(self) -> None:
+        """Forget everything the current step staged or noted: it was refused."""
+        mark = self._mark
+        if mark is None:
+            raise RuntimeError("no step to discard")
+        self.aggregates = mark.aggregates
+        del self.events[mark.events :]
+        del self._event_steps[mark.events :]
+        self._claims, self._released, self._records = mark.claims, mark.released, mark.records
+        self._replays.pop(self.step, None)
+
+    def load(self, aggregate_id: UUID, load: Callable[[], Aggregate]) -> Aggregate:
+        """A copy of the aggregate as the unit sees it: staged, read before, or stored."""
+        found = self.aggregates.get(aggregate_id)
+        if found is None:
+            found = self._loaded.get(aggregate_id)
+        if found is None:
+            found = self._loaded[aggregate_id] = load()
+        return deepcopy(found)
 
     # --- staging (what the Registry's save() does while the unit is active) -------------
 
@@ -163,8 +213,8 @@ class UnitOfWork:
 
 
 class StagingRepository(Repository[UUID]):
-    """The Registry's repository: inside a unit of work, an aggregate that an earlier
-    command of the unit changed is the unit's copy, with its staged events applied."""
+    """The Registry's repository: inside a unit of work, aggregates come from the unit
+    (as earlier commands of the unit left them), each time as a fresh copy."""
 
     def __init__(self, base: Repository[UUID], owner: object) -> None:
         super().__init__(
@@ -188,13 +238,17 @@ class StagingRepository(Repository[UUID]):
         fastforward_skipping: bool = False,
         deepcopy_from_cache: bool = True,
     ) -> TMutableOrImmutableAggregate:
+        def load() -> TMutableOrImmutableAggregate:
+            return super(StagingRepository, self).get(
+                aggregate_id,
+                version=version,
+                projector_func=projector_func,
+                fastforward_skipping=fastforward_skipping,
+                deepcopy_from_cache=deepcopy_from_cache,
+            )
+
         unit = active_unit(self.owner)
-        if unit is not None and version is None and aggregate_id in unit.aggregates:
-            return cast(TMutableOrImmutableAggregate, unit.aggregates[aggregate_id])
-        return super().get(
-            aggregate_id,
-            version=version,
-            projector_func=projector_func,
-            fastforward_skipping=fastforward_skipping,
-            deepcopy_from_cache=deepcopy_from_cache,
-        )
+        if unit is None or version is not None:
+            return load()
+        loaded = unit.load(aggregate_id, cast(Callable[[], Aggregate], load))
+        return cast(TMutableOrImmutableAggregate, loaded)

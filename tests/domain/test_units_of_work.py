@@ -321,3 +321,93 @@ def test_the_registered_person_of_a_unit_is_a_plain_person_once_saved(sites: Reg
     sites.apply_together([registration(sites, minted, "k-1"), hold(sites, minted, "k-2")])
     stored = sites.repository.get(minted)
     assert isinstance(stored, Person) and stored.version == 2
+
+
+# --- apply_each: the refused are left out, the others saved together ----------------------------
+
+
+def test_each_step_is_applied_on_its_own_merits_and_saved_together(sites: Registry) -> None:
+    minted, other = uuid4(), register(sites)
+    before = head(sites)
+
+    outcomes = sites.apply_each(
+        [
+            registration(sites, minted, "k-1"),
+            release(sites, other, "k-2"),  # never held: refused, the rest goes on
+            hold(sites, minted, "k-3"),
+        ]
+    )
+
+    applied, refused, held = outcomes
+    assert isinstance(refused, errors.PersonNotHeld)
+    assert isinstance(applied, CommandResult) and isinstance(held, CommandResult)
+    assert (applied.position, held.position) == (before + 1, before + 2)
+    assert names(events_after(sites, before)) == ["Person.Registered", "Person.Held"]
+    assert sites.journal.find_command(DEVICE_ACTOR, "k-2") is None
+
+
+def test_a_step_refused_half_way_leaves_no_trace_on_what_it_touched(sites: Registry) -> None:
+    free, held_one = uuid4(), uuid4()
+    before = head(sites)
+
+    def plan_both() -> CommandResult:
+        # Places the first person on the manifest, then is refused on the second (held).
+        return sites.plan_transfer(
+            origin="RC-1",
+            destination="CAMP-1",
+            manifest=[free, held_one],
+            occurred_at=FIXED_NOW - timedelta(minutes=20),
+            actor=DEVICE_ACTOR,
+            idempotency_key="plan",
+        )
+
+    outcomes = sites.apply_each(
+        [
+            registration(sites, free, "k-1"),
+            registration(sites, held_one, "k-2"),
+            hold(sites, held_one, "k-3"),
+            plan_both,
+            release(sites, held_one, "k-5"),
+            hold(sites, free, "k-6"),
+        ]
+    )
+
+    assert isinstance(outcomes[3], errors.PersonHeld)
+    assert all(isinstance(o, CommandResult) for i, o in enumerate(outcomes) if i != 3)
+    assert [type(e).__qualname__ for e in events_after(sites, before)] == [
+        "Person.Registered",
+        "Person.Registered",
+        "Person.Held",
+        "Person.Released",
+        "Person.Held",
+    ]
+    assert person(sites, free).transfer_id is None
+
+
+def test_an_unexpected_error_stops_apply_each_and_nothing_is_written(sites: Registry) -> None:
+    minted = uuid4()
+    before = head(sites)
+
+    def broken() -> CommandResult:
+        raise ConnectionError("database went away")
+
+    with pytest.raises(StepFailed) as failure:
+        sites.apply_each([registration(sites, minted, "k-1"), broken])
+
+    assert failure.value.index == 1 and isinstance(failure.value.error, ConnectionError)
+    assert head(sites) == before
+
+
+def test_a_refused_repeat_of_a_key_does_not_turn_into_a_replay(sites: Registry) -> None:
+    minted = uuid4()
+    register_it = registration(sites, minted, "k-1")
+
+    def same_key_other_command() -> CommandResult:
+        return sites.hold_person(
+            person_id=minted, reason="x", actor=DEVICE_ACTOR, idempotency_key="k-1"
+        )
+
+    outcomes = sites.apply_each([register_it, same_key_other_command])
+
+    assert isinstance(outcomes[0], CommandResult) and not outcomes[0].replayed
+    assert isinstance(outcomes[1], errors.IdempotencyKeyReused)
