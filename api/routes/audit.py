@@ -1,14 +1,9 @@
 """Auditors' endpoints: the current digest, proofs, person history, audit log, access trail.
 
-Mounting (in ``api/app.py``)::
-
-    from api.routes import audit
-    app.include_router(audit.router)
-    app.dependency_overrides[audit.require_auditor] = <the auth dependency for role "auditor">
-
-``require_auditor`` must return the authenticated actor's name (str). Until it is overridden
-every endpoint answers 403: the router fails closed. The app must put the composition root
-on ``app.state.campledger`` (an ``api.composition.Campledger``).
+Every endpoint needs an unscoped token whose role has ``audit:read``; its name is the
+actor recorded in the access trail. The app must put the composition root on
+``app.state.campledger`` (an ``api.composition.Campledger``) and the read pool on
+``app.state.pool``, as ``api.app.create_app`` does.
 """
 
 from __future__ import annotations
@@ -27,7 +22,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.access_trail import access_entries, create_access_trail, record_access
+from api.auth import Permission, Principal
 from api.composition import Campledger
+from api.deps import check_scope, require
 from domain.history import person_history
 from projections.ledger import current_digest
 from projections.verify import prove_digest
@@ -35,9 +32,16 @@ from projections.verify import prove_digest
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-def require_auditor() -> str:
-    """Replaced by the app's auth dependency for the auditor role (see module docstring)."""
-    raise HTTPException(status_code=403, detail="auditor role required")
+# A real dependency rather than one the app overrides: FastAPI re-analyses every
+# dependency of every request, on every route, as soon as the app has any override.
+def require_auditor(
+    principal: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
+) -> str:
+    """The authenticated auditor's name, recorded as the actor of what they read."""
+    # The audit endpoints span every site (the whole log, anyone's history, the access
+    # trail) and cannot be narrowed to a token's sites, so only unscoped tokens pass.
+    check_scope(principal, None)
+    return principal.actor
 
 
 def _campledger(request: Request) -> Campledger:

@@ -1,4 +1,4 @@
-"""The auditors' router, mounted on a bare FastAPI app the way api/app.py will mount it."""
+"""The auditors' router, mounted on a bare FastAPI app."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from psycopg_pool import ConnectionPool
 
+from api import problems
+from api.auth import create_token
 from api.composition import Campledger
 from api.routes import audit
 from api.settings import Settings
@@ -33,10 +36,32 @@ def world(library_env: dict[str, str], database_url: str) -> Iterator[tuple[Fast
         registry.close()
 
 
-def test_every_endpoint_is_closed_until_auth_is_wired(world: tuple[FastAPI, Any]) -> None:
+def test_every_endpoint_needs_an_unscoped_auditor_token(
+    world: tuple[FastAPI, Any], database_url: str
+) -> None:
     app, _ = world
-    client = TestClient(app)
-    assert client.get("/audit/digest").status_code == 403
+    problems.install(app)
+    with ConnectionPool(database_url, kwargs={"autocommit": True}) as pool:
+        app.state.pool = pool
+        with pool.connection() as conn:
+            tokens = {
+                name: create_token(conn, name=name, role=role, sites=sites)
+                for name, role, sites in (
+                    ("auditor", "auditor", ()),
+                    ("scoped-auditor", "auditor", ("RC-ADRE",)),
+                    ("registrar", "registrar", ()),
+                )
+            }
+        client = TestClient(app)
+
+        def status(name: str | None) -> int:
+            headers = {"Authorization": f"Bearer {tokens[name]}"} if name else {}
+            return client.get("/audit/digest", headers=headers).status_code
+
+        assert status(None) == 401
+        assert status("registrar") == 403
+        assert status("scoped-auditor") == 403
+        assert status("auditor") == 200
 
 
 def test_digest_proof_history_and_access_trail(world: tuple[FastAPI, Any]) -> None:
