@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,15 +149,27 @@ class Projector:
             batch = self._read(cur, start, self.batch_size)
             if not batch:
                 return 0
-            last = batch[-1].position
-            with self.conn.pipeline():
-                for model in models:
-                    seen = checkpoints[model.name]
-                    todo = batch if seen <= start else [e for e in batch if e.position > seen]
-                    if todo:
-                        model.apply(cur, todo)
-                        _record_checkpoint(cur, model, last)
+            self._apply(models, checkpoints, batch)
             return len(batch)
+
+    def _apply(
+        self, models: Sequence[ReadModel], checkpoints: dict[str, int], batch: list[Envelope]
+    ) -> None:
+        """Apply a batch to each model that has not seen all of it, with its checkpoint."""
+        start = min(checkpoints.values(), default=0)
+        last = batch[-1].position
+        # A cursor per model: in pipeline mode psycopg hands each result to the cursor that
+        # sent the statement whenever it arrives, so a model reading its own table (the
+        # ledger's last link) on a cursor shared with the models before it could fetch
+        # one of their results instead of its own, and the batch would fail.
+        with ExitStack() as cursors, self.conn.pipeline():
+            for model in models:
+                seen = checkpoints[model.name]
+                todo = batch if seen <= start else [e for e in batch if e.position > seen]
+                if todo:
+                    cur = cursors.enter_context(self.conn.cursor())
+                    model.apply(cur, todo)
+                    _record_checkpoint(cur, model, last)
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply everything up to the head of the log; returns the last position applied."""
@@ -230,12 +242,7 @@ class Projector:
                 if not batch:
                     break
                 done += len(batch)
-                with self.conn.pipeline():
-                    for model in fresh:
-                        todo = [e for e in batch if e.position > checkpoints[model.name]]
-                        if todo:
-                            model.apply(cur, todo)
-                            _record_checkpoint(cur, model, batch[-1].position)
+                self._apply(fresh, checkpoints, batch)
             for model in fresh:
                 _swap(cur, model)
         seconds = time.perf_counter() - started
