@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -192,7 +192,7 @@ class _RowChecker:
                 )
             )
             return
-        cells = [v.strip() for v in self.pick([*values, ""] if self.padded else values)]
+        cells = list(map(str.strip, self.pick([*values, ""] if self.padded else values)))
         fields = self.quick(cells)
         if fields is None:
             problems, fields = self.explain(line, cells)
@@ -384,31 +384,31 @@ def _years_before(day: date, years: int) -> date:
 def _flag_duplicates(checked: CheckedFile) -> None:
     """The same registration number, biometric reference or person id on two lines:
     the later line is the bad one (the Registry would refuse the pair anyway)."""
-    seen: dict[tuple[str, Any], int] = {}
+    good = checked.good
+    positions = {"registration_number": 0, "biometric_reference": 9, "person_id": 12}
     duplicates: set[int] = set()
-    for line, fields in checked.good:
-        for column, value in _unique_values(fields):
-            first = seen.setdefault((column, value), line)
-            if first != line:
+    for column, position in positions.items():
+        values = [f[position] for _, f in good if f[position] is not None]
+        if len(set(values)) == len(values):
+            continue  # the usual case, found without a loop in Python
+        first: dict[Any, int] = {}
+        for line, fields in good:
+            value = fields[position]
+            if value is None:
+                continue
+            seen = first.setdefault(value, line)
+            if seen != line:
                 duplicates.add(line)
                 checked.problems.append(
                     RowProblem(
                         line,
                         column,
                         f"duplicate-{column.replace('_', '-')}",
-                        f"the same {column} is on line {first}",
+                        f"the same {column} is on line {seen}",
                     )
                 )
     if duplicates:
-        checked.good = [g for g in checked.good if g[0] not in duplicates]
-
-
-def _unique_values(fields: Fields) -> Iterable[tuple[str, Any]]:
-    yield "registration_number", fields[0]
-    if fields[9] is not None:
-        yield "biometric_reference", fields[9]
-    if fields[12] is not None:
-        yield "person_id", fields[12]
+        checked.good = [g for g in good if g[0] not in duplicates]
 
 
 def arrival_template() -> str:
