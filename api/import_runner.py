@@ -293,7 +293,8 @@ def _sort_claimed(
                         line,
                         scope,
                         f"duplicate-{scope.replace('_', '-')}",
-                        f"this {scope} is already registered (not by this file)",
+                        f"this {scope} is already registered, and not by an earlier run of "
+                        "this file by the same actor",
                     )
                 )
     return problems, done
