@@ -20,7 +20,7 @@ rejects the batch and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -126,7 +126,9 @@ def _apply_each(registry: Registry, principal: Principal, raws: list[Any]) -> li
             results[index] = _rejected(index, raw, rejected.problem)
     try:
         outcomes = registry.apply_each(
-            [_step(registry, principal, item) for item in items.values()], refusals=(_Rejected,)
+            [_step(registry, principal, item) for item in items.values()],
+            keys=_keys(principal, items.values()),
+            refusals=(_Rejected,),
         )
     except StepFailed as failure:
         raise failure.error from failure
@@ -151,7 +153,9 @@ def _apply_atomically(
             return _refused(raws, index, rejected.problem)
 
     try:
-        results = registry.apply_together([_step(registry, principal, item) for item in items])
+        results = registry.apply_together(
+            [_step(registry, principal, item) for item in items], keys=_keys(principal, items)
+        )
     except StepFailed as failure:
         if not isinstance(failure.error, _Rejected):
             raise failure.error from failure
@@ -177,11 +181,19 @@ def _step(registry: Registry, principal: Principal, item: AnyItem) -> Callable[[
     return lambda: _run(registry, principal, item)
 
 
+def _actor(principal: Principal, item: AnyItem) -> str:
+    return f"{principal.actor}@{item.device_id}"
+
+
+def _keys(principal: Principal, items: Iterable[AnyItem]) -> list[tuple[str, str]]:
+    return [(_actor(principal, item), item.idempotency_key) for item in items]
+
+
 def _run(registry: Registry, principal: Principal, item: AnyItem) -> CommandResult:
     """The single endpoint, minus HTTP: authorise, then the one command, as this device."""
     try:
         item.authorise(principal, registry)
-        return item.apply(registry, actor=f"{principal.actor}@{item.device_id}")
+        return item.apply(registry, actor=_actor(principal, item))
     except errors.DomainError as error:
         problem = domain_problem_body(error, may_see_persons=may_see_persons(principal))
         raise _Rejected(problem) from error

@@ -64,5 +64,10 @@ class CommandJournal(Protocol):
     def find_command(self, actor: str, key: str) -> StoredCommand | None:
         """The command stored under this actor's idempotency key, if any."""
 
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        """The commands stored under any of these (actor, key) pairs, in one lookup."""
+
     def find_claim(self, scope: str, value: str) -> UUID | None:
         """The person holding this unique value, if any."""

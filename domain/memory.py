@@ -69,6 +69,12 @@ class InMemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             return self._commands.get((actor, key))
 
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        with self._database_lock:
+            return {k: self._commands[k] for k in keys if k in self._commands}
+
     def find_claim(self, scope: str, value: str) -> UUID | None:
         with self._database_lock:
             return self._claims.get((scope, value))

@@ -144,7 +144,9 @@ class Registry(Application[UUID]):
 
     # --- units of work ------------------------------------------------------------------
 
-    def apply_together(self, steps: Sequence[Callable[[], CommandResult]]) -> list[CommandResult]:
+    def apply_together(
+        self, steps: Sequence[Callable[[], CommandResult]], keys: Sequence[tuple[str, str]] = ()
+    ) -> list[CommandResult]:
         """Apply commands all or nothing: each step calls one command, decided against what
         the steps before it did; everything is saved in one transaction at the end.
 
@@ -152,13 +154,15 @@ class Registry(Application[UUID]):
         nothing is saved. A step whose idempotency key was seen before is a replay, as
         when it runs alone. If a concurrent writer gets in first, the steps are decided
         again from what is stored now (a concurrent retry of the same unit then replays).
+        ``keys``, the (actor, idempotency key) pairs the steps use, are looked up at once.
         """
-        outcomes = self._apply_unit(steps, refusals=())
+        outcomes = self._apply_unit(steps, keys, refusals=())
         return [cast(CommandResult, outcome) for outcome in outcomes]
 
     def apply_each(
         self,
         steps: Sequence[Callable[[], CommandResult]],
+        keys: Sequence[tuple[str, str]] = (),
         refusals: tuple[type[Exception], ...] = (errors.DomainError,),
     ) -> list[CommandResult | Exception]:
         """Apply each command on its own merits, in order, and save the applied ones in one
@@ -169,15 +173,17 @@ class Registry(Application[UUID]):
         One transaction instead of one per command: the same outcome as applying them one
         by one, at a fraction of the commits.
         """
-        return self._apply_unit(steps, refusals=refusals)
+        return self._apply_unit(steps, keys, refusals=refusals)
 
     def _apply_unit(
         self,
         steps: Sequence[Callable[[], CommandResult]],
+        keys: Sequence[tuple[str, str]],
         refusals: tuple[type[Exception], ...],
     ) -> list[CommandResult | Exception]:
         for _attempt in range(UNIT_ATTEMPTS):
             unit = UnitOfWork(self, cast(CommandJournal, self.recorder))
+            unit.prefetch_commands(keys)
             outcomes: list[CommandResult | Exception] = []
             with unit.active():
                 for index, step in enumerate(steps):

@@ -85,6 +85,7 @@ class UnitOfWork:
         self._released: dict[tuple[str, str], UniqueClaim] = {}
         self._records: dict[tuple[str, str], tuple[IdempotencyRecord, int]] = {}
         self._replays: dict[int, int] = {}
+        self._known: dict[tuple[str, str], StoredCommand | None] = {}
         self._mark: _Mark | None = None
 
     @contextmanager
@@ -162,17 +163,32 @@ class UnitOfWork:
 
     # --- reading through the unit (CommandJournal) --------------------------------------
 
+    def prefetch_commands(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Look up at once the (actor, key) pairs the steps will use: one query, not one
+        per command. A key used meanwhile by someone else makes the save fail, and the
+        unit is decided again."""
+        found = self._journal.find_commands(keys)
+        self._known = {key: found.get(key) for key in keys}
+
     def find_command(self, actor: str, key: str) -> StoredCommand | None:
         """A key used earlier in the unit is found here first. A hit makes the current
         command a replay of that earlier one: it gets its log position once saved."""
         staged = self._records.get((actor, key))
         if staged is None:
+            if (actor, key) in self._known:
+                return self._known[(actor, key)]
             return self._journal.find_command(actor, key)
         record, step = staged
         self._replays[self.step] = step
         return StoredCommand(
             command=record.command, fingerprint=record.fingerprint, result=record.result, position=0
         )
+
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        found = {key: self.find_command(*key) for key in keys}
+        return {key: command for key, command in found.items() if command is not None}
 
     def find_claim(self, scope: str, value: str) -> UUID | None:
         key = (scope, value)

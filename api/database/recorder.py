@@ -102,6 +102,12 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             "SELECT command, fingerprint, result, position FROM {schema}.{commands} "
             "WHERE actor = %s AND key = %s"
         ).format(schema=schema, commands=commands)
+        self.select_commands_statement: Composed = SQL(
+            "SELECT c.actor, c.key, c.command, c.fingerprint, c.result, c.position "
+            "FROM {schema}.{commands} AS c "
+            "JOIN unnest(%s::text[], %s::text[]) AS k(actor, key) "
+            "ON c.actor = k.actor AND c.key = k.key"
+        ).format(schema=schema, commands=commands)
         # Decided on the first insert (see _choose_lock): None until then.
         self._lock_chosen = False
         self.lock_function_name = f"{events_table_name}_lock"
@@ -225,6 +231,28 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             result=row["result"],
             position=row["position"],
         )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        """The commands stored under any of these (actor, key) pairs, in one query."""
+        if not keys:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_commands_statement, ([a for a, _ in keys], [k for _, k in keys])
+            )
+            rows = curs.fetchall()
+        return {
+            (row["actor"], row["key"]): StoredCommand(
+                command=row["command"],
+                fingerprint=row["fingerprint"],
+                result=row["result"],
+                position=row["position"],
+            )
+            for row in rows
+        }
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_claim(self, scope: str, value: str) -> UUID | None:

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain import errors
+from domain.journal import StoredCommand
 from domain.person import Person
 from domain.registry import CommandResult, Registry
 from domain.unit_of_work import StepFailed
@@ -411,3 +412,29 @@ def test_a_refused_repeat_of_a_key_does_not_turn_into_a_replay(sites: Registry) 
 
     assert isinstance(outcomes[0], CommandResult) and not outcomes[0].replayed
     assert isinstance(outcomes[1], errors.IdempotencyKeyReused)
+
+
+def test_the_keys_of_a_unit_are_looked_up_at_once(
+    sites: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minted = uuid4()
+    register_it, hold_it = registration(sites, minted, "k-1"), hold(sites, minted, "k-2")
+    keys = [(DEVICE_ACTOR, "k-1"), (DEVICE_ACTOR, "k-2"), (DEVICE_ACTOR, "k-1")]
+    first = sites.apply_each([register_it, hold_it, register_it], keys=keys)
+    one_by_one: list[str] = []
+    looked_up = sites.journal.find_command
+
+    def counted(actor: str, key: str) -> StoredCommand | None:
+        one_by_one.append(key)
+        return looked_up(actor, key)
+
+    monkeypatch.setattr(sites.recorder, "find_command", counted)
+
+    again = sites.apply_each([register_it, hold_it, register_it], keys=keys)
+
+    assert one_by_one == []
+    assert [o.replayed for o in first if isinstance(o, CommandResult)] == [False, False, True]
+    assert [o.replayed for o in again if isinstance(o, CommandResult)] == [True, True, True]
+    assert [getattr(o, "position", None) for o in again] == [
+        getattr(o, "position", None) for o in first
+    ]

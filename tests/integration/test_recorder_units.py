@@ -86,3 +86,22 @@ def test_the_same_key_twice_in_one_save_is_refused(recorder: Recorder) -> None:
             idempotency_records=[record("twice", 0), record("twice", 1)],
         )
     assert recorder.select_events(owner) == []
+
+
+def test_commands_are_found_many_at_a_time(recorder: Recorder) -> None:
+    owner = uuid4()
+    ids = recorder.insert_events(
+        [event(owner), event(owner, 2)],
+        idempotency_records=[record("one", 0), record("two", 1)],
+    )
+    assert ids is not None
+    actor = "clerk@tablet-1"
+
+    found = recorder.find_commands(
+        [(actor, "one"), (actor, "two"), (actor, "three"), ("clerk@tablet-2", "one")]
+    )
+
+    assert set(found) == {(actor, "one"), (actor, "two")}
+    assert (found[(actor, "one")].position, found[(actor, "two")].position) == (ids[0], ids[1])
+    assert found[(actor, "two")].result == {"k": "two"}
+    assert recorder.find_commands([]) == {}
