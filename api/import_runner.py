@@ -203,7 +203,9 @@ def import_arrivals(
             # Started first: the workers import and connect while the file is checked.
             pool = stack.enter_context(_worker_pool(workers, worker_env or {}))
         registry.get_open_site(site_code)
-        checked = read_arrivals(content, now=now or registry.clock())
+        # With workers, they check the rows too: they would otherwise sit idle until then.
+        mapper = pool.map if pool is not None else None
+        checked = read_arrivals(content, now=now or registry.clock(), map_chunks=mapper)
         report = ImportReport(
             site_code=site_code,
             digest=checked.digest,

@@ -18,9 +18,10 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from operator import itemgetter
 from typing import Any
 from uuid import UUID
@@ -100,11 +101,22 @@ def digest_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def read_arrivals(content: bytes, *, now: datetime) -> CheckedFile:
+# Rows are checked in chunks: in this process, or spread over import workers.
+CHUNK_ROWS = 5_000
+RawRow = tuple[int, list[str]]
+ChunkResult = tuple[list[tuple[int, Fields]], list[RowProblem]]
+ChunkCheck = Callable[[list[RawRow]], ChunkResult]
+ChunkMapper = Callable[[ChunkCheck, list[list[RawRow]]], Iterable[ChunkResult]]
+
+
+def read_arrivals(
+    content: bytes, *, now: datetime, map_chunks: ChunkMapper | None = None
+) -> CheckedFile:
     """Parse and check a whole arrivals CSV; raises ``ImportFileError`` for an unusable file.
 
     ``now`` is the clock the checks use (date of birth not in the future, occurred_at
-    not ahead of the clock); it must be timezone-aware.
+    not ahead of the clock); it must be timezone-aware. ``map_chunks`` (like ``map``,
+    results in order) may check the chunks of rows elsewhere, in worker processes.
     """
     try:
         text = content.decode("utf-8-sig")
@@ -113,30 +125,45 @@ def read_arrivals(content: bytes, *, now: datetime) -> CheckedFile:
             f"the file is not UTF-8 text (first bad byte at offset {error.start})"
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[RawRow] = []
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError("the file is empty: it needs a header row and arrivals")
         indices = _column_indices(header)
-        checked = CheckedFile(digest=digest_of(content), rows=0)
-        check = _RowChecker(indices, len(header), now)
         line = reader.line_num
         for values in reader:
             first_line, line = line + 1, reader.line_num
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue  # blank line
-            checked.rows += 1
-            check(first_line, values, checked)
+            rows.append((first_line, values))
     except csv.Error:
         # csv's messages are about quoting, never the cell's content, but say it plainly.
         raise ImportFileError(
             f"the file is not valid CSV near line {reader.line_num} (unbalanced quotes?)"
         ) from None
-    if checked.rows == 0:
+    if not rows:
         raise ImportFileError("the file has a header row but no arrivals")
+    checked = CheckedFile(digest=digest_of(content), rows=len(rows))
+    check = partial(check_rows, indices, len(header), now)
+    chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
+    for good, problems in (map_chunks or map)(check, chunks):
+        checked.good.extend(good)
+        checked.problems.extend(problems)
     _flag_duplicates(checked)
     checked.problems.sort(key=lambda p: p.line)
     return checked
+
+
+def check_rows(
+    indices: dict[str, int], width: int, now: datetime, rows: list[RawRow]
+) -> ChunkResult:
+    """Check a chunk of rows: their fields if good, their problems if not."""
+    check = _RowChecker(indices, width, now)
+    found = CheckedFile(digest="", rows=len(rows))
+    for line, values in rows:
+        check(line, values, found)
+    return found.good, found.problems
 
 
 def _column_indices(header: list[str]) -> dict[str, int]:

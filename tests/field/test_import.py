@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
-from api import import_runner
+from api import import_runner, imports
 from api.cli import app as cli
 from api.import_runner import import_arrivals
 from api.imports import COLUMNS, ImportFileError, _column_indices, _RowChecker, read_arrivals
@@ -295,15 +296,36 @@ def test_cli_running_the_same_file_again_registers_nobody_twice(
     assert registered(url) == 30
 
 
-def test_cli_imports_in_parallel_worker_processes(
+def test_cli_checks_and_imports_in_parallel_worker_processes(
     url: str, registry: Registry, tmp_path: Path
 ) -> None:
-    result = run(write(tmp_path, good_rows(120)), "--batch-size", "10", "--workers", "2", "--json")
+    rows = good_rows(121)
+    rows[50]["nationality"] = "Sudan"
+    path = write(tmp_path, rows)
+    refused = run(path, "--batch-size", "10", "--workers", "2", "--json")
+    assert refused.exit_code == 1, refused.output
+    assert [(p["line"], p["column"]) for p in json.loads(refused.stdout)["problems"]] == [
+        (52, "nationality")
+    ]
+    assert registered(url) == 0
+    result = run(path, "--batch-size", "10", "--workers", "2", "--skip-bad-rows", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["imported"] == 120
     assert [b["index"] for b in report["batches"]] == list(range(12))
     assert registered(url) == 120
+
+
+def test_rows_checked_in_chunks_elsewhere_keep_their_lines_and_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    rows = with_bad_rows()
+    with ThreadPoolExecutor(2) as pool:
+        chunked = read_arrivals(csv_file(rows), now=NOW, map_chunks=pool.map)
+    whole = read_arrivals(csv_file(rows), now=NOW)
+    assert chunked.good == whole.good and chunked.problems == whole.problems
+    assert [g[0] for g in chunked.good] == [2, 3, 5, 6, 8, 10, 11]
 
 
 def test_cli_refuses_an_unknown_site_and_an_unreadable_file(
