@@ -6,8 +6,8 @@ on a fresh database, interleaved round by round in the same run:
 - ``baseline``: POST /arrivals/batch with the same number of arrivals: one command, one
   transaction; the fastest way in today, against which the sync runs are compared.
 - ``sync``: POST /sync with as many ``register_arrival`` items: each item its own command
-  (authorised, idempotency-checked, claimed, saved) in its own transaction.
-- ``sync atomic``: the same with ``"atomic": true``: every item decided, one transaction.
+  (authorised, idempotency-checked, claims checked), the applied ones saved together.
+- ``sync atomic``: the same with ``"atomic": true``: all or nothing.
 - ``sync replay``: the atomic batch sent again: every item comes back already applied.
 - ``sync mixed``: half registrations, each followed by a hold of the same person.
 
@@ -138,8 +138,7 @@ def main(rounds: int = 3, size: int = 1_000) -> None:
     console.print(table)
     console.print(
         "baseline: POST /arrivals/batch (one command, one transaction); sync: POST /sync, "
-        "each item authorised and applied as its own command (own transaction, or one "
-        "transaction for the whole batch when atomic)."
+        "each item authorised and decided as its own command, all saved in one transaction."
     )
 
 
