@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.access_trail import access_entries, create_access_trail, record_access
 from api.auth import Permission, Principal
@@ -155,8 +155,9 @@ class AuditQuery(BaseModel):
     recorded_to: datetime | None = None
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None
-    after_position: int | None = None
-    limit: int = 100
+    after_position: int | None = Field(default=None, ge=0)
+    # The read model's own bounds: a limit outside them is the caller's mistake (422).
+    limit: int = Field(default=100, ge=1, le=10_000)
 
 
 @router.get("/log")
@@ -169,7 +170,11 @@ def get_audit_log(
     return {"entries": rows, "next_after": next_after}
 
 
-@router.get("/log.csv")
+@router.get(
+    "/log.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The audit entries as CSV."}},
+)
 def get_audit_log_csv(
     _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
 ) -> StreamingResponse:
