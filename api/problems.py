@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
+from eventsourcing.persistence import DataError as LibraryDataError
 from eventsourcing.persistence import InterfaceError as LibraryInterfaceError
 from eventsourcing.persistence import OperationalError as LibraryOperationalError
 from fastapi import FastAPI, Request
@@ -179,6 +180,20 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             headers=dict(exc.headers) if exc.headers else None,
         )
+
+    def unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database cannot hold (a NUL character, a number out of range) that
+        # no schema caught, as in a path or query: the caller's input, never echoed back.
+        log.warning("unstorable value refused: %s", type(exc).__name__)
+        return problem_response(
+            422,
+            "unstorable-value",
+            "Unstorable value",
+            "a value in the request cannot be stored (e.g. a NUL character)",
+        )
+
+    for data_error in (psycopg.DataError, LibraryDataError):
+        app.add_exception_handler(data_error, unstorable)
 
     def unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
