@@ -146,7 +146,18 @@ def site_flows(
         return flows.daily_flows(conn, code, start, end)
 
 
-@router.get("/{code}/roster", response_model=None)
+@router.get(
+    "/{code}/roster",
+    response_model=None,
+    responses={
+        200: {
+            "model": Page,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "A page of the roster: JSON, or CSV with `format=csv` "
+            "(the next page's cursor then in the `X-Next-Cursor` header).",
+        }
+    },
+)
 def site_roster(
     code: str,
     principal: RosterReader,
