@@ -42,7 +42,7 @@ _COMMANDS = {
     "409": "A rule forbids it (e.g. the person is held) or a concurrent change won.",
     "413": "Batch or body too large.",
 }
-_PUBLIC_PATHS = ("/health", "/metrics", "/api/v1/health")
+_PUBLIC_PATHS = ("/health", "/metrics", "/api/v1/health", "/api/v1/metrics")
 
 
 def install(app: FastAPI) -> None:

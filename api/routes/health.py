@@ -36,6 +36,16 @@ def health(camp: Camp, pool: Pool, response: Response) -> dict[str, Any]:
     return body
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format.",
+        }
+    },
+)
 def metrics() -> Response:
+    """Request counts and latencies by route template, projection lag (for Prometheus)."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
