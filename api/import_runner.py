@@ -35,7 +35,16 @@ from uuid import UUID
 from psycopg.sql import SQL, Identifier
 
 from api.database.recorder import CampledgerRecorder
-from api.imports import CheckedFile, Fields, RowProblem, read_arrivals, to_arrival
+from api.imports import (
+    CheckedFile,
+    ChunkCheck,
+    ChunkResult,
+    Fields,
+    RawRow,
+    RowProblem,
+    read_arrivals,
+    to_arrival,
+)
 from domain import errors
 from domain.registry import BIOMETRIC_REFERENCE, MAX_BATCH, REGISTRATION_NUMBER, Registry
 
@@ -204,7 +213,7 @@ def import_arrivals(
             pool = stack.enter_context(_worker_pool(workers, worker_env or {}))
         registry.get_open_site(site_code)
         # With workers, they check the rows too: they would otherwise sit idle until then.
-        mapper = pool.map if pool is not None else None
+        mapper = pool.map_chunks if pool is not None else None
         checked = read_arrivals(content, now=now or registry.clock(), map_chunks=mapper)
         report = ImportReport(
             site_code=site_code,
@@ -222,7 +231,7 @@ def import_arrivals(
         if dry_run:
             report.batches = [_outcome(b, "planned") for b in batches]
         elif pool is not None:
-            report.batches = _run_in_workers(pool, batches, site_code, actor, on_progress)
+            report.batches = _run_in_workers(pool.executor, batches, site_code, actor, on_progress)
         else:
             report.batches = [
                 _run_batch(registry, b, site_code, actor, on_progress) for b in batches
@@ -410,8 +419,37 @@ def _register_in_worker(
     return _register(_worker, site_code, actor, key, rows)
 
 
+class _Workers:
+    """Worker processes, each with its own Registry, and whether they have started yet."""
+
+    def __init__(self, executor: ProcessPoolExecutor, count: int) -> None:
+        self.executor = executor
+        self.count = count
+        # Spawning is lazy: ask every worker for something so that all of them start now.
+        self.warming = [executor.submit(_ready) for _ in range(count)]
+
+    def ready(self) -> bool:
+        return all(f.done() for f in self.warming)
+
+    def map_chunks(self, check: ChunkCheck, chunks: list[list[RawRow]]) -> list[ChunkResult]:
+        """Check chunks of rows, in order: this process takes a chunk whenever the
+        workers are still starting or already have a chunk each queued, so that no
+        core waits for another."""
+        results: list[ChunkResult | None] = [None] * len(chunks)
+        queued: dict[Future[ChunkResult], int] = {}
+        for index, chunk in enumerate(chunks):
+            busy = sum(1 for f in queued if not f.done())
+            if self.ready() and busy < 2 * self.count:
+                queued[self.executor.submit(check, chunk)] = index
+            else:
+                results[index] = check(chunk)
+        for future, index in queued.items():
+            results[index] = future.result()
+        return [r for r in results if r is not None]
+
+
 @contextmanager
-def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[ProcessPoolExecutor]:
+def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[_Workers]:
     # Not forked from this process: a child would share its open database connections
     # and could close them under it. A fork server starts clean, imports this module
     # once, and forks each worker from there, which costs a fraction of a fresh spawn.
@@ -424,10 +462,7 @@ def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[ProcessPoolExecu
         initargs=(env,),
     )
     try:
-        # Spawning is lazy: ask every worker for something so that all of them start now.
-        for _ in range(workers):
-            executor.submit(_ready)
-        yield executor
+        yield _Workers(executor, workers)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -321,11 +321,15 @@ def test_rows_checked_in_chunks_elsewhere_keep_their_lines_and_order(
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
     rows = with_bad_rows()
-    with ThreadPoolExecutor(2) as pool:
-        chunked = read_arrivals(csv_file(rows), now=NOW, map_chunks=pool.map)
     whole = read_arrivals(csv_file(rows), now=NOW)
-    assert chunked.good == whole.good and chunked.problems == whole.problems
-    assert [g[0] for g in chunked.good] == [2, 3, 5, 6, 8, 10, 11]
+    with ThreadPoolExecutor(2) as pool:
+        workers = import_runner._Workers(pool, 2)  # type: ignore[arg-type]
+        for started in (False, True):
+            if started:
+                wait(workers.warming)
+            chunked = read_arrivals(csv_file(rows), now=NOW, map_chunks=workers.map_chunks)
+            assert chunked.good == whole.good and chunked.problems == whole.problems
+    assert [g[0] for g in whole.good] == [2, 3, 5, 6, 8, 10, 11]
 
 
 def test_cli_refuses_an_unknown_site_and_an_unreadable_file(
