@@ -7,6 +7,7 @@ SIGKILL hits exactly what it would hit in the field, and talk to them over loopb
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -66,10 +67,11 @@ def soaking() -> bool:
 @dataclass
 class Figures:
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    label: str = "reliability"
 
     def record(self, test: str, **figures: Any) -> None:
         self.rows.append((test, figures))
-        print(f"\n[reliability] {test}: " + format_figures(figures))
+        print(f"\n[{self.label}] {test}: " + format_figures(figures))
 
     def lines(self) -> list[str]:
         return [f"{test}: {format_figures(figures)}" for test, figures in self.rows]
@@ -371,15 +373,25 @@ class Sent:
         return str(self.body.get("type", ""))
 
 
+_SYLLABLES = [c + v for c in "bdfghkmnrstz" for v in "aeiou"]
+
+
+def made_up_name(rng: random.Random) -> str:
+    """A pronounceable name no one has: varied names keep the duplicate finder's blocks
+    as small as a real caseload's (thousands of identical names would all pair up)."""
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
+
+
 def arrival(occurred_at: datetime, **overrides: Any) -> Arrival:
     """A valid arrival with a fresh registration number and a client-minted person id."""
+    rng = random.Random()
     base = Arrival(
         registration_number=f"R-{uuid.uuid4().hex[:16]}",
-        given_name="Amina",
-        family_name="Haroun",
-        sex="female",
-        nationality="SDN",
-        estimated_age=30,
+        given_name=made_up_name(rng),
+        family_name=made_up_name(rng),
+        sex=rng.choice(("female", "male")),
+        nationality=rng.choice(("SDN", "SSD", "TCD")),
+        estimated_age=rng.randint(0, 90),
         occurred_at=occurred_at,
         person_id=uuid.uuid4(),
     )
