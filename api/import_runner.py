@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -231,7 +232,7 @@ def import_arrivals(
         if dry_run:
             report.batches = [_outcome(b, "planned") for b in batches]
         elif pool is not None:
-            report.batches = _run_in_workers(pool.executor, batches, site_code, actor, on_progress)
+            report.batches = _run_in_workers(pool.started(), batches, site_code, actor, on_progress)
         else:
             report.batches = [
                 _run_batch(registry, b, site_code, actor, on_progress) for b in batches
@@ -425,11 +426,23 @@ class _Workers:
     def __init__(self, executor: ProcessPoolExecutor, count: int) -> None:
         self.executor = executor
         self.count = count
+        self.warming: list[Future[bool]] = []
         # Spawning is lazy: ask every worker for something so that all of them start now.
-        self.warming = [executor.submit(_ready) for _ in range(count)]
+        # From a thread: the first submit waits for the fork server to import its
+        # modules, which this process can spend checking rows instead.
+        self._starter = threading.Thread(target=self._start, name="import-workers", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        self.warming = [self.executor.submit(_ready) for _ in range(self.count)]
 
     def ready(self) -> bool:
-        return all(f.done() for f in self.warming)
+        return not self._starter.is_alive() and all(f.done() for f in self.warming)
+
+    def started(self) -> ProcessPoolExecutor:
+        """The executor, once the workers have been asked to start."""
+        self._starter.join()
+        return self.executor
 
     def map_chunks(self, check: ChunkCheck, chunks: list[list[RawRow]]) -> list[ChunkResult]:
         """Check chunks of rows, in order: this process takes a chunk whenever the
@@ -461,10 +474,11 @@ def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[_Workers]:
         initializer=_start_worker,
         initargs=(env,),
     )
+    pool = _Workers(executor, workers)
     try:
-        yield _Workers(executor, workers)
+        yield pool
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        pool.started().shutdown(wait=True, cancel_futures=True)
 
 
 def _run_in_workers(

@@ -326,6 +326,7 @@ def test_rows_checked_in_chunks_elsewhere_keep_their_lines_and_order(
         workers = import_runner._Workers(pool, 2)  # type: ignore[arg-type]
         for started in (False, True):
             if started:
+                workers.started()
                 wait(workers.warming)
             chunked = read_arrivals(csv_file(rows), now=NOW, map_chunks=workers.map_chunks)
             assert chunked.good == whole.good and chunked.problems == whole.problems
