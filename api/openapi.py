@@ -41,6 +41,7 @@ _EVERY_OPERATION = {
 _COMMANDS = {
     "409": "A rule forbids it (e.g. the person is held) or a concurrent change won.",
     "413": "Batch or body too large.",
+    "415": "The body is not in the media type the operation takes (JSON unless it says).",
 }
 _PUBLIC_PATHS = ("/health", "/metrics", "/api/v1/health", "/api/v1/metrics")
 

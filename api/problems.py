@@ -149,6 +149,11 @@ def validation_problem_body(found: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+def is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     def on_domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
@@ -165,14 +170,29 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        body = validation_problem_body(validation_errors(exc.errors()))
+        found = validation_errors(exc.errors())
+        if not is_json(request) and any(e["loc"][:1] == ["body"] for e in found):
+            # FastAPI reads a body it was not told is JSON as nothing at all, and then
+            # reports every field missing: say what is actually wrong.
+            return problem_response(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as application/json",
+            )
+        body = validation_problem_body(found)
         return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
     @app.exception_handler(StarletteHTTPException)
     def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-            exc.status_code, "http-error"
-        )
+        # FastAPI's only 400 is a body it could not parse (not UTF-8, nested too deep, a
+        # number too long): the same problem as malformed JSON.
+        code = {
+            400: "malformed-request",
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+        }.get(exc.status_code, "http-error")
         return problem_response(
             exc.status_code,
             code,
