@@ -50,6 +50,13 @@ class Running:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             return log_head(conn)
 
+    def writes(self) -> tuple[int, int]:
+        """Everything a request can write: the log's head and the access trail's length
+        (as ``Api.writes`` in tests/api/conftest.py, but for the server's database)."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM access_trail").fetchone()
+            return log_head(conn), int(row[0]) if row else 0
+
 
 @pytest.fixture(scope="session")
 def figures(request: pytest.FixtureRequest) -> Figures:
