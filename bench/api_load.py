@@ -3,7 +3,8 @@
 Starts the real server (``campledger serve``, live projector included) as a subprocess on
 a free loopback port against a fresh database (the embedded server, or a new database on
 CAMPLEDGER_DATABASE_URL's server), creates an admin token, opens a site, then drives it
-from this process with asyncio httpx clients over a bounded number of connections:
+from this process over a bounded number of keep-alive connections on loopback (the lean
+client of ``bench.loadgen``; ``--client httpx`` to compare):
 
 - ``single``: POST /arrivals, closed loop — every connection sends its next request as
   soon as the last one answered; the throughput the server sustains.
@@ -34,8 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -50,6 +51,17 @@ from rich.table import Table
 
 from api.auth import create_token
 from bench.batch_registration import open_baseline, save_baseline_batch
+from bench.duplicates_projection import caseload
+from bench.loadgen import (
+    Client,
+    CpuMeter,
+    HttpxClient,
+    Outcome,
+    RawClient,
+    closed_loop,
+    measured,
+    open_loop,
+)
 from bench.support import fresh_database, library_env_for
 
 # Wide enough for the table when the output is a file or a pipe.
@@ -60,157 +72,6 @@ PREFIX = "/api/v1"
 # Targets from the issue: a single registration at this rate with this p99.
 TARGET_RATE = 300.0
 TARGET_P99_MS = 50.0
-
-Send = Callable[[int], Awaitable[httpx.Response]]
-
-
-# --- measuring -------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    scenario: str
-    connections: int
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    errors: dict[int, int] = field(default_factory=dict)
-    events_per_request: int = 1
-    offered: float | None = None  # requests/s, for an open loop
-    cpu: dict[str, float] = field(default_factory=dict)
-    note: str = ""
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def error_count(self) -> int:
-        return sum(self.errors.values())
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    @property
-    def event_rate(self) -> float:
-        return self.rate * self.events_per_request
-
-    def percentile_ms(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def _timed(send: Send, i: int, outcome: Outcome, started: float) -> None:
-    try:
-        response = await send(i)
-        status = response.status_code
-    except httpx.HTTPError:
-        status = 0
-    outcome.latencies.append(time.perf_counter() - started)
-    if status >= 300 or status == 0:
-        outcome.errors[status] = outcome.errors.get(status, 0) + 1
-
-
-async def closed_loop(
-    scenario: str, send: Send, counter: Iterator[int], *, connections: int, duration: float
-) -> Outcome:
-    """Each connection sends its next request when the last one is answered."""
-    outcome = Outcome(scenario, connections, 0.0)
-    deadline = time.perf_counter() + duration
-
-    async def worker() -> None:
-        while time.perf_counter() < deadline:
-            await _timed(send, next(counter), outcome, time.perf_counter())
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    outcome.seconds = time.perf_counter() - start
-    return outcome
-
-
-async def open_loop(
-    scenario: str,
-    send: Send,
-    counter: Iterator[int],
-    *,
-    rate: float,
-    connections: int,
-    duration: float,
-) -> Outcome:
-    """Requests scheduled at a fixed rate, at most ``connections`` in flight; latency counts
-    from the scheduled time, including any wait for a free connection."""
-    outcome = Outcome(scenario, connections, 0.0, offered=rate, note=f"offered {rate:,.0f}/s")
-    slots = asyncio.Semaphore(connections)
-    total = max(1, int(rate * duration))
-
-    async def one(due: float) -> None:
-        async with slots:
-            await _timed(send, next(counter), outcome, due)
-
-    start = time.perf_counter()
-    tasks = []
-    for n in range(total):
-        due = start + n / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(due)))
-    await asyncio.gather(*tasks)
-    outcome.seconds = time.perf_counter() - start
-    return outcome
-
-
-class CpuMeter:
-    """Core-seconds used by this process, the server's process tree and the whole machine
-    (the rest is mostly PostgreSQL), read from /proc; empty where there is no /proc."""
-
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
-        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    def sample(self) -> dict[str, float]:
-        try:
-            with open("/proc/stat") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-            # user nice system idle iowait irq softirq steal...: busy is all but idle+iowait.
-            busy = (sum(fields) - fields[3] - fields[4]) / self.tick
-            server = sum(self._proc_cpu(pid) for pid in self._tree(self.server_pid))
-        except (OSError, ValueError, IndexError):
-            return {}
-        return {"client": time.process_time(), "server": server, "machine": busy}
-
-    def _proc_cpu(self, pid: int) -> float:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(stat[11]) + int(stat[12])) / self.tick  # utime, stime
-
-    def _tree(self, pid: int) -> list[int]:
-        found = [pid]
-        for task in Path(f"/proc/{pid}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                for child in task.read_text().split():
-                    found.extend(self._tree(int(child)))
-        return found
-
-
-async def measured(meter: CpuMeter, run: Awaitable[Outcome]) -> Outcome:
-    before, wall = meter.sample(), time.perf_counter()
-    outcome = await run
-    after, wall = meter.sample(), time.perf_counter() - wall
-    if before and after:
-        used = {k: (after[k] - before[k]) / wall for k in before}
-        outcome.cpu = {
-            "client": used["client"],
-            "server": used["server"],
-            "other": max(0.0, used["machine"] - used["client"] - used["server"]),
-        }
-    return outcome
-
 
 # --- the server ------------------------------------------------------------------------
 
@@ -289,26 +150,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 # --- the requests ----------------------------------------------------------------------
 
 
-def arrival(i: int) -> dict[str, Any]:
-    return {
-        "registration_number": f"L-{i:08d}",
-        "given_name": "Amina",
-        "family_name": "Haroun",
-        "sex": "female" if i % 2 else "male",
-        "nationality": "SDN",
-        "date_of_birth": f"1990-01-{1 + i % 28:02d}",
-        "household_id": f"H-{i // 5:07d}",
-        "relationship": "child" if i % 5 else "focal_point",
-        "biometric_reference": f"BIO-{i:08d}",
-        "specific_needs": ["wounded"] if i % 17 == 0 else [],
-    }
+class People:
+    """Arrivals as a reception point sees them, numbered 0, 1, 2…: names spelled as
+    registrars write them, households, 2% registered twice (``bench.duplicates_projection``'s
+    caseload). Uniform names would make every record a likely duplicate of every other and
+    measure the duplicates read model's worst case instead of the API. Past the generated
+    caseload the same people come round again under new registration numbers."""
 
+    def __init__(self, size: int, seed: int = 11) -> None:
+        self.arrivals = caseload(size, seed).arrivals
 
-def json_headers(token: str, key: str | None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    return headers
+    def body(self, i: int) -> dict[str, Any]:
+        a = self.arrivals[i % len(self.arrivals)]
+        round_ = i // len(self.arrivals)
+        suffix = f"-R{round_}" if round_ else ""
+        return {
+            "registration_number": a.registration_number + suffix,
+            "given_name": a.given_name,
+            "family_name": a.family_name,
+            "sex": a.sex,
+            "nationality": a.nationality,
+            "date_of_birth": a.date_of_birth.isoformat() if a.date_of_birth else None,
+            "estimated_age": a.estimated_age,
+            "household_id": a.household_id + suffix if a.household_id else None,
+            "specific_needs": ["wounded"] if i % 17 == 0 else [],
+        }
 
 
 async def wait_for_projection(client: httpx.AsyncClient, timeout: float = 300) -> None:
@@ -323,7 +189,7 @@ async def wait_for_projection(client: httpx.AsyncClient, timeout: float = 300) -
 
 
 async def roster_cursors(
-    client: httpx.AsyncClient, token: str, limit: int, pages: int
+    client: httpx.AsyncClient, headers: dict[str, str], limit: int, pages: int
 ) -> list[str | None]:
     """The ``after`` cursors of the first pages, so the load reads many different pages."""
     cursors: list[str | None] = [None]
@@ -334,7 +200,7 @@ async def roster_cursors(
         response = await client.get(
             f"{PREFIX}/sites/{SITE}/roster",
             params=params,
-            headers={"Authorization": f"Bearer {token}"},
+            headers=headers,
         )
         response.raise_for_status()
         cursor = response.json()["next_cursor"]
@@ -356,132 +222,115 @@ class Options:
     roster_limit: int
     idempotency: bool
     scenarios: set[str]
+    people: int
+    client: str
 
 
 async def drive(
     base: str, pid: int, token: str, env: dict[str, str], opt: Options
 ) -> list[Outcome]:
     meter = CpuMeter(pid)
+    people = People(opt.people)
     numbers = itertools.count()
-    limits = httpx.Limits(
-        max_connections=opt.concurrency, max_keepalive_connections=opt.concurrency
+    port = int(base.rsplit(":", 1)[1])
+    client: Client = (
+        HttpxClient(base, opt.concurrency)
+        if opt.client == "httpx"
+        else RawClient("127.0.0.1", port, opt.concurrency)
     )
-    outcomes: list[Outcome] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        opened = await client.post(
-            f"{PREFIX}/sites",
-            content=orjson.dumps(
-                {
-                    "code": SITE,
-                    "name": "Load reception",
-                    "kind": "reception",
-                    "capacity": 10_000_000,
-                }
-            ),
-            headers=json_headers(token, None),
-        )
-        opened.raise_for_status()
+    reader = {"Authorization": f"Bearer {token}"}
 
-        def single(i: int) -> Awaitable[httpx.Response]:
-            body = orjson.dumps({"site_code": SITE, **arrival(i)})
-            key = f"single-{i}" if opt.idempotency else None
-            return client.post(f"{PREFIX}/arrivals", content=body, headers=json_headers(token, key))
+    def writer(key: str) -> dict[str, str]:
+        headers = {**reader, "Content-Type": "application/json"}
+        if opt.idempotency:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    outcomes: list[Outcome] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as setup:
+        site = {"code": SITE, "name": "Load reception", "kind": "reception", "capacity": 10**7}
+        (await setup.post(f"{PREFIX}/sites", json=site, headers=reader)).raise_for_status()
+
+        def single(i: int) -> Awaitable[int]:
+            body = orjson.dumps({"site_code": SITE, **people.body(i)})
+            return client.request("POST", f"{PREFIX}/arrivals", writer(f"single-{i}"), body)
 
         if opt.scenarios & {"single", "rate"}:
             # Warm up: connections, prepared statements, the server's first-call imports.
             await closed_loop("warm-up", single, numbers, connections=opt.concurrency, duration=1)
         if "single" in opt.scenarios:
-            outcomes.append(
-                await measured(
-                    meter,
-                    closed_loop(
-                        "single registration",
-                        single,
-                        numbers,
-                        connections=opt.concurrency,
-                        duration=opt.duration,
-                    ),
-                )
+            run = closed_loop(
+                "single registration",
+                single,
+                numbers,
+                connections=opt.concurrency,
+                duration=opt.duration,
             )
-            await wait_for_projection(client)
+            outcomes.append(await measured(meter, run))
+            await wait_for_projection(setup)
         if "rate" in opt.scenarios:
-            outcomes.append(
-                await measured(
-                    meter,
-                    open_loop(
-                        "single registration",
-                        single,
-                        numbers,
-                        rate=opt.rate,
-                        connections=opt.concurrency,
-                        duration=opt.duration,
-                    ),
-                )
+            run = open_loop(
+                "single registration",
+                single,
+                numbers,
+                rate=opt.rate,
+                connections=opt.concurrency,
+                duration=opt.duration,
             )
-            await wait_for_projection(client)
+            outcomes.append(await measured(meter, run))
+            await wait_for_projection(setup)
 
         if "batch" in opt.scenarios:
-            outcomes.extend(library_baseline(env, opt.batch_size, opt.baseline_batches))
-            batch_numbers = itertools.count(10_000_000, opt.batch_size)
+            outcomes.append(library_baseline(env, opt.batch_size, opt.baseline_batches))
+            # Far from the single registrations' numbers: the two never claim the same one.
+            firsts = itertools.count(100_000_000, opt.batch_size)
 
-            def batch(_: int) -> Awaitable[httpx.Response]:
-                first = next(batch_numbers)
-                body = orjson.dumps(
-                    {
-                        "site_code": SITE,
-                        "arrivals": [arrival(first + k) for k in range(opt.batch_size)],
-                    }
-                )
-                key = f"batch-{first}" if opt.idempotency else None
-                return client.post(
-                    f"{PREFIX}/arrivals/batch", content=body, headers=json_headers(token, key)
-                )
+            def batch(_: int) -> Awaitable[int]:
+                first = next(firsts)
+                arrivals = [people.body(first + k) for k in range(opt.batch_size)]
+                body = orjson.dumps({"site_code": SITE, "arrivals": arrivals})
+                return client.request("POST", f"{PREFIX}/arrivals/batch", writer(f"b{first}"), body)
 
             await closed_loop("warm-up", batch, numbers, connections=1, duration=0.5)
-            outcome = await measured(
-                meter,
-                closed_loop(
-                    f"batch of {opt.batch_size}",
-                    batch,
-                    numbers,
-                    connections=opt.batch_concurrency,
-                    duration=opt.duration,
-                ),
+            run = closed_loop(
+                f"batch of {opt.batch_size}",
+                batch,
+                numbers,
+                connections=opt.batch_concurrency,
+                duration=opt.duration,
             )
+            outcome = await measured(meter, run)
             outcome.events_per_request = opt.batch_size
             outcomes.append(outcome)
-            await wait_for_projection(client)
+            await wait_for_projection(setup)
 
         if "roster" in opt.scenarios:
-            cursors = await roster_cursors(client, token, opt.roster_limit, pages=200)
-            read_headers = {"Authorization": f"Bearer {token}"}
+            cursors = await roster_cursors(setup, reader, opt.roster_limit, pages=200)
+            targets = [
+                f"{PREFIX}/sites/{SITE}/roster?"
+                + urlencode({"limit": opt.roster_limit, **({"after": c} if c else {})})
+                for c in cursors
+            ]
 
-            def roster(i: int) -> Awaitable[httpx.Response]:
-                cursor = cursors[i % len(cursors)]
-                params: dict[str, Any] = {"limit": opt.roster_limit}
-                if cursor is not None:
-                    params["after"] = cursor
-                return client.get(
-                    f"{PREFIX}/sites/{SITE}/roster", params=params, headers=read_headers
-                )
+            def roster(i: int) -> Awaitable[int]:
+                return client.request("GET", targets[i % len(targets)], reader)
 
             await closed_loop("warm-up", roster, numbers, connections=opt.concurrency, duration=1)
-            outcome = await measured(
-                meter,
-                closed_loop(
-                    f"roster page of {opt.roster_limit}",
-                    roster,
-                    numbers,
-                    connections=opt.concurrency,
-                    duration=opt.duration,
-                ),
+            run = closed_loop(
+                f"roster page of {opt.roster_limit}",
+                roster,
+                numbers,
+                connections=opt.concurrency,
+                duration=opt.duration,
             )
+            outcome = await measured(meter, run)
             outcome.note = f"{len(cursors)} pages"
             outcomes.append(outcome)
+    await client.aclose()
     return outcomes
 
 
-def library_baseline(env: dict[str, str], size: int, batches: int) -> list[Outcome]:
+def library_baseline(env: dict[str, str], size: int, batches: int) -> Outcome:
     """bench.batch_registration's baseline, on this run's database, while the API idles."""
     baseline = open_baseline(env)
     try:
@@ -492,7 +341,7 @@ def library_baseline(env: dict[str, str], size: int, batches: int) -> list[Outco
     outcome = Outcome("library baseline", 1, sum(seconds), latencies=seconds)
     outcome.events_per_request = size
     outcome.note = "Application.save, in process"
-    return [outcome]
+    return outcome
 
 
 # --- reporting -------------------------------------------------------------------------
@@ -578,10 +427,14 @@ def main(
     idempotency: Annotated[
         bool, typer.Option(help="Send an Idempotency-Key with each command, as devices do.")
     ] = True,
+    people: Annotated[int, typer.Option(help="Distinct people generated for the load.")] = 50_000,
+    client: Annotated[str, typer.Option(help="Load client: raw (lean HTTP/1.1) or httpx.")] = "raw",
     scenarios: Annotated[
         str, typer.Option(help="Comma-separated: single, rate, batch, roster.")
     ] = "single,rate,batch,roster",
 ) -> None:
+    # Stopped from outside (timeout, CI): still stop the server this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     opt = Options(
         duration,
         concurrency,
@@ -593,6 +446,8 @@ def main(
         roster_limit,
         idempotency,
         {s.strip() for s in scenarios.split(",") if s.strip()},
+        people,
+        client,
     )
     external = os.environ.get("CAMPLEDGER_DATABASE_URL")
     where = "PostgreSQL at CAMPLEDGER_DATABASE_URL" if external else "embedded PostgreSQL"
