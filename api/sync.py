@@ -42,6 +42,7 @@ from domain.registry import CommandResult, Registry
 from domain.unit_of_work import StepFailed
 
 MAX_SYNC_ITEMS = 1_000
+MAX_KEY_LENGTH = 200
 
 
 # --- what comes back ----------------------------------------------------------------------
@@ -239,6 +240,6 @@ def _named(raw: Any) -> tuple[str | None, str | None]:
         return None, None
     key, kind = raw.get("idempotency_key"), raw.get("type")
     return (
-        key if isinstance(key, str) else None,
+        key if isinstance(key, str) and len(key) <= MAX_KEY_LENGTH else None,
         kind if isinstance(kind, str) and kind in COMMAND_TYPES else None,
     )

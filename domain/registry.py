@@ -194,7 +194,15 @@ class Registry(Application[UUID]):
                         unit.discard()
                         outcomes.append(refused)
                     except Exception as error:
+                        if unit.is_stale():
+                            break
                         raise StepFailed(index, error) from error
+            if len(outcomes) < len(steps) or (
+                any(isinstance(o, Exception) for o in outcomes) and unit.is_stale()
+            ):
+                # Someone else (a concurrent resend of this very batch, say) used one of
+                # the keys meanwhile: what was refused may be a replay. Decide again.
+                continue
             if unit.is_empty:
                 return outcomes
             try:

@@ -170,6 +170,12 @@ class UnitOfWork:
         found = self._journal.find_commands(keys)
         self._known = {key: found.get(key) for key in keys}
 
+    def is_stale(self) -> bool:
+        """Has any key looked up at the start been used since? Then what the unit saw as
+        new may be a replay, and a refusal (person already registered) may be wrong."""
+        unused = [key for key, found in self._known.items() if found is None]
+        return bool(unused) and bool(self._journal.find_commands(unused))
+
     def find_command(self, actor: str, key: str) -> StoredCommand | None:
         """A key used earlier in the unit is found here first. A hit makes the current
         command a replay of that earlier one: it gets its log position once saved."""

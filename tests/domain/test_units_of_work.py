@@ -438,3 +438,44 @@ def test_the_keys_of_a_unit_are_looked_up_at_once(
     assert [getattr(o, "position", None) for o in again] == [
         getattr(o, "position", None) for o in first
     ]
+
+
+def _resent_meanwhile(registry: Registry, step: Step) -> Step:
+    """The step, first applied by a concurrent resend of the same batch (another thread)."""
+    done: list[CommandResult] = []
+
+    def racing() -> CommandResult:
+        if not done:
+            worker = threading.Thread(target=lambda: done.append(step()))
+            worker.start()
+            worker.join()
+        return step()
+
+    return racing
+
+
+def test_a_concurrent_resend_makes_a_step_a_replay_not_a_refusal(sites: Registry) -> None:
+    minted = uuid4()
+    register_it = registration(sites, minted, "k-1")
+    before = head(sites)
+
+    [outcome] = sites.apply_each(
+        [_resent_meanwhile(sites, register_it)], keys=[(DEVICE_ACTOR, "k-1")]
+    )
+
+    assert isinstance(outcome, CommandResult), outcome
+    assert outcome.replayed and outcome.position == before + 1
+    assert head(sites) == before + 1
+
+
+def test_a_concurrent_resend_of_an_atomic_unit_is_a_replay_not_a_failure(
+    sites: Registry,
+) -> None:
+    minted = uuid4()
+    register_it = registration(sites, minted, "k-1")
+
+    [outcome] = sites.apply_together(
+        [_resent_meanwhile(sites, register_it)], keys=[(DEVICE_ACTOR, "k-1")]
+    )
+
+    assert outcome.replayed

@@ -6,6 +6,7 @@ batch sent again is harmless; an atomic batch is applied whole or not at all.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -151,6 +152,24 @@ def test_the_same_batch_sent_again_is_all_already_applied_and_writes_nothing(api
         (r["position"], r["result"]) for r in first["results"]
     ]
     assert body["position"] == first["position"]
+
+
+def test_the_same_batch_sent_twice_at_once_is_applied_once(api: Api) -> None:
+    site = api.open_site()
+    queue = Queue(api)
+    for _ in range(40):
+        queue.hold(queue.register(site))
+    before = api.head()
+    headers = api.auth("admin")  # one token for both: made before the threads race
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: sync(api, queue.items, headers=headers), range(2)))
+
+    assert [r.status_code for r in responses] == [200, 200]
+    for first, second in zip(*(r.json()["results"] for r in responses), strict=True):
+        assert sorted([first["status"], second["status"]]) == ["already_applied", "applied"]
+        assert first["position"] == second["position"]
+    assert api.head() == before + len(queue.items)
 
 
 def test_a_bad_item_in_the_middle_is_rejected_with_its_own_problem_and_the_rest_applied(
