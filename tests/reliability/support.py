@@ -316,6 +316,12 @@ def registered_persons(conn: psycopg.Connection[Any], person_ids: Sequence[uuid.
     return int(row[0]) if row else 0
 
 
+def log_count(conn: psycopg.Connection[Any]) -> int:
+    """How many events the log holds (positions have gaps: a rolled-back insert uses some)."""
+    row = conn.execute("SELECT count(*) FROM registry_events").fetchone()
+    return int(row[0]) if row else 0
+
+
 def log_head(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM registry_events").fetchone()
     return int(row[0]) if row else 0
