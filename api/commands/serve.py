@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,6 +19,15 @@ from projections.engine import Projector, projector_thread
 console = Console()
 
 DEMO_TOKEN_FILE = "demo-token"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
 
 
 def serve(
@@ -29,12 +40,24 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo operation first (once).")
     ] = False,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Default: CAMPLEDGER_LOG_LEVEL (INFO). DEBUG adds uvicorn's access log.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API. The projector runs here too unless --no-projector is given."""
     from api.app import create_app
     from api.cli import load_settings
 
     settings = load_settings()
+    level = log_level.value if log_level else settings.log_level
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    # The access log names paths (ids, never personal data) and is only for debugging.
+    uvicorn_level, access_log = level.lower(), level == LogLevel.DEBUG
     with campledger(settings) as camp:
         if demo:
             _load_demo(camp)
@@ -51,11 +74,13 @@ def serve(
         with projector_thread(projector) if projector else nullcontext():
             if workers == 1:
                 app = create_app(camp, run_projector=False)
-                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+                uvicorn.run(
+                    app, host=host, port=port, log_level=uvicorn_level, access_log=access_log
+                )
             else:
                 uvicorn.run(
                     "api.server:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False,
+                    workers=workers, log_level=uvicorn_level, access_log=access_log,
                 )  # fmt: skip
 
 
