@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, openapi, problems
+from api import metrics, openapi, problems, ratelimit
 from api.access_trail import create_access_trail
 from api.auth import ensure_tokens_table
 from api.composition import Campledger
@@ -76,6 +76,9 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
         },
     )
     app.state.campledger = camp
+    app.state.rate_limiter = ratelimit.from_settings(
+        camp.settings.rate_limit_per_second, camp.settings.rate_limit_burst
+    )
     problems.install(app)
     openapi.install(app)
     app.middleware("http")(metrics.observe)

@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 from api.auth import Permission, Principal, authenticate
 from api.composition import Campledger
 from api.problems import ApiProblem
+from api.ratelimit import RateLimiter
 from projections.engine import wait_for_position
 
 # How long a read may wait for the read models to reach a client's own write.
@@ -43,6 +44,9 @@ def get_principal(
         principal = authenticate(conn, authorization.removeprefix("Bearer ").strip())
     if principal is None:
         raise _unauthorised("the token is unknown or revoked")
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        limiter.check(principal.token_id)
     request.state.principal = principal
     return principal
 

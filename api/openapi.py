@@ -36,6 +36,7 @@ _EVERY_OPERATION = {
     "403": "The token's role or site scope does not allow this.",
     "404": "Unknown site, person, transfer or household.",
     "422": "The request does not match the schema; `errors` names each field.",
+    "429": "This token sent more requests than its rate limit allows (see Retry-After).",
     "503": "Database unavailable, or read models not yet at `wait_for` (see Retry-After).",
 }
 _COMMANDS = {

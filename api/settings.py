@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # stuck transaction shows up as an error instead of a silent queue of requests.
     lock_timeout: int = Field(default=10, ge=0, le=600)
     connect_timeout: int = Field(default=10, ge=1, le=600)
+    # Requests per second per API token, and the burst allowed above it (api/ratelimit.py).
+    # Far above what one field device sends and what bench/api_load.py drives through one
+    # token, so it only stops a runaway client; 0 switches the limit off.
+    rate_limit_per_second: float = Field(default=1000.0, ge=0, le=1_000_000)
+    rate_limit_burst: int = Field(default=2000, ge=1, le=1_000_000)
 
     @field_validator("database_url")
     @classmethod
