@@ -92,7 +92,9 @@ def similarity(a: Profile, b: Profile) -> float:
     has no family name (a second given name is often the father's name)."""
     if a.family_form and b.family_form:
         given = names.name_similarity(a.given_form, a.given_key, b.given_form, b.given_key)
-        family = names.name_similarity(a.family_form, a.family_key, b.family_form, b.family_key)
+        family = names.name_similarity(
+            a.family_form, a.family_key, b.family_form, b.family_key, prefix=True
+        )
         return (given + family) / 2
     return names.name_similarity(
         f"{a.given_form} {a.family_form}".strip(),

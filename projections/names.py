@@ -8,20 +8,23 @@ registrar and the document in hand. Three steps make such variants meet:
    hamza marks dropped (Sa'id = Said), anything else not a letter or digit splits words.
    Arabic name particles are unified: "abd al X", "abdel X", "abdul X", "abd-el-X" and
    "abdulX" all become "abdX"; "abu X" / "abou X" become "abuX"; a free-standing article
-   (al, el, ul) is dropped; bin / ibn / bint / ben between names is dropped.
+   (al, el, ul) is dropped; bin / ibn / bint / ben between names is dropped. A few written forms
+   whose sound keys cannot meet their name's are aliased (Chadian Brahim → Ibrahim).
 2. ``sound_key``: a skeleton of each word in the spirit of Soundex, tuned to Arabic
-   transliteration: digraphs fold (sh/ch/sch → s, kh → k, gh → g, dh → d, ph → f, and
-   th → s, as ث is said in Sudan and Chad: Othman = Osman = Ousmane), q/c/ck → k, j → g
-   (Jamal = Gamal), v → f, w → u; a leading vowel becomes "a" (Ibrahim = Ebrahim,
+   transliteration: digraphs fold (dj → j, sh/ch/sch → s, kh → k, gh → g, dh → d,
+   ph → f, and th → s, as ث is said in Sudan and Chad: Othman = Osman = Ousmane), q → g
+   as ق is said there (Ishaq = Ishag, Siddiq = Siddig), c/ck → k, j → g (Jamal = Gamal,
+   Tidjani = Tijani), v → f, w → u; a leading vowel becomes "a" (Ibrahim = Ebrahim,
    Omar = Umar); later vowels (y included) are dropped, as is a final h after a vowel
    (Fatimah = Fatima); a final d is written t, as francophone registrars hear it
    (Mohammed = Mahamat, Ahmed = Ahmat); doubled letters collapse (Hussein = Husayn =
    Hossein = "hsn").
 3. ``name_similarity``: 0–1, the mean of the spelling similarity of the normal forms and
-   the similarity of the sound keys (RapidFuzz token-sort ratio for both, so given and
-   family names written in the other order still compare), never below the spelling
-   similarity alone. Equal sound keys lift spelling variants; different sound keys pull
-   apart names that merely share letters.
+   the similarity of the sound keys (RapidFuzz token-sort ratio for both, so words written
+   in another order still compare; a family name of fewer words is also compared with the
+   first words of the other, so "Harun" meets "Haroun Mahmoud"), never below the spelling
+   similarity alone. Equal sound keys lift
+   spelling variants; different sound keys pull apart names that merely share letters.
 
 The sound key is deliberately coarse (Hassan and Hussein share "hsn"): it chooses which
 records are compared at all (see ``block_key``), and the similarity then ranks them.
@@ -46,6 +49,7 @@ _ABD_WORDS = frozenset({"abd", "abdel", "abdul", "abdal", "abdil", "abdol", "abd
 _ABU_WORDS = frozenset({"abu", "abou", "abo"})
 
 _DIGRAPHS = (
+    ("dj", "j"),
     ("sch", "s"),
     ("sh", "s"),
     ("ch", "s"),
@@ -56,7 +60,10 @@ _DIGRAPHS = (
     ("ph", "f"),
     ("ck", "k"),
 )
-_LETTERS = str.maketrans({"q": "k", "c": "k", "j": "g", "v": "f", "w": "u", "x": "k"})
+_LETTERS = str.maketrans({"q": "g", "c": "k", "j": "g", "v": "f", "w": "u", "x": "k"})
+# Written forms whose sound keys do not meet their name's: Chadian "Brahim" drops the
+# leading vowel of Ibrahim.
+_ALIASES = {"brahim": "ibrahim"}
 _VOWELS = frozenset("aeiouy")
 
 
@@ -93,7 +100,7 @@ def normal_tokens(name: str) -> tuple[str, ...]:
             continue
         if word.startswith("abd") and len(word) > 5:
             word = "abd" + _ABD.sub("", word)
-        out.append(word)
+        out.append(_ALIASES.get(word, word))
         i += 1
     return tuple(out)
 
@@ -137,18 +144,45 @@ def sound_key(given_name: str, family_name: str) -> str:
 
 
 def block_key(given_name: str, family_name: str) -> str:
-    """The key records must share to be compared at all: the family name's sound key
-    (its words run together, so "Abdel Rahman" = "Abdelrahman"), or the last given
-    name's when there is no family name (a second name is often a father's name)."""
+    """The key records must share to be compared at all: the sound key of the family
+    name's first word — the father's name, when the family name is the father's and the
+    grandfather's, as one desk records two names and the next three — or of the last given
+    name when there is no family name (a second name is often the father's)."""
     family = normal_tokens(family_name)
     if family:
-        return word_key("".join(family))
+        return word_key(family[0])
     given = normal_tokens(given_name)
     return word_key(given[-1]) if given else ""
 
 
-def name_similarity(form_a: str, key_a: str, form_b: str, key_b: str) -> float:
-    """0–1: how alike two names are in spelling and in sound (module docstring, step 3)."""
+def name_similarity(
+    form_a: str, key_a: str, form_b: str, key_b: str, *, prefix: bool = False
+) -> float:
+    """0–1: how alike two names are in spelling and in sound (module docstring, step 3).
+
+    ``prefix``: when one name has fewer words, it is also compared with as many first
+    words of the other ("Harun" with "Haroun Mahmoud": a father's name written without,
+    then with, the grandfather's).
+    """
+    best = _similarity(form_a, key_a, form_b, key_b)
+    if prefix:
+        words_a, words_b = form_a.count(" ") + 1, form_b.count(" ") + 1
+        if words_a != words_b:
+            n = min(words_a, words_b)
+            best = max(
+                best,
+                _similarity(
+                    _first(form_a, n), _first(key_a, n), _first(form_b, n), _first(key_b, n)
+                ),
+            )
+    return best
+
+
+def _similarity(form_a: str, key_a: str, form_b: str, key_b: str) -> float:
     spelling = fuzz.token_sort_ratio(form_a, form_b) / 100
     sound = fuzz.token_sort_ratio(key_a, key_b) / 100
     return max(spelling, (spelling + sound) / 2)
+
+
+def _first(text: str, words: int) -> str:
+    return " ".join(text.split(" ")[:words])
