@@ -25,6 +25,7 @@ EVERY = {
     "sites:read", "sites:write", "rosters:read", "arrivals:write", "persons:read",
     "screening:write", "departures:write", "corrections:write", "merges:write",
     "transfers:read", "transfers:write", "households:read", "audit:read",
+    "duplicates:read", "duplicates:review",
 }  # fmt: skip
 
 # Least privilege, as the field jobs need it.
@@ -33,7 +34,8 @@ GRANTS: dict[str, set[str]] = {
     "screener": _READS | {"screening:write"},
     "transfer_officer": _READS | {"transfers:read", "transfers:write"},
     "site_manager": _READS | {"sites:write", "rosters:read", "departures:write", "merges:write",
-                              "transfers:read", "households:read"},
+                              "transfers:read", "households:read", "duplicates:read",
+                              "duplicates:review"},
     "auditor": {p for p in EVERY if p.endswith(":read")},
     "admin": EVERY,
 }  # fmt: skip
@@ -115,6 +117,12 @@ def _merge(api: Api, s: Shared) -> Target:
     duplicate, survivor = api.register(s.home, 2)
     body = {"survivor_id": str(survivor), "reason": "same person"}
     return Target(s.home, "POST", f"/persons/{duplicate}/merge", body)
+
+
+def _dismiss(api: Api, s: Shared) -> Target:
+    first, other = api.register(s.home, 2)
+    body = {"person_id": str(first), "other_id": str(other), "reason": "two people"}
+    return Target(s.home, "POST", "/duplicates/dismissals", body)
 
 
 def _plan(api: Api, s: Shared) -> Target:
@@ -215,6 +223,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "separated households": Endpoint("households:read", Touches.LIST,
                                      _get("/households/separated"),
                                      lambda rows: [set(r["sites"]) for r in rows]),
+    # duplicates
+    "list duplicates": Endpoint("duplicates:read", Touches.LIST, _get("/duplicates"),
+                                lambda page: [{r["person_site_code"], r["other_site_code"]}
+                                              for r in page["items"]]),
+    "dismiss duplicate": Endpoint("duplicates:review", Touches.SITE, _dismiss),
     # audit
     "audit digest": Endpoint("audit:read", Touches.ALL, _get("/audit/digest")),
     "audit proof": Endpoint("audit:read", Touches.ALL, lambda a, s: Target(
@@ -344,6 +357,7 @@ ROUTES = {
     "unaccounted": "GET /transfers/unaccounted",
     "get household": "GET /households/{household_id}",
     "separated households": "GET /households/separated", "audit digest": "GET /audit/digest",
+    "list duplicates": "GET /duplicates", "dismiss duplicate": "POST /duplicates/dismissals",
     "audit proof": "GET /audit/proof", "person history": "GET /audit/persons/{person_id}/history",
     "audit log": "GET /audit/log", "audit log CSV": "GET /audit/log.csv",
     "access trail": "GET /audit/access-trail", "health": "GET /health",
