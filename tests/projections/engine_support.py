@@ -75,19 +75,35 @@ def open_sites(registry: Registry) -> None:
         )  # fmt: skip
 
 
+# Names vary the way a caseload's do, so the likely-duplicates model proposes a few
+# pairs rather than everyone with everyone.
+GIVEN = (
+    "Fatima", "Amina", "Aisha", "Khadija", "Hawa", "Mariam", "Zainab", "Halima", "Achta",
+    "Mohammed", "Ahmed", "Adam", "Abdallah", "Ibrahim", "Ali", "Hassan", "Hussein", "Osman",
+    "Yousif", "Ismail", "Omar", "Khalid", "Salih", "Idris", "Musa", "Issa", "Bakhit", "Jamal",
+)  # fmt: skip
+FAMILY = (
+    "Haroun", "Abakar", "Mahamat", "Djibrine", "Tahir", "Nour", "Bashir", "Siddig", "Awad",
+    "Babiker", "Dahab", "Kuku", "Arbab", "Mahdi", "Abdelkerim", "Suleiman", "Zakaria", "Hamid",
+    "Ishag", "Mustafa", "Tijani", "Hamza", "Yahya", "Mahmoud", "Gamal", "Saleh", "Othman",
+)  # fmt: skip
+
+
 def arrivals(prefix: str, start: int, count: int) -> list[Arrival]:
     """``count`` distinct arrivals: households of four, some needs, some biometrics."""
     made = []
+    salt = sum(map(ord, prefix))
     for i in range(start, start + count):
+        n = i + salt * 1_009
         made.append(
             Arrival(
                 registration_number=f"{prefix}-{i:06d}",
-                given_name="Amina",
-                family_name="Haroun",
+                given_name=GIVEN[(n * 7) % len(GIVEN)],
+                family_name=f"{FAMILY[n // 4 % len(FAMILY)]} {GIVEN[n // 100 % len(GIVEN)]}",
                 sex=("female", "male", "unknown")[i % 3],
                 nationality=("SDN", "SSD", "TCD")[i % 3],
-                estimated_age=None if i % 5 == 0 else 1 + i % 70,
-                date_of_birth=None if i % 5 else _dob(i),
+                estimated_age=None if i % 5 == 0 else 1 + n % 70,
+                date_of_birth=None if i % 5 else _dob(n),
                 household_id=f"{prefix}-H{i // 4:05d}" if i % 7 else None,
                 relationship=("focal_point", "spouse", "child", "child")[i % 4] if i % 7 else None,
                 biometric_reference=f"{prefix}-BIO-{i:06d}" if i % 3 == 0 else None,
