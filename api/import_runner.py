@@ -445,9 +445,9 @@ class _Workers:
         return self.executor
 
     def map_chunks(self, check: ChunkCheck, chunks: list[list[RawRow]]) -> list[ChunkResult]:
-        """Check chunks of rows, in order: this process takes a chunk whenever the
-        workers are still starting or already have a chunk each queued, so that no
-        core waits for another."""
+        """Check chunks of rows, results in order. This process checks a chunk itself
+        whenever the workers are still starting or already have two chunks each to do,
+        so that no core waits for another."""
         results: list[ChunkResult | None] = [None] * len(chunks)
         queued: dict[Future[ChunkResult], int] = {}
         for index, chunk in enumerate(chunks):

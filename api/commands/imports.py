@@ -6,10 +6,13 @@ import getpass
 import json
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -71,7 +74,8 @@ def arrivals(
     """Import arrivals from a CSV file: all rows are checked before any is written.
 
     Exits 0 when everything asked was done, 1 when rows were bad (nothing is imported
-    unless --skip-bad-rows) or a batch was refused, 2 when the file or site is unusable.
+    unless --skip-bad-rows) or a batch was refused, 2 when the file or site is unusable,
+    3 when the database or a worker failed midway (run it again to resume).
     Running the same file again is safe: batches already imported are not repeated.
     """
     from api.cli import load_settings
@@ -113,27 +117,35 @@ def arrivals(
     settings = load_settings()
     with campledger(settings) as camp:
         try:
-            report = import_arrivals(
-                camp.registry,
-                content,
-                site_code=site,
-                actor=who,
-                dry_run=dry_run,
-                skip_bad_rows=skip_bad_rows,
-                batch_size=batch_size,
-                workers=workers,
-                worker_env=library_env(camp.database_url),
-                on_checked=checked,
-                on_progress=advanced,
-            )
+            try:
+                report = import_arrivals(
+                    camp.registry,
+                    content,
+                    site_code=site,
+                    actor=who,
+                    dry_run=dry_run,
+                    skip_bad_rows=skip_bad_rows,
+                    batch_size=batch_size,
+                    workers=workers,
+                    worker_env=library_env(camp.database_url),
+                    on_checked=checked,
+                    on_progress=advanced,
+                )
+            finally:
+                progress.stop()
         except ImportFileError as error:
             err_console.print(f"[red]cannot import {file.name}:[/] {error}")
             raise typer.Exit(code=2) from None
         except errors.DomainError as error:
             err_console.print(f"[red]cannot import at {site}:[/] {error.message}")
             raise typer.Exit(code=2) from None
-        finally:
-            progress.stop()
+        except (PersistenceError, psycopg.Error, BrokenProcessPool) as error:
+            # Batches written so far stand; the next run leaves them out.
+            err_console.print(
+                f"[red]the import stopped ({type(error).__name__}):[/] the batches already "
+                "written stand; run the same command again to import the rest"
+            )
+            raise typer.Exit(code=3) from None
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -333,6 +333,33 @@ def test_rows_checked_in_chunks_elsewhere_keep_their_lines_and_order(
     assert [g[0] for g in whole.good] == [2, 3, 5, 6, 8, 10, 11]
 
 
+def test_cli_stopped_by_the_database_says_so_and_the_next_run_finishes(
+    url: str, registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, good_rows(30))
+    real = import_runner._register
+    calls = 0
+
+    def fail_on_third(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(import_runner, "_register", fail_on_third)
+    stopped = run(path, "--batch-size", "10", "--workers", "1")
+    assert stopped.exit_code == 3, stopped.output
+    assert "run the same command again" in " ".join(stopped.output.split())
+    assert registered(url) == 20
+    monkeypatch.setattr(import_runner, "_register", real)
+    resumed = run(path, "--batch-size", "10", "--workers", "1", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    report = json.loads(resumed.stdout)
+    assert (report["already_imported"], report["imported"]) == (20, 10)
+    assert registered(url) == 30
+
+
 def test_cli_refuses_an_unknown_site_and_an_unreadable_file(
     url: str, registry: Registry, tmp_path: Path
 ) -> None:
