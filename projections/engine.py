@@ -38,6 +38,12 @@ PROJECTOR_LOCK = 0x63616D70  # "camp"
 
 Progress = Callable[[int, int], None]
 
+# After a lost connection the live projector waits this long (doubling up to the cap)
+# before trying again: a restarting database should not be hammered, and the cap keeps a
+# recovered database's first writes visible within seconds.
+RETRY_FIRST = 0.25
+RETRY_CAP = 4.0
+
 
 @dataclass
 class RebuildSummary:
@@ -201,6 +207,27 @@ class Projector:
         finally:
             listener.close()
 
+    def follow(self, stop: threading.Event, *, idle_timeout: float = 5.0) -> None:
+        """``run_forever`` that outlives database outages and restarts.
+
+        A batch in flight when the connection drops rolls back with its checkpoint, so
+        resuming from the checkpoints after a reconnect applies every event exactly once.
+        """
+        delay = RETRY_FIRST
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self.run_forever(stop, idle_timeout=idle_timeout)
+            except psycopg.OperationalError as error:
+                if time.monotonic() - started > RETRY_CAP:
+                    delay = RETRY_FIRST  # it had been running: a new outage, not the same one
+                # The error's class only: its message may quote a statement's parameters.
+                log.warning("projector lost the database (%s); retry in %.2f s",
+                            type(error).__name__, delay)  # fmt: skip
+                self.close()
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_CAP)
+
     # --- rebuild ----------------------------------------------------------------------------
 
     def rebuild(
@@ -314,12 +341,21 @@ def _schema_exists(cur: psycopg.Cursor[Any], schema: str) -> bool:
 
 
 def _row_count(conn: psycopg.Connection[Any], model: ReadModel) -> int:
-    rows = conn.execute(
-        "SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables "
-        "WHERE schemaname = %s AND relname <> 'tracking'",
+    # Counted, not taken from pg_stat_user_tables: the statistics lag the rebuild's
+    # inserts by a second or more, and read 0 for tables just filled.
+    tables = conn.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = %s AND table_name <> 'tracking'",
         (model.schema,),
-    ).fetchone()
-    return int(rows[0]) if rows else 0
+    ).fetchall()
+    if not tables:
+        return 0
+    counts = sql.SQL(" + ").join(
+        sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(model.schema, table))
+        for (table,) in tables
+    )
+    row = conn.execute(sql.SQL("SELECT ") + counts).fetchone()
+    return int(row[0]) if row else 0
 
 
 def wait_for_position(
@@ -349,7 +385,7 @@ def projector_thread(projector: Projector) -> Iterator[threading.Thread]:
     """Run a live projector in a background thread for the duration of the block."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=projector.run_forever,
+        target=projector.follow,
         args=(stop,),
         kwargs={"idle_timeout": 1.0},
         daemon=True,
