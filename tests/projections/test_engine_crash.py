@@ -39,12 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CAMPLEDGER = Path(sys.executable).with_name("campledger")
 
 
-def build_log(registry: Registry) -> int:
-    """About 4,300 events: eight truckloads of 500 and the day's small commands."""
+def build_log(registry: Registry, truckloads: int) -> int:
+    """Some thousands of events: truckloads of 400 and the day's small commands."""
     open_sites(registry)
     reception = Reception(registry, random.Random(7), "K")
     last = 0
-    for result in reception.run(rounds=8, batch_size=500):
+    for result in reception.run(rounds=truckloads, batch_size=400):
         last = result.position
     return last
 
@@ -111,7 +111,7 @@ def assert_equal_to_rebuild(database_url: str, conn: psycopg.Connection[Any]) ->
 def test_projector_killed_mid_batch_catches_up_to_what_a_rebuild_gives(
     registry: Registry, database_url: str, conn: psycopg.Connection[Any]
 ) -> None:
-    last = build_log(registry)
+    last = build_log(registry, truckloads=5)
     script = [sys.executable, "-m", "tests.projections.projector_process", database_url]
     # Batches of 25: ~170 transactions, so the kill lands inside one, not between runs.
     victim = subprocess.Popen([*script, "--batch-size", "25"], cwd=ROOT, stderr=subprocess.PIPE)
@@ -130,7 +130,8 @@ def test_projector_killed_mid_batch_catches_up_to_what_a_rebuild_gives(
 def test_campledger_project_killed_mid_batch_resumes_on_restart(
     registry: Registry, database_url: str, conn: psycopg.Connection[Any]
 ) -> None:
-    last = build_log(registry)
+    # More than one batch of the command's 2,000 events, so the kill can land in the second.
+    last = build_log(registry, truckloads=8)
     env = {
         **os.environ,
         "CAMPLEDGER_DATABASE_URL": as_url(database_url, application_name=APPLICATION),
