@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -14,7 +15,7 @@ from psycopg import sql
 from domain.registry import Registry
 from projections.audit_log import AuditLog
 from projections.catalog import READ_MODELS
-from projections.engine import Projector
+from projections.engine import Projector, projector_thread
 from projections.roster import Roster, roster_page
 from tests.projections.engine_support import (
     RECEPTION,
@@ -142,3 +143,47 @@ def test_reads_keep_using_the_old_tables_until_the_swap(
     assert set(reader.seen) == {first_read}
     assert not {s for s in schemas(conn) if s.endswith(("__rebuild", "__old"))}
     assert_same_tables(snapshot(conn), before)
+
+
+def wait_for_head(conn: psycopg.Connection[Any], follower: threading.Thread) -> None:
+    deadline = time.monotonic() + 60
+    while set(checkpoints(conn).values()) != {head(conn)}:
+        assert follower.is_alive(), "the live projector died"
+        assert time.monotonic() < deadline, (checkpoints(conn), head(conn))
+        time.sleep(0.01)
+
+
+def test_live_projector_carries_on_in_the_tables_a_rebuild_swapped_in(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    commands = Reception(registry, random.Random(9), "L").run(rounds=6, batch_size=200)
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            with Projector(database_url, batch_size=100) as rebuilder:
+                rebuilder.rebuild()
+        except BaseException as e:  # reported by the test, not lost in the thread
+            errors.append(e)
+
+    with projector_thread(Projector(database_url, batch_size=50)) as follower:
+        # Enough batches that the live projector's statements are prepared server-side.
+        for _ in islice(commands, 50):
+            pass
+        wait_for_head(conn, follower)
+        swapped = {s for s in schemas(conn) if s.startswith("read_")}
+        rebuilder = threading.Thread(target=rebuild)
+        rebuilder.start()
+        for _ in islice(commands, 40):  # officers keep writing through the rebuild
+            pass
+        rebuilder.join(timeout=60)
+        assert not errors, errors
+        for _ in commands:
+            pass
+        wait_for_head(conn, follower)
+    assert schemas(conn) == swapped
+    live = snapshot(conn)
+    with Projector(database_url) as projector:
+        projector.rebuild()
+    assert_same_tables(snapshot(conn), live)
