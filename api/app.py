@@ -37,6 +37,10 @@ from projections.engine import Projector, projector_thread
 PREFIX = "/api/v1"
 # A batch of 1,000 arrivals is about 400 kB of JSON; anything far beyond is not ours.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# The pool retries a lost connection with a doubling delay that has no cap: after a minute's
+# database restart its next try could be a minute away, answering 503 all that time. Giving
+# up early lets the next request open a fresh connection at once.
+RECONNECT_SECONDS = 2.0
 
 
 def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int = 10) -> FastAPI:
@@ -46,6 +50,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             pool: ConnectionPool[Any] = ConnectionPool(
                 camp.database_url, min_size=1, max_size=pool_size,
                 kwargs={"autocommit": True}, open=True, timeout=5,
+                reconnect_timeout=RECONNECT_SECONDS,
             )  # fmt: skip
             stack.callback(pool.close)
             with pool.connection() as conn:

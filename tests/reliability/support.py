@@ -82,6 +82,8 @@ FIGURES_KEY = pytest.StashKey[Figures]()
 
 def format_figures(figures: dict[str, Any]) -> str:
     def show(value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         if isinstance(value, float):
             return f"{value:,.1f}"
         if isinstance(value, int):
