@@ -48,6 +48,7 @@ from projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
     assess,
+    dates_compatible,
     name_fields,
     plausible,
 )
@@ -248,7 +249,11 @@ class Duplicates(ReadModel):
         stats = self.stats
         for target in targets:
             stats.matched += 1
-            others = [p for p in index.window(target) if p.person_id != target.person_id]
+            others = [
+                p
+                for p in index.window(target)
+                if p.person_id != target.person_id and dates_compatible(target, p)
+            ]
             stats.window += len(others)
             for other in plausible(target, others):
                 pair = ordered(target.person_id, other.person_id)

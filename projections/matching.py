@@ -5,10 +5,14 @@ record and scores pairs within a block with ``assess``:
 
     score = name similarity
             − 0.02 per year between the birth years
-            − 0.05 when both records have a date of birth and they differ
+            − 0.03 when both records have a date of birth, one slip apart
             + 0.03 when both have the very same date of birth
             + 0.05 when both belong to the same household
-    (kept within 0–1; proposed only when the name similarity reaches ``NAME_THRESHOLD``)
+    (kept within 0–1)
+
+A pair is proposed only when the name similarity reaches ``NAME_THRESHOLD`` and, if both
+records have a date of birth, the two are the same or one slip apart (one digit, or day
+and month swapped): two recorded dates that differ more mean two people.
 
 The name similarity compares given names and family names each (``projections.names``)
 and takes their mean, or compares whole names when either record has no family name.
@@ -30,7 +34,7 @@ BIRTH_YEAR_WINDOW = 2
 YEAR_PENALTY = 0.02
 HOUSEHOLD_BONUS = 0.05
 SAME_BIRTH_DATE_BONUS = 0.03
-OTHER_BIRTH_DATE_PENALTY = 0.05
+SLIPPED_BIRTH_DATE_PENALTY = 0.03
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,8 +108,25 @@ def similarity(a: Profile, b: Profile) -> float:
     )
 
 
+def dates_compatible(a: Profile, b: Profile) -> bool:
+    """False when both records have a date of birth and the two cannot be one date
+    mistyped: namesakes abound, and two recorded dates that differ mean two people."""
+    if a.date_of_birth is None or b.date_of_birth is None or a.date_of_birth == b.date_of_birth:
+        return True
+    return _one_slip(a.date_of_birth, b.date_of_birth)
+
+
+def _one_slip(a: date, b: date) -> bool:
+    # One digit wrong, or day and month swapped (03-04 written for 04-03).
+    if a.year == b.year and (a.month, a.day) == (b.day, b.month):
+        return True
+    return sum(x != y for x, y in zip(a.isoformat(), b.isoformat(), strict=True)) <= 1
+
+
 def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
     """(score in thousandths, reasons) if the pair is a likely duplicate, else None."""
+    if not dates_compatible(a, b):
+        return None
     name = similarity(a, b)
     if name < NAME_THRESHOLD:
         return None
@@ -116,9 +137,8 @@ def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
         score += SAME_BIRTH_DATE_BONUS
         reasons.append("same date of birth")
     elif a.date_of_birth is not None and b.date_of_birth is not None:
-        # Two recorded dates that differ are evidence of two people (namesakes abound).
-        score -= OTHER_BIRTH_DATE_PENALTY
-        reasons.append("other date of birth" if years == 0 else f"birth year ±{years}")
+        score -= SLIPPED_BIRTH_DATE_PENALTY
+        reasons.append("dates of birth one slip apart")
     elif years == 0:
         reasons.append("same birth year")
     else:

@@ -82,16 +82,28 @@ def test_without_a_family_name_the_last_given_name_blocks() -> None:
     assert block_key("Amina Haroun", "") == block_key("Aminah", "Harun")
 
 
-def test_two_recorded_dates_of_birth_that_differ_lower_the_score() -> None:
-    first = profile("Mohammed", "Adam")
+def test_two_recorded_dates_of_birth_must_be_one_date_to_be_proposed() -> None:
+    first = profile("Mohammed", "Adam")  # born 1990-01-01
     same_day = replace(profile("Muhammad", "Adam"), person_id=uuid4())
-    other_day = replace(same_day, date_of_birth=date(1990, 7, 1))
-    estimated = replace(same_day, date_of_birth=None, estimated_age=35)
     scored = {
-        label: matching.assess(first, other)
-        for label, other in (("same", same_day), ("other", other_day), ("age", estimated))
+        label: matching.assess(first, replace(same_day, **change))
+        for label, change in (
+            ("same", {}),
+            ("slip", {"date_of_birth": date(1990, 1, 7)}),
+            ("age", {"date_of_birth": None, "estimated_age": 35}),
+            ("other", {"date_of_birth": date(1990, 11, 23)}),
+        )
     }
-    assert scored["same"] is not None and "same date of birth" in scored["same"][1]
-    assert scored["other"] is not None and "other date of birth" in scored["other"][1]
-    assert scored["age"] is not None and "same birth year" in scored["age"][1]
-    assert scored["other"][0] < scored["age"][0] < scored["same"][0]
+    assert scored["other"] is None
+    same, slip, age = scored["same"], scored["slip"], scored["age"]
+    assert same is not None and "same date of birth" in same[1]
+    assert slip is not None and "dates of birth one slip apart" in slip[1]
+    assert age is not None and "same birth year" in age[1]
+    assert slip[0] < age[0] < same[0]
+
+
+def test_day_and_month_swapped_is_one_slip() -> None:
+    first = replace(profile("Mohammed", "Adam"), date_of_birth=date(1990, 3, 4))
+    swapped = replace(first, person_id=uuid4(), date_of_birth=date(1990, 4, 3))
+    assert matching.dates_compatible(first, swapped)
+    assert not matching.dates_compatible(first, replace(swapped, date_of_birth=date(1991, 4, 3)))

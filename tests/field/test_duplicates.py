@@ -130,11 +130,12 @@ def test_a_candidate_row_holds_ids_score_and_reasons_but_no_names(
     "other",
     [
         {"sex": "female", "given_name": "Mohammed"},  # same name, other sex
-        {"date_of_birth": date(1986, 5, 1)},  # four years apart
+        {"date_of_birth": None, "estimated_age": datetime.now(UTC).year - 1986},  # 4 years
+        {"date_of_birth": date(1990, 11, 23)},  # another recorded date of birth
         {"given_name": "Ibrahim"},  # another given name in the same family
         {"family_name": "Osman"},  # another family
     ],
-    ids=["other-sex", "born-years-apart", "other-given-name", "other-family"],
+    ids=["other-sex", "born-years-apart", "other-birth-date", "other-given-name", "other-family"],
 )
 def test_records_that_differ_are_not_proposed(
     registry: Registry, database_url: str, conn: psycopg.Connection[Any], other: dict[str, Any]
@@ -188,8 +189,8 @@ def test_the_list_is_ranked_by_score_and_pages_with_a_cursor(
         arrival("R-2", given_name="Aminah", family_name="Haroun", sex="female"),
         arrival("R-3", given_name="Abdel Rahman", family_name="Idris"),
         arrival("R-4", given_name="Abd al-Rahman", family_name="Idriss"),
-        arrival("R-5", given_name="Abdulrahman", family_name="Idris",
-                date_of_birth=date(1992, 1, 1)),
+        arrival("R-5", given_name="Abdulrahman", family_name="Idris", date_of_birth=None,
+                estimated_age=datetime.now(UTC).year - 1992),
     )  # fmt: skip
     project(database_url)
     everything = candidates_page(conn, limit=1000).rows
