@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.support import FIGURES_KEY, Figures, Server, as_url, soaking
+from tests.reliability.support import FIGURES_KEY, Figures, Server, soaking
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +31,6 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         yield found
     finally:
         found.stop()
-
-
-@pytest.fixture
-def database_as_url(database_url: str) -> str:
-    return as_url(database_url)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

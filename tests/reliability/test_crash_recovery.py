@@ -342,37 +342,65 @@ def whole_roster(http: httpx.Client, code: str = "RC-1") -> list[tuple[str, str]
             return found
 
 
+@dataclass
+class RosterWatch:
+    """A reader asking for the whole roster over and over, noting any other answer."""
+
+    server: Server
+    token: Token
+    expected: list[tuple[str, str]]
+    reads: int = 0
+    wrong: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with self.server.client(self.token) as http:
+            while not self.stop.is_set():
+                try:
+                    found = whole_roster(http)
+                except AssertionError as error:
+                    self.wrong.append(str(error)[:200])
+                    continue
+                self.reads += 1
+                if found != self.expected:
+                    self.wrong.append(f"{len(found)} rows instead of {len(self.expected)}")
+
+
 def test_an_interrupted_rebuild_leaves_the_old_read_models_serving(
     database_url: str, loaded: int, tmp_path: Path, figures: Figures
 ) -> None:
     server = Server(database_url, tmp_path / "serve", projector=False)
     rebuild = CliProcess(["rebuild"], database_url, tmp_path / "rebuild")
     server.start()
-    queries = 0
     try:
         token = make_token(database_url)
         with server.client(token) as http, psycopg.connect(database_url, autocommit=True) as conn:
             old = whole_roster(http)
             assert len(old) == 4_100  # everyone registered, less the hundred in transit
+            watch = RosterWatch(server, token, old)
+            watcher = threading.Thread(target=watch.run, daemon=True)
+            watcher.start()
             rebuild.start()
             scratch = ROSTER + "__rebuild"
-            # Keep asking while it runs; kill it once one batch of three is committed.
+            # Kill it once one batch of three is committed, while the roster is being read.
             while not 0 < checkpoint(conn, scratch) < loaded:
                 assert rebuild.running, "the rebuild ended before it could be interrupted"
-                assert whole_roster(http) == old
-                queries += 1
+                time.sleep(0.01)
             rebuild.kill()
-            assert whole_roster(http) == old, "the interrupted rebuild changed the answer"
-            queries += 1
             halfway = checkpoint(conn, scratch)
             assert 0 < halfway < loaded
             assert checkpoint(conn) == loaded, "the live roster lost its checkpoint"
+            assert whole_roster(http) == old, "the interrupted rebuild changed the answer"
 
-            # The next rebuild clears the half-built schemas and swaps in complete ones.
+            # The next rebuild clears the half-built schemas and swaps in complete ones;
+            # readers see the same roster before, during and after the swap.
             rebuild.start()
             assert rebuild.wait(120) == 0, rebuild.output()
+            watch.stop.set()
+            watcher.join(60)
+            assert not watch.wrong, f"the roster changed during a rebuild: {watch.wrong[:3]}"
+            assert watch.reads > 0
             assert whole_roster(http) == old
-            queries += 1
             leftovers = conn.execute(
                 "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'read\\_%\\_\\_%'"
             ).fetchall()
@@ -386,7 +414,7 @@ def test_an_interrupted_rebuild_leaves_the_old_read_models_serving(
         "rebuild killed midway",
         events=loaded,
         killed_at=halfway,
-        roster_reads_during_and_after=queries,
+        roster_reads_during_rebuilds=watch.reads,
         persons_on_roster=len(old),
         read_models=len(READ_MODELS),
         read_model_rows_compared=rows,
