@@ -48,8 +48,8 @@ from projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
     assess,
-    dates_compatible,
     name_fields,
+    one_slip,
     plausible,
 )
 from projections.readmodel import Envelope, ReadModel
@@ -249,10 +249,18 @@ class Duplicates(ReadModel):
         stats = self.stats
         for target in targets:
             stats.matched += 1
+            born = target.date_of_birth
+            # Inline checks: this loop runs once per record in every window.
             others = [
                 p
                 for p in index.window(target)
-                if p.person_id != target.person_id and dates_compatible(target, p)
+                if p is not target
+                and (
+                    born is None
+                    or p.date_of_birth is None
+                    or p.date_of_birth == born
+                    or one_slip(born, p.date_of_birth)
+                )
             ]
             stats.window += len(others)
             for other in plausible(target, others):

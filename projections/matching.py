@@ -113,14 +113,29 @@ def dates_compatible(a: Profile, b: Profile) -> bool:
     mistyped: namesakes abound, and two recorded dates that differ mean two people."""
     if a.date_of_birth is None or b.date_of_birth is None or a.date_of_birth == b.date_of_birth:
         return True
-    return _one_slip(a.date_of_birth, b.date_of_birth)
+    return one_slip(a.date_of_birth, b.date_of_birth)
 
 
-def _one_slip(a: date, b: date) -> bool:
-    # One digit wrong, or day and month swapped (03-04 written for 04-03).
-    if a.year == b.year and (a.month, a.day) == (b.day, b.month):
-        return True
-    return sum(x != y for x, y in zip(a.isoformat(), b.isoformat(), strict=True)) <= 1
+def one_slip(a: date, b: date) -> bool:
+    """One digit of the date wrong, or day and month swapped (03-04 written for 04-03)."""
+    same = (a.year == b.year, a.month == b.month, a.day == b.day)
+    agree = sum(same)
+    if agree == 2:  # one field differs: by one digit?
+        if not same[0]:
+            return _one_digit(a.year, b.year)
+        if not same[1]:
+            return _one_digit(a.month, b.month)
+        return _one_digit(a.day, b.day)
+    return agree == 1 and same[0] and (a.month, a.day) == (b.day, b.month)
+
+
+def _one_digit(x: int, y: int) -> bool:
+    # Integers of equal digit count (years 1000–9999, months, days): one place differs.
+    differ = 0
+    while x or y:
+        differ += x % 10 != y % 10
+        x, y = x // 10, y // 10
+    return differ == 1
 
 
 def assess(a: Profile, b: Profile) -> tuple[int, str] | None:

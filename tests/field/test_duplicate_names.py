@@ -107,3 +107,18 @@ def test_day_and_month_swapped_is_one_slip() -> None:
     swapped = replace(first, person_id=uuid4(), date_of_birth=date(1990, 4, 3))
     assert matching.dates_compatible(first, swapped)
     assert not matching.dates_compatible(first, replace(swapped, date_of_birth=date(1991, 4, 3)))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "slip"),
+    [
+        (date(1990, 1, 1), date(1991, 1, 1), True),  # one digit of the year
+        (date(1990, 1, 1), date(1990, 1, 7), True),  # one digit of the day
+        (date(1990, 1, 9), date(1990, 1, 10), False),  # two digits
+        (date(1990, 3, 4), date(1990, 4, 3), True),  # day and month swapped
+        (date(1990, 3, 4), date(1991, 4, 3), False),  # swapped, and another year
+        (date(1990, 2, 1), date(1990, 3, 2), False),  # two fields
+    ],
+)
+def test_one_slip_is_one_digit_or_day_and_month_swapped(a: date, b: date, slip: bool) -> None:
+    assert matching.one_slip(a, b) is slip
