@@ -3,8 +3,8 @@
 - The server, while clients send batches of 500 arrivals: every batch that got a 201 is
   whole after the restart, every other batch is whole or absent (never half-written),
   and a client that retries with the same Idempotency-Key gets exactly one copy.
-- The projector, while it follows a log that is still growing: after a restart it
-  resumes from its checkpoint and its read models equal a rebuild.
+- The projector, while it follows a log that is still growing and a rebuild runs beside
+  it: after a restart it resumes from its checkpoint and its read models equal a rebuild.
 - A rebuild, midway: the old read models keep answering, complete, during and after it;
   the next rebuild finishes the job.
 """
@@ -238,6 +238,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
 ) -> None:
     server = Server(database_url, tmp_path / "serve", projector=False)
     projector = CliProcess(["project"], database_url, tmp_path / "project")
+    rebuild = CliProcess(["rebuild"], database_url, tmp_path / "rebuild")
     traffic_threads: list[threading.Thread] = []
     server.start()
     token = make_token(database_url)
@@ -245,7 +246,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
     open_site(server, token, "CAMP-1", "camp")
     traffic = Traffic(server, token)
     rng = random.Random()
-    kills = behind_at_kill = 0
+    kills = behind_at_kill = during_rebuild = 0
     try:
         traffic_threads = [
             threading.Thread(target=traffic.run, args=(n,), daemon=True) for n in range(2)
@@ -263,6 +264,12 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
                 projector.kill()
                 kills += 1
                 behind_at_kill += checkpoint(conn) < log_head(conn)
+                during_rebuild += rebuild.running
+                if kills == 1:
+                    # A rebuild from the start of the log, racing the next kills for the
+                    # projector lock, and swapping its schemas in between two of them.
+                    rebuild.start()
+            assert rebuild.wait(120) == 0, rebuild.output()
             traffic.stop.set()
             for thread in traffic_threads:
                 thread.join(60)
@@ -274,6 +281,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
         rows = assert_read_models_equal_rebuild(database_url)
     finally:
         traffic.stop.set()
+        rebuild.kill()
         projector.stop()
         server.stop()
 
@@ -281,6 +289,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
         "projector killed while following" + (" (soak)" if soaking() else ""),
         kills_survived=kills,
         kills_while_behind=behind_at_kill,
+        kills_during_a_rebuild=during_rebuild,
         commands_during_kills=traffic.accepted,
         events_checked=head,
         read_model_rows_compared=rows,
