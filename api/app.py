@@ -86,7 +86,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
     )
     problems.install(app)
     openapi.install(app)
-    app.middleware("http")(metrics.observe)
+    app.add_middleware(metrics.Observe)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     api = APIRouter(prefix=PREFIX)
