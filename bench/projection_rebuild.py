@@ -15,7 +15,7 @@ with one missing on arrival). Then, in the same run:
 Prints events, seconds, events/s and the ratio to the baseline. Machines are noisy: the
 ratio is what to compare across runs.
 
-    python -m bench.projection_rebuild [--events 200000] [--baseline-events 10000]
+    python -m bench.projection_rebuild [--events 200000] [--baseline-events 10000] [--per-model]
 """
 
 from __future__ import annotations
@@ -207,6 +207,9 @@ def main(
     baseline_events: int = typer.Option(
         10_000, help="Events the library baseline projects (a prefix of the log)."
     ),
+    per_model: bool = typer.Option(
+        False, "--per-model", help="Also rebuild each read model alone, to see which costs most."
+    ),
 ) -> None:
     with fresh_database("bench_projection_rebuild") as url:
         env = library_env_for(url)
@@ -218,6 +221,7 @@ def main(
 
         everything = rebuild(url, None)
         roster = rebuild(url, ["roster"])
+        alone = [rebuild(url, [name]) for name in everything.models] if per_model else []
         subset, baseline_seconds = run_baseline(env, min(baseline_events, head))
         with psycopg.connect(url) as conn:
             live = conn.execute("SELECT count(*) FROM read_roster.roster").fetchone()
@@ -233,6 +237,7 @@ def main(
         ("campledger rebuild", f"all {len(everything.models)}", everything.events,
          everything.seconds),
     ]  # fmt: skip
+    rows.extend(("campledger rebuild", s.models[0], s.events, s.seconds) for s in alone)
     for run, models, count, seconds in rows:
         rate = count / seconds
         table.add_row(
