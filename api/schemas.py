@@ -22,22 +22,26 @@ class Strict(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refused here, by field, rather than by the
-        # database in the middle of a command.
-        if _holds_nul(value):
-            raise ValueError("must not contain NUL characters")
+    def _storable(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and commands are fingerprinted and stored as
+        # JSON with 64-bit integers: refused here, by field, rather than deep in a command.
+        reason = _unstorable(value)
+        if reason:
+            raise ValueError(reason)
         return value
 
 
-def _holds_nul(value: Any) -> bool:
+def _unstorable(value: Any) -> str | None:
     if isinstance(value, str):
-        return "\x00" in value
+        return "must not contain NUL characters" if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if -(2**63) <= value < 2**63 else "whole numbers must fit in 64 bits"
     if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
+        return next((r for r in map(_unstorable, value) if r), None)
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    return False
+        found = (_unstorable(k) or _unstorable(v) for k, v in value.items())
+        return next((r for r in found if r), None)
+    return None
 
 
 class Command(Strict):
