@@ -136,6 +136,11 @@ CASES: dict[str, Bad] = {
         "/arrivals/batch", 422, "invalid-request",
         as_json({"site_code": "RC-SEC", "arrivals": [arrival_json("R-NUL", family_name="\x00")]}),
     ),
+    "a whole number of 30 digits in a correction": Bad(
+        "/persons/{person}/corrections", 422, "invalid-request",
+        b'{"field": "estimated_age", "value": [1' + b"0" * 29 + b'], "reason": "x"}',
+        headers={**JSON, "Idempotency-Key": "k-big"},  # the key's fingerprint once failed
+    ),
     "a NUL byte in a path": Bad("/sites/RC%00SEC", 422, "unstorable-value", method="GET"),
     "a NUL byte in a query": Bad(
         "/sites/RC-SEC/roster?nationality=S%00DN", 422, "unstorable-value", method="GET"
@@ -165,7 +170,8 @@ def test_bad_input_gets_a_clear_problem_and_writes_nothing(
     content = bad.content() if callable(bad.content) else bad.content
     before = running.writes()
     with running.client() as client:
-        response = client.request(bad.method, bad.path, content=content, headers=bad.headers)
+        path = bad.path.format(person=running.world.persons[0])
+        response = client.request(bad.method, path, content=content, headers=bad.headers)
     assert response.status_code == bad.status, response.text[:500]
     assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
     body = response.json()
