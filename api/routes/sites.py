@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
@@ -172,7 +173,7 @@ def site_roster(
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Page | StreamingResponse:
+) -> Response:
     """Who is at the site (present or held), filtered and keyset-paginated; JSON or CSV.
 
     With ``as_of``, who was at the site at that field time (ids and status only)."""
@@ -206,7 +207,10 @@ def site_roster(
         if page.next_cursor:
             headers["X-Next-Cursor"] = page.next_cursor
         return StreamingResponse(_csv(page.items, columns), media_type="text/csv", headers=headers)
-    return page
+    # orjson writes the same bytes as FastAPI's generic encoder (UUIDs, dates, datetimes)
+    # at a fraction of its cost, which was most of the time of a page of 100 people.
+    body = orjson.dumps({"items": page.items, "next_cursor": page.next_cursor})
+    return Response(body, media_type="application/json")
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
