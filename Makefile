@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 SERVICE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-only test-embedded test-service lint format bench
+.PHONY: venv run test test-only test-embedded test-service lint format bench bench-api
 
 venv: $(STAMP)
 
@@ -52,3 +52,8 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench.batch_registration
+
+# The HTTP API under load (the real server on loopback); BENCH_API_ARGS="--workers 2" etc.
+BENCH_API_ARGS ?=
+bench-api: venv
+	$(BIN)/python -m bench.api_load $(BENCH_API_ARGS)
