@@ -122,3 +122,14 @@ def test_day_and_month_swapped_is_one_slip() -> None:
 )
 def test_one_slip_is_one_digit_or_day_and_month_swapped(a: date, b: date, slip: bool) -> None:
     assert matching.one_slip(a, b) is slip
+
+
+def test_a_pair_scores_the_same_in_either_order() -> None:
+    # The read model scores each pair once, from whichever record it matched first.
+    spellings = [("Mohammed", "Adam Ismail"), ("Muhammad", "Adum"), ("Mahamat", "Adam"),
+                 ("Mohamed", "Adam Ismaeel"), ("Muhamad", ""), ("Mohammed Adam", "")]  # fmt: skip
+    profiles = [replace(profile(*names), estimated_age=30 + i % 2, date_of_birth=None)
+                for i, names in enumerate(spellings)]  # fmt: skip
+    for a in profiles:
+        for b in profiles:
+            assert matching.assess(a, b) == matching.assess(b, a)
