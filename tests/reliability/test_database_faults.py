@@ -228,6 +228,9 @@ def test_the_server_answers_503_while_the_database_is_down_and_recovers_without_
             for sent in written:  # nothing acknowledged before an outage was lost in it
                 person = http.get(f"/persons/{sent.body['person_id']}")
                 assert person.status_code == 200, person.text
+    except AssertionError as error:
+        # What the server logged (error classes only, never request data) says why.
+        raise AssertionError(f"{error}\n--- server log ---\n{server.output()[-3000:]}") from None
     finally:
         server.stop()
 
