@@ -1,22 +1,29 @@
-"""``campledger serve``: the HTTP API, with the live projector in the same process."""
+"""``campledger serve``: the HTTP API, with the live projector in a child process."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
-from contextlib import nullcontext
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
+import psycopg
 import typer
 import uvicorn
 from rich.console import Console
 
+from api.commands.projections import RETRY_CAP, RETRY_FIRST
 from api.composition import Campledger, campledger
-from projections.engine import Projector, projector_thread
+from projections.engine import Projector
 
 console = Console()
+log = logging.getLogger("campledger.projector")
 
 DEMO_TOKEN_FILE = "demo-token"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -49,7 +56,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the API. The projector runs here too unless --no-projector is given."""
+    """Serve the API. The projector runs beside it unless --no-projector is given."""
     from api.app import create_app
     from api.cli import load_settings
 
@@ -70,8 +77,7 @@ def serve(
             f"http://{host}:{port}/docs; create a token with "
             "`campledger token create --role admin --name me`"
         )
-        projector = None if no_projector else Projector(camp.database_url)
-        with projector_thread(projector) if projector else nullcontext():
+        with nullcontext() if no_projector else projector_process(camp.database_url, level):
             if workers == 1:
                 app = create_app(camp, run_projector=False)
                 uvicorn.run(
@@ -82,6 +88,70 @@ def serve(
                     "api.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level=uvicorn_level, access_log=access_log,
                 )  # fmt: skip
+
+
+@contextmanager
+def projector_process(database_url: str, log_level: str) -> Iterator[None]:
+    """The live projector beside the API, in a child process.
+
+    In a thread of the API's process it would hold the API's GIL while it applies events:
+    requests and projection would share one core (bench/api_load.py). As a process it
+    follows the log on another core. It stops with the API; if the API dies without
+    stopping it (SIGKILL), it sees that its parent is gone and stops by itself.
+    """
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(
+        target=_follow_log,
+        args=(database_url, log_level, os.getpid(), ready),
+        name="projector",
+    )
+    child.start()
+    # Serve only once the projector follows the log, as the thread it replaces did within
+    # milliseconds: a client that reads right after writing should not find it still starting.
+    if not ready.wait(timeout=60):
+        log.warning("the projector has not started yet; the API starts without waiting")
+    try:
+        yield
+    finally:
+        if child.pid is not None and child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)  # it finishes the batch in flight
+        child.join(timeout=15)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> None:
+    """The child's work: follow the log until told to stop or orphaned; retry a lost
+    database with backoff, since a batch in flight rolls back with its checkpoint."""
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def watch_parent() -> None:
+        while os.getppid() == parent and not stop.wait(1.0):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+    projector = Projector(database_url)
+    delay = RETRY_FIRST
+    with suppress(psycopg.OperationalError):  # the loop below retries
+        projector.setup()
+    ready.set()
+    while not stop.is_set():
+        try:
+            projector.run_forever(stop, idle_timeout=1.0)
+        except psycopg.OperationalError as error:
+            log.warning("database unavailable (%s); retry in %.1f s", type(error).__name__, delay)
+            projector.close()
+            stop.wait(delay)
+            delay = min(delay * 2, RETRY_CAP)
+        else:
+            delay = RETRY_FIRST
+    projector.close()
 
 
 def _load_demo(camp: Campledger) -> None:
