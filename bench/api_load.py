@@ -390,7 +390,9 @@ def report(outcomes: list[Outcome], opt: Options, where: str) -> None:
     idempotency = "with" if opt.idempotency else "without"
     console.print(
         f"database: {where}; commands sent {idempotency} an Idempotency-Key; the server runs "
-        "its live projector, so write scenarios include projecting what they wrote. "
+        "its live projector, so write scenarios include projecting what they wrote. Cores: "
+        "this client / campledger serve with its children (workers, projector) / the rest of "
+        "the machine (PostgreSQL, and whatever else runs). "
         f"Targets: single registration ≥ {TARGET_RATE:.0f} req/s (closed loop) and "
         f"p99 < {TARGET_P99_MS:.0f} ms at {TARGET_RATE:.0f} req/s offered (open loop). "
         "Latency in the open loop counts from the scheduled send time."
