@@ -64,8 +64,8 @@ _MATCHED_FIELDS = frozenset(
 class _Index:
     """Every record's profile, the active ones in blocks, and the dismissed pairs."""
 
-    def __init__(self, generation: int | None, position: int) -> None:
-        self.generation = generation
+    def __init__(self, schema_oid: int | None, position: int) -> None:
+        self.schema_oid = schema_oid
         self.position = position
         self.profiles: dict[UUID, Profile] = {}
         self.buckets: dict[tuple[str, str, int], dict[UUID, Profile]] = defaultdict(dict)
@@ -160,14 +160,14 @@ class Duplicates(ReadModel):
             (self.schema,),
         )
         row = cur.fetchone()
-        generation, position = (int(row[0]), int(row[1] or 0)) if row else (None, 0)
+        schema_oid, position = (int(row[0]), int(row[1] or 0)) if row else (None, 0)
         index = self._index
-        if index is None or index.generation != generation or index.position != position:
-            index = self._index = self._load(cur, generation, position)
+        if index is None or index.schema_oid != schema_oid or index.position != position:
+            index = self._index = self._load(cur, schema_oid, position)
         return index
 
-    def _load(self, cur: Cursor[Any], generation: int | None, position: int) -> _Index:
-        index = _Index(generation, position)
+    def _load(self, cur: Cursor[Any], schema_oid: int | None, position: int) -> _Index:
+        index = _Index(schema_oid, position)
         self.run(cur, f"SELECT {_PROFILE_COLUMNS} FROM {{schema}}.people")
         for row in cur.fetchall():
             index.put(Profile(*row))
