@@ -131,7 +131,7 @@ def test_campledger_project_killed_mid_batch_resumes_on_restart(
     registry: Registry, database_url: str, conn: psycopg.Connection[Any]
 ) -> None:
     # More than one batch of the command's 2,000 events, so the kill can land in the second.
-    last = build_log(registry, truckloads=8)
+    last = build_log(registry, truckloads=6)
     env = {
         **os.environ,
         "CAMPLEDGER_DATABASE_URL": as_url(database_url, application_name=APPLICATION),
