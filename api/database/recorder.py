@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -34,6 +35,10 @@ from psycopg.sql import SQL, Composed, Identifier
 from domain.journal import IdempotencyRecord, StoredCommand, UniqueClaim
 
 __all__ = ["CampledgerRecorder"]
+
+# Any constant works; one of our own, to be recognisable in pg_locks. Released when the
+# connection holding it closes.
+SETUP_LOCK_STATEMENT = SQL("SELECT pg_advisory_lock(7265836001)")
 
 
 class CampledgerRecorder(PostgresApplicationRecorder):
@@ -188,6 +193,18 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             msg = f"expected {len(stored_events)} notification ids, got {len(notification_ids)}"
             raise IntegrityError(msg)
         return notification_ids
+
+    def create_table(self) -> None:
+        # API workers start together and each sets up the schema; PostgreSQL refuses two
+        # concurrent CREATE TYPE or CREATE OR REPLACE FUNCTION of one name, so setups take
+        # turns. The library's setup runs several transactions on its pool, so the lock is
+        # a session lock on a connection of its own.
+        pool = self.datastore.pool
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        kwargs = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
+        with psycopg.connect(conninfo, **{**kwargs, "autocommit": True}) as conn:
+            conn.execute(SETUP_LOCK_STATEMENT)
+            super().create_table()
 
     def _lock_table(self, curs: Cursor[DictRow]) -> None:
         # Same lock as the library takes (see its comment): commit order must equal

@@ -202,3 +202,25 @@ def test_concurrent_writers_leave_no_gaps_in_commit_order(recorder: CampledgerRe
     assert everything == list(range(everything[0], everything[0] + 3000))
     notifications = recorder.select_notifications(start=everything[0], limit=5000)
     assert [n.id for n in notifications] == everything
+
+
+def test_registries_started_at_once_all_set_up_the_store(library_env: dict[str, str]) -> None:
+    """API workers start together; each one's schema setup must succeed."""
+    from domain.registry import Registry
+
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            Registry(env=library_env).close()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
