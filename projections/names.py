@@ -164,6 +164,15 @@ def name_similarity(
     words of the other ("Harun" with "Haroun Mahmoud": a father's name written without,
     then with, the grandfather's).
     """
+    # Either order gives the same answer: ask the cache one way only.
+    if (form_b, key_b) < (form_a, key_a):
+        form_a, key_a, form_b, key_b = form_b, key_b, form_a, key_a
+    return _name_similarity(form_a, key_a, form_b, key_b, prefix)
+
+
+# A caseload of common names compares the same few spellings over and over.
+@lru_cache(maxsize=1 << 20)
+def _name_similarity(form_a: str, key_a: str, form_b: str, key_b: str, prefix: bool) -> float:
     best = _similarity(form_a, key_a, form_b, key_b)
     if prefix:
         words_a, words_b = form_a.count(" ") + 1, form_b.count(" ") + 1
