@@ -21,8 +21,10 @@ from api.problems import PROBLEM_BASE, domain_problem
 from api.settings import Settings
 from domain import errors
 from domain.arrival import Arrival
+from domain.duplicates import pair_id
 from domain.history import person_history
 from domain.registry import Registry
+from projections.audit_log import audit_entries
 from projections.duplicates import Duplicates, candidates_page
 from projections.engine import Projector
 
@@ -229,6 +231,9 @@ def test_a_dismissed_pair_is_not_proposed_again_even_after_a_rebuild(
     )
     project(database_url)
     assert set(proposed(conn)) == {pair(first, third), pair(second, third)}
+    (logged,) = audit_entries(conn, action="duplicatepair.dismissed")
+    assert (logged.actor, logged.subject_id) == (REVIEWER, pair_id(first, second))
+    assert logged.reason == "twins: different mothers"
 
     # A later correction matches the record again, but not with the dismissed partner.
     registry.correct_detail(
