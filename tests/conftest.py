@@ -7,6 +7,7 @@ databases on it); otherwise one embedded server runs for the whole session.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +22,20 @@ from api.database.embedded import embedded_server
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     # Tests take the server from the environment directly: Settings would also read a
     # developer's .env file, which must not decide where tests write.
     external = os.environ.get("CAMPLEDGER_DATABASE_URL")
     if external:
         yield external
         return
-    data_dir: Path = tmp_path_factory.mktemp("campledger")
-    with embedded_server(data_dir) as url:
+    # Not under pytest's own temporary folder: a second pytest session on the machine
+    # resets that folder's permissions, which the server (running as its own user) then
+    # cannot write to, and it stops mid-run.
+    with (
+        tempfile.TemporaryDirectory(prefix="campledger-tests-", ignore_cleanup_errors=True) as tmp,
+        embedded_server(Path(tmp)) as url,
+    ):
         yield url
 
 
