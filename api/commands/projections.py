@@ -35,11 +35,6 @@ from projections.readmodel import ReadModel
 log = logging.getLogger("campledger.projector")
 console = Console()
 
-# After a lost connection, wait this long (doubling up to the cap) before trying again:
-# a restarting database should not be hammered, nor a short blip cost minutes.
-RETRY_FIRST = 0.5
-RETRY_CAP = 30.0
-
 
 class LoggingProjector(Projector):
     """A projector that logs each batch: counts and positions only, never event contents
@@ -79,19 +74,9 @@ def project() -> None:
         projector = LoggingProjector(app.database_url)
         names = ", ".join(m.name for m in projector.models) or "none"
         log.info("projector started; read models: %s", names)
-        delay = RETRY_FIRST
-        while not stop.is_set():
-            try:
-                # A short idle timeout bounds how long a stop request waits for the next wake-up.
-                projector.run_forever(stop, idle_timeout=1.0)
-            except psycopg.OperationalError as e:
-                # The batch in flight rolled back with its checkpoint: retrying is safe.
-                log.warning("database unavailable (%s); retry in %.1f s", type(e).__name__, delay)
-                projector.close()
-                stop.wait(delay)
-                delay = min(delay * 2, RETRY_CAP)
-            else:
-                delay = RETRY_FIRST
+        # A short idle timeout bounds how long a stop request waits for the next wake-up;
+        # follow() outlives database restarts, resuming from the checkpoints.
+        projector.follow(stop, idle_timeout=1.0)
         projector.close()
         log.info("projector stopped")
 

@@ -18,7 +18,6 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from api.commands.projections import RETRY_CAP, RETRY_FIRST
 from api.composition import Campledger, campledger
 from projections.engine import Projector
 
@@ -137,20 +136,10 @@ def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> N
 
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
     projector = Projector(database_url)
-    delay = RETRY_FIRST
-    with suppress(psycopg.OperationalError):  # the loop below retries
+    with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
     ready.set()
-    while not stop.is_set():
-        try:
-            projector.run_forever(stop, idle_timeout=1.0)
-        except psycopg.OperationalError as error:
-            log.warning("database unavailable (%s); retry in %.1f s", type(error).__name__, delay)
-            projector.close()
-            stop.wait(delay)
-            delay = min(delay * 2, RETRY_CAP)
-        else:
-            delay = RETRY_FIRST
+    projector.follow(stop, idle_timeout=1.0)
     projector.close()
 
 
