@@ -187,6 +187,12 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 except Exception as e:
                     # Raising inside the pipeline block makes psycopg warn; keep it for later.
                     exc = e
+            if isinstance(exc, psycopg.errors.InvalidSqlStatementName):
+                # This connection's prepared statements are gone though psycopg believes
+                # them there (seen under heavy concurrency). The transaction rolled back
+                # whole: drop the connection and let the retry take a fresh one.
+                conn.close()
+                raise InterfaceError("prepared statements lost; retrying") from exc
             if exc is not None:
                 raise exc
         if len(notification_ids) != len(stored_events):
