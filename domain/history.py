@@ -29,10 +29,11 @@ from eventsourcing.domain import Aggregate
 
 from domain import errors
 from domain.person import Person
+from domain.values import PERSONAL_FIELDS as _ORDERED_PERSONAL_FIELDS
 
-# The person's own attributes that are personal data (see the glossary); the event payloads
-# carry more, but history only ever shows the fields listed in ``_REFERENCE_FIELDS``.
-PERSONAL_FIELDS = frozenset({"given_name", "family_name", "date_of_birth", "biometric_reference"})
+# The event payloads carry more, but history only ever shows the fields listed in
+# ``_REFERENCE_FIELDS``; these are the personal ones among what it shows.
+PERSONAL_FIELDS = frozenset(_ORDERED_PERSONAL_FIELDS)
 REDACTED = "[personal]"
 
 _STATE_FIELDS = (

@@ -28,10 +28,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.person import Person
-from domain.values import AGE_BANDS, PersonStatus, age_band, age_on
+from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus, age_band, age_on
 from projections.readmodel import Envelope, ReadModel, handles
 
-PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
 _PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")

@@ -18,6 +18,7 @@ from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
 from api.routes.commands import accepted
 from api.schemas import CapacityChange, Page, SiteClose, SiteCommandPublic, SiteCreate
+from domain.values import PERSONAL_FIELDS
 from projections import flows, occupancy, roster, stays
 
 router = APIRouter(prefix="/sites", tags=["sites"])
@@ -31,7 +32,6 @@ ROSTER_CSV_COLUMNS = (
     "nationality", "household_id", "relationship", "specific_needs", "transfer_id",
     "registered_at", "updated_at",
 )  # fmt: skip
-PERSONAL_CSV_COLUMNS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
 
 
 @router.post("", status_code=201, response_model=SiteCommandPublic)
@@ -200,7 +200,7 @@ def site_roster(
                     "GET /sites/{code}/roster",
                 )  # fmt: skip
     if format == "csv":
-        columns = ROSTER_CSV_COLUMNS + (PERSONAL_CSV_COLUMNS if personal else ())
+        columns = ROSTER_CSV_COLUMNS + (PERSONAL_FIELDS if personal else ())
         if as_of is not None:
             columns = ("person_id", "status")
         headers = {"Content-Disposition": f'attachment; filename="roster-{code}.csv"'}
