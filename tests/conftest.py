@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -39,21 +40,27 @@ def pg_server_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def database_url(pg_server_url: str) -> Iterator[str]:
-    name = f"cl_test_{uuid.uuid4().hex}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+@contextmanager
+def new_database(server_url: str, prefix: str) -> Iterator[str]:
+    """Create an empty database on the server; yield its name; drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo_to_dict(pg_server_url)
-    params["dbname"] = name
-    url = make_conninfo(**{k: str(v) for k, v in params.items()})
     try:
-        yield url
+        yield name
     finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    with new_database(pg_server_url, "cl_test") as name:
+        params = conninfo_to_dict(pg_server_url)
+        params["dbname"] = name
+        yield make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ cases depending on each other's order.
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,6 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from api.app import create_app
 from api.auth import create_token, revoke_token
@@ -30,6 +28,7 @@ from api.settings import Settings
 from domain.arrival import Arrival
 from domain.registry import Registry
 from projections.engine import wait_for_position
+from tests.conftest import new_database
 
 PREFIX = "/api/v1"
 SETUP_ACTOR = "setup"
@@ -38,18 +37,9 @@ SETUP_ACTOR = "setup"
 @pytest.fixture(scope="module")
 def api_database_url(pg_server_url: str) -> Iterator[str]:
     """A database of the module's own (tests/conftest.py's ``database_url``, per module)."""
-    name = f"cl_api_{uuid.uuid4().hex}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    # A URL, not a conninfo string: Settings accepts only postgresql:// URLs.
-    url = urlunsplit(urlsplit(pg_server_url)._replace(path=f"/{name}"))
-    try:
-        yield url
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with new_database(pg_server_url, "cl_api") as name:
+        # A URL, not a conninfo string: Settings accepts only postgresql:// URLs.
+        yield urlunsplit(urlsplit(pg_server_url)._replace(path=f"/{name}"))
 
 
 @dataclass
