@@ -97,6 +97,14 @@ class PersonAlreadyRegistered(DomainError):
     kind = ErrorKind.CONFLICT
 
 
+class TransferIdTaken(DomainError):
+    """A client-minted transfer id that a record already has. Unlike a concurrent change,
+    retrying can never succeed: the device must mint another id."""
+
+    code = "transfer-id-taken"
+    kind = ErrorKind.CONFLICT
+
+
 class SiteAlreadyExists(DomainError):
     code = "site-already-exists"
     kind = ErrorKind.CONFLICT

@@ -928,6 +928,14 @@ class Registry(Application[UUID]):
 
         def decide(now: datetime) -> _Decision:
             when = occurred_at or now
+            if transfer_id is not None and transfer_id in self.repository:
+                # Without this check the store refuses the save as if another writer had
+                # got in first, and a device's queue would retry it for ever.
+                raise errors.TransferIdTaken(
+                    f"the id {transfer_id} is already taken by another record; "
+                    "plan the transfer under a new id",
+                    transfer=str(transfer_id),
+                )
             self.get_open_site(origin)
             self.get_open_site(destination)
             transfer = Transfer.plan(

@@ -63,6 +63,18 @@ def test_a_transfer_may_be_planned_with_a_client_chosen_id(sites: Registry) -> N
     assert plan(sites, [register(sites)], transfer_id=chosen) == chosen
 
 
+def test_a_client_chosen_id_already_taken_is_refused_as_taken_not_as_a_race(
+    sites: Registry,
+) -> None:
+    chosen = plan(sites, [register(sites)], transfer_id=uuid4())
+    a_person = register(sites)
+    traveller = register(sites)
+    for taken in (chosen, a_person):  # a transfer's id, or any other record's
+        with refused(sites, errors.TransferIdTaken) as info:
+            plan(sites, [traveller], transfer_id=taken)
+        assert info.value.details == {"transfer": str(taken)}
+
+
 def test_a_person_on_a_manifest_cannot_be_planned_on_a_second_transfer(sites: Registry) -> None:
     person_id = register(sites)
     first = plan(sites, [person_id])

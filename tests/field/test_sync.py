@@ -278,6 +278,35 @@ def test_a_transfer_is_planned_dispatched_and_received_from_one_queue(api: Api) 
     assert api.registry.get_person(traveller).site_code == destination
 
 
+def test_a_plan_whose_minted_transfer_id_is_taken_is_rejected_alone(api: Api) -> None:
+    # A device that minted an id already in the log (reused, or cloned from another
+    # tablet) must not block its queue: retrying that item can never succeed.
+    origin, destination = api.open_site(), api.open_site(kind="camp")
+    taken = api.planned_transfer(origin, destination)
+    traveller = api.person(origin)
+    queue = Queue(api)
+    queue.clock = 0.5
+    queue.add(
+        "plan_transfer",
+        {"origin": origin, "destination": destination, "manifest": [str(traveller)]},
+        transfer_id=taken,
+    )
+    newcomer = queue.register(origin)
+    for item in queue.items:
+        item["occurred_at"] = datetime.now(UTC).isoformat()
+
+    response = sync(api, queue.items)
+
+    assert response.status_code == 200, response.text
+    assert statuses(response) == ["rejected", "applied"]
+    problem = response.json()["results"][0]["problem"]
+    assert problem["type"].endswith("/transfer-id-taken") and problem["status"] == 409
+    assert api.registry.get_person(traveller).transfer_id is None
+    assert api.registry.get_person(newcomer).site_code == origin
+    again = sync(api, queue.items)  # what is rejected stays rejected: not a race to retry
+    assert statuses(again) == ["rejected", "already_applied"]
+
+
 # --- all or nothing ------------------------------------------------------------------------
 
 
