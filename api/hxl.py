@@ -15,13 +15,13 @@ of our own on ``#population`` (HXL allows new attributes); docs/exports.md lists
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from api import safe_csv
 from domain.values import AGE_BANDS
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -156,20 +156,15 @@ def flow_rows(
 
 
 def to_csv(columns: tuple[Column, ...], rows: Iterable[dict[str, Any]], *, hxl: bool = True) -> str:
-    """Header row, hashtag row (unless ``hxl`` is false), then one line per row."""
+    """Header row, hashtag row (unless ``hxl`` is false), then one line per row.
+
+    Site names and codes are typed in the field: safe_csv neutralises them, while counts
+    and coordinates stay numbers (a longitude west of Greenwich is negative)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = safe_csv.writer(buffer, lineterminator="\n")
     writer.writerow(c.header for c in columns)
     if hxl:
         writer.writerow(c.hashtag for c in columns)
     for row in rows:
-        writer.writerow(_text(c.value(row)) for c in columns)
+        writer.writerow(c.value(row) for c in columns)
     return buffer.getvalue()
-
-
-def _text(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import sys
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api import safe_csv
 from api.composition import campledger
 from domain import errors
 from domain.history import PersonHistory, person_history
@@ -207,9 +207,9 @@ def _print_rows(rows: list[dict[str, Any]], title: str, as_json: bool, as_csv: b
         return
     if as_csv:
         columns = list(rows[0]) if rows else []
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = safe_csv.writer(sys.stdout)  # reasons and references are user-typed text
+        writer.writerow(columns)
+        writer.writerows([row.get(c) for c in columns] for row in rows)
         return
     table = Table(title=f"{title}: {len(rows)} entries", title_justify="left")
     for column in rows[0] if rows else ["(no entries)"]:

@@ -8,7 +8,6 @@ actor recorded in the access trail. The app must put the composition root on
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from api import safe_csv
 from api.access_trail import access_entries, create_access_trail, record_access
 from api.auth import Permission, Principal
 from api.composition import Campledger
@@ -183,10 +183,12 @@ def get_audit_log_csv(
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["position"])
-        writer.writeheader()
+        # Actors, reasons and order references are typed by users: safe_csv neutralises them.
+        columns = list(rows[0]) if rows else ["position"]
+        writer = safe_csv.writer(buffer)
+        writer.writerow(columns)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(row.get(c) for c in columns)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,6 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
+from api import safe_csv
 from api.access_trail import record_accesses
 from api.auth import Permission, Principal
 from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
@@ -215,7 +215,9 @@ def site_roster(
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Names, household ids and biometric references are typed in the field: safe_csv
+    # keeps a spreadsheet from running them as formulas.
+    writer = safe_csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
         writer.writerow([";".join(v) if isinstance(v := row.get(c), list) else v for c in columns])

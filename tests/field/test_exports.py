@@ -254,7 +254,7 @@ def test_cli_exports_occupancy_and_flows_with_or_without_hashtags(projected: str
     assert (row.get("#loc+code"), row.get("#adm1+code")) == ("RC-X", "SD03")
     assert row.get("#population+m+infants+age0_4") == "1"
     plain = runner.invoke(cli, ["export", "occupancy"])
-    assert plain.stdout.splitlines()[1].startswith(TODAY.isoformat())
+    assert list(csv.reader(io.StringIO(plain.stdout)))[1][0] == TODAY.isoformat()
     flows = runner.invoke(
         cli, ["export", "flows", "--start", str(TODAY), "--end", str(TODAY), "--hxl"]
     )
