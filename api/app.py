@@ -32,7 +32,7 @@ from api.routes import (
     sync,
     transfers,
 )
-from projections.engine import Projector, projector_thread
+from projections.engine import PROJECTOR_APPLICATION_NAME, Projector, projector_thread
 
 PREFIX = "/api/v1"
 # A batch of 1,000 arrivals is about 400 kB of JSON; anything far beyond is not ours.
@@ -60,7 +60,8 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             projector.setup()
             projector.close()
             if run_projector:
-                stack.enter_context(projector_thread(Projector(camp.database_url)))
+                live = Projector(camp.database_url, application_name=PROJECTOR_APPLICATION_NAME)
+                stack.enter_context(projector_thread(live))
             app.state.pool = pool
             yield
 

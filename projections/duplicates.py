@@ -150,6 +150,9 @@ class Duplicates(ReadModel):
 
     # --- the in-memory index ------------------------------------------------------------
 
+    def forget(self) -> None:
+        self._index = None
+
     def _current_index(self, cur: Cursor[Any]) -> _Index:
         # The schema's oid tells one schema from another of the same name: a rebuild
         # swaps in a newly created schema under the live name.

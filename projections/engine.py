@@ -24,7 +24,8 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from psycopg import sql
 
-from projections.readmodel import Envelope, ReadModel
+from projections import quarantine
+from projections.readmodel import Envelope, ReadModel, Undecodable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,15 @@ EVENTS_CHANNEL = "registry_events"
 # One lock serialises batches of every projector process with the swap at the end of a
 # rebuild, so a swap never lands between a batch's read of checkpoints and its commit.
 PROJECTOR_LOCK = 0x63616D70  # "camp"
+# Sent when a batch (or a rebuild's swap) commits, so API processes waiting for a client's
+# own write wake at once instead of polling the checkpoints.
+PROJECTED_CHANNEL = "campledger_projected"
+# The name the live projector's connections carry, so readiness can see it is running.
+PROJECTOR_APPLICATION_NAME = "campledger-projector"
+# SQLSTATE classes of a failure that says nothing about the events: the connection or the
+# server (08, 57P, 53), a lock wait or cancel (55P03, 57014), a deadlock or serialisation
+# failure (40). The batch is retried whole once it passes, never blamed on an event.
+TRANSIENT_SQLSTATES = ("08", "57P", "53", "55P03", "57014", "40")
 
 Progress = Callable[[int, int], None]
 
@@ -72,6 +82,7 @@ class Projector:
         *,
         batch_size: int = 2_000,
         mapper: Mapper[Any] | None = None,
+        application_name: str | None = None,
     ) -> None:
         if models is None:
             from projections.catalog import READ_MODELS
@@ -82,6 +93,7 @@ class Projector:
         self.models = [cls() for cls in self.model_classes]
         self.batch_size = batch_size
         self.mapper = mapper or default_mapper()
+        self.application_name = application_name
         self._conn: psycopg.Connection[Any] | None = None
 
     # --- connection -------------------------------------------------------------------
@@ -89,8 +101,15 @@ class Projector:
     @property
     def conn(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+            self._conn = self._connect()
         return self._conn
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self.application_name:
+            return psycopg.connect(
+                self.conninfo, autocommit=True, application_name=self.application_name
+            )
+        return psycopg.connect(self.conninfo, autocommit=True)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -139,7 +158,12 @@ class Projector:
         batch = []
         for position, originator_id, version, topic, state in cur.fetchall():
             state = bytes(state)
-            event = to_event(StoredEvent(originator_id, version, topic, state))
+            event: Any
+            try:
+                event = to_event(StoredEvent(originator_id, version, topic, state))
+            except Exception as error:
+                # Set aside per read model when applied; the ledger still chains its bytes.
+                event = Undecodable(quarantine.describe(error))
             batch.append(Envelope(position, originator_id, version, topic, event, state))
         return batch
 
@@ -155,8 +179,28 @@ class Projector:
             batch = self._read(cur, start, self.batch_size)
             if not batch:
                 return 0
-            self._apply(models, checkpoints, batch)
+            self._apply_safely(models, checkpoints, batch)
+            cur.execute("SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, str(batch[-1].position)))
             return len(batch)
+
+    def _apply_safely(
+        self, models: Sequence[ReadModel], checkpoints: dict[str, int], batch: list[Envelope]
+    ) -> None:
+        """Apply a batch at full speed; if it fails, find the events to blame and set them
+        aside, so that one event no read model can apply never stops the others."""
+        try:
+            with self.conn.transaction():  # a savepoint in the caller's transaction
+                self._apply(models, checkpoints, batch)
+        except Exception as error:
+            if self._transient(error):
+                raise
+            log.warning(
+                "a batch up to position %d failed (%s); applying it event by event",
+                batch[-1].position, quarantine.describe(error),
+            )  # fmt: skip
+            for model in models:
+                model.forget()
+            self._apply_carefully(models, checkpoints, batch)
 
     def _apply(
         self, models: Sequence[ReadModel], checkpoints: dict[str, int], batch: list[Envelope]
@@ -174,8 +218,48 @@ class Projector:
                 todo = batch if seen <= start else [e for e in batch if e.position > seen]
                 if todo:
                     cur = cursors.enter_context(self.conn.cursor())
+                    todo = _set_aside_undecodable(cur, model, todo)
                     model.apply(cur, todo)
                     _record_checkpoint(cur, model, last)
+
+    def _apply_carefully(
+        self, models: Sequence[ReadModel], checkpoints: dict[str, int], batch: list[Envelope]
+    ) -> None:
+        """Apply each model alone, halving any part that fails down to the one event that
+        does, which is quarantined for that model: a few savepoints per bad event."""
+        last = batch[-1].position
+        with self.conn.cursor() as cur:
+            for model in models:
+                todo = [e for e in batch if e.position > checkpoints[model.name]]
+                if todo:
+                    self._bisect(cur, model, _set_aside_undecodable(cur, model, todo))
+                    _record_checkpoint(cur, model, last)
+
+    def _transient(self, error: Exception) -> bool:
+        if isinstance(error, psycopg.InterfaceError) or self.conn.broken:
+            return True
+        sqlstate = getattr(error, "sqlstate", None) or ""
+        return isinstance(error, psycopg.OperationalError) and (
+            not sqlstate or sqlstate.startswith(TRANSIENT_SQLSTATES)
+        )
+
+    def _bisect(self, cur: psycopg.Cursor[Any], model: ReadModel, todo: list[Envelope]) -> None:
+        if not todo:
+            return
+        try:
+            with self.conn.transaction():
+                model.apply(cur, todo)
+            return
+        except Exception as error:
+            if self._transient(error):
+                raise
+            model.forget()
+            if len(todo) > 1:
+                middle = len(todo) // 2
+                self._bisect(cur, model, todo[:middle])
+                self._bisect(cur, model, todo[middle:])
+                return
+            _quarantine(cur, model, todo[0], quarantine.describe(error))
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply everything up to the head of the log; returns the last position applied."""
@@ -196,7 +280,7 @@ class Projector:
         there is no busy polling.
         """
         self.setup()
-        listener = psycopg.connect(self.conninfo, autocommit=True)
+        listener = self._connect()
         try:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
             while not stop.is_set():
@@ -269,14 +353,30 @@ class Projector:
                 if not batch:
                     break
                 done += len(batch)
-                self._apply(fresh, checkpoints, batch)
+                self._apply_safely(fresh, checkpoints, batch)
             for model in fresh:
                 _swap(cur, model)
+            cur.execute("SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, "rebuilt"))
         seconds = time.perf_counter() - started
         for model in fresh:
             model.schema = model.live_schema()
         rows = {m.name: _row_count(self.conn, m) for m in fresh}
         return RebuildSummary([m.name for m in fresh], done, seconds, self.head(), rows)
+
+    def retry_quarantined(
+        self, names: Sequence[str] | None = None, progress: Progress | None = None
+    ) -> RebuildSummary:
+        """After a fix, give the events set aside another try.
+
+        Read models apply events in log order, so an event cannot be slipped in late: the
+        models that set events aside (or those named) are rebuilt, and whatever still
+        fails is set aside again.
+        """
+        if names is None:
+            names = sorted({q.model for q in quarantine.quarantined(self.conn, self.models)})
+        if not names:
+            return RebuildSummary([], 0, 0.0, self.head())
+        return self.rebuild(names, progress)
 
     # --- read-your-writes -----------------------------------------------------------------
 
@@ -292,6 +392,29 @@ def _create(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
             "application_name text PRIMARY KEY, notification_id bigint NOT NULL)"
         )
     )
+    cur.execute(model.q(quarantine.DDL))
+
+
+def _quarantine(cur: psycopg.Cursor[Any], model: ReadModel, envelope: Envelope, error: str) -> None:
+    # Positions and classes only: the event itself carries names and dates of birth.
+    log.error(
+        "read model %s could not apply the event at position %d (%s): set aside; "
+        "see `campledger quarantine list`", model.name, envelope.position, error,
+    )  # fmt: skip
+    quarantine.record(cur, model, envelope, error)
+
+
+def _set_aside_undecodable(
+    cur: psycopg.Cursor[Any], model: ReadModel, todo: list[Envelope]
+) -> list[Envelope]:
+    """The events of ``todo`` the model can be given: an event that could not be decoded is
+    quarantined for every model that reads decoded events (the ledger chains raw bytes)."""
+    if model.reads_raw_events or not any(isinstance(e.event, Undecodable) for e in todo):
+        return todo
+    for envelope in todo:
+        if isinstance(envelope.event, Undecodable):
+            _quarantine(cur, model, envelope, envelope.event.error)
+    return [e for e in todo if not isinstance(e.event, Undecodable)]
 
 
 def _swap(cur: psycopg.Cursor[Any], model: ReadModel) -> None:

@@ -77,6 +77,7 @@ class Digest:
 
 class Ledger(ReadModel):
     name: ClassVar[str] = "ledger"
+    reads_raw_events: ClassVar[bool] = True
     ddl: ClassVar[Sequence[str]] = (
         "CREATE TABLE IF NOT EXISTS {schema}.links ("
         "position bigint PRIMARY KEY, digest bytea NOT NULL)",

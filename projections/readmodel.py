@@ -37,6 +37,14 @@ class Envelope:
         return recorded
 
 
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """Stands in for an event the projector could not decode (``error`` names why, without
+    the event's contents); the engine sets it aside for every model that reads events."""
+
+    error: str
+
+
 Handler = Callable[[Any, Cursor[Any], Envelope], None]
 
 
@@ -62,6 +70,9 @@ class ReadModel:
 
     name: ClassVar[str]
     ddl: ClassVar[Sequence[str]] = ()
+    # True for a model that needs only the stored bytes (the ledger), so an event that
+    # cannot be decoded is still given to it.
+    reads_raw_events: ClassVar[bool] = False
 
     def __init__(self, schema: str | None = None) -> None:
         self.schema = schema or self.live_schema()
@@ -96,6 +107,10 @@ class ReadModel:
         cur.execute(self.q("CREATE SCHEMA IF NOT EXISTS {schema}"))
         for statement in self.ddl:
             cur.execute(self.q(statement))
+
+    def forget(self) -> None:
+        """Drop whatever the model keeps in memory between batches: the engine calls it
+        when a batch rolls back, so nothing the tables lost survives in memory."""
 
     @property
     def topics(self) -> frozenset[type]:

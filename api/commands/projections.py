@@ -7,7 +7,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import FrameType
 from typing import Annotated, Any
 
@@ -29,7 +30,13 @@ from rich.table import Table
 from rich.text import Text
 
 from api.composition import campledger
-from projections.engine import APPLICATION_NAME, Projector, RebuildSummary
+from projections import quarantine
+from projections.engine import (
+    APPLICATION_NAME,
+    PROJECTOR_APPLICATION_NAME,
+    Projector,
+    RebuildSummary,
+)
 from projections.readmodel import ReadModel
 
 log = logging.getLogger("campledger.projector")
@@ -71,7 +78,7 @@ def project() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with campledger(settings) as app:
-        projector = LoggingProjector(app.database_url)
+        projector = LoggingProjector(app.database_url, application_name=PROJECTOR_APPLICATION_NAME)
         names = ", ".join(m.name for m in projector.models) or "none"
         log.info("projector started; read models: %s", names)
         # A short idle timeout bounds how long a stop request waits for the next wake-up;
@@ -100,30 +107,40 @@ def rebuild(
     settings = load_settings()
     with campledger(settings) as app:
         projector = app.projector()
-        known = [m.name for m in projector.models]
-        unknown = sorted(set(names or ()) - set(known))
-        if unknown:
-            console.print(f"[red]unknown read models:[/] {', '.join(unknown)}")
-            console.print(f"known: {', '.join(known) or 'none'}")
-            raise typer.Exit(code=2)
-        progress = Progress(
-            TextColumn("[bold]rebuild"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RateColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        with progress, projector:
-            task = progress.add_task("rebuild", total=None)
-
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
+        refuse_unknown(projector, names)
+        with rebuild_progress() as advance, projector:
             summary = projector.rebuild(names or None, progress=advance)
         console.print(summary_table(summary))
+
+
+def refuse_unknown(projector: Projector, names: Sequence[str] | None) -> None:
+    known = [m.name for m in projector.models]
+    unknown = sorted(set(names or ()) - set(known))
+    if unknown:
+        console.print(f"[red]unknown read models:[/] {', '.join(unknown)}")
+        console.print(f"known: {', '.join(known) or 'none'}")
+        raise typer.Exit(code=2)
+
+
+@contextmanager
+def rebuild_progress() -> Iterator[Callable[[int, int], None]]:
+    progress = Progress(
+        TextColumn("[bold]rebuild"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with progress:
+        task = progress.add_task("rebuild", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def summary_table(summary: RebuildSummary) -> Table:
@@ -143,8 +160,10 @@ def summary_table(summary: RebuildSummary) -> Table:
 
 
 def read_status(conn: psycopg.Connection[Any], projector: Projector) -> dict[str, Any]:
-    """Head and each read model's checkpoint and lag, without creating anything."""
+    """Head, each read model's checkpoint, lag and events set aside, and whether a live
+    projector is connected; creates nothing."""
     head = projector.head()
+    set_aside = quarantine.quarantined(conn, projector.models)
     models: list[dict[str, Any]] = []
     for model in projector.models:
         table = f'"{model.schema}".tracking'
@@ -160,9 +179,30 @@ def read_status(conn: psycopg.Connection[Any], projector: Projector) -> dict[str
         ).fetchone()
         checkpoint = int(found[0]) if found else 0
         models.append(
-            {"name": model.name, "checkpoint": checkpoint, "lag": head - checkpoint, "set_up": True}
+            {
+                "name": model.name,
+                "checkpoint": checkpoint,
+                "lag": head - checkpoint,
+                "set_up": True,
+                "quarantined": [q.position for q in set_aside if q.model == model.name],
+            }
         )
-    return {"head": head, "models": models}
+    return {
+        "head": head,
+        "status": "degraded" if set_aside else "ok",
+        "projector_running": projector_running(conn),
+        "models": models,
+    }
+
+
+def projector_running(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a live projector (``campledger project`` or serve's) is connected."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name = %s)",
+        (PROJECTOR_APPLICATION_NAME,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def status(
@@ -178,21 +218,81 @@ def status(
         typer.echo(json.dumps(report))
         return
     table = Table(title=f"event log head: position {report['head']:,}")
-    for column in ("read model", "checkpoint", "lag"):
+    for column in ("read model", "checkpoint", "lag", "set aside"):
         table.add_column(column, justify="left" if column == "read model" else "right")
     for model in report["models"]:
         if not model["set_up"]:
-            table.add_row(model["name"], "not set up", "–")
+            table.add_row(model["name"], "not set up", "–", "–")
             continue
         lag = model["lag"]
         style = "green" if lag == 0 else "yellow"
-        table.add_row(model["name"], f"{model['checkpoint']:,}", f"[{style}]{lag:,}[/]")
+        positions = model["quarantined"]
+        aside = f"[red]{len(positions):,} (first at {positions[0]:,})[/]" if positions else "0"
+        table.add_row(model["name"], f"{model['checkpoint']:,}", f"[{style}]{lag:,}[/]", aside)
     if not report["models"]:
-        table.add_row("(no read models in the catalog)", "", "")
+        table.add_row("(no read models in the catalog)", "", "", "")
     console.print(table)
+    running = "running" if report["projector_running"] else "[yellow]not running[/]"
+    console.print(f"live projector: {running}")
+    if report["status"] == "degraded":
+        console.print(
+            "[red]degraded:[/] events were set aside; `campledger quarantine list` shows "
+            "them, `campledger quarantine retry` tries them again after a fix"
+        )
+
+
+quarantine_app = typer.Typer(help="Events a read model could not apply: list, retry.")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Events set aside by a read model, with the error (never the event's contents)."""
+    from api.cli import load_settings
+
+    with campledger(load_settings()) as app, app.projector() as projector:
+        found = quarantine.quarantined(projector.conn, projector.models)
+    if as_json:
+        typer.echo(json.dumps([q.as_dict() for q in found]))
+        return
+    table = Table(title=f"{len(found):,} events set aside")
+    for column in ("position", "read model", "event", "error", "set aside at"):
+        table.add_column(column)
+    for q in found:
+        event = q.topic.rpartition(":")[2]
+        table.add_row(f"{q.position:,}", q.model, event, q.error, f"{q.quarantined_at:%F %T}")
+    console.print(table)
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Read models to retry (default: those with events set aside)."),
+    ] = None,
+) -> None:
+    """After a fix, rebuild the read models that set events aside; whatever still fails is
+    set aside again (read models apply events in log order: none can be slipped in late)."""
+    from api.cli import load_settings
+
+    with campledger(load_settings()) as app, app.projector() as projector:
+        refuse_unknown(projector, names)
+        with rebuild_progress() as advance:
+            summary = projector.retry_quarantined(names or None, progress=advance)
+        left = quarantine.quarantined(projector.conn, projector.models)
+    if not summary.models:
+        console.print("no events are set aside: nothing to retry")
+        return
+    console.print(summary_table(summary))
+    if left:
+        console.print(f"[red]{len(left):,} events are still set aside[/]")
+        raise typer.Exit(code=1)
+    console.print("[green]every event set aside has now been applied[/]")
 
 
 def register(app: typer.Typer) -> None:
     app.command()(project)
     app.command()(rebuild)
     app.command()(status)
+    app.add_typer(quarantine_app, name="quarantine")

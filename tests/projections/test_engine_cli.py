@@ -80,9 +80,16 @@ def test_status_prints_head_and_each_read_models_checkpoint_and_lag(
     report = json.loads(invoke("status", "--json").output)
     assert report["head"] == now
     assert report["models"] == [
-        {"name": name, "checkpoint": projected, "lag": now - projected, "set_up": True}
+        {
+            "name": name,
+            "checkpoint": projected,
+            "lag": now - projected,
+            "set_up": True,
+            "quarantined": [],
+        }
         for name in NAMES
     ]
+    assert (report["status"], report["projector_running"]) == ("ok", False)
     table = invoke("status").output
     assert f"position {now:,}" in table
     for name in NAMES:
