@@ -21,7 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import Permission, Principal
+from api.auth import Principal
+from api.scoping import PersonFilter, persons_visible_to
 from domain import errors
 from domain.errors import ErrorKind
 
@@ -96,28 +97,32 @@ def _title(code: str) -> str:
     return code.replace("-", " ").capitalize()
 
 
-def may_see_persons(principal: Principal | None) -> bool:
-    # Which record already holds a biometric reference says something about that person:
-    # only roles that may see personal data learn it.
-    return principal is not None and principal.can(Permission.PERSONAL_DATA)
-
-
 def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:
-    principal = getattr(request.state, "principal", None)
-    body = domain_problem_body(error, may_see_persons=may_see_persons(principal))
+    principal: Principal | None = getattr(request.state, "principal", None)
+    registry = None
+    if principal is not None and principal.scoped:  # only then does it matter where they are
+        camp = getattr(request.app.state, "campledger", None)
+        registry = camp.registry if camp is not None else None
+    body = domain_problem_body(error, may_see_person=persons_visible_to(principal, registry))
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
 
-def domain_problem_body(error: errors.DomainError, *, may_see_persons: bool) -> dict[str, Any]:
-    details = dict(error.details)
-    if not may_see_persons:
-        for key in PERSON_REFERENCES:
-            details.pop(key, None)
-        if "items" in details:
-            details["items"] = [
-                {k: v for k, v in item.items() if k not in PERSON_REFERENCES}
-                for item in details["items"]
-            ]
+def domain_problem_body(
+    error: errors.DomainError, *, may_see_person: PersonFilter
+) -> dict[str, Any]:
+    """The problem for a domain error, naming other persons only where the caller may know
+    of them (see ``api.scoping.persons_visible_to``)."""
+
+    def shown(found: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in found.items()
+            if k not in PERSON_REFERENCES or (isinstance(v, str) and may_see_person(v))
+        }
+
+    details = shown(error.details)
+    if "items" in details:
+        details["items"] = [shown(item) for item in details["items"]]
     return problem_body(status_of(error), error.code, _title(error.code), error.message, **details)
 
 

@@ -32,10 +32,10 @@ from api.problems import (
     ApiProblem,
     api_problem_body,
     domain_problem_body,
-    may_see_persons,
     validation_errors,
     validation_problem_body,
 )
+from api.scoping import persons_visible_to
 from api.sync_items import COMMAND_TYPES, ITEM, AnyItem, SyncRequest
 from domain import errors
 from domain.registry import CommandResult, Registry
@@ -196,7 +196,7 @@ def _run(registry: Registry, principal: Principal, item: AnyItem) -> CommandResu
         item.authorise(principal, registry)
         return item.apply(registry, actor=_actor(principal, item))
     except errors.DomainError as error:
-        problem = domain_problem_body(error, may_see_persons=may_see_persons(principal))
+        problem = domain_problem_body(error, may_see_person=persons_visible_to(principal, registry))
         raise _Rejected(problem) from error
     except ApiProblem as problem:
         raise _Rejected(api_problem_body(problem)) from problem

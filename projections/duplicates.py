@@ -394,6 +394,8 @@ LEFT JOIN {roster} ra ON ra.person_id = c.person_id
 LEFT JOIN {roster} rb ON rb.person_id = c.other_id
 WHERE (%(sites)s::text[] IS NULL
        OR pa.site_code = ANY(%(sites)s::text[]) OR pb.site_code = ANY(%(sites)s::text[]))
+  AND (%(within)s::text[] IS NULL
+       OR (pa.site_code = ANY(%(within)s::text[]) AND pb.site_code = ANY(%(within)s::text[])))
   AND (%(points)s::integer IS NULL OR c.score < %(points)s
        OR (c.score = %(points)s AND (c.person_id, c.other_id) > (%(person)s, %(other)s)))
 ORDER BY c.score DESC, c.person_id, c.other_id
@@ -405,11 +407,13 @@ def candidates_page(
     conn: psycopg.Connection[Any],
     sites: Sequence[str] | None = None,
     *,
+    within: Sequence[str] | None = None,
     after: str | None = None,
     limit: int = 100,
 ) -> CandidatePage:
     """Likely duplicates, highest score first, where either record is at (or was last at)
-    one of ``sites`` (None: everywhere). ``after`` is the previous page's ``next_cursor``."""
+    one of ``sites`` and both are at one of ``within`` (None: everywhere). ``after`` is the
+    previous page's ``next_cursor``."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     points, person, other = _decode_cursor(after) if after else (None, None, None)
@@ -421,6 +425,7 @@ def candidates_page(
     )
     params = {
         "sites": list(sites) if sites is not None else None,
+        "within": list(within) if within is not None else None,
         "points": points,
         "person": person,
         "other": other,

@@ -10,6 +10,7 @@ from fastapi import Response
 from api.auth import Principal
 from api.deps import check_scope
 from api.problems import ApiProblem
+from api.scoping import person_sites
 from domain.registry import CommandResult, Registry
 
 
@@ -20,18 +21,6 @@ def accepted(result: CommandResult, response: Response) -> dict[str, Any]:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return {**result.result, "position": result.position, "replayed": result.replayed}
-
-
-def person_sites(registry: Registry, person_id: UUID) -> list[str | None]:
-    """The sites a person belongs to for scoping: where they are, or both ends of the
-    transfer they are travelling on."""
-    person = registry.get_person(person_id)
-    if person.site_code is not None:
-        return [person.site_code]
-    if person.transfer_id is not None:
-        transfer = registry.get_transfer(person.transfer_id)
-        return [transfer.origin, transfer.destination]
-    return [None]
 
 
 def check_person_scope(principal: Principal, registry: Registry, person_id: UUID) -> None:

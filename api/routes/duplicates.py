@@ -62,15 +62,18 @@ def list_candidates(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Pairs of records that may be one person, highest score first; with ``site_code``,
-    pairs with a record at (or last at) that site. A site-scoped token sees the pairs
-    touching its sites."""
+    pairs with a record at (or last at) that site. A site-scoped token sees only the pairs
+    whose two records are both at its sites: the ones it may merge or dismiss."""
     if site_code is not None:
         check_scope(principal, site_code)
-        sites: list[str] | None = [site_code]
-    else:
-        sites = sorted(principal.sites) if principal.scoped else None
+    # Both records in scope, not either: a merge and a dismissal need scope on both, so a
+    # pair straddling another site is a decision for a coordinator whose token covers both;
+    # listing it here would hand out the other site's ids and registration numbers (and
+    # a page cursor made of them) to a reviewer who can do nothing with them.
+    within = sorted(principal.sites) if principal.scoped else None
+    sites = [site_code] if site_code is not None else None
     with bad_query():
-        page = duplicates.candidates_page(conn, sites, after=after, limit=limit)
+        page = duplicates.candidates_page(conn, sites, within=within, after=after, limit=limit)
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 

@@ -113,8 +113,11 @@ def cancel(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Cancel a planned transfer; its manifest is freed."""
-    _check_transfer_scope(principal, camp, transfer_id)
+    """Cancel a planned transfer; its manifest is freed. Only the origin may cancel."""
+    # The origin planned it and holds the people on its manifest: a destination that
+    # cannot take them says so to the origin, it does not undo the origin's plan.
+    if principal.scoped:
+        check_scope(principal, camp.registry.get_transfer(transfer_id).origin)
     result = camp.registry.cancel_transfer(
         transfer_id=transfer_id,
         **body.model_dump(),
