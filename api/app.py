@@ -19,6 +19,7 @@ from api import metrics, openapi, problems, ratelimit
 from api.access_trail import create_access_trail
 from api.auth import ensure_tokens_table
 from api.composition import Campledger
+from api.headers import SecurityHeaders
 from api.routes import (
     arrivals,
     audit,
@@ -65,7 +66,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             app.state.pool = pool
             yield
 
-    app = FastAPI(
+    app = _App(
         title="campledger",
         version="1",
         summary="Who arrived where, when, and where they went next.",
@@ -109,6 +110,14 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
     return app
+
+
+class _App(FastAPI):
+    """FastAPI with ``SecurityHeaders`` outside everything, Starlette's error middleware
+    included, so that a 500 from an unexpected exception carries the headers too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 class BodyLimit:

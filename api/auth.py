@@ -51,6 +51,9 @@ class Permission(StrEnum):
     IMPORTS_WRITE = "imports:write"
     DUPLICATES_READ = "duplicates:read"
     DUPLICATES_REVIEW = "duplicates:review"
+    # Join a household whose members are at sites outside one's scope, and see them
+    # identified in household reads: reuniting families is the site manager's call.
+    FAMILY_TRACING = "households:trace"
 
 
 P = Permission
@@ -76,6 +79,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PERSONAL_DATA,
             P.DUPLICATES_READ,
             P.DUPLICATES_REVIEW,
+            P.FAMILY_TRACING,
         }
     ),
     # Auditors read everything, history included, and write nothing.

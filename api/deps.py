@@ -38,10 +38,14 @@ def get_principal(
     pool: Pool,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    if not authorization or not authorization.startswith("Bearer "):
+    # RFC 7235: the scheme is case-insensitive ("bearer", "BEARER"), and one or more
+    # spaces separate it from the token.
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise _unauthorised("a bearer token is required")
     with pool.connection() as conn:
-        principal = authenticate(conn, authorization.removeprefix("Bearer ").strip())
+        principal = authenticate(conn, token)
     if principal is None:
         raise _unauthorised("the token is unknown or revoked")
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)

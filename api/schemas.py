@@ -163,6 +163,12 @@ class CorrectionCreate(Command):
     field: str = Field(max_length=40)
     value: Any = Field(description="The corrected value (text, number, date, list or null).")
     reason: str = Field(max_length=500)
+    family_tracing: bool = Field(
+        default=False,
+        description="Set a household id as family tracing: join a household whose members "
+        "may be at sites outside the token's scope (needs households:trace); recorded on "
+        "the correction.",
+    )
 
 
 class MergeCreate(Command):

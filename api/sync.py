@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import Principal
+from api.family_tracing import HouseholdSites
 from api.problems import (
     ApiProblem,
     api_problem_body,
@@ -107,17 +108,22 @@ class _Rejected(Exception):
         self.problem = problem
 
 
-def apply_batch(registry: Registry, principal: Principal, request: SyncRequest) -> SyncReport:
-    """Apply a device's queue in order and say what became of each item."""
+def apply_batch(
+    registry: Registry, principal: Principal, request: SyncRequest, households: HouseholdSites
+) -> SyncReport:
+    """Apply a device's queue in order and say what became of each item. ``households``
+    says where households' members are, for the family-tracing rule of corrections."""
     if len(request.items) > MAX_SYNC_ITEMS:
         raise errors.BatchTooLarge(f"a sync batch holds at most {MAX_SYNC_ITEMS} commands")
     raws: list[Any] = list(request.items)  # still as sent: see SyncRequest
     if request.atomic:
-        return SyncReport(True, _apply_atomically(registry, principal, raws))
-    return SyncReport(False, _apply_each(registry, principal, raws))
+        return SyncReport(True, _apply_atomically(registry, principal, raws, households))
+    return SyncReport(False, _apply_each(registry, principal, raws, households))
 
 
-def _apply_each(registry: Registry, principal: Principal, raws: list[Any]) -> list[ItemResult]:
+def _apply_each(
+    registry: Registry, principal: Principal, raws: list[Any], households: HouseholdSites
+) -> list[ItemResult]:
     results: dict[int, ItemResult] = {}
     items: dict[int, AnyItem] = {}
     for index, raw in enumerate(raws):
@@ -127,7 +133,7 @@ def _apply_each(registry: Registry, principal: Principal, raws: list[Any]) -> li
             results[index] = _rejected(index, raw, rejected.problem)
     try:
         outcomes = registry.apply_each(
-            [_step(registry, principal, item) for item in items.values()],
+            [_step(registry, principal, item, households) for item in items.values()],
             keys=_keys(principal, items.values()),
             refusals=(_Rejected,),
         )
@@ -144,7 +150,7 @@ def _apply_each(registry: Registry, principal: Principal, raws: list[Any]) -> li
 
 
 def _apply_atomically(
-    registry: Registry, principal: Principal, raws: list[Any]
+    registry: Registry, principal: Principal, raws: list[Any], households: HouseholdSites
 ) -> list[ItemResult]:
     items: list[AnyItem] = []
     for index, raw in enumerate(raws):
@@ -155,7 +161,8 @@ def _apply_atomically(
 
     try:
         results = registry.apply_together(
-            [_step(registry, principal, item) for item in items], keys=_keys(principal, items)
+            [_step(registry, principal, item, households) for item in items],
+            keys=_keys(principal, items),
         )
     except StepFailed as failure:
         if not isinstance(failure.error, _Rejected):
@@ -178,8 +185,10 @@ def _parse(raw: Any) -> AnyItem:
         raise _Rejected(validation_problem_body(found)) from None
 
 
-def _step(registry: Registry, principal: Principal, item: AnyItem) -> Callable[[], CommandResult]:
-    return lambda: _run(registry, principal, item)
+def _step(
+    registry: Registry, principal: Principal, item: AnyItem, households: HouseholdSites
+) -> Callable[[], CommandResult]:
+    return lambda: _run(registry, principal, item, households)
 
 
 def _actor(principal: Principal, item: AnyItem) -> str:
@@ -190,10 +199,12 @@ def _keys(principal: Principal, items: Iterable[AnyItem]) -> list[tuple[str, str
     return [(_actor(principal, item), item.idempotency_key) for item in items]
 
 
-def _run(registry: Registry, principal: Principal, item: AnyItem) -> CommandResult:
+def _run(
+    registry: Registry, principal: Principal, item: AnyItem, households: HouseholdSites
+) -> CommandResult:
     """The single endpoint, minus HTTP: authorise, then the one command, as this device."""
     try:
-        item.authorise(principal, registry)
+        item.authorise(principal, registry, households)
         return item.apply(registry, actor=_actor(principal, item))
     except errors.DomainError as error:
         problem = domain_problem_body(error, may_see_person=persons_visible_to(principal, registry))

@@ -23,6 +23,7 @@ from pydantic import (
 
 from api.auth import Permission, Principal
 from api.deps import check_scope, require
+from api.family_tracing import HouseholdSites, authorise_correction, check_household_join
 from api.routes.commands import check_person_scope
 from api.schemas import (
     Command,
@@ -59,7 +60,9 @@ class SyncItem(Strict):
             raise ValueError("body.occurred_at differs from the item's occurred_at")
         return self
 
-    def authorise(self, principal: Principal, registry: Registry) -> None:
+    def authorise(
+        self, principal: Principal, registry: Registry, households: HouseholdSites
+    ) -> None:
         """The single endpoint's checks: the role's permission, then the site scope."""
         require(self.permission)(principal)
         self.check_scope(principal, registry)
@@ -141,6 +144,17 @@ class CorrectDetail(_PersonItem):
     body: CorrectionCreate
     permission = Permission.CORRECTIONS_WRITE
     command = "correct_detail"
+
+    def authorise(
+        self, principal: Principal, registry: Registry, households: HouseholdSites
+    ) -> None:
+        """As the endpoint: family tracing's permission, scope, and household rule."""
+        body = self.body
+        authorise_correction(principal, body.family_tracing)
+        self.check_scope(principal, registry)
+        check_household_join(
+            principal, self.person_id, body.field, body.value, body.family_tracing, households
+        )
 
 
 class PlanTransfer(SyncItem):

@@ -95,11 +95,20 @@ class Person(Aggregate):
         occurred_at: datetime
 
     class DetailCorrected(Aggregate.Event):
+        # v2 added ``family_tracing``: the correction joined a household on purpose, as
+        # family tracing, by a role allowed to (its members may be at sites outside the
+        # actor's). Corrections recorded before v2 were not: they read as False.
+        class_version = 2
         field: str
         new_value: Any
         reason: str
         actor: str
         occurred_at: datetime
+        family_tracing: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["family_tracing"] = False
 
     class MergedInto(Aggregate.Event):
         survivor_id: UUID
@@ -464,13 +473,23 @@ class Person(Aggregate):
         actor: str,
         occurred_at: datetime,
         now: datetime,
+        family_tracing: bool = False,
     ) -> Any:
-        """Fix a mistaken detail; returns the previous value (the original stays in history)."""
+        """Fix a mistaken detail; returns the previous value (the original stays in history).
+
+        ``family_tracing`` records that a household id was set on purpose to join a family
+        traced across sites; it means nothing for any other correction, so it is refused
+        there rather than recorded as a claim nobody made.
+        """
         if self.status == PersonStatus.MERGED:
             raise errors.PersonMerged(
                 f"person {self.id} was merged into another record", person=str(self.id)
             )
         new_value = parse_correction(field, value, today=now.date())
+        if family_tracing and (field != "household_id" or new_value is None):
+            raise errors.InvalidInput(
+                "family tracing applies only to a correction that sets a household id"
+            )
         reason = check_text("reason", reason, max_length=500)
         self.check_time(occurred_at, now)
         other_age_field = {"date_of_birth": "estimated_age", "estimated_age": "date_of_birth"}
@@ -487,12 +506,19 @@ class Person(Aggregate):
             reason=reason,
             actor=actor,
             occurred_at=occurred_at,
+            family_tracing=family_tracing,
         )
         return previous
 
     @event(DetailCorrected)
     def _detail_corrected(
-        self, field: str, new_value: Any, reason: str, actor: str, occurred_at: datetime
+        self,
+        field: str,
+        new_value: Any,
+        reason: str,
+        actor: str,
+        occurred_at: datetime,
+        family_tracing: bool,
     ) -> None:
         setattr(self, field, decode_correction(field, new_value))
         self.last_occurred_at = occurred_at

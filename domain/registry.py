@@ -729,8 +729,11 @@ class Registry(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        family_tracing: bool = False,
     ) -> CommandResult:
-        """Fix a mistaken detail; the original value stays in the history."""
+        """Fix a mistaken detail; the original value stays in the history. With
+        ``family_tracing`` a household id is set as family tracing (see ``Person.correct``);
+        who may do that, across sites, is the caller's to decide."""
         payload = {
             "person_id": person_id,
             "field": field,
@@ -739,6 +742,9 @@ class Registry(Application[UUID]):
             "occurred_at": occurred_at,
             "expected_version": expected_version,
         }
+        if family_tracing:
+            # Only when set: a retried correction keeps the fingerprint it had before.
+            payload["family_tracing"] = True
 
         def decide(now: datetime) -> _Decision:
             person = self._person_at_version(person_id, expected_version)
@@ -749,6 +755,7 @@ class Registry(Application[UUID]):
                 actor=actor,
                 occurred_at=occurred_at or now,
                 now=now,
+                family_tracing=family_tracing,
             )
             claims: list[UniqueClaim] = []
             released: list[UniqueClaim] = []

@@ -135,6 +135,8 @@ def entry_params(envelope: Envelope) -> dict[str, Any]:
     detail = None
     if hasattr(event, "field"):  # a correction: the field's name only, never the value
         detail = f"field={event.field}"
+        if getattr(event, "family_tracing", False):
+            detail += " family_tracing"  # a household joined across sites, on purpose
     elif hasattr(event, "step"):
         detail = f"{event.step}={event.outcome}"
     elif hasattr(event, "survivor_id"):

@@ -14,8 +14,9 @@ is also what a site-scoped reader must cover to see it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
@@ -214,24 +215,63 @@ def household(conn: psycopg.Connection[Any], household_id: str) -> dict[str, Any
     return found
 
 
+def within_sites(found: dict[str, Any], visible_sites: Collection[str]) -> dict[str, Any]:
+    """A household as a reader of ``visible_sites`` may see it: members at (or last at)
+    any other site are left out of ``members`` and only counted in
+    ``members_outside_scope``, and ``sites`` lists only the visible ones. The reader
+    learns that the family reaches further, not who its other members are or where."""
+    members = found["members"]
+    shown = [m for m in members if (m["site_code"] or m["last_site_code"]) in visible_sites]
+    found = {**found, "members": shown, "members_outside_scope": len(members) - len(shown)}
+    return _within(found, visible_sites)
+
+
+def _within(summary: dict[str, Any], visible_sites: Collection[str]) -> dict[str, Any]:
+    summary["sites"] = [site for site in summary["sites"] if site in visible_sites]
+    return summary
+
+
+def member_sites(
+    conn: psycopg.Connection[Any], household_id: str, *, excluding: UUID | None = None
+) -> list[str | None]:
+    """The sites a household's members are at (or were last at), whatever their status,
+    but for one person (the one about to join): who is already in the family, and where."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT DISTINCT COALESCE(site_code, last_site_code) FROM {} "
+            "WHERE household_id = %s AND person_id IS DISTINCT FROM %s"
+        ).format(_MEMBERS),
+        (household_id, excluding),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def separated_households(
     conn: psycopg.Connection[Any],
     site_code: str | None = None,
     *,
     after: str | None = None,
     limit: int = 100,
+    visible_sites: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Separated households in household-id order, optionally those with a member at (or
-    last seen at) one site. ``after`` is the last household id of the previous page."""
+    last seen at) one site. ``after`` is the last household id of the previous page.
+    With ``visible_sites``, only households with a member at one of them, each listing
+    only those of its sites."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    visible = list(visible_sites) if visible_sites is not None else None
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
+        rows = cur.execute(
             sql.SQL(
                 f"SELECT {_SUMMARY} FROM {{}} WHERE separated "
                 "AND (%(site)s::text IS NULL OR %(site)s = ANY(sites)) "
+                "AND (%(visible)s::text[] IS NULL OR sites && %(visible)s::text[]) "
                 "AND (%(after)s::text IS NULL OR household_id > %(after)s) "
                 "ORDER BY household_id LIMIT %(limit)s"
             ).format(_H),
-            {"site": site_code, "after": after, "limit": limit},
+            {"site": site_code, "visible": visible, "after": after, "limit": limit},
         ).fetchall()
+    if visible_sites is None:
+        return rows
+    return [_within(row, visible_sites) for row in rows]

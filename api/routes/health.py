@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import Camp, Pool
+from api.auth import Permission, Principal
+from api.deps import Camp, Pool, check_scope, require
 from api.metrics import PROJECTION_LAG, REGISTRY
 from api.schemas import HealthPublic
 from projections.engine import Projector
@@ -36,8 +37,17 @@ def health(camp: Camp, pool: Pool, response: Response) -> dict[str, Any]:
     return body
 
 
+def require_metrics_reader(
+    principal: Annotated[Principal, Depends(require(Permission.METRICS_READ))],
+) -> None:
+    """A monitor, auditor or admin token: route names and counts describe the whole
+    operation's activity, so they are not for anyone who can reach the port."""
+    check_scope(principal, None)  # the figures span every site
+
+
 @router.get(
     "/metrics",
+    dependencies=[Depends(require_metrics_reader)],
     response_class=Response,
     responses={
         200: {

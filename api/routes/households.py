@@ -24,21 +24,39 @@ def separated(
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """Households whose members are at different sites, or held, in transit or unaccounted."""
+    """Households whose members are at different sites, or held, in transit or unaccounted.
+    A site-scoped reader sees those with a member at its sites, listing only its sites
+    (unless it may trace families)."""
     if site_code is not None:
         check_scope(principal, site_code)
     with bad_query():
-        rows = households.separated_households(conn, site_code, after=after, limit=limit)
+        rows = households.separated_households(
+            conn, site_code, after=after, limit=limit, visible_sites=_visible_sites(principal)
+        )
     return [r for r in rows if principal.covers_any(r.get("sites") or [None])]
 
 
 @router.get("/{household_id}")
 def get_household(household_id: str, principal: Reader, conn: ReadConn) -> dict[str, Any]:
-    """A household's members, where each one is, and whether it is separated."""
+    """A household's members, where each one is, and whether it is separated. A site-scoped
+    reader that may not trace families sees the members at other sites only counted, in
+    ``members_outside_scope``."""
     found = households.household(conn, household_id)
     if found is None:
         raise ApiProblem(
             404, "household-not-found", "Household not found", "no household with that id"
         )
     check_scope(principal, *(found.get("sites") or [None]))
-    return found
+    visible = _visible_sites(principal)
+    return found if visible is None else households.within_sites(found, visible)
+
+
+def _visible_sites(principal: Principal) -> frozenset[str] | None:
+    """The sites whose household members this reader may see identified (None: all).
+
+    A household id can be typed at any site, so a family's members elsewhere are
+    identified only to roles allowed to trace families across sites.
+    """
+    if not principal.scoped or principal.can(Permission.FAMILY_TRACING):
+        return None
+    return principal.sites

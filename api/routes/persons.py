@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from api.access_trail import record_access
 from api.auth import Permission, Principal
-from api.deps import Camp, IdempotencyKey, ReadConn, require
+from api.deps import Caller, Camp, IdempotencyKey, Pool, ReadConn, require
+from api.family_tracing import authorise_correction, check_household_join, households_in
 from api.problems import ApiProblem
 from api.routes.commands import accepted, check_person_scope, expected_version
 from api.schemas import (
@@ -28,7 +29,6 @@ router = APIRouter(prefix="/persons", tags=["persons"])
 Reader = Annotated[Principal, Depends(require(Permission.PERSONS_READ))]
 Screener = Annotated[Principal, Depends(require(Permission.SCREENING_WRITE))]
 Departures = Annotated[Principal, Depends(require(Permission.DEPARTURES_WRITE))]
-Corrector = Annotated[Principal, Depends(require(Permission.CORRECTIONS_WRITE))]
 Merger = Annotated[Principal, Depends(require(Permission.MERGES_WRITE))]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="A person's ETag: refuse if changed.")
@@ -177,13 +177,21 @@ def depart(
 def correct(
     person_id: UUID,
     body: CorrectionCreate,
-    principal: Corrector,
+    principal: Caller,
     camp: Camp,
+    pool: Pool,
     response: Response,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Correct a mistaken detail; the original value stays in the history."""
+    """Correct a mistaken detail; the original value stays in the history. Setting a
+    household id whose members are at sites outside the token's scope is family tracing:
+    refused unless the role may trace families and the body says ``family_tracing``."""
+    authorise_correction(principal, body.family_tracing)
+    check_person_scope(principal, camp.registry, person_id)
+    check_household_join(
+        principal, person_id, body.field, body.value, body.family_tracing, households_in(pool)
+    )
     return _person_command(
         "correct_detail",
         person_id,

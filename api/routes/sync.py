@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import Caller, Camp
+from api.deps import Caller, Camp, Pool
+from api.family_tracing import households_in
 from api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from api.sync import MAX_SYNC_ITEMS, SyncPublic, apply_batch
 from api.sync_items import SyncRequest
@@ -27,11 +28,11 @@ router = APIRouter(prefix="/sync", tags=["sync"])
         },
     },
 )
-def sync(body: SyncRequest, principal: Caller, camp: Camp, response: Response) -> Any:
+def sync(body: SyncRequest, principal: Caller, camp: Camp, pool: Pool, response: Response) -> Any:
     """Apply a device's queued commands in order; each item is answered on its own
     (applied, already applied, or rejected with the problem its single endpoint gives).
     Sending the same batch again is harmless."""
-    report = apply_batch(camp.registry, principal, body)
+    report = apply_batch(camp.registry, principal, body, households_in(pool))
     if report.failed:
         rejected = next(r for r in report.results if r.status == "rejected")
         problem = problem_body(

@@ -19,13 +19,15 @@ import pytest
 
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
-ROLES = ("registrar", "screener", "transfer_officer", "site_manager", "auditor", "admin")
+ROLES = (
+    "registrar", "screener", "transfer_officer", "site_manager", "auditor", "admin", "monitor",
+)  # fmt: skip
 _READS = {"sites:read", "persons:read"}
 EVERY = {
     "sites:read", "sites:write", "rosters:read", "arrivals:write", "persons:read",
     "screening:write", "departures:write", "corrections:write", "merges:write",
     "transfers:read", "transfers:write", "households:read", "audit:read",
-    "duplicates:read", "duplicates:review",
+    "duplicates:read", "duplicates:review", "metrics:read",
 }  # fmt: skip
 
 # Least privilege, as the field jobs need it.
@@ -38,6 +40,7 @@ GRANTS: dict[str, set[str]] = {
                               "duplicates:review"},
     "auditor": {p for p in EVERY if p.endswith(":read")},
     "admin": EVERY,
+    "monitor": {"metrics:read"},  # a scraper's token: metrics and nothing else
 }  # fmt: skip
 
 
@@ -240,6 +243,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "access trail": Endpoint("audit:read", Touches.ALL, _get("/audit/access-trail")),
     # health
     "health": Endpoint(None, Touches.NOTHING, _get("/health")),
+    "metrics": Endpoint("metrics:read", Touches.ALL, _get("/metrics")),
 }  # fmt: skip
 
 CALLERS = [(role, scope) for role in ROLES for scope in ("in scope", "out of scope")] + [
@@ -361,6 +365,7 @@ ROUTES = {
     "audit proof": "GET /audit/proof", "person history": "GET /audit/persons/{person_id}/history",
     "audit log": "GET /audit/log", "audit log CSV": "GET /audit/log.csv",
     "access trail": "GET /audit/access-trail", "health": "GET /health",
+    "metrics": "GET /metrics",
 }  # fmt: skip
 
 

@@ -480,14 +480,18 @@ def test_a_household_split_by_a_transfer_is_listed_as_separated(api: Api) -> Non
 # --- health -----------------------------------------------------------------------------------
 
 
-def test_health_and_metrics_answer_without_a_token(api: Api) -> None:
+def test_health_answers_without_a_token(api: Api) -> None:
     for path in (f"{PREFIX}/health", "/health"):
         health = api.client.get(path)
         assert health.status_code == 200
         body = health.json()
         assert body["status"] == "ok" and body["database"] is True
         assert body["head"] == api.head() and set(body["lag"]) >= {"roster", "occupancy"}
-    metrics = api.client.get("/metrics")
+
+
+def test_metrics_label_routes_by_template_for_a_monitor_token(api: Api) -> None:
+    api.client.get("/health")
+    metrics = api.client.get("/metrics", headers=api.auth("monitor"))
     assert metrics.status_code == 200
     assert "campledger_http_requests_total" in metrics.text
     assert 'route="/health"' in metrics.text

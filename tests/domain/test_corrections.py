@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain import errors
 from domain.corrections import CORRECTABLE
@@ -266,3 +268,78 @@ def test_corrections_are_checked_against_the_arrival_rules(sites: Registry) -> N
         sites.correct_detail(
             person_id=person_id, field="given_name", value="x" * 201, reason="fix", actor=ACTOR
         )
+
+
+# --- family tracing: joining a household on purpose ------------------------------------
+
+
+def test_a_household_joined_as_family_tracing_is_recorded_as_such(sites: Registry) -> None:
+    person_id = register(sites)
+    before = head(sites)
+
+    sites.correct_detail(
+        person_id=person_id,
+        field="household_id",
+        value="HH-TRACED",
+        reason="mother found at another camp",
+        actor=ACTOR,
+        family_tracing=True,
+    )
+
+    [corrected] = events_after(sites, before)
+    assert isinstance(corrected, Person.DetailCorrected)
+    assert (corrected.field, corrected.new_value) == ("household_id", "HH-TRACED")
+    assert corrected.family_tracing is True and corrected.actor == ACTOR
+    assert person(sites, person_id).household_id == "HH-TRACED"
+
+
+def test_an_ordinary_correction_is_recorded_as_not_family_tracing(sites: Registry) -> None:
+    person_id = register(sites)
+    before = head(sites)
+    sites.correct_detail(
+        person_id=person_id, field="household_id", value="HH-1", reason="typo", actor=ACTOR
+    )
+    [corrected] = events_after(sites, before)
+    assert corrected.family_tracing is False
+
+
+@pytest.mark.parametrize(("field", "value"), [("estimated_age", 31), ("household_id", None)])
+def test_family_tracing_is_refused_for_anything_but_setting_a_household(
+    sites: Registry, field: str, value: Any
+) -> None:
+    person_id = register(sites, household_id="HH-1")
+    with refused(sites, errors.InvalidInput):
+        sites.correct_detail(
+            person_id=person_id,
+            field=field,
+            value=value,
+            reason="x",
+            actor=ACTOR,
+            family_tracing=True,
+        )
+
+
+def test_a_correction_stored_before_family_tracing_existed_reads_as_not_traced(
+    sites: Registry,
+) -> None:
+    # The log is a published contract: a v1 correction (no family_tracing, no
+    # class_version in its state) is upcast on read, never rewritten.
+    person_id = register(sites)
+    before = head(sites)
+    sites.correct_detail(
+        person_id=person_id, field="household_id", value="HH-OLD", reason="x", actor=ACTOR
+    )
+    [notification] = sites.recorder.select_notifications(start=before + 1, limit=1)
+    state = orjson.loads(notification.state)
+    assert state.pop("class_version") == 2 and state.pop("family_tracing") is False
+    v1 = StoredEvent(
+        originator_id=notification.originator_id,
+        originator_version=notification.originator_version,
+        topic=notification.topic,
+        state=orjson.dumps(state),
+    )
+
+    read = sites.mapper.to_domain_event(v1)
+
+    assert isinstance(read, Person.DetailCorrected)
+    assert read.family_tracing is False and read.new_value == "HH-OLD"
