@@ -31,6 +31,9 @@ class Role(StrEnum):
     SITE_MANAGER = "site_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # Prometheus and the like: reads /metrics and nothing else, so the token a scraper's
+    # configuration holds opens no person's data if it leaks.
+    MONITOR = "monitor"
 
 
 class Permission(StrEnum):
@@ -54,6 +57,7 @@ class Permission(StrEnum):
     # Join a household whose members are at sites outside one's scope, and see them
     # identified in household reads: reuniting families is the site manager's call.
     FAMILY_TRACING = "households:trace"
+    METRICS_READ = "metrics:read"
 
 
 P = Permission
@@ -85,6 +89,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Auditors read everything, history included, and write nothing.
     Role.AUDITOR: frozenset(p for p in Permission if p.endswith(":read") or p == P.PERSONAL_DATA),
     Role.ADMIN: frozenset(Permission),
+    Role.MONITOR: frozenset({P.METRICS_READ}),
 }
 
 TOKENS_TABLE = "api_tokens"
