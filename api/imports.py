@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import errors
-from domain.arrival import Arrival
+from domain.arrival import Arrival, check_registration_number
 from domain.values import (
     CLOCK_SKEW,
     MAX_AGE,
@@ -36,6 +36,7 @@ from domain.values import (
     SpecificNeed,
     age_on,
     parse_nationality,
+    unstorable_text,
 )
 
 # In the order of the arrival schema; the file may hold them in any order.
@@ -50,8 +51,12 @@ NEEDS_SEPARATOR = ";"
 _SEXES = frozenset(s.value for s in Sex)
 _RELATIONSHIPS = frozenset(r.value for r in Relationship)
 _NEEDS = frozenset(n.value for n in SpecificNeed)
-# str.isalnum() plus '-', '_', '/', '.': the domain's rule (check_registration_number).
-_REGISTRATION_NUMBER = re.compile(r"[\w\-/.]+")
+# For ASCII, str.isalnum() plus '-', '_', '/', '.': the domain's rule
+# (check_registration_number), which the rest (folding, scripts) is left to.
+_REGISTRATION_NUMBER = re.compile(r"[\w\-/.]+", re.ASCII)
+# Enough digits for MAX_AGE: a longer cell is refused before int() is asked to read it
+# (Python refuses to read more than 4,300 digits, with an error of its own).
+_AGE_DIGITS = len(str(MAX_AGE))
 
 
 class ImportFileError(ValueError):
@@ -230,9 +235,17 @@ class _RowChecker:
 
     def quick(self, cells: list[str]) -> Fields | None:
         """The row's fields if every check passes at once; None at the first doubt."""
-        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
-        if not 0 < len(number) <= 64 or _REGISTRATION_NUMBER.fullmatch(number) is None:
+        if unstorable_text("".join(cells)) is not None:
             return None
+        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
+        if number.isascii():
+            if not 0 < len(number) <= 64 or _REGISTRATION_NUMBER.fullmatch(number) is None:
+                return None
+        else:  # to be folded into its one form, or refused, by the domain's own rule
+            try:
+                number = check_registration_number(number)
+            except errors.DomainError:
+                return None
         if not 0 < len(given) <= 200 or len(family) > 200:
             return None
         if len(household) > 128 or len(bio) > 128:
@@ -256,7 +269,9 @@ class _RowChecker:
                 return None
         years: int | None = None
         if age:
-            if not (age.isascii() and age.isdigit()) or int(age) > MAX_AGE:
+            if not (age.isascii() and age.isdigit()) or len(age) > _AGE_DIGITS:
+                return None
+            if int(age) > MAX_AGE:
                 return None
             years = int(age)
         elif born is None:
@@ -294,21 +309,31 @@ class _RowChecker:
     def explain(self, line: int, cells: list[str]) -> tuple[list[RowProblem], Fields]:
         """Every problem of a row, named by column; the fields too, for a row without any."""
         problems: list[RowProblem] = []
+        # A cell the log cannot hold is reported for that alone: its other rules would
+        # only repeat that it is wrong (a NUL is not a letter, nor a date).
+        unstorable = {}
+        for column, cell in zip(COLUMNS, cells, strict=True):
+            reason = unstorable_text(cell)
+            if reason is not None:
+                unstorable[column] = RowProblem(
+                    line, column, errors.UnstorableValue.code, f"{column} {reason}"
+                )
+        problems.extend(unstorable.values())
 
         def bad(column: str, code: str, reason: str) -> None:
-            problems.append(RowProblem(line, column, code, reason))
+            if column not in unstorable:
+                problems.append(RowProblem(line, column, code, reason))
 
         number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
         if not number:
             bad("registration_number", "required", "registration_number is required")
         elif len(number) > 64:
             bad("registration_number", "too-long", "registration_number is longer than 64")
-        elif _REGISTRATION_NUMBER.fullmatch(number) is None:
-            bad(
-                "registration_number",
-                "invalid-characters",
-                "registration_number may hold letters, digits, '-', '_', '/' and '.' only",
-            )
+        else:
+            try:
+                number = check_registration_number(number)
+            except errors.DomainError as error:
+                bad("registration_number", error.code, error.message)
         if not given:
             bad("given_name", "required", "given_name is required")
         for name, text, limit in (
@@ -360,7 +385,11 @@ class _RowChecker:
     def _estimated_age(self, text: str, bad: Callable[[str, str, str], None]) -> int | None:
         if not text:
             return None
-        if not (text.isascii() and text.isdigit()) or int(text) > MAX_AGE:
+        if (
+            not (text.isascii() and text.isdigit())
+            or len(text) > _AGE_DIGITS
+            or int(text) > MAX_AGE
+        ):
             bad("estimated_age", "invalid-age", f"estimated_age must be a whole number 0–{MAX_AGE}")
             return None
         return int(text)

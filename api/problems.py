@@ -22,9 +22,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Principal
+from api.schemas import UNSTORABLE_ERROR
 from api.scoping import PersonFilter, persons_visible_to
 from domain import errors
 from domain.errors import ErrorKind
+from domain.values import SURROGATE
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +136,35 @@ def api_problem_body(problem: ApiProblem) -> dict[str, Any]:
 
 def validation_errors(found: Iterable[Any]) -> list[dict[str, Any]]:
     """Pydantic's errors without their ``input``: it may be a name or a date of birth."""
-    return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in found
-    ]
+    return [_validation_error(e) for e in found]
+
+
+def _validation_error(error: Any) -> dict[str, Any]:
+    loc, kind = list(error.get("loc", ())), error.get("type", "")
+    if kind == "string_unicode":
+        # Pydantic's word for text holding a lone surrogate: the domain's unstorable value,
+        # said in the domain's words.
+        return {"loc": loc, "msg": SURROGATE, "type": UNSTORABLE_ERROR}
+    return {"loc": loc, "msg": error.get("msg", ""), "type": kind}
+
+
+UNSTORABLE_DETAIL = "a value in the request cannot be stored (e.g. a NUL character)"
 
 
 def validation_problem_body(found: list[dict[str, Any]]) -> dict[str, Any]:
     if any(e["type"] in ("json_invalid", "json_type") for e in found):
         return problem_body(
             400, "malformed-request", "Malformed request", "the body is not valid JSON"
+        )
+    if any(e["type"] == UNSTORABLE_ERROR for e in found):
+        # One problem type for an unstorable value from every way in (body, path, query,
+        # CSV row, sync item), whatever else is wrong beside it: a client switches on it.
+        return problem_body(
+            422,
+            errors.UnstorableValue.code,
+            "Unstorable value",
+            UNSTORABLE_DETAIL,
+            errors=found,
         )
     return problem_body(
         422,
@@ -211,10 +232,7 @@ def install(app: FastAPI) -> None:
         # no schema caught, as in a path or query: the caller's input, never echoed back.
         log.warning("unstorable value refused: %s", type(exc).__name__)
         return problem_response(
-            422,
-            "unstorable-value",
-            "Unstorable value",
-            "a value in the request cannot be stored (e.g. a NUL character)",
+            422, errors.UnstorableValue.code, "Unstorable value", UNSTORABLE_DETAIL
         )
 
     for data_error in (psycopg.DataError, LibraryDataError):

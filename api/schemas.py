@@ -7,12 +7,22 @@ dropped value.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.arrival import Arrival
+from domain.values import unstorable
 
 Text = Field(max_length=200)
 
@@ -20,28 +30,51 @@ Text = Field(max_length=200)
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*")
+    # Fields whose values are checked later, piece by piece (a sync queue's items, each
+    # answered on its own): the whole request is not refused for one of them.
+    checked_later: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL, and commands are fingerprinted and stored as
-        # JSON with 64-bit integers: refused here, by field, rather than deep in a command.
-        reason = _unstorable(value)
-        if reason:
-            raise ValueError(reason)
-        return value
+    def _storable(cls, data: Any) -> Any:
+        # The domain's rule (domain.values.unstorable), applied to the values as sent so
+        # that each field is named and the rule wins over the field's others (a NUL in a
+        # 3-letter code is unstorable, not too long): one problem type from every way in.
+        # Nested models check their own fields; a sync queue's items are checked one by
+        # one. (A model validator, as pydantic allows no field validator on the tag of a
+        # sync item.)
+        if not isinstance(data, dict):
+            return data
+        found = [
+            InitErrorDetails(
+                type=PydanticCustomError(UNSTORABLE_ERROR, reason), loc=(name,), input=value
+            )
+            for name, value in data.items()
+            if name in cls.model_fields
+            and name not in cls.checked_later
+            and not _holds_models(cls, name)
+            and (reason := unstorable(value)) is not None
+        ]
+        if found:
+            raise ValidationError.from_exception_data(cls.__name__, found)
+        return data
 
 
-def _unstorable(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "must not contain NUL characters" if "\x00" in value else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None if -(2**63) <= value < 2**63 else "whole numbers must fit in 64 bits"
-    if isinstance(value, list | tuple):
-        return next((r for r in map(_unstorable, value) if r), None)
-    if isinstance(value, dict):
-        found = (_unstorable(k) or _unstorable(v) for k, v in value.items())
-        return next((r for r in found if r), None)
-    return None
+@cache
+def _holds_models(model: type[BaseModel], name: str) -> bool:
+    """Whether a field's type is (or contains) a model, which validates its own fields."""
+    pending = [model.model_fields[name].annotation]
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return True
+        pending.extend(get_args(kind))
+    return False
+
+
+# The pydantic error type of an unstorable value; api.problems answers it as the domain's
+# ``unstorable-value`` problem, whichever way in it came from.
+UNSTORABLE_ERROR = "unstorable_value"
 
 
 class Command(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
@@ -56,13 +57,48 @@ class Arrival:
         )
 
 
+# Registration numbers are claimed (and found) by their exact text, so one printed number
+# must have one stored form: NFKC folds full-width and other compatibility forms ("Ａ１２"
+# is "A12"), and every decimal digit becomes its ASCII digit ("١٢" typed on an Arabic
+# keyboard is "12"). Letters from two scripts are refused rather than guessed at: a
+# Cyrillic "А" among Latin letters looks the same on paper and would let one number be
+# registered twice.
+REGISTRATION_NUMBER_MAX = 64
+REGISTRATION_PUNCTUATION = frozenset("-_/.")
+
+
 def check_registration_number(value: str) -> str:
-    number = check_text("registration number", value, max_length=64)
-    if not all(c.isalnum() or c in "-_/." for c in number):
-        raise errors.InvalidInput(
+    """The number in its one stored form; raises if it cannot be a registration number."""
+    number = check_text("registration number", value, max_length=REGISTRATION_NUMBER_MAX)
+    if number.isascii():  # nearly every number: nothing to fold, one script at most
+        folded = number
+    else:
+        folded = "".join(
+            str(unicodedata.decimal(c)) if c.isdecimal() else c
+            for c in unicodedata.normalize("NFKC", number)
+        )
+        if len(folded) > REGISTRATION_NUMBER_MAX:
+            raise errors.InvalidRegistrationNumber(
+                f"registration number is longer than {REGISTRATION_NUMBER_MAX} characters"
+            )
+    if not all(c.isalnum() or c in REGISTRATION_PUNCTUATION for c in folded):
+        raise errors.InvalidRegistrationNumber(
             "registration number may hold letters, digits, '-', '_', '/' and '.' only"
         )
-    return number
+    scripts = set() if folded.isascii() else {_script(c) for c in folded if c.isalpha()}
+    if len(scripts) > 1:
+        raise errors.InvalidRegistrationNumber(
+            f"registration number mixes letters of {' and '.join(sorted(scripts))} script; "
+            "write it in one script"
+        )
+    return folded
+
+
+def _script(letter: str) -> str:
+    # The Unicode name starts with the script ("LATIN CAPITAL LETTER A", "CYRILLIC CAPITAL
+    # LETTER A", "ARABIC LETTER ALEF", "CJK UNIFIED IDEOGRAPH-4E00"): close enough to the
+    # Script property, which the standard library does not expose.
+    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0].capitalize()
 
 
 def optional_text(name: str, value: str | None, max_length: int = 128) -> str | None:

@@ -16,6 +16,7 @@ from domain.values import (
     MAX_AGE,
     Relationship,
     age_on,
+    check_storable,
     check_text,
     parse_enum,
     parse_nationality,
@@ -93,6 +94,9 @@ CORRECTABLE: dict[str, Callable[[Any, date], Any]] = {
 
 def parse_correction(field: str, value: Any, *, today: date) -> Any:
     """The new value in its stored (JSON) form; raises if the field or value is wrong."""
+    # First, before any parser turns the value into text: str() of a list nested 900
+    # deep is itself a recursion.
+    check_storable("value", value)
     parser = CORRECTABLE.get(field)
     if parser is None:
         allowed = ", ".join(CORRECTABLE)

@@ -67,6 +67,16 @@ class OccurredBeforeLastEvent(InvalidOccurredAt):
     kind = ErrorKind.RULE
 
 
+class UnstorableValue(InvalidInput):
+    """A value no event may carry: it would stop every read model that meets it."""
+
+    code = "unstorable-value"
+
+
+class InvalidRegistrationNumber(InvalidInput):
+    code = "invalid-registration-number"
+
+
 class BatchTooLarge(InvalidInput):
     code = "batch-too-large"
 

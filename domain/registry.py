@@ -28,7 +28,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.popo import POPOFactory
 
 from domain import errors
-from domain.arrival import Arrival
+from domain.arrival import Arrival, check_registration_number
 from domain.duplicates import DuplicatePair, pair_id
 from domain.journal import CommandJournal, IdempotencyRecord, UniqueClaim
 from domain.memory import InMemoryRecorder
@@ -36,7 +36,7 @@ from domain.person import Person
 from domain.site import Site, check_site_code, site_id
 from domain.transfer import MAX_MANIFEST, Transfer
 from domain.unit_of_work import StagingRepository, StepFailed, UnitOfWork, active_unit
-from domain.values import check_occurred_at
+from domain.values import check_occurred_at, check_storable
 
 MAX_BATCH = 1_000
 # A unit of work that lost a race is decided again from what is stored now; past this
@@ -75,11 +75,16 @@ class _Decision:
 
 def fingerprint(command: str, payload: dict[str, Any]) -> str:
     """A stable digest of a command and its payload, to recognise a retried request."""
-    body = orjson.dumps(
-        {"command": command, "payload": payload},
-        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
-        default=str,
-    )
+    try:
+        body = orjson.dumps(
+            {"command": command, "payload": payload},
+            option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+            default=str,
+        )
+    except orjson.JSONEncodeError:
+        # What orjson refuses (a whole number beyond 64 bits, a lone surrogate, nesting
+        # past its limit) is what no event may carry either: the caller's input, not a 500.
+        raise errors.UnstorableValue("the command holds a value that cannot be stored") from None
     return hashlib.sha256(body).hexdigest()
 
 
@@ -272,6 +277,11 @@ class Registry(Application[UUID]):
     ) -> CommandResult:
         if not actor:
             raise errors.InvalidInput("every command needs an authenticated actor")
+        # The actor is on every event and the key in the journal: stored text, like any
+        # other (the CLI's --actor reaches here unchecked by any schema).
+        check_storable("actor", actor)
+        if idempotency_key:
+            check_storable("idempotency key", idempotency_key)
         digest = fingerprint(command, payload) if idempotency_key else ""
         if idempotency_key:
             if len(idempotency_key) > 200:
@@ -1152,7 +1162,9 @@ def _claims_of(person: Person) -> list[UniqueClaim]:
 def _arrival_claims(arrival: Arrival) -> list[UniqueClaim]:
     # Only used to name the items of a refused batch: the owner id is unknown here.
     nobody = UUID(int=0)
-    claims = [UniqueClaim(REGISTRATION_NUMBER, arrival.registration_number.strip(), nobody)]
+    # The number as it was claimed: in its one stored form (full-width folded, and so on).
+    number = check_registration_number(arrival.registration_number)
+    claims = [UniqueClaim(REGISTRATION_NUMBER, number, nobody)]
     if arrival.biometric_reference and arrival.biometric_reference.strip():
         claims.append(UniqueClaim(BIOMETRIC_REFERENCE, arrival.biometric_reference.strip(), nobody))
     return claims

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -189,8 +190,71 @@ def check_occurred_at(occurred_at: datetime, now: datetime, after: datetime | No
         )
 
 
+# --- what the log and the read models can hold ------------------------------------------
+#
+# A value that reaches the log must also fit every read model, or the projector stops on
+# it for good (the log is append-only). PostgreSQL text cannot hold NUL, UTF-8 cannot
+# encode an unpaired surrogate, and commands are fingerprinted as JSON with 64-bit
+# integers. Every way in (JSON bodies, CSV import, sync, the CLI) refuses such values
+# through this one function, with the one error ``UnstorableValue``.
+
+_UNSTORABLE_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
+# Deeper than any value a command takes (a list of codes is 1 deep); the bound keeps a
+# hostile value from costing more than its size, and the walk below is iterative so no
+# depth can overflow the stack.
+MAX_NESTING = 32
+_INT64 = range(-(2**63), 2**63)
+
+NUL_CHARACTER = "must not contain NUL characters"
+SURROGATE = "must not contain unpaired surrogate characters"
+BEYOND_64_BITS = "must not hold whole numbers beyond 64 bits"
+TOO_DEEP = f"must not be nested more than {MAX_NESTING} deep"
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why this text cannot be stored, or None: the fast check for a single string."""
+    found = _UNSTORABLE_CHARACTER.search(text)
+    if found is None:
+        return None
+    return NUL_CHARACTER if found.group() == "\x00" else SURROGATE
+
+
+def unstorable(value: object) -> str | None:
+    """Why a value (text, number, or lists and mappings of them) cannot be stored, or None.
+
+    Walks the value with an explicit stack: a list nested 900 deep is refused, not a
+    RecursionError. Values of other types (dates, UUIDs, models) are left to their own
+    checks.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            reason = unstorable_text(item)
+            if reason is not None:
+                return reason
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if item not in _INT64:
+                return BEYOND_64_BITS
+        elif isinstance(item, list | tuple | dict):
+            if depth >= MAX_NESTING:
+                return TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def check_storable(name: str, value: object) -> None:
+    reason = unstorable(value)
+    if reason is not None:
+        raise errors.UnstorableValue(f"{name} {reason}")
+
+
 def check_text(name: str, value: str, *, max_length: int = 200, required: bool = True) -> str:
     text = value.strip() if isinstance(value, str) else ""
+    reason = unstorable_text(text)
+    if reason is not None:
+        raise errors.UnstorableValue(f"{name} {reason}")
     if required and not text:
         raise errors.InvalidInput(f"{name} is required")
     if len(text) > max_length:

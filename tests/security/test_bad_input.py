@@ -109,12 +109,14 @@ CASES: dict[str, Bad] = {
         as_json(an_arrival()).replace(SECRET_NAME.encode(), b"Hawa\xff\xfe\xc3"),
     ),
     "a lone UTF-16 surrogate": Bad(
-        "/arrivals", 422, "invalid-request",
+        "/arrivals", 422, "unstorable-value",
         as_json(an_arrival()).replace(SECRET_NAME.encode(), rb"Hawa\ud800"),
     ),
     "JSON nested 100,000 deep": Bad("/arrivals", 400, "malformed-request", nested(100_000)),
+    "JSON nested 5 deep where text belongs": Bad("/arrivals", 422, "invalid-request", nested(5)),
+    # Past the domain's bound (32) the depth is what is wrong, wherever it is.
     "JSON nested 50 deep where text belongs": Bad(
-        "/arrivals", 422, "invalid-request", nested(50)
+        "/arrivals", 422, "unstorable-value", nested(50)
     ),
     "a number of 5,000 digits": Bad(
         "/sites", 400, "malformed-request",
@@ -130,14 +132,14 @@ CASES: dict[str, Bad] = {
         "/arrivals", 422, "invalid-request", as_json(an_arrival(nickname=SECRET_NAME))
     ),
     "a NUL byte in a name": Bad(
-        "/arrivals", 422, "invalid-request", as_json(an_arrival(given_name="Ha\x00wa"))
+        "/arrivals", 422, "unstorable-value", as_json(an_arrival(given_name="Ha\x00wa"))
     ),
     "a NUL byte in a batch item": Bad(
-        "/arrivals/batch", 422, "invalid-request",
+        "/arrivals/batch", 422, "unstorable-value",
         as_json({"site_code": "RC-SEC", "arrivals": [arrival_json("R-NUL", family_name="\x00")]}),
     ),
     "a whole number of 30 digits in a correction": Bad(
-        "/persons/{person}/corrections", 422, "invalid-request",
+        "/persons/{person}/corrections", 422, "unstorable-value",
         b'{"field": "estimated_age", "value": [1' + b"0" * 29 + b'], "reason": "x"}',
         headers={**JSON, "Idempotency-Key": "k-big"},  # the key's fingerprint once failed
     ),
@@ -145,8 +147,13 @@ CASES: dict[str, Bad] = {
     "a NUL byte in a query": Bad(
         "/sites/RC-SEC/roster?nationality=S%00DN", 422, "unstorable-value", method="GET"
     ),
+    "a correction nested 900 deep": Bad(
+        "/persons/{person}/corrections", 422, "unstorable-value",
+        b'{"field": "specific_needs", "value": ' + b"[" * 900 + b"]" * 900 + b', "reason": "x"}',
+    ),
+    # The item is rejected alone (unstorable-value), which rejects an atomic batch whole.
     "a NUL byte in a synced command": Bad(
-        "/sync", 422, "invalid-request",
+        "/sync", 422, "batch-rejected",
         as_json({"atomic": True, "items": [{
             "type": "register_arrival", "device_id": "tab-1", "idempotency_key": "k-nul",
             "body": an_arrival(given_name="\x00"),
