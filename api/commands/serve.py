@@ -64,6 +64,7 @@ def serve(
     logging.basicConfig(level=level, format=LOG_FORMAT)
     # The access log names paths (ids, never personal data) and is only for debugging.
     uvicorn_level, access_log = level.lower(), level == LogLevel.DEBUG
+    keep_alive = settings.keep_alive_seconds
     with campledger(settings) as camp:
         if demo:
             _load_demo(camp)
@@ -80,12 +81,14 @@ def serve(
             if workers == 1:
                 app = create_app(camp, run_projector=False)
                 uvicorn.run(
-                    app, host=host, port=port, log_level=uvicorn_level, access_log=access_log
-                )
+                    app, host=host, port=port, log_level=uvicorn_level, access_log=access_log,
+                    timeout_keep_alive=keep_alive,
+                )  # fmt: skip
             else:
                 uvicorn.run(
                     "api.server:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level=uvicorn_level, access_log=access_log,
+                    timeout_keep_alive=keep_alive,
                 )  # fmt: skip
 
 
