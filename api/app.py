@@ -7,6 +7,7 @@ runs the live projector.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager, suppress
 from typing import Any
@@ -33,7 +34,8 @@ from api.routes import (
     sync,
     transfers,
 )
-from projections.engine import PROJECTOR_APPLICATION_NAME, Projector, projector_thread
+from api.waiting import ProjectionWatch
+from projections.engine import Projector, projector_thread
 
 PREFIX = "/api/v1"
 # A batch of 1,000 arrivals is about 400 kB of JSON; anything far beyond is not ours.
@@ -61,10 +63,23 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             projector.setup()
             projector.close()
             if run_projector:
-                live = Projector(camp.database_url, application_name=PROJECTOR_APPLICATION_NAME)
-                stack.enter_context(projector_thread(live))
+                stack.enter_context(projector_thread(Projector(camp.database_url)))
             app.state.pool = pool
-            yield
+            # One connection is left to authentication, health and the access trail.
+            app.state.read_slots = asyncio.Semaphore(max(pool_size - 1, 1))
+            app.state.watch = watch = ProjectionWatch(
+                camp.database_url,
+                projector.models,
+                max_waiters=camp.settings.wait_for_max_waiters,
+                max_waiters_per_caller=camp.settings.wait_for_max_per_token,
+            )
+            following = asyncio.create_task(watch.follow(), name="projection-watch")
+            try:
+                yield
+            finally:
+                following.cancel()
+                with suppress(asyncio.CancelledError):
+                    await following
 
     app = _App(
         title="campledger",

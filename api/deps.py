@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Header, Query, Request
 from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Permission, Principal, authenticate
 from api.composition import Campledger
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
-from projections.engine import wait_for_position
+from api.waiting import ProjectionWatch, TooManyWaiters
+from projections.engine import head_position, reached_position
 
 # How long a read may wait for the read models to reach a client's own write.
 MAX_WAIT_SECONDS = 5.0
+# How long a read may queue for a pooled connection before it is answered 503 (busy).
+POOL_WAIT_SECONDS = 5.0
 
 
 def get_campledger(request: Request) -> Campledger:
@@ -89,24 +94,106 @@ def check_scope(principal: Principal, *site_codes: str | None) -> None:
         )
 
 
-def read_connection(
+async def projected(
+    request: Request,
     pool: Pool,
+    caller: Caller,
     wait_for: Annotated[
         int | None,
-        Query(ge=0, description="Wait (up to 5 s) until the read models reach this log position."),
+        Query(
+            ge=0,
+            le=2**63 - 1,
+            description=(
+                "Wait (up to 5 s) until the read models reach this log position, as returned "
+                "by a command. A position beyond the head of the log is refused at once (422)."
+            ),
+        ),
     ] = None,
-) -> Iterator[psycopg.Connection[Any]]:
+) -> None:
+    """Hold the read until the read models have applied the caller's own write, without
+    holding a connection or a thread while it waits (api/waiting.py)."""
+    if wait_for is None:
+        return
+    watch: ProjectionWatch = request.app.state.watch
+    if watch.reached >= wait_for:
+        return
+    head, reached = await run_in_threadpool(_head_and_reached, pool)
+    if wait_for > head:
+        problem = ApiProblem(
+            422,
+            "position-beyond-head",
+            "Position beyond the head of the log",
+            f"wait_for={wait_for} is beyond the last position written ({head}): pass the "
+            "position a command returned",
+            head=head,
+        )
+        raise problem
+    if reached >= wait_for:
+        return
+    try:
+        arrived = await watch.wait(wait_for, caller.token_id, MAX_WAIT_SECONDS)
+    except TooManyWaiters as error:
+        problem = ApiProblem(
+            429,
+            "too-many-waiters",
+            "Too many reads waiting",
+            f"at most {error.limit} reads with wait_for may wait at once per {error.scope}; "
+            "retry shortly",
+        )
+        problem.headers["Retry-After"] = "1"
+        raise problem from None
+    if not arrived:
+        problem = ApiProblem(
+            503,
+            "not-yet-projected",
+            "Not yet projected",
+            f"the read models have not reached position {wait_for} yet",
+        )
+        problem.headers["Retry-After"] = "1"
+        raise problem
+
+
+def _head_and_reached(pool: ConnectionPool[Any]) -> tuple[int, int]:
+    # Read at the request, not taken from the watch: the caller's write may have committed
+    # a moment before the watch heard of it.
     with pool.connection() as conn:
-        if wait_for is not None and not wait_for_position(conn, wait_for, MAX_WAIT_SECONDS):
-            problem = ApiProblem(
-                503,
-                "not-yet-projected",
-                "Not yet projected",
-                f"the read models have not reached position {wait_for} yet",
-            )
-            problem.headers["Retry-After"] = "1"
-            raise problem
-        yield conn
+        return head_position(conn), reached_position(conn)
+
+
+async def read_connection(
+    _: Annotated[None, Depends(projected)], request: Request, pool: Pool
+) -> AsyncIterator[psycopg.Connection[Any]]:
+    """A pooled connection for the read, taken only once one is free.
+
+    Requests queue for a connection on the event loop, not in worker threads: a thread
+    blocked in the pool while the requests holding every connection wait for a thread
+    to run on deadlocked the server under a burst of reads (40 threads, 10 connections)
+    until the pool's timeout answered them all 503.
+    """
+    slots: asyncio.Semaphore = request.app.state.read_slots
+    try:
+        await asyncio.wait_for(slots.acquire(), POOL_WAIT_SECONDS)
+    except TimeoutError:
+        raise _busy() from None
+    try:
+        conn = await run_in_threadpool(pool.getconn, POOL_WAIT_SECONDS)
+        try:
+            yield conn
+        finally:
+            await run_in_threadpool(pool.putconn, conn)
+    finally:
+        slots.release()
+
+
+def _busy() -> ApiProblem:
+    problem = ApiProblem(
+        503,
+        "server-busy",
+        "Server busy",
+        "every database connection of this server is in use; retry shortly",
+    )
+    problem.headers["Retry-After"] = "1"
+    return problem
 
 
 ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -251,8 +251,23 @@ class Page(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str
-    database: bool
+    status: Literal["ok", "degraded", "busy", "unavailable"] = Field(
+        description="ok; degraded (projector not running, or events set aside); busy (every "
+        "pooled connection in use, the database answering); unavailable (no database)."
+    )
+    database: bool = Field(description="Whether the database answers.")
+    pool: dict[str, int] = Field(description="Pooled connections: size, available, waiting.")
     head: int | None = None
-    lag: dict[str, int] | None = None
+    lag: dict[str, int] | None = Field(default=None, description="Positions behind, per model.")
+    quarantined: dict[str, list[int]] | None = Field(
+        default=None, description="Positions each read model set aside (`campledger quarantine`)."
+    )
+    projector_running: bool | None = None
+    waiting_reads: int | None = Field(
+        default=None, description="Reads of this API process waiting for a wait_for position."
+    )
     checked_at: datetime
+
+
+class LivePublic(BaseModel):
+    status: Literal["alive"]

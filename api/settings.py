@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # token, so it only stops a runaway client; 0 switches the limit off.
     rate_limit_per_second: float = Field(default=1000.0, ge=0, le=1_000_000)
     rate_limit_burst: int = Field(default=2000, ge=1, le=1_000_000)
+    # Reads with wait_for that may be waiting at once, per token and per API process: a
+    # waiting read holds no connection, but each is a request the process keeps open.
+    wait_for_max_per_token: int = Field(default=8, ge=1, le=10_000)
+    wait_for_max_waiters: int = Field(default=128, ge=1, le=100_000)
     # Seconds an idle keep-alive connection stays open before the server closes it, so
     # clients that open connections and go quiet cannot hold the server's sockets.
     # uvicorn's own default is 5 today; set here so it is ours to decide and to change.

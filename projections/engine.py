@@ -39,8 +39,10 @@ PROJECTOR_LOCK = 0x63616D70  # "camp"
 # Sent when a batch (or a rebuild's swap) commits, so API processes waiting for a client's
 # own write wake at once instead of polling the checkpoints.
 PROJECTED_CHANNEL = "campledger_projected"
-# The name the live projector's connections carry, so readiness can see it is running.
-PROJECTOR_APPLICATION_NAME = "campledger-projector"
+# Held (shared) by every live projector's listening connection for as long as it follows
+# the log, so readiness can see one runs; the server drops it with the connection, however
+# the process ends.
+PROJECTOR_RUNNING_LOCK = 0x6C697665  # "live"
 # SQLSTATE classes of a failure that says nothing about the events: the connection or the
 # server (08, 57P, 53), a lock wait or cancel (55P03, 57014), a deadlock or serialisation
 # failure (40). The batch is retried whole once it passes, never blamed on an event.
@@ -82,7 +84,6 @@ class Projector:
         *,
         batch_size: int = 2_000,
         mapper: Mapper[Any] | None = None,
-        application_name: str | None = None,
     ) -> None:
         if models is None:
             from projections.catalog import READ_MODELS
@@ -93,7 +94,6 @@ class Projector:
         self.models = [cls() for cls in self.model_classes]
         self.batch_size = batch_size
         self.mapper = mapper or default_mapper()
-        self.application_name = application_name
         self._conn: psycopg.Connection[Any] | None = None
 
     # --- connection -------------------------------------------------------------------
@@ -101,15 +101,8 @@ class Projector:
     @property
     def conn(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
         return self._conn
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        if self.application_name:
-            return psycopg.connect(
-                self.conninfo, autocommit=True, application_name=self.application_name
-            )
-        return psycopg.connect(self.conninfo, autocommit=True)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -134,16 +127,11 @@ class Projector:
     # --- reading the log ------------------------------------------------------------------
 
     def head(self) -> int:
-        row = self.conn.execute(
-            sql.SQL("SELECT COALESCE(MAX(notification_id), 0) FROM {}").format(
-                sql.Identifier(EVENTS_TABLE)
-            )
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return head_position(self.conn)
 
     def checkpoints(self, models: Sequence[ReadModel] | None = None) -> dict[str, int]:
         """Each model's last applied position (0 if none)."""
-        return _checkpoints(self.conn, models or self.models)
+        return checkpoints_of(self.conn, models or self.models)
 
     def _read(self, cur: psycopg.Cursor[Any], after: int, limit: int) -> list[Envelope]:
         cur.execute(
@@ -174,7 +162,7 @@ class Projector:
         models = list(models or self.models)
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
-            checkpoints = _checkpoints(self.conn, models)
+            checkpoints = checkpoints_of(self.conn, models)
             start = min(checkpoints.values(), default=0)
             batch = self._read(cur, start, self.batch_size)
             if not batch:
@@ -279,10 +267,11 @@ class Projector:
         ``idle_timeout`` only bounds how long a lost notification can delay a batch;
         there is no busy polling.
         """
-        self.setup()
-        listener = self._connect()
+        listener = psycopg.connect(self.conninfo, autocommit=True)
         try:
+            listener.execute("SELECT pg_advisory_lock_shared(%s)", (PROJECTOR_RUNNING_LOCK,))
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+            self.setup()
             while not stop.is_set():
                 while self.process_batch() and not stop.is_set():
                     pass
@@ -347,7 +336,7 @@ class Projector:
             # Events that arrived since the last batch are applied under the lock, so the
             # swapped-in models are exactly at the head when readers first see them.
             while True:
-                checkpoints = _checkpoints(self.conn, fresh)
+                checkpoints = checkpoints_of(self.conn, fresh)
                 start = min(checkpoints.values(), default=0)
                 batch = self._read(cur, start, self.batch_size)
                 if not batch:
@@ -444,9 +433,15 @@ def _record_checkpoint(cur: psycopg.Cursor[Any], model: ReadModel, position: int
     )
 
 
-def _checkpoints(conn: psycopg.Connection[Any], models: Sequence[ReadModel]) -> dict[str, int]:
+def checkpoints_of(conn: psycopg.Connection[Any], models: Sequence[ReadModel]) -> dict[str, int]:
     if not models:
         return {}
+    rows = conn.execute(checkpoints_query(models)).fetchall()
+    return {name: int(position or 0) for name, position in rows}
+
+
+def checkpoints_query(models: Sequence[ReadModel]) -> sql.Composed:
+    """One statement answering (name, checkpoint or NULL) for each of ``models``."""
     parts = [
         sql.SQL(
             "SELECT {} AS name, (SELECT notification_id FROM {}.tracking "
@@ -454,8 +449,7 @@ def _checkpoints(conn: psycopg.Connection[Any], models: Sequence[ReadModel]) -> 
         ).format(sql.Literal(m.name), sql.Identifier(m.schema), sql.Literal(APPLICATION_NAME))
         for m in models
     ]
-    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
-    return {name: int(position or 0) for name, position in rows}
+    return sql.SQL(" UNION ALL ").join(parts)
 
 
 def _schema_exists(cur: psycopg.Cursor[Any], schema: str) -> bool:
@@ -468,7 +462,7 @@ def _row_count(conn: psycopg.Connection[Any], model: ReadModel) -> int:
     # inserts by a second or more, and read 0 for tables just filled.
     tables = conn.execute(
         "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_name <> 'tracking'",
+        "WHERE table_schema = %s AND table_name NOT IN ('tracking', 'quarantine')",
         (model.schema,),
     ).fetchall()
     if not tables:
@@ -479,6 +473,35 @@ def _row_count(conn: psycopg.Connection[Any], model: ReadModel) -> int:
     )
     row = conn.execute(sql.SQL("SELECT ") + counts).fetchone()
     return int(row[0]) if row else 0
+
+
+def projector_running(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a live projector (``campledger project`` or serve's) follows the log."""
+    # A bigint advisory key below 2**32 shows as classid 0, objid key, objsubid 1.
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND classid = 0 AND objid = %s AND objsubid = 1)",
+        (PROJECTOR_RUNNING_LOCK,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def head_position(conn: psycopg.Connection[Any]) -> int:
+    """The last position written to the log (0 when it is empty)."""
+    row = conn.execute(
+        sql.SQL("SELECT COALESCE(MAX(notification_id), 0) FROM {}").format(
+            sql.Identifier(EVENTS_TABLE)
+        )
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def reached_position(conn: psycopg.Connection[Any]) -> int:
+    """The position every read model of the catalog has applied."""
+    from projections.catalog import READ_MODELS
+
+    return min(checkpoints_of(conn, [cls() for cls in READ_MODELS]).values(), default=0)
 
 
 def wait_for_position(
@@ -495,7 +518,7 @@ def wait_for_position(
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
-        if min(_checkpoints(conn, models).values(), default=position) >= position:
+        if min(checkpoints_of(conn, models).values(), default=position) >= position:
             return True
         if time.monotonic() >= deadline:
             return False

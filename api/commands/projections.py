@@ -33,9 +33,9 @@ from api.composition import campledger
 from projections import quarantine
 from projections.engine import (
     APPLICATION_NAME,
-    PROJECTOR_APPLICATION_NAME,
     Projector,
     RebuildSummary,
+    projector_running,
 )
 from projections.readmodel import ReadModel
 
@@ -78,7 +78,7 @@ def project() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with campledger(settings) as app:
-        projector = LoggingProjector(app.database_url, application_name=PROJECTOR_APPLICATION_NAME)
+        projector = LoggingProjector(app.database_url)
         names = ", ".join(m.name for m in projector.models) or "none"
         log.info("projector started; read models: %s", names)
         # A short idle timeout bounds how long a stop request waits for the next wake-up;
@@ -193,16 +193,6 @@ def read_status(conn: psycopg.Connection[Any], projector: Projector) -> dict[str
         "projector_running": projector_running(conn),
         "models": models,
     }
-
-
-def projector_running(conn: psycopg.Connection[Any]) -> bool:
-    """Whether a live projector (``campledger project`` or serve's) is connected."""
-    row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
-        "WHERE datname = current_database() AND application_name = %s)",
-        (PROJECTOR_APPLICATION_NAME,),
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def status(

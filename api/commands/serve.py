@@ -19,7 +19,7 @@ import uvicorn
 from rich.console import Console
 
 from api.composition import Campledger, campledger
-from projections.engine import PROJECTOR_APPLICATION_NAME, Projector
+from projections.engine import Projector
 
 console = Console()
 log = logging.getLogger("campledger.projector")
@@ -138,7 +138,7 @@ def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> N
         stop.set()
 
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
-    projector = Projector(database_url, application_name=PROJECTOR_APPLICATION_NAME)
+    projector = Projector(database_url)
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
     ready.set()

@@ -2,39 +2,61 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api import readiness
 from api.auth import Permission, Principal
 from api.deps import Camp, Pool, check_scope, require
 from api.metrics import PROJECTION_LAG, REGISTRY
-from api.schemas import HealthPublic
-from projections.engine import Projector
+from api.schemas import HealthPublic, LivePublic
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthPublic)
-def health(camp: Camp, pool: Pool, response: Response) -> dict[str, Any]:
-    """Alive; whether the database answers; how far each read model lags the log."""
-    body: dict[str, Any] = {"status": "ok", "database": False, "checked_at": datetime.now(UTC)}
-    try:
-        with pool.connection(timeout=2) as conn:
-            conn.execute("SELECT 1")
-        with Projector(camp.database_url) as projector:
-            head = projector.head()
-            lag = {name: head - seen for name, seen in projector.checkpoints().items()}
-    except Exception:
-        body["status"] = "degraded"
-        response.status_code = 503
-        return body
-    for name, behind in lag.items():
+@router.get(
+    "/health",
+    response_model=HealthPublic,
+    response_model_exclude_none=True,
+    responses={503: {"model": HealthPublic, "description": "Not ok: see status."}},
+)
+def health(camp: Camp, pool: Pool, request: Request, response: Response) -> dict[str, Any]:
+    """Ready, and the read side keeps up: 200 only when the database answers, the live
+    projector is running and no event is set aside; otherwise 503 and the status says
+    which (degraded, busy, unavailable). Head, each read model's lag and the positions
+    set aside are reported either way."""
+    report = readiness.check(pool, camp.database_url, full=True)
+    report.waiting_reads = request.app.state.watch.waiting
+    for name, behind in (report.lag or {}).items():
         PROJECTION_LAG.labels(read_model=name).set(behind)
-    body.update(database=True, head=head, lag=lag)
-    return body
+    if report.status != "ok":
+        response.status_code = 503
+    return report.as_dict()
+
+
+@router.get(
+    "/health/ready",
+    response_model=HealthPublic,
+    response_model_exclude_none=True,
+    responses={503: {"model": HealthPublic, "description": "busy or unavailable"}},
+)
+def ready(camp: Camp, pool: Pool, response: Response) -> dict[str, Any]:
+    """Readiness, for a load balancer: 200 while this process can serve requests; 503 with
+    status "busy" (every pooled connection in use) or "unavailable" (no database)."""
+    report = readiness.check(pool, camp.database_url, full=False)
+    if not report.ready:
+        response.status_code = 503
+        response.headers["Retry-After"] = "1"
+    return report.as_dict()
+
+
+@router.get("/health/live", response_model=LivePublic)
+async def live() -> dict[str, str]:
+    """Liveness, for a supervisor: the process answers. Needs no database, so a database
+    outage never gets the API restarted."""
+    return {"status": "alive"}
 
 
 def require_metrics_reader(

@@ -3,15 +3,18 @@ refused request leaving the log (and the access trail) exactly as it was."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import psycopg
 import pytest
 
 from api import deps
+from projections.engine import PROJECTOR_LOCK
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 # Values a refusal must never echo back: they are somebody's personal data.
@@ -308,22 +311,46 @@ def test_an_oversized_body_sent_in_chunks_is_refused_as_too_large(api: Api, worl
     assert api.writes() == before
 
 
-def test_waiting_for_a_position_never_reached_answers_503_with_retry_after(
-    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+def test_waiting_for_a_position_beyond_the_head_is_refused_at_once_naming_the_head(
+    api: Api, world: World
 ) -> None:
-    monkeypatch.setattr(deps, "MAX_WAIT_SECONDS", 0.3)
-    beyond = api.head() + 1_000
+    head = api.head()
+    beyond = head + 1_000
     for path in ("/sites", f"/sites/{world.home}/roster", f"/persons/{world.present}"):
+        started = time.perf_counter()
         response = api.client.get(
             PREFIX + path, params={"wait_for": beyond}, headers=api.auth("admin")
         )
-        body = assert_problem(response, 503, "not-yet-projected")
-        assert response.headers["Retry-After"].isdigit()
-        assert str(beyond) in body["detail"]
+        body = assert_problem(response, 422, "position-beyond-head")
+        assert body["head"] >= head and str(beyond) in body["detail"]
+        assert time.perf_counter() - started < 1.0
     reached = api.client.get(
         f"{PREFIX}/sites", params={"wait_for": api.head()}, headers=api.auth("admin")
     )
     assert reached.status_code == 200
+
+
+def test_waiting_for_a_position_not_reached_in_time_answers_503_with_retry_after(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deps, "MAX_WAIT_SECONDS", 0.3)
+    api.wait()
+    # The live projector cannot apply a batch while the test holds its lock.
+    with psycopg.connect(api.camp.database_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (PROJECTOR_LOCK,))
+        written = api.open_site()
+        target = api.head()
+        for path in ("/sites", f"/sites/{world.home}/roster", f"/persons/{world.present}"):
+            response = api.client.get(
+                PREFIX + path, params={"wait_for": target}, headers=api.auth("admin")
+            )
+            body = assert_problem(response, 503, "not-yet-projected")
+            assert response.headers["Retry-After"].isdigit()
+            assert str(target) in body["detail"]
+    site = api.client.get(
+        f"{PREFIX}/sites/{written}", params={"wait_for": target}, headers=api.auth("admin")
+    )
+    assert site.status_code == 200
 
 
 def test_a_validation_error_names_the_field_and_never_the_value(api: Api, world: World) -> None:

@@ -232,13 +232,15 @@ class Server(CliProcess):
             if not self.running:
                 raise RuntimeError(f"campledger serve exited early:\n{self.output()[-3000:]}")
             try:
-                if httpx.get(self.base_url + "/health", timeout=2).status_code == 200:
+                if httpx.get(self.base_url + "/health/ready", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"campledger serve did not answer /health:\n{self.output()[-3000:]}")
+        raise RuntimeError(
+            f"campledger serve was not ready (/health/ready):\n{self.output()[-3000:]}"
+        )
 
     def client(self, token: Token, timeout: float = 30.0) -> httpx.Client:
         return httpx.Client(
@@ -249,11 +251,12 @@ class Server(CliProcess):
 
 
 def problem_type(response: httpx.Response) -> str:
+    """The problem's type, or "" for a body that is not a problem (a list, not JSON)."""
     try:
-        found = response.json().get("type", "")
+        body = response.json()
     except ValueError:
         return ""
-    return str(found)
+    return str(body.get("type", "")) if isinstance(body, dict) else ""
 
 
 # --- read models against a rebuild ------------------------------------------------------------
