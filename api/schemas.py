@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -30,19 +30,15 @@ Text = Field(max_length=200)
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Fields whose values are checked later, piece by piece (a sync queue's items, each
-    # answered on its own): the whole request is not refused for one of them.
-    checked_later: ClassVar[frozenset[str]] = frozenset()
-
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
         # The domain's rule (domain.values.unstorable), applied to the values as sent so
         # that each field is named and the rule wins over the field's others (a NUL in a
         # 3-letter code is unstorable, not too long): one problem type from every way in.
-        # Nested models check their own fields; a sync queue's items are checked one by
-        # one. (A model validator, as pydantic allows no field validator on the tag of a
-        # sync item.)
+        # Nested models check their own fields, so a sync queue's items are each checked
+        # as they are parsed (api.sync) and one bad item is rejected alone. (A model
+        # validator, as pydantic allows no field validator on the tag of a sync item.)
         if not isinstance(data, dict):
             return data
         found = [
@@ -51,7 +47,6 @@ class Strict(BaseModel):
             )
             for name, value in data.items()
             if name in cls.model_fields
-            and name not in cls.checked_later
             and not _holds_models(cls, name)
             and (reason := unstorable(value)) is not None
         ]

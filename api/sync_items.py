@@ -236,10 +236,6 @@ COMMAND_TYPES = tuple(sorted(ITEM.json_schema()["discriminator"]["mapping"]))
 class SyncRequest(Strict):
     """A device's queue: ``items`` in the order they happened."""
 
-    # Each item is checked for unstorable values as it is parsed (api.sync): one bad item
-    # is rejected alone, with the same problem its single endpoint would give.
-    checked_later = frozenset({"items"})
-
     atomic: bool = Field(
         default=False,
         description="All or nothing: if any item is rejected, none is applied.",
