@@ -35,16 +35,24 @@ _EVERY_OPERATION = {
     "401": "No token, or an unknown or revoked one.",
     "403": "The token's role or site scope does not allow this.",
     "404": "Unknown site, person, transfer or household.",
-    "422": "The request does not match the schema; `errors` names each field.",
-    "429": "This token sent more requests than its rate limit allows (see Retry-After).",
-    "503": "Database unavailable, or read models not yet at `wait_for` (see Retry-After).",
+    "422": "The request does not match the schema (`errors` names each field), or "
+    "`wait_for` is beyond the head of the log (`position-beyond-head`, naming the `head`).",
+    "429": "This token sent more requests than its rate limit allows, or has too many reads "
+    "waiting for `wait_for` positions (`too-many-waiters`); see Retry-After.",
+    "503": "Database unavailable, every connection busy, or read models not yet at "
+    "`wait_for` (see Retry-After).",
 }
 _COMMANDS = {
     "409": "A rule forbids it (e.g. the person is held) or a concurrent change won.",
     "413": "Batch or body too large.",
     "415": "The body is not in the media type the operation takes (JSON unless it says).",
 }
-_PUBLIC_PATHS = ("/health", "/metrics", "/api/v1/health", "/api/v1/metrics")
+# Open to probes, answering their own bodies (a 503 from /health is a health report).
+_PUBLIC_PATHS = tuple(
+    prefix + path
+    for prefix in ("", "/api/v1")
+    for path in ("/health", "/health/ready", "/health/live")
+)
 
 
 def install(app: FastAPI) -> None:
@@ -73,9 +81,9 @@ def add_problems(schema: dict[str, Any]) -> None:
             statuses = dict(_EVERY_OPERATION)
             if method in ("post", "put", "patch", "delete"):
                 statuses.update(_COMMANDS)
-            if path in _PUBLIC_PATHS:
-                statuses = {"503": _EVERY_OPERATION["503"]}
             responses = operation.setdefault("responses", {})
+            if path in _PUBLIC_PATHS:
+                continue
             for status, description in statuses.items():
                 own = responses.get(status, {}).get("description")
                 if own == "Validation Error":  # FastAPI's generic wording for its own shape
