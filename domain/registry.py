@@ -289,7 +289,17 @@ class Registry(Application[UUID]):
             replay = self._replay(actor, idempotency_key, command, digest)
             if replay is not None:
                 return replay
-        decision = decide(self.clock())
+        try:
+            decision = decide(self.clock())
+        except errors.DomainError:
+            # A copy of this request sent at the same moment may have been saved between
+            # the look-up above and this decision, which its own event now refuses (the
+            # site exists, the person is held): the caller gets that copy's result.
+            if idempotency_key:
+                replay = self._replay(actor, idempotency_key, command, digest)
+                if replay is not None:
+                    return replay
+            raise
         record = None
         if idempotency_key:
             record = IdempotencyRecord(
