@@ -281,3 +281,23 @@ def log_positions(conn: psycopg.Connection[Any]) -> list[int]:
 def head(conn: psycopg.Connection[Any]) -> int:
     positions = log_positions(conn)
     return positions[-1] if positions else 0
+
+
+def projected_from_zero(database_url: str, models: Sequence[type[ReadModel]]) -> Snapshot:
+    """What these read models hold when the whole log is applied to empty tables: each
+    model projected from position 0 into a scratch schema, read, and dropped. The live
+    schemas and their checkpoints are not touched."""
+    from projections.engine import Projector
+
+    scratch = [cls(schema=f"{cls.live_schema()}__reference") for cls in models]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        try:
+            with Projector(database_url, models) as projector:
+                projector.models = scratch
+                projector.catch_up()
+            return {model.name: table_contents(conn, model.schema) for model in scratch}
+        finally:
+            for model in scratch:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(model.schema))
+                )
