@@ -170,14 +170,83 @@ class ArrivalBatchPublic(CommandPublic):
 # --- persons --------------------------------------------------------------------------------
 
 
+# A hold is decided by an authority under an order: every way in for people asks for both
+# (HTTP and offline sync share these bodies). A release should name them too; it may not
+# know them (a review board's minutes arrive later), so there they are recommended only.
+Authority = Field(
+    max_length=200,
+    min_length=1,
+    examples=["Governor of Ouaddaï"],
+    description="Who decided: the authority (an office, not a person's name).",
+)
+OrderReference = Field(
+    max_length=100,
+    min_length=1,
+    examples=["GOV-OUA-2025-114"],
+    description="The reference of the order the decision was made under.",
+)
+ReviewDate = Field(
+    default=None,
+    description="When the hold is to be reviewed; past it, the holds register lists the "
+    "hold as overdue.",
+)
+
+
 class ScreeningCreate(Command):
     step: str = Field(max_length=40, description="identity, medical, vulnerability, security")
     outcome: str = Field(max_length=40, description="cleared, referred or held")
     reason: str = Field(default="", max_length=500)
+    authority: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Required with outcome 'held' (who ordered the hold); refused otherwise.",
+    )
+    order_reference: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Required with outcome 'held' (the order's reference); refused otherwise.",
+    )
+    review_date: date | None = Field(
+        default=None, description="With outcome 'held': when the hold is to be reviewed."
+    )
+
+    @model_validator(mode="after")
+    def _held_on_an_order(self) -> ScreeningCreate:
+        if self.outcome == "held" and not (
+            (self.authority or "").strip() and (self.order_reference or "").strip()
+        ):
+            raise ValueError("a 'held' outcome needs the authority and the order reference")
+        return self
+
+    def command_fields(self) -> dict[str, Any]:
+        """The Registry's arguments (an absent order is an empty one)."""
+        fields = self.model_dump()
+        fields["authority"] = self.authority or ""
+        fields["order_reference"] = self.order_reference or ""
+        return fields
 
 
 class ReasonCommand(Command):
     reason: str = Field(max_length=500)
+
+
+class HoldCreate(Command):
+    reason: str = Field(max_length=500)
+    authority: str = Authority
+    order_reference: str = OrderReference
+    review_date: date | None = ReviewDate
+
+
+class ReleaseCreate(Command):
+    reason: str = Field(max_length=500)
+    authority: str = Field(
+        default="",
+        max_length=200,
+        description="Recommended: the authority that ended the hold.",
+    )
+    order_reference: str = Field(
+        default="", max_length=100, description="Recommended: the release order's reference."
+    )
 
 
 class DepartureCreate(Command):

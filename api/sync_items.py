@@ -9,7 +9,7 @@ Registry command it calls, so that sync does exactly what the endpoint would do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -29,8 +29,9 @@ from api.schemas import (
     Command,
     CorrectionCreate,
     DepartureCreate,
-    ReasonCommand,
+    HoldCreate,
     ReceiptCreate,
+    ReleaseCreate,
     ScreeningCreate,
     SingleArrivalCreate,
     Strict,
@@ -99,8 +100,11 @@ class _PersonItem(SyncItem):
     def check_scope(self, principal: Principal, registry: Registry) -> None:
         check_person_scope(principal, registry, self.person_id)
 
+    def arguments(self) -> dict[str, Any]:
+        return self.body.model_dump(exclude={"occurred_at"})
+
     def apply(self, registry: Registry, actor: str) -> CommandResult:
-        fields = self.body.model_dump(exclude={"occurred_at"})
+        fields = self.arguments()
         command: Callable[..., CommandResult] = getattr(registry, self.command)
         return command(
             person_id=self.person_id,
@@ -117,17 +121,22 @@ class RecordScreeningStep(_PersonItem):
     permission = Permission.SCREENING_WRITE
     command = "record_screening_step"
 
+    def arguments(self) -> dict[str, Any]:
+        fields = self.body.command_fields()
+        del fields["occurred_at"]
+        return fields
+
 
 class HoldPerson(_PersonItem):
     type: Literal["hold_person"]
-    body: ReasonCommand
+    body: HoldCreate
     permission = Permission.SCREENING_WRITE
     command = "hold_person"
 
 
 class ReleasePerson(_PersonItem):
     type: Literal["release_person"]
-    body: ReasonCommand
+    body: ReleaseCreate
     permission = Permission.SCREENING_WRITE
     command = "release_person"
 

@@ -133,7 +133,17 @@ class PersonInTransit(DomainError):
 
 
 class PersonHeld(DomainError):
+    """Held: not again, and not moved anywhere custody cannot be kept (see
+    ``domain.values.CUSTODY_SITE_KINDS``) until released."""
+
     code = "person-held"
+
+
+class CustodyChanged(PersonHeld):
+    """A person held or released after their manifest was planned: it no longer says who
+    travels in custody."""
+
+    code = "custody-changed"
 
 
 class PersonNotHeld(DomainError):

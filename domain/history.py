@@ -52,6 +52,11 @@ _STATE_FIELDS = (
     "merged_into",
     "registered_at",
     "last_occurred_at",
+    "held",
+    "held_since",
+    "hold_authority",
+    "hold_order_reference",
+    "hold_review_date",
 )
 _PERSONAL_STATE_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
 # Fields of an event that say on whose order or about what it happened.
@@ -65,7 +70,14 @@ _REFERENCE_FIELDS = (
     "field",
     "origin",
     "destination",
+    # On whose order a hold or release was decided, and a custody movement.
+    "authority",
+    "order_reference",
+    "review_date",
+    "in_custody",
 )
+# Shown only when set: a cleared step has no order, an ordinary movement no custody.
+_WHEN_GIVEN = frozenset({"authority", "order_reference", "review_date", "in_custody"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +178,7 @@ def _add_order_references(app: Application[UUID], entries: list[HistoryEntry]) -
         if transfer_id not in orders:
             transfer: Aggregate = app.repository.get(transfer_id)
             orders[transfer_id] = getattr(transfer, "order_reference", "") or ""
-        if orders[transfer_id]:
+        if orders[transfer_id] and not entry.reference.get("order_reference"):
             entry.reference["order_reference"] = orders[transfer_id]
 
 
@@ -190,7 +202,11 @@ def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterat
     for event in events:
         person = event.mutate(person)
         values = vars(event) if hasattr(event, "__dict__") else {}
-        reference = {k: values[k] for k in _REFERENCE_FIELDS if k in values}
+        reference = {
+            k: values[k]
+            for k in _REFERENCE_FIELDS
+            if k in values and (values[k] or k not in _WHEN_GIVEN)
+        }
         if "new_value" in values:
             personal = values.get("field") in PERSONAL_FIELDS and not include_personal
             reference["new_value"] = REDACTED if personal else values["new_value"]

@@ -12,6 +12,7 @@ from domain import errors
 from domain.arrival import Arrival
 from domain.corrections import decode_correction, parse_correction
 from domain.values import (
+    CUSTODY_SITE_KINDS,
     DepartureReason,
     PersonStatus,
     ScreeningOutcome,
@@ -40,29 +41,65 @@ class Person(Aggregate):
         occurred_at: datetime
 
     class ScreeningStepRecorded(Aggregate.Event):
+        # v2 added the hold order: a 'held' outcome is a hold, decided by an authority
+        # under an order reference, reviewed by a date. Steps recorded before v2 read with
+        # empty values (the log never said who ordered those holds).
+        class_version = 2
         step: str
         outcome: str
         site_code: str
         reason: str
         actor: str
         occurred_at: datetime
+        authority: str
+        order_reference: str
+        review_date: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(authority="", order_reference="", review_date=None)
 
     class Held(Aggregate.Event):
+        # v2: the deciding authority, the order reference and the review date (see above).
+        class_version = 2
         site_code: str
         reason: str
         actor: str
         occurred_at: datetime
+        authority: str
+        order_reference: str
+        review_date: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(authority="", order_reference="", review_date=None)
 
     class Released(Aggregate.Event):
+        # v2: the authority that ended the hold and its order reference.
+        class_version = 2
         site_code: str
         reason: str
         actor: str
         occurred_at: datetime
+        authority: str
+        order_reference: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(authority="", order_reference="")
 
     class PlacedOnManifest(Aggregate.Event):
+        # v2 added ``in_custody``: the person was held and travels in custody. Nobody
+        # held could be placed on a manifest before v2, so older events read as False.
+        class_version = 2
         transfer_id: UUID
         actor: str
         occurred_at: datetime
+        in_custody: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["in_custody"] = False
 
     class RemovedFromManifest(Aggregate.Event):
         transfer_id: UUID
@@ -71,17 +108,32 @@ class Person(Aggregate):
         occurred_at: datetime
 
     class TransferDispatched(Aggregate.Event):
+        # v2: ``in_custody`` as on PlacedOnManifest.
+        class_version = 2
         transfer_id: UUID
         origin: str
         destination: str
         actor: str
         occurred_at: datetime
+        in_custody: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["in_custody"] = False
 
     class TransferReceived(Aggregate.Event):
+        # v2: ``in_custody``: the person arrived held, so read models that do not follow
+        # holds through transit (roster, stays) know the status they arrive in.
+        class_version = 2
         transfer_id: UUID
         site_code: str
         actor: str
         occurred_at: datetime
+        in_custody: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["in_custody"] = False
 
     class MarkedUnaccountedFor(Aggregate.Event):
         transfer_id: UUID
@@ -186,6 +238,13 @@ class Person(Aggregate):
         self.departure_reason: str | None = None
         self.registered_at = occurred_at
         self.last_occurred_at = occurred_at
+        # The hold is a fact apart from where the person is: a held person stays held in
+        # transit and on arrival (``status`` says where; ``held`` says under whose order).
+        self.held = False
+        self.held_since: datetime | None = None
+        self.hold_authority = ""
+        self.hold_order_reference = ""
+        self.hold_review_date: date | None = None
 
     # --- rules shared by commands ------------------------------------------------
 
@@ -212,13 +271,20 @@ class Person(Aggregate):
 
     def check_movable_from(self, origin: str) -> None:
         self.check_on_site()
-        if self.status == PersonStatus.HELD:
-            raise errors.PersonHeld(
-                f"person {self.id} is held and cannot be transferred", person=str(self.id)
-            )
         if self.site_code != origin:
             raise errors.PersonNotAtSite(
                 f"person {self.id} is not at site {origin}", person=str(self.id), site=origin
+            )
+
+    def check_custody(self, destination: str, destination_kind: str) -> None:
+        """A held person moves only in custody, and only where custody can be kept."""
+        if self.held and destination_kind not in CUSTODY_SITE_KINDS:
+            raise errors.PersonHeld(
+                f"person {self.id} is held: a held person may be moved only in custody, to a "
+                f"holding facility or a hospital, and {destination} is a {destination_kind} "
+                "site; release them first to move them there",
+                person=str(self.id),
+                site=destination,
             )
 
     def check_not_on_manifest(self) -> None:
@@ -240,12 +306,23 @@ class Person(Aggregate):
         actor: str,
         occurred_at: datetime,
         now: datetime,
+        authority: str = "",
+        order_reference: str = "",
+        review_date: date | None = None,
     ) -> None:
+        """A 'held' outcome holds the person on the order given (see ``hold``); any other
+        outcome takes no order, so none may be sent with it."""
         step = parse_enum(ScreeningStep, step, errors.InvalidScreeningStep).value
         outcome = parse_enum(ScreeningOutcome, outcome, errors.InvalidScreeningOutcome).value
         reason = check_text("reason", reason, max_length=500, required=False)
+        authority, order_reference = _check_order(authority, order_reference)
+        if outcome != ScreeningOutcome.HELD and (authority or order_reference or review_date):
+            raise errors.InvalidInput(
+                "an authority, order reference or review date goes with a 'held' outcome only"
+            )
         self.check_on_site()
         self.check_time(occurred_at, now)
+        _check_review_date(review_date, occurred_at)
         assert self.site_code is not None
         self._screening_step_recorded(
             step=step,
@@ -254,6 +331,9 @@ class Person(Aggregate):
             reason=reason,
             actor=actor,
             occurred_at=occurred_at,
+            authority=authority,
+            order_reference=order_reference,
+            review_date=review_date,
         )
 
     @event(ScreeningStepRecorded)
@@ -265,34 +345,90 @@ class Person(Aggregate):
         reason: str,
         actor: str,
         occurred_at: datetime,
+        authority: str,
+        order_reference: str,
+        review_date: date | None,
     ) -> None:
         self.screening[step] = outcome
         if outcome == ScreeningOutcome.HELD:
-            self.status = PersonStatus.HELD
+            self._start_hold(occurred_at, authority, order_reference, review_date)
         self.last_occurred_at = occurred_at
 
-    def hold(self, *, reason: str, actor: str, occurred_at: datetime, now: datetime) -> None:
+    def _start_hold(
+        self, at: datetime, authority: str, order_reference: str, review_date: date | None
+    ) -> None:
+        # A second 'held' outcome while held renews the order; the hold began earlier.
+        if not self.held:
+            self.held_since = at
+        self.held = True
+        self.status = PersonStatus.HELD
+        self.hold_authority = authority
+        self.hold_order_reference = order_reference
+        self.hold_review_date = review_date
+
+    def hold(
+        self,
+        *,
+        reason: str,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+        authority: str = "",
+        order_reference: str = "",
+        review_date: date | None = None,
+    ) -> None:
+        """Hold a person for further investigation, on an authority's order.
+
+        Every way in for people (HTTP, offline sync) requires the authority and the order
+        reference (``api.schemas.HoldCreate``); the domain accepts a hold without them so
+        that in-process callers and holds recorded before they existed stay valid.
+        """
         self.check_on_site()
-        if self.status == PersonStatus.HELD:
+        if self.held:
             raise errors.PersonHeld(f"person {self.id} is already held", person=str(self.id))
+        authority, order_reference = _check_order(authority, order_reference)
         self.check_time(occurred_at, now)
+        _check_review_date(review_date, occurred_at)
         assert self.site_code is not None
         self._held(
             site_code=self.site_code,
             reason=check_text("reason", reason, max_length=500),
             actor=actor,
             occurred_at=occurred_at,
+            authority=authority,
+            order_reference=order_reference,
+            review_date=review_date,
         )
 
     @event(Held)
-    def _held(self, site_code: str, reason: str, actor: str, occurred_at: datetime) -> None:
-        self.status = PersonStatus.HELD
+    def _held(
+        self,
+        site_code: str,
+        reason: str,
+        actor: str,
+        occurred_at: datetime,
+        authority: str,
+        order_reference: str,
+        review_date: date | None,
+    ) -> None:
+        self._start_hold(occurred_at, authority, order_reference, review_date)
         self.last_occurred_at = occurred_at
 
-    def release(self, *, reason: str, actor: str, occurred_at: datetime, now: datetime) -> None:
+    def release(
+        self,
+        *,
+        reason: str,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+        authority: str = "",
+        order_reference: str = "",
+    ) -> None:
+        """End a hold (at a site: a person in custody is released where they arrived)."""
         self.check_on_site()
-        if self.status != PersonStatus.HELD:
+        if not self.held:
             raise errors.PersonNotHeld(f"person {self.id} is not held", person=str(self.id))
+        authority, order_reference = _check_order(authority, order_reference)
         self.check_time(occurred_at, now)
         assert self.site_code is not None
         self._released(
@@ -300,11 +436,26 @@ class Person(Aggregate):
             reason=check_text("reason", reason, max_length=500),
             actor=actor,
             occurred_at=occurred_at,
+            authority=authority,
+            order_reference=order_reference,
         )
 
     @event(Released)
-    def _released(self, site_code: str, reason: str, actor: str, occurred_at: datetime) -> None:
+    def _released(
+        self,
+        site_code: str,
+        reason: str,
+        actor: str,
+        occurred_at: datetime,
+        authority: str,
+        order_reference: str,
+    ) -> None:
         self.status = PersonStatus.PRESENT
+        self.held = False
+        self.held_since = None
+        self.hold_authority = ""
+        self.hold_order_reference = ""
+        self.hold_review_date = None
         self.last_occurred_at = occurred_at
 
     # --- transfers -------------------------------------------------------------------
@@ -314,17 +465,25 @@ class Person(Aggregate):
         *,
         transfer_id: UUID,
         origin: str,
+        destination: str,
+        destination_kind: str,
         actor: str,
         occurred_at: datetime,
         now: datetime,
     ) -> None:
+        """Reserve the person for a transfer; a held person travels in custody."""
         self.check_movable_from(origin)
+        self.check_custody(destination, destination_kind)
         self.check_not_on_manifest()
         self.check_time(occurred_at, now)
-        self._placed_on_manifest(transfer_id=transfer_id, actor=actor, occurred_at=occurred_at)
+        self._placed_on_manifest(
+            transfer_id=transfer_id, actor=actor, occurred_at=occurred_at, in_custody=self.held
+        )
 
     @event(PlacedOnManifest)
-    def _placed_on_manifest(self, transfer_id: UUID, actor: str, occurred_at: datetime) -> None:
+    def _placed_on_manifest(
+        self, transfer_id: UUID, actor: str, occurred_at: datetime, in_custody: bool
+    ) -> None:
         self.transfer_id = transfer_id
         self.last_occurred_at = occurred_at
 
@@ -360,16 +519,29 @@ class Person(Aggregate):
         transfer_id: UUID,
         origin: str,
         destination: str,
+        destination_kind: str,
+        in_custody: bool,
         actor: str,
         occurred_at: datetime,
         now: datetime,
     ) -> None:
+        """Leave the origin; ``in_custody`` is what the manifest says of this person."""
         if self.transfer_id != transfer_id:
             raise errors.PersonNotOnManifest(
                 f"person {self.id} is not on the manifest of transfer {transfer_id}",
                 person=str(self.id),
             )
         self.check_movable_from(origin)
+        self.check_custody(destination, destination_kind)
+        if self.held != in_custody:
+            # Held or released since the manifest was planned: the manifest no longer says
+            # who travels in custody, and an escort goes by the manifest.
+            raise errors.CustodyChanged(
+                f"person {self.id} was {'held' if self.held else 'released'} after transfer "
+                f"{transfer_id} was planned; cancel the transfer and plan it again",
+                person=str(self.id),
+                transfer=str(transfer_id),
+            )
         self.check_time(occurred_at, now)
         self._transfer_dispatched(
             transfer_id=transfer_id,
@@ -377,6 +549,7 @@ class Person(Aggregate):
             destination=destination,
             actor=actor,
             occurred_at=occurred_at,
+            in_custody=in_custody,
         )
 
     @event(TransferDispatched)
@@ -387,6 +560,7 @@ class Person(Aggregate):
         destination: str,
         actor: str,
         occurred_at: datetime,
+        in_custody: bool,
     ) -> None:
         self.status = PersonStatus.IN_TRANSIT
         self.site_code = None
@@ -412,14 +586,19 @@ class Person(Aggregate):
             )
         self.check_time(occurred_at, now)
         self._transfer_received(
-            transfer_id=transfer_id, site_code=site_code, actor=actor, occurred_at=occurred_at
+            transfer_id=transfer_id,
+            site_code=site_code,
+            actor=actor,
+            occurred_at=occurred_at,
+            in_custody=self.held,
         )
 
     @event(TransferReceived)
     def _transfer_received(
-        self, transfer_id: UUID, site_code: str, actor: str, occurred_at: datetime
+        self, transfer_id: UUID, site_code: str, actor: str, occurred_at: datetime, in_custody: bool
     ) -> None:
-        self.status = PersonStatus.PRESENT
+        # A person received in custody arrives held: the hold travelled with them.
+        self.status = PersonStatus.HELD if in_custody else PersonStatus.PRESENT
         self.site_code = site_code
         self.transfer_id = None
         self.last_occurred_at = occurred_at
@@ -564,3 +743,16 @@ class Person(Aggregate):
         occurred_at: datetime,
     ) -> None:
         self.last_occurred_at = occurred_at
+
+
+def _check_order(authority: str, order_reference: str) -> tuple[str, str]:
+    """Who decided a hold or release and under which order: short, storable text."""
+    return (
+        check_text("authority", authority, max_length=200, required=False),
+        check_text("order reference", order_reference, max_length=100, required=False),
+    )
+
+
+def _check_review_date(review_date: date | None, held_at: datetime) -> None:
+    if review_date is not None and review_date < held_at.date():
+        raise errors.InvalidInput("a hold's review date cannot be before the hold")

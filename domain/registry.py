@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -648,12 +648,25 @@ class Registry(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        authority: str = "",
+        order_reference: str = "",
+        review_date: date | None = None,
     ) -> CommandResult:
-        """Record one screening step's outcome; a 'held' outcome holds the person."""
+        """Record one screening step's outcome; a 'held' outcome holds the person on the
+        order of ``authority`` under ``order_reference``, to be reviewed by ``review_date``."""
+        payload: dict[str, Any] = {
+            "step": step,
+            "outcome": outcome,
+            "reason": reason,
+            "occurred_at": occurred_at,
+        }
+        # Only when given: a retried step keeps the fingerprint it had before holds had orders.
+        payload.update(_given(authority=authority, order_reference=order_reference,
+                              review_date=review_date))  # fmt: skip
         return self._person_command(
             "record_screening_step",
             person_id,
-            {"step": step, "outcome": outcome, "reason": reason, "occurred_at": occurred_at},
+            payload,
             lambda p, now: p.record_screening_step(
                 step=step,
                 outcome=outcome,
@@ -661,6 +674,9 @@ class Registry(Application[UUID]):
                 actor=actor,
                 occurred_at=occurred_at or now,
                 now=now,
+                authority=authority,
+                order_reference=order_reference,
+                review_date=review_date,
             ),
             actor=actor,
             idempotency_key=idempotency_key,
@@ -676,14 +692,25 @@ class Registry(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        authority: str = "",
+        order_reference: str = "",
+        review_date: date | None = None,
     ) -> CommandResult:
-        """Hold a person for further screening."""
+        """Hold a person for further investigation, on an authority's order."""
+        order = _given(authority=authority, order_reference=order_reference,
+                       review_date=review_date)  # fmt: skip
         return self._person_command(
             "hold_person",
             person_id,
-            {"reason": reason, "occurred_at": occurred_at},
+            {"reason": reason, "occurred_at": occurred_at, **order},
             lambda p, now: p.hold(
-                reason=reason, actor=actor, occurred_at=occurred_at or now, now=now
+                reason=reason,
+                actor=actor,
+                occurred_at=occurred_at or now,
+                now=now,
+                authority=authority,
+                order_reference=order_reference,
+                review_date=review_date,
             ),
             actor=actor,
             idempotency_key=idempotency_key,
@@ -699,14 +726,22 @@ class Registry(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        authority: str = "",
+        order_reference: str = "",
     ) -> CommandResult:
-        """End a hold."""
+        """End a hold, on an authority's order."""
+        order = _given(authority=authority, order_reference=order_reference)
         return self._person_command(
             "release_person",
             person_id,
-            {"reason": reason, "occurred_at": occurred_at},
+            {"reason": reason, "occurred_at": occurred_at, **order},
             lambda p, now: p.release(
-                reason=reason, actor=actor, occurred_at=occurred_at or now, now=now
+                reason=reason,
+                actor=actor,
+                occurred_at=occurred_at or now,
+                now=now,
+                authority=authority,
+                order_reference=order_reference,
             ),
             actor=actor,
             idempotency_key=idempotency_key,
@@ -964,7 +999,11 @@ class Registry(Application[UUID]):
                     transfer=str(transfer_id),
                 )
             self.get_open_site(origin)
-            self.get_open_site(destination)
+            arriving_at = self.get_open_site(destination)
+            Transfer.check_manifest(origin, destination, tuple(manifest))
+            persons = [self.get_person(pid) for pid in manifest]
+            # Whoever is held now travels in custody; each person checks that custody can
+            # be kept at the destination (a holding facility or a hospital).
             transfer = Transfer.plan(
                 transfer_id=transfer_id or uuid4(),
                 origin=origin,
@@ -975,11 +1014,17 @@ class Registry(Application[UUID]):
                 actor=actor,
                 occurred_at=when,
                 now=now,
+                custody=tuple(p.id for p in persons if p.held),
             )
-            persons = [self.get_person(pid) for pid in manifest]
             for person in persons:
                 person.place_on_manifest(
-                    transfer_id=transfer.id, origin=origin, actor=actor, occurred_at=when, now=now
+                    transfer_id=transfer.id,
+                    origin=origin,
+                    destination=destination,
+                    destination_kind=arriving_at.kind,
+                    actor=actor,
+                    occurred_at=when,
+                    now=now,
                 )
             return _Decision([transfer, *persons], {"transfer_id": str(transfer.id)})
 
@@ -1006,12 +1051,15 @@ class Registry(Application[UUID]):
             when = occurred_at or now
             transfer = self.get_transfer(transfer_id)
             transfer.dispatch(actor=actor, occurred_at=when, now=now)
+            destination_kind = self.get_site(transfer.destination).kind
             persons = [self.get_person(pid) for pid in transfer.manifest]
             for person in persons:
                 person.dispatch(
                     transfer_id=transfer.id,
                     origin=transfer.origin,
                     destination=transfer.destination,
+                    destination_kind=destination_kind,
+                    in_custody=person.id in transfer.custody,
                     actor=actor,
                     occurred_at=when,
                     now=now,
@@ -1154,6 +1202,12 @@ class Registry(Application[UUID]):
 
 
 _ARRIVAL_FIELDS = tuple(f.name for f in fields(Arrival))
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values that were given (not empty): fields added to a command later join its
+    fingerprint only when used, so a request retried across an upgrade still replays."""
+    return {name: value for name, value in values.items() if value}
 
 
 def _arrival_payload(arrival: Arrival) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,6 +16,9 @@ MAX_MANIFEST = 1_000
 
 class Transfer(Aggregate):
     class Planned(Aggregate.Created):
+        # v2 added ``custody``: the persons on the manifest who travel held. Nobody held
+        # could be placed on a manifest before v2, so older plans read with nobody.
+        class_version = 2
         origin: str
         destination: str
         manifest: tuple[UUID, ...]
@@ -22,6 +26,11 @@ class Transfer(Aggregate):
         order_reference: str
         actor: str
         occurred_at: datetime
+        custody: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["custody"] = []
 
     class Dispatched(Aggregate.Event):
         actor: str
@@ -43,6 +52,18 @@ class Transfer(Aggregate):
         actor: str
         occurred_at: datetime
 
+    @staticmethod
+    def check_manifest(origin: str, destination: str, manifest: tuple[UUID, ...]) -> None:
+        """The rules of a manifest on its own, before anyone on it is looked at."""
+        if origin == destination:
+            raise errors.InvalidInput("origin and destination must be different sites")
+        if not manifest:
+            raise errors.InvalidInput("a manifest lists at least one person")
+        if len(manifest) > MAX_MANIFEST:
+            raise errors.BatchTooLarge(f"a manifest lists at most {MAX_MANIFEST} persons")
+        if len(set(manifest)) != len(manifest):
+            raise errors.InvalidInput("a person is listed twice on the manifest")
+
     @classmethod
     def plan(
         cls,
@@ -56,15 +77,13 @@ class Transfer(Aggregate):
         actor: str,
         occurred_at: datetime,
         now: datetime,
+        custody: tuple[UUID, ...] = (),
     ) -> Transfer:
-        if origin == destination:
-            raise errors.InvalidInput("origin and destination must be different sites")
-        if not manifest:
-            raise errors.InvalidInput("a manifest lists at least one person")
-        if len(manifest) > MAX_MANIFEST:
-            raise errors.BatchTooLarge(f"a manifest lists at most {MAX_MANIFEST} persons")
-        if len(set(manifest)) != len(manifest):
-            raise errors.InvalidInput("a person is listed twice on the manifest")
+        """A movement; ``custody`` lists who on the manifest travels held (the persons
+        themselves check that custody can be kept where they go)."""
+        cls.check_manifest(origin, destination, manifest)
+        if not set(custody) <= set(manifest):
+            raise errors.InvalidInput("only persons on the manifest can travel in custody")
         check_occurred_at(occurred_at, now, None)
         return cls._create(
             cls.Planned,
@@ -78,6 +97,7 @@ class Transfer(Aggregate):
             ),
             actor=actor,
             occurred_at=occurred_at,
+            custody=tuple(p for p in manifest if p in set(custody)),
         )
 
     @event(Planned)
@@ -90,10 +110,12 @@ class Transfer(Aggregate):
         order_reference: str,
         actor: str,
         occurred_at: datetime,
+        custody: tuple[UUID, ...],
     ) -> None:
         self.origin = origin
         self.destination = destination
         self.manifest = tuple(manifest)
+        self.custody = frozenset(custody)
         self.vehicle = vehicle
         self.order_reference = order_reference
         self.state = TransferState.PLANNED

@@ -139,6 +139,10 @@ def entry_params(envelope: Envelope) -> dict[str, Any]:
             detail += " family_tracing"  # a household joined across sites, on purpose
     elif hasattr(event, "step"):
         detail = f"{event.step}={event.outcome}"
+    elif getattr(event, "in_custody", False):
+        detail = "in_custody"
+    elif hasattr(event, "custody") and hasattr(event, "manifest"):
+        detail = f"manifest={len(event.manifest)} custody={len(event.custody)}"
     elif hasattr(event, "survivor_id"):
         detail = f"survivor={event.survivor_id}"
     elif hasattr(event, "duplicate_id"):
@@ -151,6 +155,13 @@ def entry_params(envelope: Envelope) -> dict[str, Any]:
         detail = f"persons={len(event.persons)}"
     elif hasattr(event, "manifest"):
         detail = f"manifest={len(event.manifest)}"
+    # A hold's order: who decided it (an office, not a person's data) and until when. The
+    # order reference has its own column.
+    if getattr(event, "authority", ""):
+        detail = f"{detail} authority={event.authority}" if detail else (
+            f"authority={event.authority}")  # fmt: skip
+    if getattr(event, "review_date", None) is not None:
+        detail = f"{detail} review={event.review_date.isoformat()}"
     reason = getattr(event, "reason", None) or None
     return {
         "position": envelope.position,

@@ -189,9 +189,11 @@ class Roster(ReadModel):
         self._set(
             cur,
             envelope,
-            "status = 'present', site_code = %(site)s, last_site_code = %(site)s, "
+            # A person received in custody arrives held.
+            "status = %(status)s, site_code = %(site)s, last_site_code = %(site)s, "
             "transfer_id = NULL",
             site=envelope.event.site_code,
+            status="held" if envelope.event.in_custody else "present",
         )
 
     @handles(Person.MarkedUnaccountedFor)

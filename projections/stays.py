@@ -149,7 +149,9 @@ class Stays(ReadModel):
 
     @handles(Person.TransferReceived)
     def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._move(cur, envelope, envelope.event.site_code, PersonStatus.PRESENT)
+        e = envelope.event
+        status = PersonStatus.HELD if e.in_custody else PersonStatus.PRESENT
+        self._move(cur, envelope, e.site_code, status)
 
     @handles(Person.Departed)
     def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:

@@ -4,7 +4,8 @@ One row per transfer and one per person on its manifest. A manifest row follows 
 person through the transfer: ``planned`` → ``in_transit`` → ``received``, or
 ``unaccounted`` when the transfer is reconciled without them (a late check-in on
 a reconciled transfer turns it back into ``received``), or ``cancelled`` /
-``removed`` when they never left. Nothing here is personal: persons appear by id
+``removed`` when they never left. ``in_custody`` marks who travels held (a custody
+transfer to a holding facility or a hospital). Nothing here is personal: persons appear by id
 and registration number only.
 """
 
@@ -40,6 +41,7 @@ class Transfers(ReadModel):
             cancelled_at timestamptz,
             planned_by text NOT NULL,
             manifest_count integer NOT NULL,
+            custody_count integer NOT NULL DEFAULT 0,
             received_count integer NOT NULL DEFAULT 0,
             unaccounted_count integer NOT NULL DEFAULT 0,
             position bigint NOT NULL
@@ -53,6 +55,7 @@ class Transfers(ReadModel):
             person_id uuid NOT NULL,
             line integer NOT NULL,
             status text NOT NULL,
+            in_custody boolean NOT NULL DEFAULT false,
             received_at timestamptz,
             received_by text,
             PRIMARY KEY (transfer_id, person_id)
@@ -95,8 +98,8 @@ class Transfers(ReadModel):
         self.run(
             cur,
             "INSERT INTO {schema}.transfers (transfer_id, origin, destination, state, vehicle, "
-            "order_reference, planned_at, planned_by, manifest_count, position) "
-            "VALUES (%s, %s, %s, 'planned', %s, %s, %s, %s, %s, %s) "
+            "order_reference, planned_at, planned_by, manifest_count, custody_count, position) "
+            "VALUES (%s, %s, %s, 'planned', %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (transfer_id) DO NOTHING",
             (
                 envelope.originator_id,
@@ -107,16 +110,17 @@ class Transfers(ReadModel):
                 e.occurred_at,
                 e.actor,
                 len(e.manifest),
+                len(e.custody),
                 envelope.position,
             ),
         )
         self.run(
             cur,
-            "INSERT INTO {schema}.manifest (transfer_id, person_id, line, status) "
-            "SELECT %s, person_id, line, 'planned' "
+            "INSERT INTO {schema}.manifest (transfer_id, person_id, line, status, in_custody) "
+            "SELECT %s, person_id, line, 'planned', person_id = ANY(%s::uuid[]) "
             "FROM unnest(%s::uuid[]) WITH ORDINALITY AS m(person_id, line) "
             "ON CONFLICT DO NOTHING",
-            (envelope.originator_id, list(e.manifest)),
+            (envelope.originator_id, list(e.custody), list(e.manifest)),
         )
 
     @handles(Transfer.Dispatched)
@@ -202,8 +206,8 @@ def get_transfer(conn: psycopg.Connection[Any], transfer_id: UUID) -> dict[str, 
     transfer["manifest"] = _fetch(
         conn,
         sql.SQL(
-            "SELECT m.person_id, r.registration_number, m.status, m.received_at, "
-            "m.received_by FROM {} m LEFT JOIN {} r USING (person_id) "
+            "SELECT m.person_id, r.registration_number, m.status, m.in_custody, "
+            "m.received_at, m.received_by FROM {} m LEFT JOIN {} r USING (person_id) "
             "WHERE m.transfer_id = %s ORDER BY m.line"
         ).format(_M, _R),
         (transfer_id,),
@@ -224,7 +228,7 @@ def list_transfers(
         sql.SQL(
             "SELECT transfer_id, origin, destination, state, vehicle, order_reference, "
             "planned_at, dispatched_at, reconciled_at, cancelled_at, manifest_count, "
-            "received_count, unaccounted_count FROM {} "
+            "custody_count, received_count, unaccounted_count FROM {} "
             "WHERE (%(state)s::text IS NULL OR state = %(state)s) "
             "AND (%(site)s::text IS NULL OR %(site)s IN (origin, destination)) "
             "ORDER BY planned_at DESC, transfer_id LIMIT %(limit)s"
@@ -239,7 +243,7 @@ def transfers_in_transit(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
         conn,
         sql.SQL(
             "SELECT transfer_id, origin, destination, vehicle, order_reference, dispatched_at, "
-            "manifest_count, received_count FROM {} WHERE state = 'dispatched' "
+            "manifest_count, custody_count, received_count FROM {} WHERE state = 'dispatched' "
             "ORDER BY dispatched_at, transfer_id"
         ).format(_T),
         None,
@@ -251,7 +255,7 @@ def unaccounted_persons(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return _fetch(
         conn,
         sql.SQL(
-            "SELECT m.person_id, r.registration_number, t.transfer_id, t.origin, "
+            "SELECT m.person_id, r.registration_number, m.in_custody, t.transfer_id, t.origin, "
             "t.destination, t.dispatched_at, t.reconciled_at, t.order_reference "
             "FROM {} m JOIN {} t USING (transfer_id) LEFT JOIN {} r USING (person_id) "
             "WHERE m.status = 'unaccounted' ORDER BY t.reconciled_at, t.transfer_id, m.line"

@@ -16,10 +16,11 @@ from api.routes.commands import accepted, check_person_scope, expected_version
 from api.schemas import (
     CorrectionCreate,
     DepartureCreate,
+    HoldCreate,
     MergeCreate,
     MergePublic,
     PersonCommandPublic,
-    ReasonCommand,
+    ReleaseCreate,
     ScreeningCreate,
 )
 from projections import roster
@@ -91,7 +92,8 @@ def record_screening_step(
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Record a screening step's outcome; 'held' holds the person."""
+    """Record a screening step's outcome; 'held' holds the person, on the order of the
+    authority and order reference given (both required with 'held')."""
     return _person_command(
         "record_screening_step",
         person_id,
@@ -100,21 +102,23 @@ def record_screening_step(
         response,
         idempotency_key,
         if_match,
-        **body.model_dump(),
+        **body.command_fields(),
     )
 
 
 @router.post("/{person_id}/hold", response_model=PersonCommandPublic)
 def hold(
     person_id: UUID,
-    body: ReasonCommand,
+    body: HoldCreate,
     principal: Screener,
     camp: Camp,
     response: Response,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Hold a person for further screening."""
+    """Hold a person for further investigation, on an authority's order (authority and
+    order reference required; a review date puts the hold on the register's review list).
+    A held person may then be moved only in custody, to a holding facility or a hospital."""
     return _person_command(
         "hold_person",
         person_id,
@@ -130,14 +134,14 @@ def hold(
 @router.post("/{person_id}/release", response_model=PersonCommandPublic)
 def release(
     person_id: UUID,
-    body: ReasonCommand,
+    body: ReleaseCreate,
     principal: Screener,
     camp: Camp,
     response: Response,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """End a hold."""
+    """End a hold (at a site, not in transit); name the authority and its order."""
     return _person_command(
         "release_person",
         person_id,

@@ -69,19 +69,22 @@ def test_idempotency_keys_belong_to_the_caller_that_sent_them(api: Api) -> None:
     assert mine.json()["person_id"] != theirs.json()["person_id"]
 
 
+HOLD = {"reason": "interview", "authority": "Governor", "order_reference": "ORD-1"}
+
+
 def test_a_retried_command_on_a_person_is_replayed_not_refused(api: Api) -> None:
     person = api.person(api.open_site())
     key = f"hold-{api.unique()}"
     headers = {**api.auth("screener"), "Idempotency-Key": key}
     path = f"{PREFIX}/persons/{person}/hold"
-    first = api.client.post(path, json={"reason": "interview"}, headers=headers)
+    first = api.client.post(path, json=HOLD, headers=headers)
     head = api.head()
-    again = api.client.post(path, json={"reason": "interview"}, headers=headers)
+    again = api.client.post(path, json=HOLD, headers=headers)
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json()["replayed"] is True
     assert again.json()["position"] == first.json()["position"]
     assert api.head() == head
-    unkeyed = api.client.post(path, json={"reason": "interview"}, headers=api.auth("screener"))
+    unkeyed = api.client.post(path, json=HOLD, headers=api.auth("screener"))
     assert_problem(unkeyed, 409, "person-held")
 
 

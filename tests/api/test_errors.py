@@ -17,6 +17,9 @@ from api import deps
 from projections.engine import PROJECTOR_LOCK
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
+# A hold names its authority and order (required by the API).
+HOLD = {"reason": "x", "authority": "Governor", "order_reference": "ORD-1"}
+
 # Values a refusal must never echo back: they are somebody's personal data.
 SECRET_NAME = "Zaynab-Qx7"
 SECRET_FAMILY = "Abakar-Qx7"
@@ -101,7 +104,7 @@ BAD_REQUESTS: dict[str, tuple[Call, int, str]] = {
         send("POST", "/arrivals/batch", content=b"[1, 2,"), 400, "malformed-request",
     ),
     "If-Match not a version": (
-        send("POST", "/persons/{w.present}/hold", {"reason": "x"}, headers={"If-Match": "abc"}),
+        send("POST", "/persons/{w.present}/hold", HOLD, headers={"If-Match": "abc"}),
         400, "bad-if-match",
     ),
     "unknown roster status": (send("GET", "/sites/{w.home}/roster?status=lost"), 400, "bad-query"),
@@ -163,7 +166,7 @@ BAD_REQUESTS: dict[str, tuple[Call, int, str]] = {
     ),
     "unknown person": (send("GET", f"/persons/{uuid4()}"), 404, "person-not-found"),
     "hold unknown person": (
-        send("POST", f"/persons/{uuid4()}/hold", {"reason": "x"}), 404, "person-not-found",
+        send("POST", f"/persons/{uuid4()}/hold", HOLD), 404, "person-not-found",
     ),
     "merge into unknown person": (
         send("POST", "/persons/{w.present}/merge", {"survivor_id": str(uuid4()), "reason": "x"}),
@@ -202,7 +205,7 @@ BAD_REQUESTS: dict[str, tuple[Call, int, str]] = {
         409, "transfer-state-invalid",
     ),
     "stale If-Match": (
-        send("POST", "/persons/{w.present}/hold", {"reason": "x"}, headers={"If-Match": '"99"'}),
+        send("POST", "/persons/{w.present}/hold", HOLD, headers={"If-Match": '"99"'}),
         409, "concurrent-change",
     ),
     # 401: who is calling?
@@ -284,7 +287,7 @@ def test_a_token_scoped_to_another_site_is_refused(api: Api, world: World) -> No
         ("GET", f"/sites/{world.home}", None),
         ("GET", f"/persons/{world.present}", None),
         ("POST", "/arrivals", {"site_code": world.home, **arrival_json(api.fresh_code("R"))}),
-        ("POST", f"/persons/{world.present}/hold", {"reason": "x"}),
+        ("POST", f"/persons/{world.present}/hold", HOLD),
         ("POST", f"/transfers/{world.transfer}/dispatch", {}),
     ):
         response = api.client.request(method, PREFIX + path, json=body, headers=elsewhere)

@@ -141,7 +141,11 @@ def _roster_site(api: Api) -> tuple[str, str, dict[str, str]]:
     }  # fmt: skip
     batch = post(api, "/arrivals/batch", {"site_code": code, "arrivals": list(people.values())})
     ids = dict(zip(people, batch["person_ids"], strict=True))
-    post(api, f"/persons/{ids['held']}/hold", {"reason": "interview"})
+    post(
+        api,
+        f"/persons/{ids['held']}/hold",
+        {"reason": "interview", "authority": "Governor", "order_reference": "ORD-1"},
+    )
     post(api, f"/persons/{ids['departed']}/departure", {"reason": "resettled"})
     api.wait()
     return code, household, {who: p["registration_number"] for who, p in people.items()}
@@ -306,19 +310,32 @@ def test_screening_hold_and_release_move_a_person_between_present_and_held(api: 
     held = post(
         api,
         f"/persons/{person}/screening-steps",
-        {"step": "security", "outcome": "held", "reason": "interview"},
+        {
+            "step": "security",
+            "outcome": "held",
+            "reason": "interview",
+            "authority": "Governor",
+            "order_reference": "ORD-1",
+        },
         role="screener",
     )
     read = get(api, f"/persons/{person}", wait_for=held["position"]).json()
     assert read["status"] == "held"
     again = api.client.post(
-        f"{PREFIX}/persons/{person}/hold", json={"reason": "x"}, headers=api.auth("screener")
+        f"{PREFIX}/persons/{person}/hold",
+        json={"reason": "x", "authority": "Governor", "order_reference": "ORD-1"},
+        headers=api.auth("screener"),
     )
     assert_problem(again, 409, "person-held")
     released = post(api, f"/persons/{person}/release", {"reason": "cleared"}, role="screener")
     read = get(api, f"/persons/{person}", wait_for=released["position"]).json()
     assert read["status"] == "present"
-    held = post(api, f"/persons/{person}/hold", {"reason": "second look"}, role="screener")
+    held = post(
+        api,
+        f"/persons/{person}/hold",
+        {"reason": "second look", "authority": "Governor", "order_reference": "ORD-1"},
+        role="screener",
+    )
     assert get(api, f"/persons/{person}", wait_for=held["position"]).json()["status"] == "held"
 
 

@@ -257,7 +257,12 @@ def sync(api: Api, items: list[dict[str, Any]], atomic: bool = False) -> httpx.R
 def test_sync_rejects_each_unstorable_item_alone_with_the_same_problem(api: Api) -> None:
     site = api.open_site()
     person = api.person(site)
-    good = item(api, "hold_person", {"reason": "interview"}, person_id=person)
+    good = item(
+        api,
+        "hold_person",
+        {"reason": "interview", "authority": "Governor", "order_reference": "ORD-1"},
+        person_id=person,
+    )
     arrivals = {"site_code": site, **arrival_json("R-1", given_name=SECRET + "\x00")}
     surrogate = {"site_code": site, **arrival_json("R-2", family_name="\ud800")}
     deep = {"field": "specific_needs", "value": "@@deep@@", "reason": "x"}
@@ -267,7 +272,12 @@ def test_sync_rejects_each_unstorable_item_alone_with_the_same_problem(api: Api)
         item(api, "register_arrival", surrogate),
         item(api, "correct_detail", deep, person_id=person),
         item(api, "correct_detail", huge, person_id=person),
-        item(api, "hold_person", {"reason": "inter\x00view"}, person_id=person),
+        item(
+            api,
+            "hold_person",
+            {"reason": "inter\x00view", "authority": "Governor", "order_reference": "ORD-1"},
+            person_id=person,
+        ),
         good,
     ]
     for atomic in (True, False):

@@ -23,6 +23,8 @@ __all__ = ["api", "api_database_url"]  # fixtures
 
 SYNC = f"{PREFIX}/sync"
 DEVICE = "tablet-07"
+# A hold names the authority and the order it was decided under.
+ORDER = {"authority": "Governor", "order_reference": "ORD-1"}
 
 
 def field_time(minutes_ago: float) -> str:
@@ -61,7 +63,7 @@ class Queue:
         return minted
 
     def hold(self, person: UUID, reason: str = "interview") -> None:
-        self.add("hold_person", {"reason": reason}, person_id=person)
+        self.add("hold_person", {"reason": reason, **ORDER}, person_id=person)
 
     def release(self, person: UUID) -> None:
         self.add("release_person", {"reason": "cleared"}, person_id=person)
@@ -217,9 +219,10 @@ def test_a_malformed_item_is_rejected_alone_without_echoing_what_was_sent(api: A
     site = api.open_site()
     queue = Queue(api)
     person = queue.register(site)
-    bad = queue.add("hold_person", {"reason": "x", "given_name": "Zaynab-Secret"}, person_id=person)
+    bad = queue.add("hold_person", {"reason": "x", **ORDER, "given_name": "Zaynab-Secret"},
+                    person_id=person)  # fmt: skip
     unknown = queue.add("teleport_person", {}, person_id=person)
-    clock_clash = queue.add("hold_person", {"reason": "x", "occurred_at": field_time(500)})
+    clock_clash = queue.add("hold_person", {"reason": "x", **ORDER, "occurred_at": field_time(500)})
     clock_clash["person_id"] = str(person)
     queue.hold(person)
 
@@ -375,7 +378,7 @@ def test_an_atomic_batch_with_a_malformed_item_writes_nothing(api: Api) -> None:
     site = api.open_site()
     queue = Queue(api)
     queue.register(site)
-    queue.add("hold_person", {"reason": "x"})  # no person_id
+    queue.add("hold_person", {"reason": "x", **ORDER})  # no person_id
     before = api.writes()
 
     body = assert_problem(sync(api, queue.items, atomic=True), 422, "batch-rejected")

@@ -121,7 +121,13 @@ def scenario(call: Call, people: Personal) -> int:
     # Screening, a hold and its release, a transfer all the way.
     step = {"step": "identity", "outcome": "cleared", "reason": "documents seen"}
     ok(send("POST", f"/persons/{ids[0]}/screening-steps", json=step))
-    ok(send("POST", f"/persons/{ids[1]}/hold", json={"reason": "interview"}))
+    ok(
+        send(
+            "POST",
+            f"/persons/{ids[1]}/hold",
+            json={"reason": "interview", "authority": "Governor", "order_reference": "ORD-1"},
+        )
+    )
     ok(send("POST", f"/persons/{ids[1]}/release", json={"reason": "cleared"}))
     plan = {"origin": home, "destination": camp, "manifest": [ids[2]]}
     transfer = ok(send("POST", "/transfers", json=plan))["transfer_id"]
@@ -158,8 +164,8 @@ def scenario(call: Call, people: Personal) -> int:
     refused(send("POST", f"/persons/{ids[0]}/corrections", json=future_birth))
     bad_name = {"field": "given_name", "value": people.name("Fatime") * 40, "reason": "long"}
     refused(send("POST", f"/persons/{ids[0]}/corrections", json=bad_name))
-    refused(send("POST", f"/persons/{ids[2]}/hold", json={"reason": "x"}, headers={
-        "If-Match": '"999"'}))  # fmt: skip
+    hold = {"reason": "x", "authority": "Governor", "order_reference": "ORD-1"}
+    refused(send("POST", f"/persons/{ids[2]}/hold", json=hold, headers={"If-Match": '"999"'}))
     bad_csv = csv.replace(",female,", ",robot,").replace(f"R-{tag}-CSV", f"R-{tag}-CSV2")
     refused(send("POST", f"/sites/{home}/imports", content=bad_csv,
                  headers={"Content-Type": "text/csv"}))  # fmt: skip
