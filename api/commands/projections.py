@@ -62,7 +62,7 @@ class LoggingProjector(Projector):
 
 
 def project() -> None:
-    """Run the live projector: catch up, then follow the log until Ctrl-C or SIGTERM."""
+    """Run the live projector: catch up, then follow the log until Ctrl-C, SIGTERM or SIGHUP."""
     from api.cli import load_settings
 
     settings = load_settings()
@@ -75,8 +75,10 @@ def project() -> None:
         log.info("%s received: stopping after the current batch", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    # SIGHUP too: a closed terminal must not kill the projector before the embedded
+    # database it started is stopped.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, request_stop)
     with campledger(settings) as app:
         projector = LoggingProjector(app.database_url)
         names = ", ".join(m.name for m in projector.models) or "none"

