@@ -50,6 +50,10 @@ class Permission(StrEnum):
     TRANSFERS_READ = "transfers:read"
     TRANSFERS_WRITE = "transfers:write"
     HOUSEHOLDS_READ = "households:read"
+    # The holds register: who is held, where, on whose order. Screeners decide holds, site
+    # managers keep the people, auditors check them; transfer officers move them by the
+    # manifest and do not need the register.
+    HOLDS_READ = "holds:read"
     AUDIT_READ = "audit:read"
     IMPORTS_WRITE = "imports:write"
     DUPLICATES_READ = "duplicates:read"
@@ -69,7 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REGISTRAR: frozenset(
         _READ_COMMON | {P.ARRIVALS_WRITE, P.IMPORTS_WRITE, P.CORRECTIONS_WRITE, P.PERSONAL_DATA}
     ),
-    Role.SCREENER: frozenset(_READ_COMMON | {P.SCREENING_WRITE, P.PERSONAL_DATA}),
+    Role.SCREENER: frozenset(_READ_COMMON | {P.SCREENING_WRITE, P.PERSONAL_DATA, P.HOLDS_READ}),
     Role.TRANSFER_OFFICER: frozenset(_READ_COMMON | {P.TRANSFERS_READ, P.TRANSFERS_WRITE}),
     Role.SITE_MANAGER: frozenset(
         _READ_COMMON
@@ -80,6 +84,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MERGES_WRITE,
             P.TRANSFERS_READ,
             P.HOUSEHOLDS_READ,
+            P.HOLDS_READ,
             P.PERSONAL_DATA,
             P.DUPLICATES_READ,
             P.DUPLICATES_REVIEW,

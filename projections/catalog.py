@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.audit_log import AuditLog
 from projections.duplicates import Duplicates
 from projections.flows import Flows
+from projections.holds import Holds
 from projections.households import Households
 from projections.ledger import Ledger
 from projections.occupancy import Occupancy
@@ -19,6 +20,7 @@ READ_MODELS: list[type[ReadModel]] = [
     Occupancy,
     Flows,
     Transfers,
+    Holds,
     Households,
     Duplicates,
     AuditLog,

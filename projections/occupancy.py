@@ -2,7 +2,8 @@
 
 ``sites`` is the site list (fed by Site events). ``counts`` (site, sex, age band) and
 ``needs`` (site, specific need) count the persons physically at a site: status present
-or held. They are kept incrementally: ``counted`` remembers, per person, what they
+or held (a holding facility's occupancy is its held persons; ``held`` says how many of
+the total are held). They are kept incrementally: ``counted`` remembers, per person, what they
 contribute and where (NULL site while not counted), so a move or a correction
 subtracts the old contribution and adds the new one, without re-reading anything.
 
@@ -25,6 +26,7 @@ from psycopg.rows import dict_row
 from domain.person import Person
 from domain.site import Site
 from domain.values import AGE_BANDS, Sex, SpecificNeed, age_band, age_on
+from projections.holds import held_counts
 from projections.readmodel import Envelope, ReadModel, handles
 
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
@@ -299,6 +301,7 @@ def _shape(
     site: dict[str, Any],
     counts: list[tuple[str, str, int]],
     needs: list[tuple[str, int]],
+    held: int,
 ) -> dict[str, Any]:
     matrix = _empty_matrix()
     total = 0
@@ -318,6 +321,9 @@ def _shape(
         "is_open": site["is_open"],
         "capacity": capacity,
         "total": total,
+        # Of the total, how many are held (at a holding facility, all of them should be):
+        # from the holds register, which follows holds through custody transfers.
+        "held": held,
         # None, not infinity, for a site with no capacity (a reception point that only passes
         # people through): a rate is meaningless there.
         "occupancy_rate": round(total / capacity, 4) if capacity else None,
@@ -344,8 +350,14 @@ def _occupancies(conn: psycopg.Connection[Any], code: str | None) -> list[dict[s
     )
     for site_code, need, count in conn.execute(query, params):
         needs.setdefault(site_code, []).append((need, count))
+    held = held_counts(conn)
     return [
-        _shape(site, counts.get(site["code"], []), needs.get(site["code"], []))
+        _shape(
+            site,
+            counts.get(site["code"], []),
+            needs.get(site["code"], []),
+            held.get(site["code"], 0),
+        )
         for site in sites
         if site is not None
     ]

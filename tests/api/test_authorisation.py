@@ -27,17 +27,17 @@ EVERY = {
     "sites:read", "sites:write", "rosters:read", "arrivals:write", "persons:read",
     "screening:write", "departures:write", "corrections:write", "merges:write",
     "transfers:read", "transfers:write", "households:read", "audit:read",
-    "duplicates:read", "duplicates:review", "metrics:read",
+    "duplicates:read", "duplicates:review", "metrics:read", "holds:read",
 }  # fmt: skip
 
 # Least privilege, as the field jobs need it.
 GRANTS: dict[str, set[str]] = {
     "registrar": _READS | {"arrivals:write", "corrections:write"},
-    "screener": _READS | {"screening:write"},
+    "screener": _READS | {"screening:write", "holds:read"},
     "transfer_officer": _READS | {"transfers:read", "transfers:write"},
     "site_manager": _READS | {"sites:write", "rosters:read", "departures:write", "merges:write",
                               "transfers:read", "households:read", "duplicates:read",
-                              "duplicates:review"},
+                              "duplicates:review", "holds:read"},
     "auditor": {p for p in EVERY if p.endswith(":read")},
     "admin": EVERY,
     "monitor": {"metrics:read"},  # a scraper's token: metrics and nothing else
@@ -194,7 +194,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "get person": Endpoint("persons:read", Touches.SITE, _get("/persons/{s.person}")),
     "screening step": Endpoint("screening:write", Touches.SITE, _person_command(
         "screening-steps", {"step": "medical", "outcome": "cleared"})),
-    "hold": Endpoint("screening:write", Touches.SITE, _person_command("hold", {"reason": "x"})),
+    "hold": Endpoint("screening:write", Touches.SITE, _person_command(
+        "hold", {"reason": "x", "authority": "Governor", "order_reference": "ORD-1"})),
     "release": Endpoint(
         "screening:write", Touches.SITE, _person_command("release", {"reason": "x"}, held=True)
     ),
@@ -219,6 +220,10 @@ ENDPOINTS: dict[str, Endpoint] = {
                            _sites_of("origin", "destination")),
     "unaccounted": Endpoint("transfers:read", Touches.LIST, _get("/transfers/unaccounted"),
                             _sites_of("origin", "destination")),
+    # holds
+    "holds register": Endpoint("holds:read", Touches.LIST, _get("/holds"),
+                               lambda page: [{r["site_code"], r["origin"], r["destination"]}
+                                             for r in page["items"]]),
     # households
     "get household": Endpoint(
         "households:read", Touches.SITE, _get("/households/{s.household}")
@@ -256,6 +261,7 @@ CALLERS = [(role, scope) for role in ROLES for scope in ("in scope", "out of sco
 def shared(api: Api) -> Shared:
     home, destination, away = api.open_site(), api.open_site(kind="camp"), api.open_site()
     person = api.person(home)
+    api.held_person(home)  # for the holds register
     transfer = api.dispatched_transfer(home, destination, count=2)
     first, _ = api.manifest(transfer)
     api.registry.receive_transfer(
@@ -358,7 +364,7 @@ ROUTES = {
     "reconcile": "POST /transfers/{transfer_id}/reconcile",
     "cancel": "POST /transfers/{transfer_id}/cancel",
     "get transfer": "GET /transfers/{transfer_id}", "in transit": "GET /transfers/in-transit",
-    "unaccounted": "GET /transfers/unaccounted",
+    "unaccounted": "GET /transfers/unaccounted", "holds register": "GET /holds",
     "get household": "GET /households/{household_id}",
     "separated households": "GET /households/separated", "audit digest": "GET /audit/digest",
     "list duplicates": "GET /duplicates", "dismiss duplicate": "POST /duplicates/dismissals",

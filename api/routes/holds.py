@@ -1,0 +1,67 @@
+"""The holds register: everyone held now, where, since when, on whose order; overdue reviews."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.access_trail import record_accesses
+from api.auth import Permission, Principal
+from api.deps import ReadConn, check_scope, require
+from api.problems import bad_query
+from api.schemas import Page
+from projections import holds
+
+router = APIRouter(prefix="/holds", tags=["holds"])
+
+HoldsReader = Annotated[Principal, Depends(require(Permission.HOLDS_READ))]
+
+
+@router.get(
+    "",
+    response_model=None,
+    responses={200: {"model": Page, "description": "A page of the holds register."}},
+)
+def holds_register(
+    principal: HoldsReader,
+    conn: ReadConn,
+    site: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only holds at this site, or in transit from or to it.",
+        ),
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: only holds past their review date; false: only the others."),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(max_length=200, description="The previous page's `next_cursor` (opaque)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    """Every person held now, longest held first: where (site, or in transit or unaccounted
+    for on which transfer), since when (field time), on whose order (authority, order
+    reference), days held, next review, and whether the review is overdue.
+
+    A site-scoped token sees only holds at its sites or travelling from or to them. Names
+    are shown only to roles that may read personal data, and each such read is put on the
+    access trail."""
+    if site is not None:
+        check_scope(principal, site)
+        sites: list[str] | None = [site]
+    else:
+        sites = sorted(principal.sites) if principal.scoped else None
+    personal = principal.can(Permission.PERSONAL_DATA)
+    with bad_query():
+        page = holds.holds_page(
+            conn, sites=sites, overdue=overdue, after=after, limit=limit, include_personal=personal
+        )
+    if personal:
+        record_accesses(conn, principal.actor, [r["person_id"] for r in page.rows], "GET /holds")
+    body = orjson.dumps({"items": page.rows, "next_cursor": page.next_cursor})
+    return Response(body, media_type="application/json")
