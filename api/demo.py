@@ -3,10 +3,13 @@
 An influx into eastern Chad: trucks of ~500 people reach the Adré reception point, one a
 day. Each truckload is registered as households, moved to the screening centre the same
 day and screened (identity for everyone, medical for people with specific needs, a few
-held at security), then moved on the next morning to one of two camps. The seriously ill
-go to the hospital. Families split by a hold or a hospital stay are reunified in their
-camp on the last day; one transfer arrives a person short and is reconciled with that
-person unaccounted for; one age is corrected and one double registration is merged.
+held at security on the order of the governor), then moved on the next morning to one of
+two camps. The seriously ill go to the hospital. The men held at security go the same
+morning, in custody, to the holding facility at Abéché, and stay held there; one hold is
+overdue for review. Families split by a hold or a hospital stay are reunified in their
+camp on the last day (those whose hold ended, from the holding facility); one transfer
+arrives a person short and is reconciled with that person unaccounted for; one age is
+corrected and one double registration is merged.
 
 Field times run from a few days ago to yesterday, each person's in increasing order, so
 every rule on ``occurred_at`` holds and the as-of queries have history to look at.
@@ -55,7 +58,15 @@ CAMPS = (
 HOSPITAL = DemoSite(
     "ABE-HOSP", "Abéché regional hospital", "hospital", 150, "TD09", "TD0902", 13.829, 20.832
 )
-SITES = (RECEPTION, SCREENING, *CAMPS, HOSPITAL)
+HOLDING = DemoSite(
+    "ABE-HF", "Abéché holding facility", "holding", 200, "TD09", "TD0902", 13.835, 20.840
+)
+SITES = (RECEPTION, SCREENING, *CAMPS, HOSPITAL, HOLDING)
+
+# Who orders holds at the screening centre (Adré is in Ouaddaï province).
+HOLD_AUTHORITY = "Governor of Ouaddaï"
+# Days until a hold is reviewed; the first hold of the demo got a short one and is overdue.
+REVIEW_DAYS = 14
 
 # Household sizes in a refugee influx: many mid-sized families, few alone.
 _SIZES = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -110,6 +121,7 @@ class _Loader:
     rng: random.Random
     today: date
     position: int = 0
+    holds: int = 0
     persons: list[_Person] = field(default_factory=list)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10**9)))
 
@@ -285,13 +297,19 @@ class _Loader:
                 if serious and len(referred) < 3:
                     referred.append(p)
             if p.age >= 18 and p.sex == "male" and self.rng.random() < 0.04:
+                held_at = when + timedelta(hours=3)
+                review = REVIEW_DAYS if self.holds else 2
+                self.holds += 1
                 r = registry.record_screening_step(
                     person_id=p.id,
                     step="security",
                     outcome="held",
-                    occurred_at=when + timedelta(hours=3),
+                    occurred_at=held_at,
                     reason="further interview needed",
                     actor="security-officer-1",
+                    authority=HOLD_AUTHORITY,
+                    order_reference=f"GOV-OUA-{held_at:%Y}-{self.holds:04d}",
+                    review_date=(held_at + timedelta(days=review)).date(),
                 )
                 self.track(r.position)
                 p.held = True
@@ -346,7 +364,10 @@ def load_demo(
         referred = [p for p in referred if not p.held]
         loader.transfer(referred, SCREENING.code, HOSPITAL.code, day + timedelta(hours=21))
         in_hospital.extend(referred)
-        held.extend(p for p in people if p.held)
+        held_now = [p for p in people if p.held]
+        held.extend(held_now)
+        # Held men stay held: next morning they go in custody to the holding facility.
+        loader.transfer(held_now, SCREENING.code, HOLDING.code, day + timedelta(days=1, hours=7))
         # Next morning everyone cleared goes on to a camp; a held member's family goes
         # ahead without them: the household is separated until the release.
         camp = CAMPS[truck % len(CAMPS)].code
@@ -364,7 +385,8 @@ def load_demo(
 
     say("last day: releases, reunifications, departures, a correction and a merge")
     last = start + timedelta(days=trucks + 1)
-    still_held = held[-1:] if len(held) > 1 else []
+    # The first hold (overdue for review) and the last two stay; the others end.
+    still_held = [*held[:1], *held[-2:]] if len(held) > 3 else held[:1]
     released = [p for p in held if p not in still_held]
     for index, p in enumerate(released):
         r = registry.release_person(
@@ -372,6 +394,8 @@ def load_demo(
             reason="interview completed",
             occurred_at=last + timedelta(hours=8, minutes=index),
             actor="security-officer-1",
+            authority=HOLD_AUTHORITY,
+            order_reference=f"GOV-OUA-{last:%Y}-R{index + 1:03d}",
         )
         loader.track(r.position)
         p.held = False
@@ -379,7 +403,7 @@ def load_demo(
     discharged = in_hospital[:-1]
     for camp_site in CAMPS:
         joining = [p for p in released if camp_of[p.household] == camp_site.code]
-        loader.transfer(joining, SCREENING.code, camp_site.code, last + timedelta(hours=9))
+        loader.transfer(joining, HOLDING.code, camp_site.code, last + timedelta(hours=9))
         back = [p for p in discharged if camp_of[p.household] == camp_site.code]
         loader.transfer(back, HOSPITAL.code, camp_site.code, last + timedelta(hours=9, minutes=5))
 
