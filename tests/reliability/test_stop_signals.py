@@ -38,8 +38,10 @@ def postgres_processes_of(data_dir: Path) -> list[int]:
     return found
 
 
-def wait_until_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
+def wait_until_ready(
+    process: subprocess.Popen[bytes], port: int, log: Path, seconds: float = START_SECONDS
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"campledger serve exited early:\n{log.read_text()}")
@@ -49,7 +51,7 @@ def wait_until_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> 
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"campledger serve was not ready in {START_SECONDS:.0f} s:\n{log.read_text()}")
+    pytest.fail(f"campledger serve was not ready in {seconds:.0f} s:\n{log.read_text()}")
 
 
 @pytest.mark.parametrize(
