@@ -70,10 +70,21 @@ _READ_COMMON = {P.SITES_READ, P.PERSONS_READ}
 # Least privilege: each role gets what its field job needs and nothing more. Transfer
 # officers check people in by registration number, so they do not see names.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Registrars and screeners work through the people of their own sites (a screening
+    # queue, who is still to register): they read those rosters, as they read each person.
     Role.REGISTRAR: frozenset(
-        _READ_COMMON | {P.ARRIVALS_WRITE, P.IMPORTS_WRITE, P.CORRECTIONS_WRITE, P.PERSONAL_DATA}
+        _READ_COMMON
+        | {
+            P.ROSTERS_READ,
+            P.ARRIVALS_WRITE,
+            P.IMPORTS_WRITE,
+            P.CORRECTIONS_WRITE,
+            P.PERSONAL_DATA,
+        }
     ),
-    Role.SCREENER: frozenset(_READ_COMMON | {P.SCREENING_WRITE, P.PERSONAL_DATA, P.HOLDS_READ}),
+    Role.SCREENER: frozenset(
+        _READ_COMMON | {P.ROSTERS_READ, P.SCREENING_WRITE, P.PERSONAL_DATA, P.HOLDS_READ}
+    ),
     Role.TRANSFER_OFFICER: frozenset(_READ_COMMON | {P.TRANSFERS_READ, P.TRANSFERS_WRITE}),
     Role.SITE_MANAGER: frozenset(
         _READ_COMMON

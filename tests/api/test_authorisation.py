@@ -32,8 +32,8 @@ EVERY = {
 
 # Least privilege, as the field jobs need it.
 GRANTS: dict[str, set[str]] = {
-    "registrar": _READS | {"arrivals:write", "corrections:write"},
-    "screener": _READS | {"screening:write", "holds:read"},
+    "registrar": _READS | {"rosters:read", "arrivals:write", "corrections:write"},
+    "screener": _READS | {"rosters:read", "screening:write", "holds:read"},
     "transfer_officer": _READS | {"transfers:read", "transfers:write"},
     "site_manager": _READS | {"sites:write", "rosters:read", "departures:write", "merges:write",
                               "transfers:read", "households:read", "duplicates:read",
