@@ -9,6 +9,7 @@ type the read models handle appears, so a skipped or doubled event shows in some
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -107,7 +108,7 @@ def arrivals(prefix: str, start: int, count: int) -> list[Arrival]:
                 household_id=f"{prefix}-H{i // 4:05d}" if i % 7 else None,
                 relationship=("focal_point", "spouse", "child", "child")[i % 4] if i % 7 else None,
                 biometric_reference=f"{prefix}-BIO-{i:06d}" if i % 3 == 0 else None,
-                specific_needs=("wounded",) if i % 11 == 0 else (),
+                specific_needs=("SM-OT",) if i % 11 == 0 else (),
             )
         )
     return made
@@ -181,7 +182,7 @@ class Reception:
             self.at_reception.append(person)
         for person in self._take(1):
             yield reg.correct_detail(
-                person_id=person, field="specific_needs", value=["disability"], reason="typo",
+                person_id=person, field="specific_needs", value=["DS"], reason="typo",
                 actor=ACTOR,
             )  # fmt: skip
             self.at_reception.append(person)
@@ -301,3 +302,41 @@ def projected_from_zero(database_url: str, models: Sequence[type[ReadModel]]) ->
                 conn.execute(
                     sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(model.schema))
                 )
+
+
+# --- proving a kill landed inside a transaction ---------------------------------------------
+
+
+def open_writes(conn: psycopg.Connection[Any], application: str) -> list[int]:
+    """The transactions that backends of this application have open with writes in them
+    (PostgreSQL assigns a transaction id at the first write), as full 64-bit ids."""
+    rows = conn.execute(
+        "SELECT backend_xid::text::bigint, "
+        "pg_snapshot_xmax(pg_current_snapshot())::text::bigint "
+        "FROM pg_stat_activity WHERE application_name = %s AND backend_xid IS NOT NULL",
+        (application,),
+    ).fetchall()
+    found = []
+    for xid, xmax in rows:
+        full = (int(xmax) >> 32 << 32) | int(xid)
+        found.append(full - (1 << 32) if full > int(xmax) else full)
+    return found
+
+
+def wait_disconnected(conn: psycopg.Connection[Any], application: str, timeout: float) -> None:
+    """Until the server has noticed a killed client and ended (rolled back) its sessions."""
+    deadline = time.monotonic() + timeout
+    while conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (application,)
+    ).fetchone() != (0,):
+        assert time.monotonic() < deadline, f"the sessions of {application} never ended"
+        time.sleep(0.01)
+
+
+def fates(conn: psycopg.Connection[Any], transactions: Sequence[int]) -> list[str]:
+    """What became of these transactions: committed, aborted (or in progress)."""
+    found = []
+    for transaction in transactions:
+        row = conn.execute("SELECT pg_xact_status(%s::text::xid8)", (str(transaction),)).fetchone()
+        found.append(str(row[0]) if row else "unknown")
+    return found
