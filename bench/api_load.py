@@ -191,12 +191,12 @@ async def wait_for_projection(client: httpx.AsyncClient, timeout: float = 300) -
 async def roster_cursors(
     client: httpx.AsyncClient, headers: dict[str, str], limit: int, pages: int
 ) -> list[str | None]:
-    """The ``after`` cursors of the first pages, so the load reads many different pages."""
+    """The cursors of the first pages, so the load reads many different pages."""
     cursors: list[str | None] = [None]
     while len(cursors) < pages:
         params: dict[str, Any] = {"limit": limit}
         if cursors[-1] is not None:
-            params["after"] = cursors[-1]
+            params["cursor"] = cursors[-1]
         response = await client.get(
             f"{PREFIX}/sites/{SITE}/roster",
             params=params,
