@@ -147,7 +147,7 @@ class _Loader:
                     "focal_point",
                     rng.choice(("female", "male")),
                     rng.randint(12, 17),
-                    ("unaccompanied_child",),
+                    ("UM",),
                 )
             )
         else:
@@ -166,7 +166,7 @@ class _Loader:
                 # Children are the majority; the youngest most of all.
                 age = min(17, int(rng.expovariate(1 / 6.5)))
                 relationship = "child" if rng.random() < 0.93 else "other_relative"
-                child_needs = ("separated_child",) if relationship == "other_relative" else ()
+                child_needs = ("SC",) if relationship == "other_relative" else ()
                 members.append((relationship, rng.choice(("female", "male")), age, child_needs))
         arrivals = []
         for relationship, sex, age, base_needs in members:
@@ -284,7 +284,8 @@ class _Loader:
                 actor="screening-officer-1",
             )
             if p.needs:
-                serious = {"serious_medical_condition", "wounded"} & set(p.needs)
+                # Acute malnutrition, wounds and critical conditions go on to hospital.
+                serious = {"SM-MN", "SM-OT", "SM-CC"} & set(p.needs)
                 outcome = "referred" if serious else "cleared"
                 registry.record_screening_step(
                     person_id=p.id,
@@ -476,17 +477,23 @@ def load_demo(
 
 
 def _needs(rng: random.Random, sex: str, age: int) -> set[str]:
+    """UNHCR specific-needs codes (domain.needs), at rates plausible after a siege."""
     needs: set[str] = set()
-    if sex == "female" and 16 <= age <= 45 and rng.random() < 0.12:
-        needs.add("pregnant_or_lactating")
+    # Acute malnutrition is among the commonest needs of people leaving a siege, the
+    # youngest children most of all.
+    if rng.random() < (0.15 if age < 5 else 0.03):
+        needs.add("SM-MN")
+    if sex == "female" and 16 <= age <= 45 and rng.random() < 0.08:
+        needs.add("WR-LC")
     if age >= 60 and rng.random() < 0.4:
-        needs.add("older_person_at_risk")
+        needs.add("ER-NF")
     if sex == "female" and age >= 15 and rng.random() < 0.05:
-        needs.add("survivor_of_violence")
+        needs.add("SV-VO")
     for need, rate in (
-        ("serious_medical_condition", 0.02),
-        ("disability", 0.03),
-        ("wounded", 0.015),
+        ("SM-CI", 0.02),
+        ("DS-PM", 0.02),
+        ("DS-BD", 0.01),
+        ("SM-OT", 0.015),  # wounded on the way out
     ):
         if rng.random() < rate:
             needs.add(need)

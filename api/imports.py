@@ -28,12 +28,12 @@ from uuid import UUID
 
 from domain import errors
 from domain.arrival import Arrival, check_registration_number
+from domain.needs import parse_specific_needs
 from domain.values import (
     CLOCK_SKEW,
     MAX_AGE,
     Relationship,
     Sex,
-    SpecificNeed,
     age_on,
     parse_nationality,
     unstorable_text,
@@ -50,7 +50,6 @@ NEEDS_SEPARATOR = ";"
 
 _SEXES = frozenset(s.value for s in Sex)
 _RELATIONSHIPS = frozenset(r.value for r in Relationship)
-_NEEDS = frozenset(n.value for n in SpecificNeed)
 # For ASCII, str.isalnum() plus '-', '_', '/', '.': the domain's rule
 # (check_registration_number), which the rest (folding, scripts) is left to.
 _REGISTRATION_NUMBER = re.compile(r"[\w\-/.]+", re.ASCII)
@@ -282,11 +281,10 @@ class _RowChecker:
                 return None
         codes: tuple[str, ...] = ()
         if needs:
-            found = {n.strip().lower() for n in needs.split(NEEDS_SEPARATOR)}
-            found.discard("")
-            if not found <= _NEEDS:
+            try:
+                codes = parse_specific_needs([n for n in needs.split(NEEDS_SEPARATOR) if n.strip()])
+            except errors.InvalidInput:
                 return None
-            codes = tuple(sorted(found))
         when: datetime | None = None
         if occ:
             try:
@@ -395,16 +393,16 @@ class _RowChecker:
         return int(text)
 
     def _needs(self, text: str, bad: Callable[[str, str, str], None]) -> tuple[str, ...]:
-        found = {n.strip().lower() for n in text.split(NEEDS_SEPARATOR)}
-        found.discard("")
-        if not found <= _NEEDS:
-            allowed = ", ".join(n.value for n in SpecificNeed)
+        codes = [n for n in text.split(NEEDS_SEPARATOR) if n.strip()]
+        try:
+            return parse_specific_needs(codes)
+        except errors.InvalidInput as error:
             bad(
                 "specific_needs",
                 "invalid-specific-need",
-                f"specific_needs holds codes separated by '{NEEDS_SEPARATOR}' from: {allowed}",
+                f"specific_needs holds codes separated by '{NEEDS_SEPARATOR}': {error}",
             )
-        return tuple(sorted(found))
+            return ()
 
     def _occurred_at(self, text: str, bad: Callable[[str, str, str], None]) -> datetime | None:
         if not text:
@@ -474,7 +472,7 @@ def arrival_template() -> str:
     writer.writerow(COLUMNS)
     writer.writerow(
         ["RC-0001", "Amina", "Haroun", "female", "SDN", "1990-04-01", "", "H-17",
-         "focal_point", "", "pregnant_or_lactating", "2025-03-01T08:30:00+00:00", ""]
+         "focal_point", "", "WR;SM-MN", "2025-03-01T08:30:00+00:00", ""]
     )  # fmt: skip
     return buffer.getvalue()
 

@@ -173,7 +173,7 @@ class People:
             "date_of_birth": a.date_of_birth.isoformat() if a.date_of_birth else None,
             "estimated_age": a.estimated_age,
             "household_id": a.household_id + suffix if a.household_id else None,
-            "specific_needs": ["wounded"] if i % 17 == 0 else [],
+            "specific_needs": ["SM-OT"] if i % 17 == 0 else [],
         }
 
 

@@ -52,7 +52,7 @@ def arrivals(batch: int, size: int) -> list[Arrival]:
             household_id=f"H{batch:04d}-{i // 5:03d}",
             relationship="child" if i % 5 else "focal_point",
             biometric_reference=f"BIO-{batch:04d}-{i:04d}",
-            specific_needs=("wounded",) if i % 17 == 0 else (),
+            specific_needs=("SM-OT",) if i % 17 == 0 else (),
         )
         for i in range(size)
     ]

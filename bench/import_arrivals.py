@@ -56,7 +56,7 @@ def generate(rows: int, seed: int = 7) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    needs = ("", "", "", "", "wounded", "pregnant_or_lactating", "disability;wounded")
+    needs = ("", "", "", "", "SM-OT", "WR-LC", "DS;SM-MN")
     for i in range(rows):
         known_birth = i % 3 != 0
         writer.writerow(

@@ -80,7 +80,7 @@ def truckload(number: int) -> list[Arrival]:
                 household_id=f"H{number:05d}-{i // 5:03d}",
                 relationship="focal_point" if i % 5 == 0 else "child",
                 biometric_reference=f"BIO-{number:05d}-{i:03d}" if i % 3 == 0 else None,
-                specific_needs=("wounded",) if i % 17 == 0 else (),
+                specific_needs=("SM-OT",) if i % 17 == 0 else (),
             )
         )
     return made
@@ -124,7 +124,7 @@ def build_log(registry: Registry, target: int) -> int:
             held = picked[10:12]
             for person in picked[12:14]:
                 registry.correct_detail(
-                    person_id=person, field="specific_needs", value=["disability"],
+                    person_id=person, field="specific_needs", value=["DS"],
                     reason="typo", actor=ACTOR,
                 )  # fmt: skip
             for person in picked[14:16]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain import errors
+from domain.needs import parse_specific_needs
 from domain.values import (
     Relationship,
     check_age,
@@ -15,7 +16,6 @@ from domain.values import (
     parse_enum,
     parse_nationality,
     parse_sex,
-    parse_specific_needs,
 )
 
 

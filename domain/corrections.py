@@ -12,6 +12,7 @@ from typing import Any
 
 from domain import errors
 from domain.arrival import check_registration_number, optional_text
+from domain.needs import parse_specific_needs
 from domain.values import (
     MAX_AGE,
     Relationship,
@@ -21,7 +22,6 @@ from domain.values import (
     parse_enum,
     parse_nationality,
     parse_sex,
-    parse_specific_needs,
 )
 
 

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import errors
 from domain.arrival import Arrival
 from domain.corrections import decode_correction, parse_correction
+from domain.needs import upcast_needs
 from domain.values import (
     CUSTODY_SITE_KINDS,
     DepartureReason,
@@ -25,6 +26,10 @@ from domain.values import (
 
 class Person(Aggregate):
     class Registered(Aggregate.Created):
+        # v2: specific needs are UNHCR's standard codes (SM-MN, UM, ...); arrivals recorded
+        # before v2 carry campledger's first ad hoc codes, which read as their standard
+        # code (domain.needs.LEGACY_NEEDS): the log is never rewritten.
+        class_version = 2
         registration_number: str
         given_name: str
         family_name: str
@@ -39,6 +44,10 @@ class Person(Aggregate):
         site_code: str
         actor: str
         occurred_at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["specific_needs"] = upcast_needs(state.get("specific_needs")) or []
 
     class ScreeningStepRecorded(Aggregate.Event):
         # v2 added the hold order: a 'held' outcome is a hold, decided by an authority
@@ -150,7 +159,9 @@ class Person(Aggregate):
         # v2 added ``family_tracing``: the correction joined a household on purpose, as
         # family tracing, by a role allowed to (its members may be at sites outside the
         # actor's). Corrections recorded before v2 were not: they read as False.
-        class_version = 2
+        # v3: a correction of specific needs holds UNHCR's standard codes; one recorded
+        # before v3 holds the first ad hoc codes, which read as their standard code.
+        class_version = 3
         field: str
         new_value: Any
         reason: str
@@ -161,6 +172,11 @@ class Person(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["family_tracing"] = False
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            if state.get("field") == "specific_needs":
+                state["new_value"] = upcast_needs(state.get("new_value"))
 
     class MergedInto(Aggregate.Event):
         survivor_id: UUID

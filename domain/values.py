@@ -66,19 +66,6 @@ class DepartureReason(StrEnum):
     ABSCONDED = "absconded"
 
 
-class SpecificNeed(StrEnum):
-    """Vulnerability codes recorded at arrival or screening."""
-
-    UNACCOMPANIED_CHILD = "unaccompanied_child"
-    SEPARATED_CHILD = "separated_child"
-    PREGNANT_OR_LACTATING = "pregnant_or_lactating"
-    SERIOUS_MEDICAL_CONDITION = "serious_medical_condition"
-    DISABILITY = "disability"
-    OLDER_PERSON_AT_RISK = "older_person_at_risk"
-    SURVIVOR_OF_VIOLENCE = "survivor_of_violence"
-    WOUNDED = "wounded"
-
-
 class Relationship(StrEnum):
     FOCAL_POINT = "focal_point"
     SPOUSE = "spouse"
@@ -164,11 +151,6 @@ def parse_enum(enum: type[E], value: str, error: type[errors.DomainError]) -> E:
 
 def parse_sex(value: str) -> Sex:
     return parse_enum(Sex, value, errors.InvalidSex)
-
-
-def parse_specific_needs(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    needs = {parse_enum(SpecificNeed, v, errors.InvalidInput).value for v in values}
-    return tuple(sorted(needs))
 
 
 def check_age(date_of_birth: date | None, estimated_age: int | None, today: date) -> None:

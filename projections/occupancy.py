@@ -15,7 +15,7 @@ fall to zero stay as rows with zero; queries fill in zeros for empty cells anywa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
@@ -23,12 +23,11 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
+from domain.needs import SpecificNeed, with_categories
 from domain.person import Person
 from domain.site import Site
-from domain.values import AGE_BANDS, Sex, SpecificNeed, age_band, age_on
-from projections import paging
+from domain.values import AGE_BANDS, Sex, age_band, age_on
 from projections.holds import held_counts
-from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
@@ -210,7 +209,9 @@ class Occupancy(ReadModel):
                 e.occurred_at,
                 e.date_of_birth,
                 e.estimated_age,
-                list(e.specific_needs),
+                # Codes and their categories: by_need counts a person once under each
+                # category (SM) however many of its sub-codes (SM-MN, SM-CI) they carry.
+                with_categories(e.specific_needs),
             ),
         )
         # A new person's contribution is known from the event itself: no need to read it
@@ -230,7 +231,7 @@ class Occupancy(ReadModel):
                 "INSERT INTO {schema}.needs AS n (site_code, need, count) "
                 "SELECT %s, need, 1 FROM unnest(%s::text[]) AS u(need) "
                 "ON CONFLICT (site_code, need) DO UPDATE SET count = n.count + 1",
-                (e.site_code, list(e.specific_needs)),
+                (e.site_code, with_categories(e.specific_needs)),
             )
 
     def _leave(self, cur: Cursor[Any], envelope: Envelope) -> None:
@@ -258,7 +259,7 @@ class Occupancy(ReadModel):
         if assignment is None:
             return
         if field == "specific_needs":
-            value = sorted(set(value or ()))
+            value = with_categories(value or ())
         params = {"id": envelope.originator_id, "v": value}
         update = f"UPDATE {{schema}}.counted SET {assignment} WHERE person_id = %(id)s"
         self._run(cur, (*_SUBTRACT, update, *_ADD), params)
@@ -286,34 +287,6 @@ def list_sites(
     )
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query).fetchall()
-
-
-def sites_page(
-    conn: psycopg.Connection[Any],
-    *,
-    within: Sequence[str] | None = None,
-    after: str | None = None,
-    limit: int = 100,
-) -> Page:
-    """Sites by code, one page; with ``within``, only those sites. ``after``: next_cursor."""
-    paging.check_limit(limit)
-    start = paging.decode_cursor(_SITES, after, (paging.TEXT,))[0] if after else None
-    query = sql.SQL(
-        "SELECT " + _SITE_COLUMNS + " FROM {} WHERE (%(within)s::text[] IS NULL "
-        "OR code = ANY(%(within)s::text[])) AND (%(after)s::text IS NULL OR code > %(after)s) "
-        "ORDER BY code LIMIT %(limit)s"
-    ).format(_t("sites"))
-    params = {
-        "within": list(within) if within is not None else None,
-        "after": start,
-        "limit": limit + 1,
-    }
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()
-    return paging.page_of(_SITES, rows, limit, lambda row: (row["code"],))
-
-
-_SITES = "sites"
 
 
 def get_site(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] | None:
@@ -402,17 +375,3 @@ def site_occupancy(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] |
 def all_sites_occupancy(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """The occupancy of every site, by code, in three queries."""
     return _occupancies(conn, None)
-
-
-def occupancy_page(
-    conn: psycopg.Connection[Any],
-    *,
-    within: Sequence[str] | None = None,
-    after: str | None = None,
-    limit: int = 100,
-) -> Page:
-    """The occupancy of one page of sites (as ``sites_page``, whose cursors it shares)."""
-    sites = sites_page(conn, within=within, after=after, limit=limit)
-    codes = {site["code"] for site in sites.rows}
-    # A few dozen sites at most in an operation: counting them all is three small queries.
-    return Page([o for o in _occupancies(conn, None) if o["site_code"] in codes], sites.next_cursor)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from api.auth import Permission, Principal
-from api.deps import Cursor, Limit, ReadConn, check_scope, require
+from api.deps import ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
-from api.schemas import Page
 from projections import households
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -17,29 +16,24 @@ router = APIRouter(prefix="/households", tags=["households"])
 Reader = Annotated[Principal, Depends(require(Permission.HOUSEHOLDS_READ))]
 
 
-@router.get("/separated", response_model=Page[dict[str, Any]])
+@router.get("/separated")
 def separated(
     principal: Reader,
     conn: ReadConn,
     site_code: str | None = None,
-    cursor: Cursor = None,
-    limit: Limit = 100,
-) -> dict[str, Any]:
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
     """Households whose members are at different sites, or held, in transit or unaccounted.
     A site-scoped reader sees those with a member at its sites, listing only its sites
     (unless it may trace families)."""
     if site_code is not None:
         check_scope(principal, site_code)
     with bad_query():
-        page = households.separated_households(
-            conn,
-            site_code,
-            after=cursor,
-            limit=limit,
-            within=sorted(principal.sites) if principal.scoped else None,
-            visible_sites=_visible_sites(principal),
+        rows = households.separated_households(
+            conn, site_code, after=after, limit=limit, visible_sites=_visible_sites(principal)
         )
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return [r for r in rows if principal.covers_any(r.get("sites") or [None])]
 
 
 @router.get("/{household_id}")

@@ -174,8 +174,7 @@ def _get(path: str, site: str = "home", **params: Any) -> Make:
 
 
 def _sites_of(*keys: str) -> Callable[[Any], list[set[str]]]:
-    """The sites of each item of a page of a list."""
-    return lambda page: [{row[k] for k in keys} for row in page["items"]]
+    return lambda rows: [{row[k] for k in keys} for row in rows]
 
 
 def _hxl_sites(text: str) -> list[set[str]]:
@@ -284,7 +283,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "separated households": Endpoint("households:read", Touches.LIST,
                                      _get("/households/separated"),
-                                     lambda page: [set(r["sites"]) for r in page["items"]]),
+                                     lambda rows: [set(r["sites"]) for r in rows]),
     # duplicates
     "list duplicates": Endpoint("duplicates:read", Touches.LIST, _get("/duplicates"),
                                 lambda page: [{r["person_site_code"], r["other_site_code"]}

@@ -55,7 +55,7 @@ def good_row(number: str) -> dict[str, str]:
         "household_id": f"H-{number}",
         "relationship": "focal_point",
         "biometric_reference": f"BIO-{number}",
-        "specific_needs": "wounded",
+        "specific_needs": "SM-OT",
         "occurred_at": "2025-03-01T08:30:00+00:00",
         "person_id": str(uuid4()),
     }
@@ -203,7 +203,7 @@ def test_a_correction_nested_900_deep_is_a_422_not_a_500_and_writes_nothing(api:
         (nested_json(900), TOO_DEEP),
         (nested_json(33), TOO_DEEP),
         ("[" + "1" + "0" * 29 + "]", "must not hold whole numbers beyond 64 bits"),
-        ('["wounded", "\\u0000"]', NUL_CHARACTER),
+        ('["SM-OT", "\\u0000"]', NUL_CHARACTER),
     ):
         raw = f'{{"field": "specific_needs", "value": {value}, "reason": "typo"}}'.encode()
         response = post_json(
@@ -217,7 +217,7 @@ def test_a_correction_nested_900_deep_is_a_422_not_a_500_and_writes_nothing(api:
     fine = post_json(
         api,
         f"/persons/{person}/corrections",
-        {"field": "specific_needs", "value": ["wounded"], "reason": "typo"},
+        {"field": "specific_needs", "value": ["SM-OT"], "reason": "typo"},
     )
     assert fine.status_code == 200, fine.text
 

@@ -36,7 +36,7 @@ def test_an_arrival_registers_a_present_person_at_the_site(sites: Registry) -> N
         household_id="HH-1",
         relationship="child",
         biometric_reference="BIO-1",
-        specific_needs=("wounded", "disability", "wounded"),
+        specific_needs=("SM-OT", "DS", "SM-OT"),
     )
 
     result = sites.register_arrival(site_code="RC-1", arrival=given, actor=ACTOR)
@@ -48,7 +48,7 @@ def test_an_arrival_registers_a_present_person_at_the_site(sites: Registry) -> N
     assert registered.nationality == "SDN"
     assert registered.date_of_birth == date(2020, 5, 1)
     assert registered.relationship == "child"
-    assert registered.specific_needs == ("disability", "wounded")
+    assert registered.specific_needs == ("DS", "SM-OT")
     assert (registered.site_code, registered.actor) == ("RC-1", ACTOR)
     assert registered.occurred_at == REGISTERED_AT
     registered_person = person(sites, UUID(result.result["person_id"]))

@@ -35,7 +35,7 @@ VALID_CORRECTIONS: dict[str, tuple[Any, Any]] = {
     "household_id": ("HH-9", "HH-9"),
     "relationship": ("spouse", "spouse"),
     "biometric_reference": ("BIO-NEW", "BIO-NEW"),
-    "specific_needs": (["wounded", "disability"], ("disability", "wounded")),
+    "specific_needs": (["SM-OT", "DS"], ("DS", "SM-OT")),
 }
 
 
@@ -97,7 +97,7 @@ def test_a_date_of_birth_correction_is_stored_as_iso_text(sites: Registry) -> No
         ("household_id", 7, errors.InvalidInput),
         ("relationship", "friend", errors.InvalidInput),
         ("biometric_reference", "B" * 129, errors.InvalidInput),
-        ("specific_needs", "wounded", errors.InvalidInput),
+        ("specific_needs", "SM-OT", errors.InvalidInput),
         ("specific_needs", ["hungry"], errors.InvalidInput),
         ("status", "departed", errors.InvalidInput),
         ("site_code", "CAMP-1", errors.InvalidInput),
@@ -331,7 +331,7 @@ def test_a_correction_stored_before_family_tracing_existed_reads_as_not_traced(
     )
     [notification] = sites.recorder.select_notifications(start=before + 1, limit=1)
     state = orjson.loads(notification.state)
-    assert state.pop("class_version") == 2 and state.pop("family_tracing") is False
+    assert state.pop("class_version") == 3 and state.pop("family_tracing") is False
     v1 = StoredEvent(
         originator_id=notification.originator_id,
         originator_version=notification.originator_version,

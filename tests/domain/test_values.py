@@ -15,7 +15,6 @@ from domain.values import (
     check_age,
     parse_nationality,
     parse_sex,
-    parse_specific_needs,
 )
 
 TODAY = date(2025, 3, 1)
@@ -64,10 +63,6 @@ def test_any_other_sex_is_refused_listing_the_allowed_values(given: str) -> None
     with pytest.raises(errors.InvalidSex) as info:
         parse_sex(given)
     assert "female, male, unknown" in info.value.message
-
-
-def test_specific_needs_are_deduplicated_and_sorted() -> None:
-    assert parse_specific_needs(["wounded", "disability", "wounded"]) == ("disability", "wounded")
 
 
 @pytest.mark.parametrize(

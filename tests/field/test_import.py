@@ -110,14 +110,14 @@ def test_lines_count_physical_lines_when_a_quoted_cell_spans_two() -> None:
 def test_columns_in_any_order_optional_ones_missing_and_a_byte_order_mark() -> None:
     content = (
         "\ufeffnationality,sex,given_name,registration_number,estimated_age,specific_needs\n"
-        "sdn,Male,Idriss,R-1,34,wounded; disability\n"
+        "sdn,Male,Idriss,R-1,34,sm-mn; DS\n"
     ).encode()
     checked = read_arrivals(content, now=NOW)
     assert not checked.problems
     [(line, fields)] = checked.good
     assert line == 2
     assert fields[:7] == ("R-1", "Idriss", "", "male", "SDN", None, 34)
-    assert fields[10] == ("disability", "wounded")
+    assert fields[10] == ("DS", "SM-MN")
 
 
 @pytest.mark.parametrize(
@@ -168,8 +168,10 @@ TRICKY = [
     {"biometric_reference": "b" * 128},
     {"relationship": "Child"},
     {"relationship": "cousin"},
-    {"specific_needs": "wounded;;Disability"},
-    {"specific_needs": "wounded;hungry"},
+    {"specific_needs": "SM-MN;;ds"},
+    {"specific_needs": "SM-MN;hungry"},
+    {"specific_needs": "wounded;Disability"},  # the first version's codes, translated
+    {"specific_needs": "SM-XX"},
     {"specific_needs": " ; "},
     {"occurred_at": "2025-03-02T12:05:00+00:00"},
     {"occurred_at": "2025-03-02T12:05:01+00:00"},

@@ -107,10 +107,10 @@ def full_lifecycle(registry: Registry, until: float = 99) -> Lifecycle:
         registry,
         "RC-1",
         arrival("R-001", date_of_birth=date(2021, 6, 1), estimated_age=None,
-                specific_needs=("unaccompanied_child",), household_id="H1",
+                specific_needs=("UM",), household_id="H1",
                 relationship="child", biometric_reference="BIO-1"),
         arrival("R-002", sex="male", household_id="H1", relationship="focal_point"),
-        arrival("R-003", estimated_age=65, specific_needs=("older_person_at_risk",),
+        arrival("R-003", estimated_age=65, specific_needs=("ER",),
                 nationality="SSD"),
         arrival("R-004", sex="male", estimated_age=20),
         arrival("R-005", sex="male", estimated_age=31),
@@ -154,7 +154,7 @@ def full_lifecycle(registry: Registry, until: float = 99) -> Lifecycle:
         return Lifecycle(child, father, elder, held, duplicate, transfer)
     correct(registry, father, "sex", "female", t(10))
     correct(registry, child, "date_of_birth", "2012-01-15", t(10))
-    correct(registry, elder, "specific_needs", ["older_person_at_risk", "wounded"], t(10))
+    correct(registry, elder, "specific_needs", ["ER", "SM-OT"], t(10))
     if until < 11:
         return Lifecycle(child, father, elder, held, duplicate, transfer)
     registry.merge_persons(

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from domain.errors import DomainError
+from domain.needs import SpecificNeed, with_categories
 from domain.person import Person
 from domain.registry import Registry
 from domain.values import AGE_BANDS, PersonStatus, age_band, age_on
@@ -97,7 +98,7 @@ def test_an_empty_site_shows_a_full_matrix_of_zeros(
     assert set(camp["by_sex_age"]) == {"female", "male", "unknown"}
     for bands in camp["by_sex_age"].values():
         assert bands == {name: 0 for name, _, _ in AGE_BANDS}
-    assert set(camp["by_need"]) >= {"unaccompanied_child", "wounded", "disability"}
+    assert set(camp["by_need"]) == {need.value for need in SpecificNeed}  # the 12 categories
     assert not any(camp["by_need"].values())
 
 
@@ -110,7 +111,7 @@ def test_arrivals_are_counted_by_sex_age_band_and_need_held_persons_included(
     reception = site_occupancy(conn, "RC-1")
     assert reception is not None and reception["total"] == 5
     assert cells(reception) == {("female", "0-4"): 1, ("male", "18-59"): 3, ("female", "60+"): 1}
-    assert needs(reception) == {"unaccompanied_child": 1, "older_person_at_risk": 1}
+    assert needs(reception) == {"UM": 1, "ER": 1}
     assert reception["by_sex"] == {"female": 2, "male": 3, "unknown": 0}
     assert reception["occupancy_rate"] == 0.05
 
@@ -138,7 +139,7 @@ def test_a_partial_receipt_counts_only_who_arrived_and_a_late_receipt_adds_the_r
     project(database_url)
     camp = site_occupancy(conn, "CAMP-1")
     assert camp is not None and camp["total"] == 3 and camp["occupancy_rate"] == 0.75
-    assert needs(camp) == {"unaccompanied_child": 1, "older_person_at_risk": 1}
+    assert needs(camp) == {"UM": 1, "ER": 1}
 
 
 def test_the_full_lifecycle_ends_with_corrected_details_counted_and_leavers_gone(
@@ -150,7 +151,7 @@ def test_the_full_lifecycle_ends_with_corrected_details_counted_and_leavers_gone
     camp = site_occupancy(conn, "CAMP-1")
     # The father corrected to female; the child's corrected birth date gives 13 at registration.
     assert cells(camp) == {("female", "12-17"): 1, ("female", "18-59"): 1, ("female", "60+"): 1}
-    assert needs(camp) == {"unaccompanied_child": 1, "older_person_at_risk": 1, "wounded": 1}
+    assert needs(camp) == {"UM": 1, "ER": 1, "SM-OT": 1, "SM": 1}
     reception = site_occupancy(conn, "RC-1")
     assert reception is not None and reception["total"] == 0 and needs(reception) == {}
     assert [o["site_code"] for o in all_sites_occupancy(conn)] == ["CAMP-1", "RC-1"]
@@ -170,15 +171,31 @@ def test_a_correction_while_travelling_counts_at_the_destination_as_corrected(
     registry.dispatch_transfer(transfer_id=transfer, occurred_at=t(3), actor=ACTOR)
     correct(registry, person, "sex", "unknown", t(4))
     correct(registry, person, "estimated_age", 4, t(4))
-    correct(registry, person, "specific_needs", ["separated_child"], t(4))
+    correct(registry, person, "specific_needs", ["SC"], t(4))
     registry.receive_transfer(
         transfer_id=transfer, site_code="CAMP-1", persons=[person], occurred_at=t(5), actor=ACTOR
     )
     project(database_url)
 
     assert cells(site_occupancy(conn, "CAMP-1")) == {("unknown", "0-4"): 1}
-    assert needs(site_occupancy(conn, "CAMP-1")) == {"separated_child": 1}
+    assert needs(site_occupancy(conn, "CAMP-1")) == {"SC": 1}
     assert site_occupancy(conn, "RC-1")["total"] == 0  # type: ignore[index]
+
+
+def test_needs_are_counted_by_code_and_once_per_person_under_their_category(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    # Partners report by UNHCR category: a malnourished, chronically ill child is one
+    # person with a serious medical condition, not two.
+    open_sites(registry)
+    (child,) = register(registry, "RC-1", arrival("R-1", specific_needs=("SM-MN", "SM-CI")))
+    register(registry, "RC-1", arrival("R-2", specific_needs=("SM",)))
+    project(database_url)
+    assert needs(site_occupancy(conn, "RC-1")) == {"SM": 2, "SM-MN": 1, "SM-CI": 1}
+
+    correct(registry, child, "specific_needs", ["SM-MN", "UM"], t(2))
+    project(database_url)
+    assert needs(site_occupancy(conn, "RC-1")) == {"SM": 2, "SM-MN": 1, "UM": 1}
 
 
 def test_the_age_band_is_the_band_at_registration(
@@ -233,9 +250,7 @@ def random_history(registry: Registry, rng: random.Random, steps: int = 200) -> 
                             f"X-{n}-{i}",
                             sex=rng.choice(["female", "male", "unknown"]),
                             estimated_age=rng.randint(0, 90),
-                            specific_needs=tuple(
-                                rng.sample(["wounded", "disability"], rng.randint(0, 2))
-                            ),
+                            specific_needs=tuple(rng.sample(["SM-OT", "DS"], rng.randint(0, 2))),
                             occurred_at=when,
                         )
                         for i in range(rng.randint(1, 4))
@@ -304,7 +319,7 @@ def random_history(registry: Registry, rng: random.Random, steps: int = 200) -> 
                         (
                             "specific_needs",
                             rng.sample(
-                                ["wounded", "disability", "pregnant_or_lactating"],
+                                ["SM-OT", "DS", "WR"],
                                 rng.randint(0, 3),
                             ),
                         ),
@@ -342,7 +357,9 @@ def test_after_a_random_history_every_read_model_agrees_with_the_aggregates(
     assert on_site, "the random history should leave someone somewhere"
 
     expected_cells = Counter((p.site_code, p.sex, band_at_registration(p)) for p in on_site)
-    expected_needs = Counter((p.site_code, n) for p in on_site for n in p.specific_needs)
+    expected_needs = Counter(
+        (p.site_code, n) for p in on_site for n in with_categories(p.specific_needs)
+    )
     for occupancy in all_sites_occupancy(conn):
         site = occupancy["site_code"]
         assert cells(occupancy) == {
@@ -353,10 +370,7 @@ def test_after_a_random_history_every_read_model_agrees_with_the_aggregates(
         assert {r["person_id"]: r["status"] for r in roster} == {
             p.id: p.status.value for p in on_site if p.site_code == site
         }
-        now = {
-            r["person_id"]: r["status"]
-            for r in roster_as_of(conn, site, t(10_000), limit=1000).rows
-        }
+        now = {r["person_id"]: r["status"] for r in roster_as_of(conn, site, t(10_000), limit=1000)}
         assert now == {p.id: p.status.value for p in on_site if p.site_code == site}
     negative = conn.execute(
         "SELECT (SELECT count(*) FROM read_occupancy.counts WHERE count < 0) + "

@@ -10,6 +10,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from domain.errors import DomainError
 from domain.registry import Registry
 from domain.values import AGE_BANDS, age_band, age_on
 from projections.roster import Roster, age_band_bounds, get_person_row, roster_page
@@ -52,7 +53,7 @@ def test_a_registered_person_is_on_the_roster_of_their_site(
     assert child["person_id"] == people.child
     assert child["status"] == "present"
     assert child["site_code"] == child["last_site_code"] == "RC-1"
-    assert child["specific_needs"] == ["unaccompanied_child"]
+    assert child["specific_needs"] == ["UM"]
     assert child["household_id"] == "H1" and child["relationship"] == "child"
     assert child["age_band"] == "0-4" and child["age"] == 3
     assert child["registered_at"] == child["updated_at"] == t(1)
@@ -172,9 +173,14 @@ def test_corrections_update_the_right_columns(
     assert father["sex"] == "female"
     assert child["date_of_birth"] == child["birth_date_estimate"] == date(2012, 1, 15)
     assert child["age_band"] == "12-17"
-    assert elder["specific_needs"] == ["older_person_at_risk", "wounded"]
+    assert elder["specific_needs"] == ["ER", "SM-OT"]
     assert numbers(roster_page(conn, "CAMP-1", sex="female").rows) == ["R-001", "R-002", "R-003"]
-    assert numbers(roster_page(conn, "CAMP-1", specific_need="wounded").rows) == ["R-003"]
+    assert numbers(roster_page(conn, "CAMP-1", specific_need="SM-OT").rows) == ["R-003"]
+    # A category finds its sub-codes; a sub-code finds only itself.
+    assert numbers(roster_page(conn, "CAMP-1", specific_need="SM").rows) == ["R-003"]
+    assert numbers(roster_page(conn, "CAMP-1", specific_need="sm-mn").rows) == []
+    with pytest.raises(DomainError, match="unknown specific need code"):
+        roster_page(conn, "CAMP-1", specific_need="hungry")
 
 
 def test_correcting_the_estimated_age_moves_the_birth_date_estimate(
@@ -225,7 +231,7 @@ def test_pages_cover_a_filtered_roster_exactly_once_in_registration_number_order
             f"R-{n:04d}",
             sex=rng.choice(["female", "male", "unknown"]),
             estimated_age=rng.choice([2, 9, 15, 30, 70]),
-            specific_needs=("disability",) if n % 3 == 0 else (),
+            specific_needs=("DS",) if n % 3 == 0 else (),
             nationality=rng.choice(["SDN", "SSD"]),
         )
         for n in rng.sample(range(1000), 120)
@@ -245,11 +251,11 @@ def test_pages_cover_a_filtered_roster_exactly_once_in_registration_number_order
 
     everyone = all_pages()
     assert numbers(everyone) == sorted(a.registration_number for a in arrivals)
-    women = all_pages(sex="female", nationality="SDN", specific_need="disability")
+    women = all_pages(sex="female", nationality="SDN", specific_need="DS")
     assert numbers(women) == sorted(
         a.registration_number
         for a in arrivals
-        if a.sex == "female" and a.nationality == "SDN" and "disability" in a.specific_needs
+        if a.sex == "female" and a.nationality == "SDN" and "DS" in a.specific_needs
     )
     for band, _, _ in AGE_BANDS:
         in_band = all_pages(age_band=band)
