@@ -307,19 +307,34 @@ def projected_from_zero(database_url: str, models: Sequence[type[ReadModel]]) ->
 # --- proving a kill landed inside a transaction ---------------------------------------------
 
 
-def open_writes(conn: psycopg.Connection[Any], application: str) -> list[int]:
-    """The transactions that backends of this application have open with writes in them
-    (PostgreSQL assigns a transaction id at the first write), as full 64-bit ids."""
-    rows = conn.execute(
-        "SELECT backend_xid::text::bigint, "
+def open_writes(
+    conn: psycopg.Connection[Any], application: str | None, writing_to: str | None = None
+) -> list[int]:
+    """The transactions that backends of this application (of any, if None) have open with
+    writes in them (PostgreSQL assigns a transaction id at the first write), as full 64-bit
+    ids; with ``writing_to``, only those holding a write lock on that table."""
+    query = (
+        "SELECT a.backend_xid::text::bigint, "
         "pg_snapshot_xmax(pg_current_snapshot())::text::bigint "
-        "FROM pg_stat_activity WHERE application_name = %s AND backend_xid IS NOT NULL",
-        (application,),
-    ).fetchall()
+        "FROM pg_stat_activity AS a WHERE a.backend_xid IS NOT NULL "
+        "AND a.datname = current_database() AND a.pid <> pg_backend_pid()"
+    )
+    params: list[Any] = []
+    if application is not None:
+        query += " AND a.application_name = %s"
+        params.append(application)
+    if writing_to is not None:
+        query += (
+            " AND EXISTS (SELECT 1 FROM pg_locks AS l WHERE l.pid = a.pid AND l.granted "
+            "AND l.relation = to_regclass(%s) AND l.mode <> 'AccessShareLock')"
+        )
+        params.append(writing_to)
     found = []
-    for xid, xmax in rows:
+    for xid, xmax in conn.execute(query, params).fetchall():
         full = (int(xmax) >> 32 << 32) | int(xid)
-        found.append(full - (1 << 32) if full > int(xmax) else full)
+        # An id far above the snapshot's horizon is from the epoch before (a wraparound);
+        # one just above it was handed out after the snapshot was taken.
+        found.append(full - (1 << 32) if full > int(xmax) + (1 << 31) else full)
     return found
 
 
@@ -331,6 +346,18 @@ def wait_disconnected(conn: psycopg.Connection[Any], application: str, timeout: 
     ).fetchone() != (0,):
         assert time.monotonic() < deadline, f"the sessions of {application} never ended"
         time.sleep(0.01)
+
+
+def settled_fates(
+    conn: psycopg.Connection[Any], transactions: Sequence[int], timeout: float
+) -> list[str]:
+    """What became of these transactions once none is in progress any more (the server
+    rolls back a killed client's transaction when it notices the client is gone)."""
+    deadline = time.monotonic() + timeout
+    while "in progress" in (found := fates(conn, transactions)):
+        assert time.monotonic() < deadline, "a killed client's transaction never ended"
+        time.sleep(0.01)
+    return found
 
 
 def fates(conn: psycopg.Connection[Any], transactions: Sequence[int]) -> list[str]:

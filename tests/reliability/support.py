@@ -33,6 +33,7 @@ from domain.registry import Registry
 from projections.catalog import READ_MODELS
 from projections.engine import Projector
 from projections.readmodel import ReadModel
+from tests.projections.engine_support import open_writes, settled_fates
 from tests.projections.lifecycle import table_contents
 
 CONFLICT_TYPES = frozenset(
@@ -141,10 +142,13 @@ def campledger_executable() -> str:
     return str(found)
 
 
-def process_env(database_url: str, work_dir: Path) -> dict[str, str]:
+def process_env(database_url: str, work_dir: Path, application: str = "") -> dict[str, str]:
+    url = as_url(database_url)
+    if application:  # its sessions can then be told apart in pg_stat_activity
+        url += ("&" if "?" in url else "?") + f"application_name={application}"
     env = dict(os.environ)
     env.update(
-        CAMPLEDGER_DATABASE_URL=as_url(database_url),
+        CAMPLEDGER_DATABASE_URL=url,
         CAMPLEDGER_DATA_DIR=str(work_dir / "data"),
         CAMPLEDGER_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -161,6 +165,11 @@ class CliProcess:
     work_dir: Path
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
+    # The application_name of its database sessions: a test can see its transactions.
+    application: str = ""
+
+    def __post_init__(self) -> None:
+        self.application = self.application or f"cl-test-{self.args[0]}-{uuid.uuid4().hex[:8]}"
 
     @property
     def log_path(self) -> Path:
@@ -175,7 +184,7 @@ class CliProcess:
         # The work directory as cwd: a developer's .env file must not decide where we write.
         self.process = subprocess.Popen(
             [campledger_executable(), *self.args],
-            env=process_env(self.database_url, self.work_dir),
+            env=process_env(self.database_url, self.work_dir, self.application),
             cwd=self.work_dir,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -257,6 +266,34 @@ def problem_type(response: httpx.Response) -> str:
     except ValueError:
         return ""
     return str(body.get("type", "")) if isinstance(body, dict) else ""
+
+
+# --- a kill inside a transaction ---------------------------------------------------------------
+
+
+def kill_inside_transaction(
+    process: CliProcess,
+    conn: psycopg.Connection[Any],
+    *,
+    writing_to: str | None = None,
+    any_session: bool = False,
+    timeout: float = 30.0,
+) -> bool:
+    """SIGKILL the process while it has a transaction open with writes in it (on
+    ``writing_to``, if given); True if that transaction was then rolled back, False if it
+    committed just before the kill. Fails if no such transaction showed up in time.
+
+    ``any_session``: the process's sessions cannot all be told apart by name (the server's
+    event store connects through the eventsourcing library, which sets none), so look at
+    every session of the database; ``writing_to`` then says which writes are its."""
+    deadline = time.monotonic() + timeout
+    application = None if any_session else process.application
+    while not (in_flight := open_writes(conn, application, writing_to)):
+        assert process.running, f"{process.args[0]} ended:\n{process.output()[-2000:]}"
+        assert time.monotonic() < deadline, f"{process.args[0]} never wrote: nothing to kill"
+        time.sleep(0.002)
+    process.kill()
+    return "aborted" in settled_fates(conn, in_flight, timeout)
 
 
 # --- read models against a rebuild ------------------------------------------------------------

@@ -7,6 +7,10 @@
   it: after a restart it resumes from its checkpoint and its read models equal a rebuild.
 - A rebuild, midway: the old read models keep answering, complete, during and after it;
   the next rebuild finishes the job.
+
+Each kill is sent while the process has a transaction open with writes in it (seen in
+``pg_stat_activity``), and the tests check that such a transaction was found rolled back
+afterwards: the kill landed inside a batch, not between two.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tests.reliability.support import (
     Token,
     arrival,
     assert_read_models_equal_rebuild,
+    kill_inside_transaction,
     log_count,
     log_head,
     make_token,
@@ -51,6 +56,7 @@ from tests.reliability.support import (
 BATCH = 500
 WRITERS = 2
 ROSTER = "read_roster"
+EVENTS = "registry_events"
 
 
 def open_site(server: Server, token: Token, code: str = "RC-1", kind: str = "reception") -> None:
@@ -113,7 +119,7 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(
     open_site(server, token)
     registered_at = datetime.now(UTC) - timedelta(hours=1)
     rng = random.Random()
-    kills = landed = lost = retried = 0
+    kills = landed = lost = retried = rolled_back = 0
     acked: list[Batch] = []
     started = time.monotonic()
     soak = soak_seconds(0)
@@ -123,10 +129,14 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(
             threads = [threading.Thread(target=writers.write) for _ in range(WRITERS)]
             for thread in threads:
                 thread.start()
-            # Kill once a batch of this round is in, a moment later: others are in flight.
+            # Kill once a batch of this round is in, a moment later, while another batch is
+            # being written to the log.
             assert writers.acked.acquire(timeout=60), "no batch acknowledged before the kill"
             time.sleep(rng.uniform(0.0, 0.5))
-            server.kill()
+            with psycopg.connect(database_url, autocommit=True) as watch:
+                rolled_back += kill_inside_transaction(
+                    server, watch, writing_to=EVENTS, any_session=True
+                )
             kills += 1
             writers.stop.set()
             for thread in threads:
@@ -155,6 +165,7 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(
                     retried += 1
                     acked.append(batch)
 
+        assert rolled_back, f"none of {kills} kills landed inside a batch being written"
         with psycopg.connect(database_url) as conn:
             everyone = [p for b in acked for p in b.person_ids]
             assert registered_persons(conn, everyone) == len(everyone)
@@ -167,6 +178,7 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(
     figures.record(
         "server killed during batches" + (" (soak)" if soaking() else ""),
         kills_survived=kills,
+        kills_inside_a_batch=rolled_back,
         batches_acknowledged=len(acked) - retried,
         in_doubt_landed=landed,
         in_doubt_absent=lost,
@@ -246,7 +258,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
     open_site(server, token, "CAMP-1", "camp")
     traffic = Traffic(server, token)
     rng = random.Random()
-    kills = behind_at_kill = during_rebuild = 0
+    kills = behind_at_kill = during_rebuild = rolled_back = 0
     try:
         traffic_threads = [
             threading.Thread(target=traffic.run, args=(n,), daemon=True) for n in range(2)
@@ -261,7 +273,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
                 # It resumes: its checkpoint moves past where the last one was killed.
                 assert wait_until(lambda b=before: checkpoint(conn) > b, 60), projector.output()
                 time.sleep(rng.uniform(0.1, 0.5))
-                projector.kill()
+                rolled_back += kill_inside_transaction(projector, conn)
                 kills += 1
                 behind_at_kill += checkpoint(conn) < log_head(conn)
                 during_rebuild += rebuild.running
@@ -269,6 +281,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
                     # A rebuild from the start of the log, racing the next kills for the
                     # projector lock, and swapping its schemas in between two of them.
                     rebuild.start()
+            assert rolled_back, f"none of {kills} kills landed inside a batch"
             assert rebuild.wait(120) == 0, rebuild.output()
             traffic.stop.set()
             for thread in traffic_threads:
@@ -288,6 +301,7 @@ def test_a_killed_projector_resumes_and_equals_a_rebuild(
     figures.record(
         "projector killed while following" + (" (soak)" if soaking() else ""),
         kills_survived=kills,
+        kills_inside_a_batch=rolled_back,
         kills_while_behind=behind_at_kill,
         kills_during_a_rebuild=during_rebuild,
         commands_during_kills=traffic.accepted,
@@ -389,13 +403,18 @@ def test_an_interrupted_rebuild_leaves_the_old_read_models_serving(
             watch = RosterWatch(server, token, old)
             watcher = threading.Thread(target=watch.run, daemon=True)
             watcher.start()
-            rebuild.start()
             scratch = ROSTER + "__rebuild"
-            # Kill it once one batch of three is committed, while the roster is being read.
-            while not 0 < checkpoint(conn, scratch) < loaded:
-                assert rebuild.running, "the rebuild ended before it could be interrupted"
-                time.sleep(0.01)
-            rebuild.kill()
+            # Kill it inside its second or third batch, while the roster is being read (a
+            # kill just after a commit is not midway enough: start again).
+            for _attempt in range(5):
+                rebuild.start()
+                while not 0 < checkpoint(conn, scratch) < loaded:
+                    assert rebuild.running, "the rebuild ended before it could be interrupted"
+                    time.sleep(0.01)
+                if kill_inside_transaction(rebuild, conn):
+                    break
+            else:
+                pytest.fail("no kill of the rebuild landed inside a batch")
             halfway = checkpoint(conn, scratch)
             assert 0 < halfway < loaded
             assert checkpoint(conn) == loaded, "the live roster lost its checkpoint"
