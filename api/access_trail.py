@@ -17,6 +17,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
+from projections import paging
+from projections.paging import Page
+
 TABLE = "access_trail"
 
 DDL = (
@@ -115,3 +118,26 @@ def access_entries(
     with conn.cursor(row_factory=class_row(AccessEntry)) as cur:
         cur.execute(query, params)
         return cur.fetchall()
+
+
+def access_page(
+    conn: psycopg.Connection[Any],
+    *,
+    person_id: UUID | None = None,
+    actor: str | None = None,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """One page of ``access_entries``, as dicts; ``after`` is the previous next_cursor."""
+    paging.check_limit(limit)
+    start = paging.decode_cursor(_KIND, after, (paging.INTEGER,))[0] if after else None
+    entries = access_entries(
+        conn, person_id=person_id, actor=actor, from_=from_, to=to, after=start, limit=limit + 1
+    )
+    rows = [entry.as_dict() for entry in entries]
+    return paging.page_of(_KIND, rows, limit, lambda row: (row["id"],))
+
+
+_KIND = "access trail"

@@ -17,6 +17,7 @@ from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from api.waiting import ProjectionWatch, TooManyWaiters
 from projections.engine import head_position, reached_position
+from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 # How long a read may wait for the read models to reach a client's own write.
 MAX_WAIT_SECONDS = 5.0
@@ -205,3 +206,18 @@ IdempotencyKey = Annotated[
         description="Repeat a command safely: the same key and body return the first result.",
     ),
 ]
+
+# Every list pages the same way: ``cursor`` in (the previous page's ``next_cursor``) and
+# ``limit``; ``items`` and ``next_cursor`` out (api.schemas.Page). A cursor outside the
+# pattern is refused by validation (422); one in it that no page handed out is 400
+# ``bad-query``.
+Cursor = Annotated[
+    str | None,
+    Query(
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_LENGTH,
+        description="The previous page's `next_cursor`, unchanged (opaque); omit it for the "
+        "first page. A cursor only resumes the list that handed it out.",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]

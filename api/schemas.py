@@ -6,14 +6,16 @@ dropped value.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -23,6 +25,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.arrival import Arrival
 from domain.values import unstorable
+from projections.paging import CURSOR_PATTERN
+
+Item = TypeVar("Item")
 
 Text = Field(max_length=200)
 
@@ -70,6 +75,23 @@ def _holds_models(model: type[BaseModel], name: str) -> bool:
 # The pydantic error type of an unstorable value; api.problems answers it as the domain's
 # ``unstorable-value`` problem, whichever way in it came from.
 UNSTORABLE_ERROR = "unstorable_value"
+
+
+# RFC 3339, as ``format: date-time`` says: pydantic alone would also read a number ("0.5")
+# as seconds since 1970, so a query parameter the document calls a date-time would take
+# what is not one. (Bodies are JSON, where a date-time is a string: AwareDatetime there.)
+_RFC_3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _rfc_3339(value: Any) -> Any:
+    if isinstance(value, str) and not _RFC_3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2025-03-01T08:00:00Z")
+    return value
+
+
+QueryDateTime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 
 
 class Command(Strict):
@@ -309,9 +331,18 @@ class TransferCommandPublic(CommandPublic):
 # --- reads ------------------------------------------------------------------------------------
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
+class Page(BaseModel, Generic[Item]):
+    """One page of a list. Every list pages alike: pass ``next_cursor`` back as the
+    ``cursor`` query parameter (with the same filters) for the next page; it is null on
+    the last page. Pages are keyset-ordered, so writes between two requests neither
+    repeat nor skip an item that was there all along."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        description="Opaque: the `cursor` of the next page; null on the last page.",
+    )
 
 
 class HealthPublic(BaseModel):

@@ -17,6 +17,7 @@ Actions are ``<subject>.<event in snake case>``: ``site.opened``, ``site.capacit
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from psycopg.rows import class_row
 
 from domain.site import Site
 from domain.transfer import Transfer
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel
 
 
@@ -197,10 +200,48 @@ def audit_entries(
 
     Time ranges are half-open: from (inclusive) to (exclusive).
     """
-    if not 1 <= limit <= 10_000:
-        raise ValueError("limit must be between 1 and 10000")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    return _entries(
+        actor=actor, subject_id=subject_id, site_code=site_code, action=action,
+        recorded_from=recorded_from, recorded_to=recorded_to, occurred_from=occurred_from,
+        occurred_to=occurred_to, after_position=after_position, fetch=limit, conn=conn,
+    )  # fmt: skip
+
+
+def audit_page(
+    conn: psycopg.Connection[Any], *, after: str | None = None, limit: int = 100, **filters: Any
+) -> Page:
+    """One page of ``audit_entries`` (same filters), as dicts; ``after`` is the previous
+    page's ``next_cursor``."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    position = paging.decode_cursor(_KIND, after, (paging.INTEGER,))[0] if after else None
+    entries = _entries(conn=conn, after_position=position, fetch=limit + 1, **filters)
+    rows = [dataclasses.asdict(entry) for entry in entries]
+    return paging.page_of(_KIND, rows, limit, lambda row: (row["position"],))
+
+
+MAX_LIMIT = 10_000
+_KIND = "audit log"
+
+
+def _entries(
+    *,
+    conn: psycopg.Connection[Any],
+    actor: str | None = None,
+    subject_id: UUID | None = None,
+    site_code: str | None = None,
+    action: str | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    after_position: int | None,
+    fetch: int,
+) -> list[AuditEntry]:
     clauses = ["position > %(after)s"]
-    params: dict[str, Any] = {"after": after_position or 0, "limit": limit}
+    params: dict[str, Any] = {"after": after_position or 0, "limit": fetch}
     for column, value, op in (
         ("actor", actor, "="),
         ("subject_id", subject_id, "="),

@@ -28,8 +28,6 @@ departure removes every pair of the record that closed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -37,13 +35,13 @@ from datetime import UTC, date
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.duplicates import DuplicatePair, ordered
 from domain.person import Person
+from projections import paging
 from projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
@@ -52,6 +50,7 @@ from projections.matching import (
     one_slip,
     plausible,
 )
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel
 from projections.roster import Roster
 
@@ -362,24 +361,12 @@ def _changed(profile: Profile, event: Any) -> tuple[Profile, bool] | None:
 # --- queries ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CandidatePage:
-    rows: list[dict[str, Any]]
-    next_cursor: str | None
+_KIND = "duplicates"
+_KEY = (paging.INTEGER, paging.ID, paging.ID)
 
 
-def _encode_cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["points"], str(row["person_id"]), str(row["other_id"])])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[int, UUID, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        points, person, other = orjson.loads(raw)
-        return int(points), UUID(str(person)), UUID(str(other))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ValueError("invalid duplicates cursor") from None
+def _key(row: dict[str, Any]) -> tuple[int, UUID, UUID]:
+    return row["points"], row["person_id"], row["other_id"]
 
 
 _PAGE = """
@@ -410,13 +397,14 @@ def candidates_page(
     within: Sequence[str] | None = None,
     after: str | None = None,
     limit: int = 100,
-) -> CandidatePage:
+) -> Page:
     """Likely duplicates, highest score first, where either record is at (or was last at)
     one of ``sites`` and both are at one of ``within`` (None: everywhere). ``after`` is the
     previous page's ``next_cursor``."""
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    points, person, other = _decode_cursor(after) if after else (None, None, None)
+    paging.check_limit(limit)
+    points, person, other = (
+        paging.decode_cursor(_KIND, after, _KEY) if after else (None, None, None)
+    )
     schema = Duplicates.live_schema()
     query = sql.SQL(_PAGE).format(
         candidates=sql.Identifier(schema, "candidates"),
@@ -433,9 +421,7 @@ def candidates_page(
     }
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more else None
-    for row in rows:
+    page = paging.page_of(_KIND, rows, limit, _key)
+    for row in page.rows:
         row["score"] = row.pop("points") / 1000
-    return CandidatePage(rows, next_cursor)
+    return page

@@ -7,6 +7,7 @@ range returns those days, and a caller wanting every day fills the gaps with zer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date
 from typing import Any
 
@@ -15,6 +16,8 @@ from psycopg import Cursor
 from psycopg.rows import dict_row
 
 from domain.person import Person
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 COUNTERS = ("arrivals", "transfers_in", "transfers_out", "departures")
@@ -79,3 +82,46 @@ def daily_flows(
             (start, end, site_code, site_code),
         )
         return cur.fetchall()
+
+
+def flows_page(
+    conn: psycopg.Connection[Any],
+    site_code: str | None,
+    start: date,
+    end: date,
+    *,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """One page of ``daily_flows`` (by day, then site); with ``within``, only those sites.
+    ``after`` is the previous page's ``next_cursor``."""
+    if end < start:
+        raise ValueError("the end of the range is before its start")
+    paging.check_limit(limit)
+    day, site = paging.decode_cursor(_KIND, after, _KEY) if after else (None, None)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
+            f"FROM {Flows.live_schema()}.daily "
+            "WHERE day BETWEEN %(start)s AND %(end)s "
+            "AND (%(site)s::text IS NULL OR site_code = %(site)s) "
+            "AND (%(within)s::text[] IS NULL OR site_code = ANY(%(within)s::text[])) "
+            "AND (%(day)s::date IS NULL OR (day, site_code) > (%(day)s, %(after)s)) "
+            "ORDER BY day, site_code LIMIT %(limit)s",
+            {
+                "start": start,
+                "end": end,
+                "site": site_code,
+                "within": list(within) if within is not None else None,
+                "day": day,
+                "after": site,
+                "limit": limit + 1,
+            },
+        )
+        rows = cur.fetchall()
+    return paging.page_of(_KIND, rows, limit, lambda row: (row["day"], row["site_code"]))
+
+
+_KIND = "flows"
+_KEY = (paging.DAY, paging.TEXT)

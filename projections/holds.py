@@ -15,22 +15,20 @@ see them, the names come from the roster at query time.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
 
-import orjson
 import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.person import Person
 from domain.values import PersonStatus, ScreeningOutcome
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
-from projections.roster import Roster, RosterPage
+from projections.roster import Roster
 
 _START = (
     "INSERT INTO {schema}.holds (person_id, status, site_code, held_at_site, held_since, "
@@ -153,21 +151,8 @@ _R = sql.Identifier(Roster.live_schema(), "roster")
 _NAMES = ("given_name", "family_name")
 
 
-def _encode_cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["held_since"].isoformat(), str(row["person_id"])])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        since, person = orjson.loads(raw)
-        at = datetime.fromisoformat(str(since))
-        if at.tzinfo is None:
-            raise ValueError("naive")
-        return at, UUID(str(person))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ValueError("invalid holds cursor") from None
+_KIND = "holds"
+_KEY = (paging.INSTANT, paging.ID)
 
 
 def holds_page(
@@ -179,7 +164,7 @@ def holds_page(
     limit: int = 100,
     include_personal: bool = False,
     today: date | None = None,
-) -> RosterPage:
+) -> Page:
     """One page of the holds register, longest held first.
 
     ``sites`` limits it to holds at those sites, or in transit from or to them (None: every
@@ -187,8 +172,7 @@ def holds_page(
     today in UTC); False the others. ``after`` is the previous page's ``next_cursor``.
     Each row carries ``days_held`` and ``overdue`` as of ``today``.
     """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
+    paging.check_limit(limit)
     today = today or datetime.now(UTC).date()
     where: list[sql.Composable] = [sql.SQL("true")]
     params: list[Any] = []
@@ -208,7 +192,7 @@ def holds_page(
         params.append(today)
     if after is not None:
         where.append(sql.SQL("(h.held_since, h.person_id) > (%s, %s)"))
-        params.extend(_decode_cursor(after))
+        params.extend(paging.decode_cursor(_KIND, after, _KEY))
     names = sql.SQL(", r.given_name, r.family_name" if include_personal else "")
     query = sql.SQL(
         "SELECT h.person_id, r.registration_number{names}, h.status, h.site_code, "
@@ -220,15 +204,13 @@ def holds_page(
     params.append(limit + 1)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more else None
-    for row in rows:
+    page = paging.page_of(_KIND, rows, limit, lambda row: (row["held_since"], row["person_id"]))
+    for row in page.rows:
         held_on = row["held_since"].astimezone(UTC).date()
         row["days_held"] = max(0, (today - held_on).days)
         review = row["review_date"]
         row["overdue"] = review is not None and review < today
-    return RosterPage(rows, next_cursor)
+    return page
 
 
 def held_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:

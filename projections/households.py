@@ -23,6 +23,8 @@ from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.person import Person
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 from projections.roster import Roster
 
@@ -252,26 +254,36 @@ def separated_households(
     *,
     after: str | None = None,
     limit: int = 100,
+    within: Collection[str] | None = None,
     visible_sites: Collection[str] | None = None,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Separated households in household-id order, optionally those with a member at (or
-    last seen at) one site. ``after`` is the last household id of the previous page.
-    With ``visible_sites``, only households with a member at one of them, each listing
-    only those of its sites."""
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    visible = list(visible_sites) if visible_sites is not None else None
+    last seen at) one site. ``after`` is the previous page's ``next_cursor``. With
+    ``within``, only households with a member at one of those sites (a scoped reader's);
+    with ``visible_sites``, each lists only those of its sites (and implies ``within``)."""
+    paging.check_limit(limit)
+    scope = visible_sites if visible_sites is not None else within
+    start = paging.decode_cursor(_SEPARATED, after, (paging.TEXT,))[0] if after else None
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             sql.SQL(
                 f"SELECT {_SUMMARY} FROM {{}} WHERE separated "
                 "AND (%(site)s::text IS NULL OR %(site)s = ANY(sites)) "
-                "AND (%(visible)s::text[] IS NULL OR sites && %(visible)s::text[]) "
+                "AND (%(scope)s::text[] IS NULL OR sites && %(scope)s::text[]) "
                 "AND (%(after)s::text IS NULL OR household_id > %(after)s) "
                 "ORDER BY household_id LIMIT %(limit)s"
             ).format(_H),
-            {"site": site_code, "visible": visible, "after": after, "limit": limit},
+            {
+                "site": site_code,
+                "scope": list(scope) if scope is not None else None,
+                "after": start,
+                "limit": limit + 1,
+            },
         ).fetchall()
+    page = paging.page_of(_SEPARATED, rows, limit, lambda row: (row["household_id"],))
     if visible_sites is None:
-        return rows
-    return [_within(row, visible_sites) for row in rows]
+        return page
+    return Page([_within(row, visible_sites) for row in page.rows], page.next_cursor)
+
+
+_SEPARATED = "separated households"

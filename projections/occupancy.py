@@ -15,7 +15,7 @@ fall to zero stay as rows with zero; queries fill in zeros for empty cells anywa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -27,7 +27,9 @@ from domain.needs import SpecificNeed, with_categories
 from domain.person import Person
 from domain.site import Site
 from domain.values import AGE_BANDS, Sex, age_band, age_on
+from projections import paging
 from projections.holds import held_counts
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
@@ -289,6 +291,34 @@ def list_sites(
         return cur.execute(query).fetchall()
 
 
+def sites_page(
+    conn: psycopg.Connection[Any],
+    *,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """Sites by code, one page; with ``within``, only those sites. ``after``: next_cursor."""
+    paging.check_limit(limit)
+    start = paging.decode_cursor(_SITES, after, (paging.TEXT,))[0] if after else None
+    query = sql.SQL(
+        "SELECT " + _SITE_COLUMNS + " FROM {} WHERE (%(within)s::text[] IS NULL "
+        "OR code = ANY(%(within)s::text[])) AND (%(after)s::text IS NULL OR code > %(after)s) "
+        "ORDER BY code LIMIT %(limit)s"
+    ).format(_t("sites"))
+    params = {
+        "within": list(within) if within is not None else None,
+        "after": start,
+        "limit": limit + 1,
+    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
+    return paging.page_of(_SITES, rows, limit, lambda row: (row["code"],))
+
+
+_SITES = "sites"
+
+
 def get_site(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] | None:
     """One site, or None if no site has that code."""
     query = sql.SQL("SELECT " + _SITE_COLUMNS + " FROM {} WHERE code = %s").format(_t("sites"))
@@ -375,3 +405,17 @@ def site_occupancy(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] |
 def all_sites_occupancy(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """The occupancy of every site, by code, in three queries."""
     return _occupancies(conn, None)
+
+
+def occupancy_page(
+    conn: psycopg.Connection[Any],
+    *,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """The occupancy of one page of sites (as ``sites_page``, whose cursors it shares)."""
+    sites = sites_page(conn, within=within, after=after, limit=limit)
+    codes = {site["code"] for site in sites.rows}
+    # A few dozen sites at most in an operation: counting them all is three small queries.
+    return Page([o for o in _occupancies(conn, None) if o["site_code"] in codes], sites.next_cursor)

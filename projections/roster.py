@@ -14,15 +14,11 @@ day at query time. It reveals the date of birth, so it is personal too.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
@@ -30,6 +26,8 @@ from psycopg.rows import dict_row
 from domain.needs import needs_within, parse_need
 from domain.person import Person
 from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus, age_band, age_on
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
@@ -266,24 +264,12 @@ def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
 # --- queries ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RosterPage:
-    rows: list[dict[str, Any]]
-    next_cursor: str | None
+_KIND = "roster"
+_KEY = (paging.TEXT, paging.ID)
 
 
-def _encode_cursor(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["registration_number"], str(row["person_id"])])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[str, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        number, person = orjson.loads(raw)
-        return str(number), UUID(str(person))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ValueError("invalid roster cursor") from None
+def _key(row: dict[str, Any]) -> tuple[str, UUID]:
+    return row["registration_number"], row["person_id"]
 
 
 def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[str, Any]:
@@ -311,7 +297,7 @@ def roster_page(
     limit: int = 100,
     include_personal: bool = False,
     today: date | None = None,
-) -> RosterPage:
+) -> Page:
     """One page of a site's roster in registration-number order.
 
     With no status, the roster is who is at the site now: present and held. A status
@@ -319,8 +305,7 @@ def roster_page(
     searches every site (e.g. everyone unaccounted for). ``after`` is the previous page's
     ``next_cursor``; the age band is the band on ``today`` (default: today in UTC).
     """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
+    paging.check_limit(limit)
     today = today or datetime.now(UTC).date()
     where: list[sql.Composable] = []
     params: list[Any] = []
@@ -355,7 +340,7 @@ def roster_page(
             params.append(born_after)
     if after is not None:
         where.append(sql.SQL("(registration_number, person_id) > (%s, %s)"))
-        params.extend(_decode_cursor(after))
+        params.extend(paging.decode_cursor(_KIND, after, _KEY))
     query = sql.SQL(
         "SELECT * FROM {table} WHERE {where} ORDER BY registration_number, person_id LIMIT %s"
     ).format(
@@ -365,10 +350,8 @@ def roster_page(
     params.append(limit + 1)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more else None
-    return RosterPage([_public(r, include_personal, today) for r in rows], next_cursor)
+    page = paging.page_of(_KIND, rows, limit, _key)
+    return Page([_public(r, include_personal, today) for r in page.rows], page.next_cursor)
 
 
 def get_person_row(

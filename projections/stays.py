@@ -32,6 +32,8 @@ from psycopg.rows import dict_row
 
 from domain.person import Person
 from domain.values import PersonStatus
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 _ON_SITE = [PersonStatus.PRESENT.value, PersonStatus.HELD.value]
@@ -174,22 +176,28 @@ def roster_as_of(
     site_code: str,
     at: datetime,
     *,
-    after: UUID | str | None = None,
+    after: str | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Who was at a site (present or held) at an instant of field time, by person id.
 
-    Page on by passing the last row's ``person_id`` as ``after``.
+    ``after`` is the previous page's ``next_cursor``.
     """
     if at.tzinfo is None:
         raise ValueError("'at' must include a time zone")
+    paging.check_limit(limit)
     query = sql.SQL(
         "SELECT person_id, status FROM {} WHERE site_code = %s AND period @> %s::timestamptz "
         "AND status = ANY(%s) AND person_id > %s ORDER BY person_id LIMIT %s"
     ).format(_table())
-    start = UUID(int=0) if after is None else UUID(str(after))
+    start = UUID(int=0) if after is None else paging.decode_cursor(_AS_OF, after, _AS_OF_KEY)[0]
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, (site_code, at, _ON_SITE, start, limit)).fetchall()
+        rows = cur.execute(query, (site_code, at, _ON_SITE, start, limit + 1)).fetchall()
+    return paging.page_of(_AS_OF, rows, limit, lambda row: (row["person_id"],))
+
+
+_AS_OF = "as-of roster"
+_AS_OF_KEY = (paging.ID,)
 
 
 def whereabouts(

@@ -11,6 +11,7 @@ and registration number only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,8 @@ from psycopg.rows import dict_row
 
 from domain.person import Person
 from domain.transfer import Transfer
+from projections import paging
+from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 from projections.roster import Roster
 
@@ -237,28 +240,88 @@ def list_transfers(
     )
 
 
-def transfers_in_transit(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    """Transfers dispatched and not yet reconciled, oldest departure first."""
-    return _fetch(
+def transfers_in_transit(
+    conn: psycopg.Connection[Any],
+    *,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """Transfers dispatched and not yet reconciled, oldest departure first; with
+    ``within``, those from or to one of those sites. ``after``: the previous next_cursor."""
+    paging.check_limit(limit)
+    since, transfer = (
+        paging.decode_cursor(_IN_TRANSIT, after, _IN_TRANSIT_KEY) if after else (None, None)
+    )
+    rows = _fetch(
         conn,
         sql.SQL(
             "SELECT transfer_id, origin, destination, vehicle, order_reference, dispatched_at, "
-            "manifest_count, custody_count, received_count FROM {} WHERE state = 'dispatched' "
-            "ORDER BY dispatched_at, transfer_id"
+            "manifest_count, received_count FROM {} WHERE state = 'dispatched' "
+            "AND (%(within)s::text[] IS NULL OR origin = ANY(%(within)s::text[]) "
+            "     OR destination = ANY(%(within)s::text[])) "
+            "AND (%(since)s::timestamptz IS NULL "
+            "     OR (dispatched_at, transfer_id) > (%(since)s, %(transfer)s)) "
+            "ORDER BY dispatched_at, transfer_id LIMIT %(limit)s"
         ).format(_T),
-        None,
+        {
+            "within": list(within) if within is not None else None,
+            "since": since,
+            "transfer": transfer,
+            "limit": limit + 1,
+        },
+    )
+    return paging.page_of(
+        _IN_TRANSIT, rows, limit, lambda row: (row["dispatched_at"], row["transfer_id"])
     )
 
 
-def unaccounted_persons(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    """Everyone dispatched on a reconciled transfer and never checked in."""
-    return _fetch(
+def unaccounted_persons(
+    conn: psycopg.Connection[Any],
+    *,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """Everyone dispatched on a reconciled transfer and never checked in, by reconciliation;
+    with ``within``, on transfers from or to one of those sites."""
+    paging.check_limit(limit)
+    since, transfer, line = (
+        paging.decode_cursor(_UNACCOUNTED, after, _UNACCOUNTED_KEY) if after else (None,) * 3
+    )
+    rows = _fetch(
         conn,
         sql.SQL(
-            "SELECT m.person_id, r.registration_number, m.in_custody, t.transfer_id, t.origin, "
-            "t.destination, t.dispatched_at, t.reconciled_at, t.order_reference "
+            "SELECT m.person_id, r.registration_number, t.transfer_id, t.origin, "
+            "t.destination, t.dispatched_at, t.reconciled_at, t.order_reference, m.line "
             "FROM {} m JOIN {} t USING (transfer_id) LEFT JOIN {} r USING (person_id) "
-            "WHERE m.status = 'unaccounted' ORDER BY t.reconciled_at, t.transfer_id, m.line"
+            "WHERE m.status = 'unaccounted' "
+            "AND (%(within)s::text[] IS NULL OR t.origin = ANY(%(within)s::text[]) "
+            "     OR t.destination = ANY(%(within)s::text[])) "
+            "AND (%(since)s::timestamptz IS NULL OR (t.reconciled_at, t.transfer_id, m.line) "
+            "     > (%(since)s, %(transfer)s, %(line)s)) "
+            "ORDER BY t.reconciled_at, t.transfer_id, m.line LIMIT %(limit)s"
         ).format(_M, _T, _R),
-        None,
+        {
+            "within": list(within) if within is not None else None,
+            "since": since,
+            "transfer": transfer,
+            "line": line,
+            "limit": limit + 1,
+        },
     )
+    page = paging.page_of(
+        _UNACCOUNTED,
+        rows,
+        limit,
+        lambda row: (row["reconciled_at"], row["transfer_id"], row["line"]),
+    )
+    for row in page.rows:
+        del row["line"]  # the manifest's order, needed only to page
+    return page
+
+
+_IN_TRANSIT = "transfers in transit"
+_IN_TRANSIT_KEY = (paging.INSTANT, paging.ID)
+_UNACCOUNTED = "unaccounted persons"
+_UNACCOUNTED_KEY = (paging.INSTANT, paging.ID, paging.INTEGER)

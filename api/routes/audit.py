@@ -8,7 +8,6 @@ actor recorded in the access trail. The app must put the composition root on
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,12 +20,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api import safe_csv
-from api.access_trail import access_entries, create_access_trail, record_access
+from api.access_trail import access_page, create_access_trail, record_access
 from api.auth import Permission, Principal
 from api.composition import Campledger
-from api.deps import check_scope, require
+from api.deps import Cursor, Limit, check_scope, require
+from api.problems import bad_query
+from api.schemas import Page, QueryDateTime
 from domain.history import person_history
+from projections import paging
+from projections.audit_log import MAX_LIMIT, audit_page
 from projections.ledger import current_digest
+from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from projections.verify import prove_digest
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -101,8 +105,8 @@ def get_person_history(
     person_id: UUID,
     actor: Auditor,
     app: Ledgered,
-    as_of: datetime | None = None,
-    known_at: datetime | None = None,
+    as_of: QueryDateTime | None = None,
+    known_at: QueryDateTime | None = None,
     personal: bool = False,
     duplicates: bool = False,
 ) -> dict[str, Any]:
@@ -121,22 +125,10 @@ def get_person_history(
     return found.as_dict()
 
 
-def _audit_rows(app: Campledger, **query: Any) -> list[dict[str, Any]]:
-    try:
-        from projections.audit_log import audit_entries
-    except ImportError:
-        raise HTTPException(status_code=503, detail="the audit log is not available") from None
-    with psycopg.connect(app.database_url) as conn:
-        entries = audit_entries(conn, **query)
-    return [_jsonable(_as_dict(e)) for e in entries]
-
-
-def _as_dict(entry: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
-        return dataclasses.asdict(entry)
-    if hasattr(entry, "_asdict"):
-        return dict(entry._asdict())
-    return dict(entry)
+def _audit_page(app: Campledger, query: AuditQuery) -> paging.Page:
+    with psycopg.connect(app.database_url) as conn, bad_query():
+        page = audit_page(conn, **query.model_dump(exclude={"cursor"}), after=query.cursor)
+    return paging.Page([_jsonable(row) for row in page.rows], page.next_cursor)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -151,23 +143,28 @@ class AuditQuery(BaseModel):
     subject_id: UUID | None = None
     site_code: str | None = None
     action: str | None = None
-    recorded_from: datetime | None = None
-    recorded_to: datetime | None = None
-    occurred_from: datetime | None = None
-    occurred_to: datetime | None = None
-    after_position: int | None = Field(default=None, ge=0)
+    recorded_from: QueryDateTime | None = None
+    recorded_to: QueryDateTime | None = None
+    occurred_from: QueryDateTime | None = None
+    occurred_to: QueryDateTime | None = None
+    cursor: str | None = Field(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_LENGTH,
+        description="The previous page's `next_cursor`, unchanged (opaque); omit it for the "
+        "first page.",
+    )
     # The read model's own bounds: a limit outside them is the caller's mistake (422).
-    limit: int = Field(default=100, ge=1, le=10_000)
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
-@router.get("/log")
+@router.get("/log", response_model=Page[dict[str, Any]])
 def get_audit_log(
     _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
 ) -> dict[str, Any]:
-    """Audit entries by actor, subject, site, action and time; page on with ``next_after``."""
-    rows = _audit_rows(app, **query.model_dump())
-    next_after = rows[-1].get("position") if len(rows) == query.limit and rows else None
-    return {"entries": rows, "next_after": next_after}
+    """Audit entries by actor, subject, site, action and time, in log order."""
+    page = _audit_page(app, query)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -178,8 +175,10 @@ def get_audit_log(
 def get_audit_log_csv(
     _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
 ) -> StreamingResponse:
-    """The same query as ``/audit/log``, as CSV."""
-    rows = _audit_rows(app, **query.model_dump())
+    """The same query as ``/audit/log``, as CSV (the next page's cursor in the
+    ``X-Next-Cursor`` header)."""
+    page = _audit_page(app, query)
+    rows = page.rows
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -197,26 +196,28 @@ def get_audit_log_csv(
     return StreamingResponse(
         lines(),
         media_type="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="audit-log.csv"',
+            **({"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}),
+        },
     )
 
 
-@router.get("/access-trail")
+@router.get("/access-trail", response_model=Page[dict[str, Any]])
 def get_access_trail(
     _: Auditor,
     app: Ledgered,
     person_id: UUID | None = None,
     actor: str | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
-    after: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+    from_: Annotated[QueryDateTime | None, Query(alias="from")] = None,
+    to: QueryDateTime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Who read whose personal data, when, through what; page on with ``next_after``."""
-    with psycopg.connect(app.database_url, autocommit=True) as conn:
+    """Who read whose personal data, when, through what, oldest first."""
+    with psycopg.connect(app.database_url, autocommit=True) as conn, bad_query():
         create_access_trail(conn)
-        entries = access_entries(
-            conn, person_id=person_id, actor=actor, from_=from_, to=to, after=after, limit=limit
+        page = access_page(
+            conn, person_id=person_id, actor=actor, from_=from_, to=to, after=cursor, limit=limit
         )
-    next_after = entries[-1].id if len(entries) == limit else None
-    return {"entries": [e.as_dict() for e in entries], "next_after": next_after}
+    return {"items": page.rows, "next_cursor": page.next_cursor}

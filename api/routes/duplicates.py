@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Permission, Principal
-from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
+from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
 from api.problems import bad_query
 from api.routes.commands import accepted, check_person_scope
 from api.schemas import Command, CommandPublic, Page
 from projections import duplicates
+from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
 
@@ -49,17 +50,22 @@ class CandidatePublic(BaseModel):
     other_registration_number: str | None
 
 
-class CandidatePage(Page):
-    items: list[CandidatePublic]  # type: ignore[assignment]
-
-
-@router.get("", response_model=CandidatePage)
+@router.get("", response_model=Page[CandidatePublic])
 def list_candidates(
     principal: Reader,
     conn: ReadConn,
     site_code: str | None = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+    after: Annotated[
+        str | None,
+        Query(
+            pattern=CURSOR_PATTERN,
+            max_length=CURSOR_MAX_LENGTH,
+            deprecated=True,
+            description="The former name of `cursor`, still accepted.",
+        ),
+    ] = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Pairs of records that may be one person, highest score first; with ``site_code``,
     pairs with a record at (or last at) that site. A site-scoped token sees only the pairs
@@ -73,7 +79,9 @@ def list_candidates(
     within = sorted(principal.sites) if principal.scoped else None
     sites = [site_code] if site_code is not None else None
     with bad_query():
-        page = duplicates.candidates_page(conn, sites, within=within, after=after, limit=limit)
+        page = duplicates.candidates_page(
+            conn, sites, within=within, after=cursor or after, limit=limit
+        )
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 

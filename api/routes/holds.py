@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.access_trail import record_accesses
 from api.auth import Permission, Principal
-from api.deps import ReadConn, check_scope, require
+from api.deps import Cursor, Limit, ReadConn, check_scope, require
 from api.problems import bad_query
 from api.schemas import Page
 from projections import holds
@@ -22,7 +22,9 @@ HoldsReader = Annotated[Principal, Depends(require(Permission.HOLDS_READ))]
 @router.get(
     "",
     response_model=None,
-    responses={200: {"model": Page, "description": "A page of the holds register."}},
+    responses={
+        200: {"model": Page[dict[str, Any]], "description": "A page of the holds register."}
+    },
 )
 def holds_register(
     principal: HoldsReader,
@@ -38,11 +40,8 @@ def holds_register(
         bool | None,
         Query(description="true: only holds past their review date; false: only the others."),
     ] = None,
-    after: Annotated[
-        str | None,
-        Query(max_length=200, description="The previous page's `next_cursor` (opaque)."),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> Response:
     """Every person held now, longest held first: where (site, or in transit or unaccounted
     for on which transfer), since when (field time), on whose order (authority, order
@@ -59,7 +58,7 @@ def holds_register(
     personal = principal.can(Permission.PERSONAL_DATA)
     with bad_query():
         page = holds.holds_page(
-            conn, sites=sites, overdue=overdue, after=after, limit=limit, include_personal=personal
+            conn, sites=sites, overdue=overdue, after=cursor, limit=limit, include_personal=personal
         )
     if personal:
         record_accesses(conn, principal.actor, [r["person_id"] for r in page.rows], "GET /holds")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from api.auth import Permission, Principal
-from api.deps import ReadConn, check_scope, require
+from api.deps import Cursor, Limit, ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
+from api.schemas import Page
 from projections import households
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -16,24 +17,29 @@ router = APIRouter(prefix="/households", tags=["households"])
 Reader = Annotated[Principal, Depends(require(Permission.HOUSEHOLDS_READ))]
 
 
-@router.get("/separated")
+@router.get("/separated", response_model=Page[dict[str, Any]])
 def separated(
     principal: Reader,
     conn: ReadConn,
     site_code: str | None = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
     """Households whose members are at different sites, or held, in transit or unaccounted.
     A site-scoped reader sees those with a member at its sites, listing only its sites
     (unless it may trace families)."""
     if site_code is not None:
         check_scope(principal, site_code)
     with bad_query():
-        rows = households.separated_households(
-            conn, site_code, after=after, limit=limit, visible_sites=_visible_sites(principal)
+        page = households.separated_households(
+            conn,
+            site_code,
+            after=cursor,
+            limit=limit,
+            within=sorted(principal.sites) if principal.scoped else None,
+            visible_sites=_visible_sites(principal),
         )
-    return [r for r in rows if principal.covers_any(r.get("sites") or [None])]
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get("/{household_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
@@ -14,12 +14,20 @@ from fastapi.responses import StreamingResponse
 from api import safe_csv
 from api.access_trail import record_accesses
 from api.auth import Permission, Principal
-from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
+from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
 from api.routes.commands import accepted
-from api.schemas import CapacityChange, Page, SiteClose, SiteCommandPublic, SiteCreate
+from api.schemas import (
+    CapacityChange,
+    Page,
+    QueryDateTime,
+    SiteClose,
+    SiteCommandPublic,
+    SiteCreate,
+)
 from domain.values import PERSONAL_FIELDS
 from projections import flows, occupancy, roster, stays
+from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -84,29 +92,46 @@ def close_site(
     return accepted(result, response)
 
 
-@router.get("")
-def list_sites(principal: SiteReader, conn: ReadConn) -> list[dict[str, Any]]:
-    """Every site the caller may see."""
-    return [s for s in occupancy.list_sites(conn) if principal.covers(s["code"])]
+def _within(principal: Principal) -> list[str] | None:
+    """The sites a scoped caller's lists are limited to (None: every site)."""
+    return sorted(principal.sites) if principal.scoped else None
 
 
-@router.get("/occupancy")
-def all_occupancy(principal: SiteReader, conn: ReadConn) -> list[dict[str, Any]]:
-    """Head counts of every site (the caller's sites, if scoped) against capacity."""
-    return [s for s in occupancy.all_sites_occupancy(conn) if principal.covers(s["site_code"])]
+@router.get("", response_model=Page[dict[str, Any]])
+def list_sites(
+    principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
+    """Every site the caller may see, by code."""
+    with bad_query():
+        page = occupancy.sites_page(conn, within=_within(principal), after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
-@router.get("/flows")
+@router.get("/occupancy", response_model=Page[dict[str, Any]])
+def all_occupancy(
+    principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
+    """Head counts of every site (the caller's sites, if scoped) against capacity, by code."""
+    with bad_query():
+        page = occupancy.occupancy_page(conn, within=_within(principal), after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.get("/flows", response_model=Page[dict[str, Any]])
 def all_flows(
     principal: SiteReader,
     conn: ReadConn,
     start: date,
     end: date,
-) -> list[dict[str, Any]]:
-    """Arrivals, transfers in and out, departures per site per day (field time)."""
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Arrivals, transfers in and out, departures per site per day (field time), by day."""
     with bad_query():
-        rows = flows.daily_flows(conn, None, start, end)
-    return [r for r in rows if principal.covers(r["site_code"])]
+        page = flows.flows_page(
+            conn, None, start, end, within=_within(principal), after=cursor, limit=limit
+        )
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get("/{code}")
@@ -132,19 +157,22 @@ def site_occupancy(code: str, principal: SiteReader, conn: ReadConn) -> dict[str
     return found
 
 
-@router.get("/{code}/flows")
+@router.get("/{code}/flows", response_model=Page[dict[str, Any]])
 def site_flows(
     code: str,
     principal: SiteReader,
     conn: ReadConn,
     start: date,
     end: date,
-) -> list[dict[str, Any]]:
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
     check_scope(principal, code)
     # A mistyped code must not read as "no movement at this site".
     _known_site(conn, code)
     with bad_query():
-        return flows.daily_flows(conn, code, start, end)
+        page = flows.flows_page(conn, code, start, end, after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -152,7 +180,7 @@ def site_flows(
     response_model=None,
     responses={
         200: {
-            "model": Page,
+            "model": Page[dict[str, Any]],
             "content": {"text/csv": {"schema": {"type": "string"}}},
             "description": "A page of the roster: JSON, or CSV with `format=csv` "
             "(the next page's cursor then in the `X-Next-Cursor` header).",
@@ -169,9 +197,20 @@ def site_roster(
     nationality: str | None = None,
     specific_need: str | None = None,
     household_id: str | None = None,
-    as_of: Annotated[datetime | None, Query(description="Field time: who was here then.")] = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    as_of: Annotated[
+        QueryDateTime | None, Query(description="Field time: who was here then.")
+    ] = None,
+    cursor: Cursor = None,
+    after: Annotated[
+        str | None,
+        Query(
+            pattern=CURSOR_PATTERN,
+            max_length=CURSOR_MAX_LENGTH,
+            deprecated=True,
+            description="The former name of `cursor`, still accepted.",
+        ),
+    ] = None,
+    limit: Limit = 100,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
     """Who is at the site (present or held), filtered and keyset-paginated; JSON or CSV.
@@ -181,22 +220,21 @@ def site_roster(
     # A mistyped code must not read as "nobody is at this site".
     _known_site(conn, code)
     personal = principal.can(Permission.PERSONAL_DATA)
+    # Roster cursors were opaque before every list had one scheme, under the name `after`.
+    cursor = cursor or after
     with bad_query():
         if as_of is not None:
-            rows = stays.roster_as_of(conn, code, as_of, after=after, limit=limit)
-            cursor = str(rows[-1]["person_id"]) if len(rows) == limit else None
-            page = Page(items=rows, next_cursor=cursor)
+            page = stays.roster_as_of(conn, code, as_of, after=cursor, limit=limit)
         else:
-            found = roster.roster_page(
+            page = roster.roster_page(
                 conn, code, status=status, sex=sex, age_band=age_band,
                 nationality=nationality, specific_need=specific_need,
-                household_id=household_id, after=after, limit=limit,
+                household_id=household_id, after=cursor, limit=limit,
                 include_personal=personal,
             )  # fmt: skip
-            page = Page(items=found.rows, next_cursor=found.next_cursor)
             if personal:
                 record_accesses(
-                    conn, principal.actor, [r["person_id"] for r in found.rows],
+                    conn, principal.actor, [r["person_id"] for r in page.rows],
                     "GET /sites/{code}/roster",
                 )  # fmt: skip
     if format == "csv":
@@ -206,10 +244,10 @@ def site_roster(
         headers = {"Content-Disposition": f'attachment; filename="roster-{code}.csv"'}
         if page.next_cursor:
             headers["X-Next-Cursor"] = page.next_cursor
-        return StreamingResponse(_csv(page.items, columns), media_type="text/csv", headers=headers)
+        return StreamingResponse(_csv(page.rows, columns), media_type="text/csv", headers=headers)
     # orjson writes the same bytes as FastAPI's generic encoder (UUIDs, dates, datetimes)
     # at a fraction of its cost, which was most of the time of a page of 100 people.
-    body = orjson.dumps({"items": page.items, "next_cursor": page.next_cursor})
+    body = orjson.dumps({"items": page.rows, "next_cursor": page.next_cursor})
     return Response(body, media_type="application/json")
 
 

@@ -8,11 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from api.auth import Permission, Principal
-from api.deps import Camp, IdempotencyKey, ReadConn, check_scope, require
-from api.problems import ApiProblem
+from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
+from api.problems import ApiProblem, bad_query
 from api.routes.commands import accepted
 from api.schemas import Command as Occurrence
-from api.schemas import ReasonCommand, ReceiptCreate, TransferCommandPublic, TransferCreate
+from api.schemas import (
+    Page,
+    ReasonCommand,
+    ReceiptCreate,
+    TransferCommandPublic,
+    TransferCreate,
+)
 from projections import transfers
 
 router = APIRouter(prefix="/transfers", tags=["transfers"])
@@ -127,18 +133,27 @@ def cancel(
     return accepted(result, response)
 
 
-@router.get("/in-transit")
-def in_transit(principal: Reader, conn: ReadConn) -> list[dict[str, Any]]:
-    """Transfers dispatched and not yet reconciled."""
-    rows = transfers.transfers_in_transit(conn)
-    return [r for r in rows if principal.covers_any((r["origin"], r["destination"]))]
+@router.get("/in-transit", response_model=Page[dict[str, Any]])
+def in_transit(
+    principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
+    """Transfers dispatched and not yet reconciled, oldest departure first; a scoped token
+    sees those from or to its sites."""
+    within = sorted(principal.sites) if principal.scoped else None
+    with bad_query():
+        page = transfers.transfers_in_transit(conn, within=within, after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
-@router.get("/unaccounted")
-def unaccounted(principal: Reader, conn: ReadConn) -> list[dict[str, Any]]:
+@router.get("/unaccounted", response_model=Page[dict[str, Any]])
+def unaccounted(
+    principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
     """Persons dispatched but never received: nobody may silently disappear."""
-    rows = transfers.unaccounted_persons(conn)
-    return [r for r in rows if principal.covers_any((r["origin"], r["destination"]))]
+    within = sorted(principal.sites) if principal.scoped else None
+    with bad_query():
+        page = transfers.unaccounted_persons(conn, within=within, after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get("/{transfer_id}")

@@ -174,7 +174,8 @@ def _get(path: str, site: str = "home", **params: Any) -> Make:
 
 
 def _sites_of(*keys: str) -> Callable[[Any], list[set[str]]]:
-    return lambda rows: [{row[k] for k in keys} for row in rows]
+    """The sites of each item of a page of a list."""
+    return lambda page: [{row[k] for k in keys} for row in page["items"]]
 
 
 def _hxl_sites(text: str) -> list[set[str]]:
@@ -283,7 +284,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "separated households": Endpoint("households:read", Touches.LIST,
                                      _get("/households/separated"),
-                                     lambda rows: [set(r["sites"]) for r in rows]),
+                                     lambda page: [set(r["sites"]) for r in page["items"]]),
     # duplicates
     "list duplicates": Endpoint("duplicates:read", Touches.LIST, _get("/duplicates"),
                                 lambda page: [{r["person_site_code"], r["other_site_code"]}

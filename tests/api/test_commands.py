@@ -253,6 +253,6 @@ def test_events_carry_the_token_name_whatever_the_request_says(api: Api) -> None
     assert log["planned_by"] == officer_name
     audit = api.client.get(
         f"{PREFIX}/audit/log", params={"subject_id": str(person)}, headers=api.auth("auditor")
-    ).json()["entries"]
+    ).json()["items"]
     assert [e["actor"] for e in audit] == [registrar_name, officer_name]
     assert "mallory" not in str(audit)

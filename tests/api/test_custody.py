@@ -103,7 +103,7 @@ def test_held_men_are_moved_in_custody_to_a_holding_facility_and_stay_held(api: 
     assert [r["person_id"] for r in overdue if r["site_code"] == holding] == [held[0]]
     # Paged with an opaque cursor, as rosters are.
     page = call(api, "GET", "/holds", "site_manager", site=holding, limit=2)
-    rest = call(api, "GET", "/holds", "site_manager", site=holding, after=page["next_cursor"])
+    rest = call(api, "GET", "/holds", "site_manager", site=holding, cursor=page["next_cursor"])
     assert [r["person_id"] for r in page["items"] + rest["items"]] == [
         r["person_id"] for r in register["items"]
     ]

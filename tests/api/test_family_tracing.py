@@ -134,7 +134,9 @@ def test_a_reader_who_may_not_trace_sees_members_elsewhere_only_counted(api: Api
     assert body["member_count"] == 3 and body["separated"] is True
     for hidden in [*map(str, elsewhere), *numbers, away]:
         assert hidden not in scoped.text and hidden not in separated.text
-    assert [r["sites"] for r in separated.json() if r["household_id"] == household] == [[home]]
+    assert [r["sites"] for r in separated.json()["items"] if r["household_id"] == household] == [
+        [home]
+    ]
     assert {m["person_id"] for m in tracer.json()["members"]} == {
         str(p) for p in [here, *elsewhere]
     }

@@ -78,8 +78,8 @@ def test_digest_proof_history_and_access_trail(world: tuple[FastAPI, Any]) -> No
     body = client.get(path, params={"as_of": "2025-03-01T12:30:00Z"}).json()
     assert body["state"]["status"] == "in_transit"
     assert "given_name" not in body["state"]
-    assert client.get("/audit/access-trail").json()["entries"] == []
+    assert client.get("/audit/access-trail").json()["items"] == []
     personal = client.get(path, params={"personal": "true"}).json()
     assert personal["state"]["given_name"] == "Amina"
     trail = client.get("/audit/access-trail", params={"person_id": str(lifecycle.father)}).json()
-    assert [e["actor"] for e in trail["entries"]] == ["auditor-1"]
+    assert [e["actor"] for e in trail["items"]] == ["auditor-1"]

@@ -88,7 +88,7 @@ def test_a_family_together_is_not_separated(
     move(registry, [mother, son, daughter], 2, receive=False)
     project(database_url)
     assert summary(conn)["separated"] is False
-    assert separated_households(conn) == []
+    assert separated_households(conn).rows == []
 
 
 def test_members_at_two_sites_are_separated_until_reunified(
@@ -100,14 +100,14 @@ def test_members_at_two_sites_are_separated_until_reunified(
     found = summary(conn)
     assert found["separated"] is True
     assert sorted(found["sites"]) == ["CAMP-1", "RC-1"]
-    assert [h["household_id"] for h in separated_households(conn)] == ["H7"]
-    assert [h["household_id"] for h in separated_households(conn, "RC-1")] == ["H7"]
-    assert separated_households(conn, "ELSEWHERE") == []
+    assert [h["household_id"] for h in separated_households(conn).rows] == ["H7"]
+    assert [h["household_id"] for h in separated_households(conn, "RC-1").rows] == ["H7"]
+    assert separated_households(conn, "ELSEWHERE").rows == []
 
     move(registry, [son], 3)
     project(database_url)
     assert summary(conn)["separated"] is False
-    assert separated_households(conn) == []
+    assert separated_households(conn).rows == []
 
 
 def test_a_held_or_unaccounted_member_separates_the_household(
@@ -174,9 +174,13 @@ def test_separated_households_page_by_household_id(
     move(registry, ids, 2)
     project(database_url)
     first = separated_households(conn, limit=2)
-    assert [h["household_id"] for h in first] == ["H0", "H1"]
-    rest = separated_households(conn, after=first[-1]["household_id"], limit=10)
-    assert [h["household_id"] for h in rest] == ["H2", "H3", "H4"]
+    assert [h["household_id"] for h in first.rows] == ["H0", "H1"]
+    assert first.next_cursor is not None
+    rest = separated_households(conn, after=first.next_cursor, limit=10)
+    assert [h["household_id"] for h in rest.rows] == ["H2", "H3", "H4"]
+    assert rest.next_cursor is None
+    with pytest.raises(ValueError):
+        separated_households(conn, after="H1")  # a bare household id is not a cursor
     with pytest.raises(ValueError):
         separated_households(conn, limit=0)
 

@@ -370,7 +370,10 @@ def test_after_a_random_history_every_read_model_agrees_with_the_aggregates(
         assert {r["person_id"]: r["status"] for r in roster} == {
             p.id: p.status.value for p in on_site if p.site_code == site
         }
-        now = {r["person_id"]: r["status"] for r in roster_as_of(conn, site, t(10_000), limit=1000)}
+        now = {
+            r["person_id"]: r["status"]
+            for r in roster_as_of(conn, site, t(10_000), limit=1000).rows
+        }
         assert now == {p.id: p.status.value for p in on_site if p.site_code == site}
     negative = conn.execute(
         "SELECT (SELECT count(*) FROM read_occupancy.counts WHERE count < 0) + "

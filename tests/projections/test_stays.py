@@ -34,7 +34,9 @@ pytestmark = pytest.mark.postgres
 
 
 def at_site(conn: psycopg.Connection[Any], site: str, hours: float) -> dict[UUID, str]:
-    return {r["person_id"]: r["status"] for r in roster_as_of(conn, site, t(hours))}
+    return {
+        r["person_id"]: r["status"] for r in roster_as_of(conn, site, t(hours), limit=1000).rows
+    }
 
 
 def history(conn: psycopg.Connection[Any], person: UUID) -> list[tuple[Any, ...]]:
@@ -118,11 +120,14 @@ def test_the_roster_as_of_pages_by_person_id(
     lifecycle: Lifecycle, conn: psycopg.Connection[Any]
 ) -> None:
     seen: list[UUID] = []
-    after = None
-    while page := roster_as_of(conn, "RC-1", t(2), after=after, limit=2):
-        assert len(page) <= 2
-        seen.extend(r["person_id"] for r in page)
-        after = page[-1]["person_id"]
+    after: str | None = None
+    while True:
+        page = roster_as_of(conn, "RC-1", t(2), after=after, limit=2)
+        assert len(page.rows) <= 2
+        seen.extend(r["person_id"] for r in page.rows)
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
     assert seen == sorted(seen)
     assert len(seen) == len(set(seen)) == 5
 

@@ -59,11 +59,11 @@ def test_a_transfer_moves_from_planned_to_reconciled_with_its_manifest(
         "R-001", "R-002", "R-003",
     ]  # fmt: skip
     assert set(statuses(conn, people.transfer).values()) == {"planned"}
-    assert transfers_in_transit(conn) == []
+    assert transfers_in_transit(conn).rows == []
 
     continue_transfer(registry, people, 4, 4)
     project(database_url)
-    [moving] = transfers_in_transit(conn)
+    [moving] = transfers_in_transit(conn).rows
     assert moving["transfer_id"] == people.transfer
     assert moving["dispatched_at"] == t(4)
     assert set(statuses(conn, people.transfer).values()) == {"in_transit"}
@@ -78,8 +78,8 @@ def test_a_transfer_moves_from_planned_to_reconciled_with_its_manifest(
     assert (found["state"], found["received_count"], found["unaccounted_count"]) == (
         "reconciled", 2, 1,
     )  # fmt: skip
-    assert transfers_in_transit(conn) == []
-    [missing] = unaccounted_persons(conn)
+    assert transfers_in_transit(conn).rows == []
+    [missing] = unaccounted_persons(conn).rows
     assert (missing["person_id"], missing["registration_number"]) == (people.elder, "R-003")
     assert (missing["origin"], missing["destination"]) == ("RC-1", "CAMP-1")
 
@@ -102,7 +102,7 @@ def test_a_late_check_in_clears_the_unaccounted_list(
 ) -> None:
     people = full_lifecycle(registry, until=7)
     project(database_url)
-    assert unaccounted_persons(conn) == []
+    assert unaccounted_persons(conn).rows == []
     assert set(statuses(conn, people.transfer).values()) == {"received"}
     found = get_transfer(conn, people.transfer)
     assert found is not None
