@@ -119,7 +119,12 @@ def test_two_requests_with_one_key_at_once_write_once_and_answer_alike(
                 *twice("open_site", code=code, name=code, kind="camp", capacity=10, occurred_at=at),
                 *twice("register_arrival", site_code="RC-1", arrival=person),
                 *twice(
-                    "hold_person", person_id=to_hold[number], reason="interview", occurred_at=at
+                    "hold_person",
+                    person_id=to_hold[number],
+                    reason="interview",
+                    authority="Security committee",
+                    order_reference=f"ORD-{number}",
+                    occurred_at=at,
                 ),
             ]
             answers = list(pool.map(lambda call: call(), calls))
