@@ -17,10 +17,12 @@ def test_an_arrival_records_standard_codes_and_the_first_versions_codes_as_their
         f"{PREFIX}/arrivals", json=body, headers={**api.auth("registrar"), "Idempotency-Key": "n1"}
     )
     assert response.status_code == 201, response.text
-    person = api.client.get(
+    api.wait()
+    read = api.client.get(
         f"{PREFIX}/persons/{response.json()['person_id']}", headers=api.auth("registrar")
-    ).json()
-    assert person["specific_needs"] == ["SM-MN", "SM-OT"]
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["specific_needs"] == ["SM-MN", "SM-OT"]
 
 
 def test_an_unknown_code_is_refused_with_the_codes_to_use_and_nothing_written(api: Api) -> None:
