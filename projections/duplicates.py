@@ -72,17 +72,21 @@ class _Index:
 
     def put(self, profile: Profile) -> None:
         old = self.profiles.get(profile.person_id)
-        if old is not None and old.active:
+        if old is not None and old.active and old.block:
             bucket = self.buckets[old.bucket]
             bucket.pop(old.person_id, None)
             if not bucket:
                 del self.buckets[old.bucket]
         self.profiles[profile.person_id] = profile
-        if profile.active:
+        # A name with no sound key to block on is in no block: never compared, rather than
+        # compared with every other such record as if their empty names agreed.
+        if profile.active and profile.block:
             self.buckets[profile.bucket][profile.person_id] = profile
 
     def window(self, profile: Profile) -> Iterator[Profile]:
         """Active records in the profile's block, birth years within the window."""
+        if not profile.block:
+            return
         year = profile.birth_year
         for y in range(year - BIRTH_YEAR_WINDOW, year + BIRTH_YEAR_WINDOW + 1):
             bucket = self.buckets.get((profile.sex, profile.block, y))

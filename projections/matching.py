@@ -28,6 +28,7 @@ from uuid import UUID
 from rapidfuzz import fuzz, process
 
 from projections import names
+from projections.scripts import is_arabic
 
 NAME_THRESHOLD = 0.85
 BIRTH_YEAR_WINDOW = 2
@@ -93,8 +94,10 @@ def name_fields(given_name: str, family_name: str) -> _Names:
 
 def similarity(a: Profile, b: Profile) -> float:
     """Name similarity 0–1: given and family names each, or whole names when either record
-    has no family name (a second given name is often the father's name)."""
-    if a.family_form and b.family_form:
+    has no family name (a second given name is often the father's name) or no given name
+    (two missing given names are not two names that agree). A name that normalises to
+    nothing scores 0."""
+    if a.given_form and b.given_form and a.family_form and b.family_form:
         given = names.name_similarity(a.given_form, a.given_key, b.given_form, b.given_key)
         family = names.name_similarity(
             a.family_form, a.family_key, b.family_form, b.family_key, prefix=True
@@ -167,41 +170,62 @@ def assess(a: Profile, b: Profile) -> tuple[int, str] | None:
 def plausible(target: Profile, others: list[Profile]) -> list[Profile]:
     """The records whose given name can still bring the pair to ``NAME_THRESHOLD``.
 
-    With family names on both sides, name = (G + F) / 2 and F ≤ 1, so G ≥ 2T − 1; and
-    G = max(s, (s + k) / 2) with k ≤ 1 (s: spelling, k: sound similarity of the given
-    names) is at least that only if s ≥ 2T − 1, or s and k both ≥ 4T − 3. RapidFuzz
-    computes s and k for the whole window in C++; only the survivors are scored.
+    With given and family names on both sides, name = (G + F) / 2 and F ≤ 1, so
+    G ≥ 2T − 1. Between two Latin-letter names G = max(s, (s + k) / 2) at most (s:
+    spelling, k: sound similarity of the given names; a vowel clash only lowers it), which
+    is at least that only if s ≥ 2T − 1, or s and k both ≥ 4T − 3. When either name is in
+    Arabic script G ≤ k (only the sound key is shared), so k ≥ 2T − 1. RapidFuzz computes
+    s and k for the whole window in C++; only the survivors are scored.
     """
-    if not target.family_form or len(others) < 8:
+    if not target.family_form or not target.given_form or len(others) < 8:
         return others  # small windows, and whole-name comparisons, are scored directly
-    with_family = [o for o in others if o.family_form]
-    direct = [o for o in others if not o.family_form]
+    both = [o for o in others if o.family_form and o.given_form]
+    direct = [o for o in others if not (o.family_form and o.given_form)]
     # A hair below the exact bounds: rounding must not drop a pair that reaches the threshold.
     need = (2 * NAME_THRESHOLD - 1) * 100 - 1e-6
     floor = (4 * NAME_THRESHOLD - 3) * 100 - 1e-6
+    if is_arabic(target.given_form):
+        return _by_key(target, both, need) + direct
+    spelled = [o for o in both if not is_arabic(o.given_form)]
+    keyed = _by_key(target, [o for o in both if is_arabic(o.given_form)], need)
     spelling = {
         i: s
         for _, s, i in process.extract(
             target.given_form,
-            [o.given_form for o in with_family],
+            [o.given_form for o in spelled],
             scorer=fuzz.token_sort_ratio,
             score_cutoff=floor,
             limit=None,
         )
     }
     if not spelling:
-        return direct
+        return keyed + direct
     sound = {
         i
         for _, _, i in process.extract(
             target.given_key,
-            [with_family[i].given_key for i in spelling],
+            [spelled[i].given_key for i in spelling],
             scorer=fuzz.token_sort_ratio,
             score_cutoff=floor,
             limit=None,
         )
     }
     keys = list(spelling)
-    kept = [with_family[i] for i in spelling if spelling[i] >= need]
-    kept += [with_family[keys[j]] for j in sound if spelling[keys[j]] < need]
-    return kept + direct
+    kept = [spelled[i] for i in spelling if spelling[i] >= need]
+    kept += [spelled[keys[j]] for j in sound if spelling[keys[j]] < need]
+    return kept + keyed + direct
+
+
+def _by_key(target: Profile, others: list[Profile], need: float) -> list[Profile]:
+    if not others:
+        return []
+    return [
+        others[i]
+        for _, _, i in process.extract(
+            target.given_key,
+            [o.given_key for o in others],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=need,
+            limit=None,
+        )
+    ]
