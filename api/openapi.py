@@ -67,6 +67,7 @@ def install(app: FastAPI) -> None:
             routes=app.routes,
         )
         add_problems(schema)
+        declare_storable_text(schema)
         app.openapi_schema = schema
         return schema
 
@@ -84,6 +85,14 @@ def add_problems(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             if path in _PUBLIC_PATHS:
                 continue
+            if "201" in responses and "200" not in responses:
+                # A command sent again with its Idempotency-Key writes nothing and answers
+                # the first result with 200 and "replayed": true.
+                responses["200"] = {
+                    **responses["201"],
+                    "description": "Replayed: the Idempotency-Key was seen before; nothing "
+                    "was written, the first result is returned.",
+                }
             for status, description in statuses.items():
                 own = responses.get(status, {}).get("description")
                 if own == "Validation Error":  # FastAPI's generic wording for its own shape
@@ -92,3 +101,82 @@ def add_problems(schema: dict[str, Any]) -> None:
     # FastAPI's own validation error shapes are never sent: our handler answers instead.
     for unused in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(unused, None)
+
+
+# Text the database cannot hold is refused from every way in (domain.values.unstorable,
+# 422 unstorable-value): a NUL character. Said once here for every free-text field and
+# parameter, rather than on each, so that the document states the rule the server applies.
+# (Lone surrogates are refused too, but JSON Schema cannot name them in a pattern that
+# every validator reads alike; generated JSON text holds none.)
+STORABLE_TEXT = "^[^\\u0000]*$"
+
+
+def declare_storable_text(schema: dict[str, Any]) -> None:
+    # Only what requests carry: an answer may echo what was refused (a sync item's key).
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _request_components(schema):
+        _storable(components[name])
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                _not_null(parameter.get("schema", {}))
+                _storable(parameter.get("schema", {}))
+
+
+def _request_components(schema: dict[str, Any]) -> set[str]:
+    """The component schemas a request body refers to, directly or through others."""
+    components = schema.get("components", {}).get("schemas", {})
+    pending = [
+        operation.get("requestBody", {})
+        for operations in schema.get("paths", {}).values()
+        for operation in operations.values()
+    ]
+    found: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    pending.append(components.get(name, {}))
+            pending.extend(node.values())
+    return found
+
+
+def _not_null(parameter: dict[str, Any]) -> None:
+    """A header or query parameter is absent or text; FastAPI's ``X | None`` says it may be
+    null, which a client can only send as the text "null" (a bad If-Match, a bad number)."""
+    branches = parameter.get("anyOf")
+    if isinstance(branches, list) and {"type": "null"} in branches:
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        del parameter["anyOf"]
+        if parameter.get("default", 0) is None:
+            del parameter["default"]
+        if len(kept) == 1:
+            parameter.update(kept[0])
+        else:
+            parameter["anyOf"] = kept
+
+
+def _storable(node: Any) -> None:
+    """Give each free-text string under ``node`` the storable-text pattern."""
+    if isinstance(node, list):
+        for item in node:
+            _storable(item)
+        return
+    if not isinstance(node, dict):
+        return
+    free_text = not {"pattern", "format", "enum", "const", "$ref"} & set(node)
+    if node.get("type") == "string" and free_text:
+        node["pattern"] = STORABLE_TEXT
+    for key in ("properties", "additionalProperties", "items", "anyOf", "oneOf", "allOf"):
+        child = node.get(key)
+        if isinstance(child, dict) and key == "properties":
+            for value in child.values():
+                _storable(value)
+        elif child is not None:
+            _storable(child)

@@ -57,6 +57,12 @@ class ApiProblem(Exception):
         self.headers: dict[str, str] = {}
 
 
+def bad_if_match() -> ApiProblem:
+    """An If-Match that is no version ETag: the same answer whether the header's declared
+    pattern (the schema) or the route finds it."""
+    return ApiProblem(400, "bad-if-match", "Bad If-Match", "If-Match must be a version ETag")
+
+
 @contextmanager
 def bad_query() -> Iterator[None]:
     """Read models raise ValueError for malformed query input (cursor, band, range)."""
@@ -175,6 +181,30 @@ def validation_problem_body(found: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document states for the request's path (HEAD with GET).
+
+    Read from the document, the contract clients hold, because FastAPI's router keeps
+    included routers apart and tells only the methods of the route that matched first.
+    Among templates that match (``/sites/occupancy`` and ``/sites/{code}``) the one with
+    the fewest parameters wins, as in routing, where literal paths come first.
+    """
+    segments = request.url.path.rstrip("/").split("/")
+    best: tuple[int, list[str]] | None = None
+    for template, operations in request.app.openapi()["paths"].items():
+        parts = template.rstrip("/").split("/")
+        if len(parts) != len(segments):
+            continue
+        params = sum(part.startswith("{") for part in parts)
+        fits = all(p.startswith("{") or p == s for p, s in zip(parts, segments, strict=True))
+        if fits and (best is None or params < best[0]):
+            best = (params, [method.upper() for method in operations])
+    methods = set(best[1]) if best else set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def is_json(request: Request) -> bool:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
@@ -206,6 +236,8 @@ def install(app: FastAPI) -> None:
                 "Unsupported media type",
                 "send the body as application/json",
             )
+        if any(e["loc"][:2] == ["header", "If-Match"] for e in found):
+            return on_api_problem(request, bad_if_match())
         body = validation_problem_body(found)
         return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
@@ -219,12 +251,13 @@ def install(app: FastAPI) -> None:
             405: "method-not-allowed",
             413: "payload-too-large",
         }.get(exc.status_code, "http-error")
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path only
+            # (POST /sites), though GET /sites is another route: RFC 9110 wants them all.
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
-            exc.status_code,
-            code,
-            _title(code),
-            str(exc.detail),
-            headers=dict(exc.headers) if exc.headers else None,
+            exc.status_code, code, _title(code), str(exc.detail), headers=headers or None
         )
 
     def unstorable(request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ dropped value.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
@@ -24,7 +25,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.arrival import Arrival
-from domain.values import unstorable
+from domain.corrections import CORRECTABLE
+from domain.values import (
+    DepartureReason,
+    ScreeningOutcome,
+    ScreeningStep,
+    Sex,
+    SiteKind,
+    unstorable,
+)
 from projections.paging import CURSOR_PATTERN
 
 Item = TypeVar("Item")
@@ -77,6 +86,22 @@ def _holds_models(model: type[BaseModel], name: str) -> bool:
 UNSTORABLE_ERROR = "unstorable_value"
 
 
+# The domain's rules on single values, stated in the OpenAPI document only: the domain
+# still enforces them with its own problems (invalid-input, invalid-screening-step, ...),
+# the same from every way in (HTTP, sync, import), so pydantic does not check them twice.
+# Text the domain requires (domain.values.check_text): one character that is not white
+# space, and no NUL.
+REQUIRED_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+def required_text(max_length: int, **field: Any) -> Any:
+    return Field(max_length=max_length, json_schema_extra={"pattern": REQUIRED_TEXT}, **field)
+
+
+def one_of(values: Iterable[str], **field: Any) -> Any:
+    return Field(json_schema_extra={"enum": list(values)}, **field)
+
+
 # RFC 3339, as ``format: date-time`` says: pydantic alone would also read a number ("0.5")
 # as seconds since 1970, so a query parameter the document calls a date-time would take
 # what is not one. (Bodies are JSON, where a date-time is a string: AwareDatetime there.)
@@ -103,18 +128,28 @@ class Command(Strict):
 # --- sites -------------------------------------------------------------------------------
 
 
+# domain.site._pcode: blank, or two letters then letters and digits (SD01, SD01001).
+PCODE = r"^\s*$|^\s*[^\W\d_]{2}[^\W_]{1,18}\s*$"
+
+
 class SiteCreate(Command):
-    code: str = Field(max_length=40, examples=["RC-ADRE"])
-    name: str = Field(max_length=200, examples=["Adré reception point"])
-    kind: str = Field(
-        examples=["reception"],
-        description="reception, screening, transit, camp, hospital or holding",
+    # domain.site.check_site_code: letters, digits, '-', '_' and '.' (around white space).
+    code: str = Field(
+        max_length=40, examples=["RC-ADRE"], json_schema_extra={"pattern": r"^\s*[\w.-]+\s*$"}
     )
+    name: str = required_text(200, examples=["Adré reception point"])
+    kind: str = one_of(SiteKind, examples=["reception"])
     capacity: int = Field(ge=0, le=10_000_000)
-    admin1_pcode: str | None = Field(default=None, max_length=20)
-    admin2_pcode: str | None = Field(default=None, max_length=20)
-    latitude: float | None = None
-    longitude: float | None = None
+    admin1_pcode: str | None = Field(
+        default=None, max_length=20, json_schema_extra={"pattern": PCODE}
+    )
+    admin2_pcode: str | None = Field(
+        default=None, max_length=20, json_schema_extra={"pattern": PCODE}
+    )
+    latitude: float | None = Field(default=None, json_schema_extra={"minimum": -90, "maximum": 90})
+    longitude: float | None = Field(
+        default=None, json_schema_extra={"minimum": -180, "maximum": 180}
+    )
 
 
 class CapacityChange(Command):
@@ -139,10 +174,10 @@ class SiteCommandPublic(CommandPublic):
 
 
 class ArrivalCreate(Strict):
-    registration_number: str = Field(max_length=64)
-    given_name: str = Field(max_length=200)
+    registration_number: str = required_text(64)
+    given_name: str = required_text(200)
     family_name: str = Field(default="", max_length=200)
-    sex: str = Field(max_length=20, description="female, male or unknown")
+    sex: str = one_of(Sex, max_length=20)
     nationality: str = Field(max_length=3, description="ISO 3166-1 alpha-3")
     date_of_birth: date | None = None
     estimated_age: int | None = Field(default=None, ge=0, le=130)
@@ -172,13 +207,13 @@ class ArrivalCreate(Strict):
 
 
 class SingleArrivalCreate(ArrivalCreate):
-    site_code: str = Field(max_length=40)
+    site_code: str = required_text(40)
 
 
 class ArrivalBatchCreate(Strict):
-    site_code: str = Field(max_length=40)
+    site_code: str = required_text(40)
     # The limit of 1,000 is the domain's; a longer list gets 413 from it, not a schema 422.
-    arrivals: list[ArrivalCreate]
+    arrivals: list[ArrivalCreate] = Field(json_schema_extra={"minItems": 1})
 
 
 class ArrivalPublic(CommandPublic):
@@ -215,8 +250,8 @@ ReviewDate = Field(
 
 
 class ScreeningCreate(Command):
-    step: str = Field(max_length=40, description="identity, medical, vulnerability, security")
-    outcome: str = Field(max_length=40, description="cleared, referred or held")
+    step: str = one_of(ScreeningStep, max_length=40)
+    outcome: str = one_of(ScreeningOutcome, max_length=40)
     reason: str = Field(default="", max_length=500)
     authority: str | None = Field(
         default=None,
@@ -249,18 +284,18 @@ class ScreeningCreate(Command):
 
 
 class ReasonCommand(Command):
-    reason: str = Field(max_length=500)
+    reason: str = required_text(500)
 
 
 class HoldCreate(Command):
-    reason: str = Field(max_length=500)
+    reason: str = required_text(500)
     authority: str = Authority
     order_reference: str = OrderReference
     review_date: date | None = ReviewDate
 
 
 class ReleaseCreate(Command):
-    reason: str = Field(max_length=500)
+    reason: str = required_text(500)
     authority: str = Field(
         default="",
         max_length=200,
@@ -272,16 +307,13 @@ class ReleaseCreate(Command):
 
 
 class DepartureCreate(Command):
-    reason: str = Field(
-        max_length=40,
-        description="released_to_community, returned, resettled, repatriated, deceased, absconded",
-    )
+    reason: str = one_of(DepartureReason, max_length=40)
 
 
 class CorrectionCreate(Command):
-    field: str = Field(max_length=40)
+    field: str = one_of(CORRECTABLE, max_length=40)
     value: Any = Field(description="The corrected value (text, number, date, list or null).")
-    reason: str = Field(max_length=500)
+    reason: str = required_text(500)
     family_tracing: bool = Field(
         default=False,
         description="Set a household id as family tracing: join a household whose members "
@@ -292,7 +324,7 @@ class CorrectionCreate(Command):
 
 class MergeCreate(Command):
     survivor_id: UUID
-    reason: str = Field(max_length=500)
+    reason: str = required_text(500)
 
 
 class PersonCommandPublic(CommandPublic):
@@ -309,15 +341,15 @@ class MergePublic(CommandPublic):
 
 
 class TransferCreate(Command):
-    origin: str = Field(max_length=40)
-    destination: str = Field(max_length=40)
+    origin: str = required_text(40)
+    destination: str = required_text(40)
     manifest: list[UUID] = Field(min_length=1)
     vehicle: str = Field(default="", max_length=100)
     order_reference: str = Field(default="", max_length=100)
 
 
 class ReceiptCreate(Command):
-    site_code: str = Field(max_length=40)
+    site_code: str = required_text(40)
     persons: list[UUID] = Field(min_length=1, max_length=1_000)
 
 

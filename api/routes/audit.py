@@ -85,7 +85,7 @@ def get_digest(_: Auditor, app: Ledgered) -> DigestPublic:
 def get_proof(
     _: Auditor,
     app: Ledgered,
-    position: Annotated[int, Query(ge=1)],
+    position: Annotated[int, Query(ge=1, le=2**63 - 1)],
     digest: Annotated[str, Query(pattern="^[0-9a-fA-F]{64}$")],
 ) -> ProofPublic:
     """Does the log up to ``position`` still hash to a digest kept earlier? (Recomputed.)"""

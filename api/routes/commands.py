@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from fastapi import Response
 
 from api.auth import Principal
 from api.deps import check_scope
-from api.problems import ApiProblem
+from api.problems import bad_if_match
 from api.scoping import person_sites
 from domain.registry import CommandResult, Registry
 
@@ -28,11 +29,17 @@ def check_person_scope(principal: Principal, registry: Registry, person_id: UUID
         check_scope(principal, *person_sites(registry, person_id))
 
 
+# A person's ETag, as GET /persons/{id} sends it (optionally weak, optionally unquoted):
+# declared in the OpenAPI document, and nine digits at most so that it is always a version
+# the database can hold (a longer one was refused as unstorable, which the document hid).
+IF_MATCH_PATTERN = r'^\s*(W/)?"?[0-9]{1,9}"?\s*$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
 def expected_version(if_match: str | None) -> int | None:
     """``If-Match: "7"`` (the ETag of a person read) becomes the expected aggregate version."""
     if if_match is None:
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise ApiProblem(400, "bad-if-match", "Bad If-Match", "If-Match must be a version ETag")
-    return int(tag)
+    if not _IF_MATCH.match(if_match):
+        raise bad_if_match()
+    return int(if_match.strip().removeprefix("W/").strip('"'))

@@ -17,7 +17,7 @@ from api.auth import Permission, Principal
 from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
 from api.problems import bad_query
 from api.routes.commands import accepted, check_person_scope
-from api.schemas import Command, CommandPublic, Page
+from api.schemas import Command, CommandPublic, Page, required_text
 from projections import duplicates
 from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
@@ -30,7 +30,7 @@ Reviewer = Annotated[Principal, Depends(require(Permission.DUPLICATES_REVIEW))]
 class DismissalCreate(Command):
     person_id: UUID
     other_id: UUID
-    reason: str = Field(max_length=500, examples=["twins: different mothers' names"])
+    reason: str = required_text(500, examples=["twins: different mothers' names"])
 
 
 class DismissalPublic(CommandPublic):

@@ -12,7 +12,7 @@ from api.auth import Permission, Principal
 from api.deps import Caller, Camp, IdempotencyKey, Pool, ReadConn, require
 from api.family_tracing import authorise_correction, check_household_join, households_in
 from api.problems import ApiProblem
-from api.routes.commands import accepted, check_person_scope, expected_version
+from api.routes.commands import IF_MATCH_PATTERN, accepted, check_person_scope, expected_version
 from api.schemas import (
     CorrectionCreate,
     DepartureCreate,
@@ -32,7 +32,12 @@ Screener = Annotated[Principal, Depends(require(Permission.SCREENING_WRITE))]
 Departures = Annotated[Principal, Depends(require(Permission.DEPARTURES_WRITE))]
 Merger = Annotated[Principal, Depends(require(Permission.MERGES_WRITE))]
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description="A person's ETag: refuse if changed.")
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description='A person\'s ETag (`"7"`): refuse if the person changed since.',
+    ),
 ]
 
 

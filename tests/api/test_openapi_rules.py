@@ -1,0 +1,88 @@
+"""The OpenAPI document states the rules the server enforces, and the server keeps them.
+
+tests/security/test_fuzz.py checks this broadly (every schemathesis check on generated
+requests); these tests pin the rules found missing one by one, each through the app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import PREFIX, Api, assert_problem
+
+
+@pytest.fixture(scope="module")
+def document(api: Api) -> dict[str, Any]:
+    found: dict[str, Any] = api.client.get("/openapi.json").json()
+    return found
+
+
+def parameter(document: dict[str, Any], path: str, method: str, name: str) -> dict[str, Any]:
+    operation = document["paths"][PREFIX + path][method]
+    (found,) = [p for p in operation["parameters"] if p["name"] == name]
+    schema: dict[str, Any] = found["schema"]
+    return schema
+
+
+def test_a_405_allows_every_method_the_document_lists_for_the_path(api: Api) -> None:
+    for path, methods in (("/sites", {"GET", "POST"}), ("/sync", {"POST"})):
+        refused = api.client.put(PREFIX + path, headers=api.auth("admin"))
+        assert refused.status_code == 405
+        allowed = {m.strip() for m in refused.headers["Allow"].split(",")}
+        assert allowed - {"HEAD"} == methods, path
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/audit/log", "recorded_to"),
+        ("/audit/log", "occurred_from"),
+        ("/audit/access-trail", "to"),
+        ("/sites/{code}/roster", "as_of"),
+    ],
+)
+def test_date_time_parameters_take_only_rfc_3339_date_times(
+    api: Api, document: dict[str, Any], path: str, name: str
+) -> None:
+    assert parameter(document, path, "get", name).get("format") == "date-time"
+    code = api.open_site()
+    api.wait()
+    url = PREFIX + path.replace("{code}", code)
+    for not_a_date in ("0.5", "1700000000", "2025-06-01T09:00:00"):
+        refused = api.client.get(url, params={name: not_a_date}, headers=api.auth("admin"))
+        assert_problem(refused, 422, "invalid-request")
+    taken = api.client.get(url, params={name: "2025-06-01T09:00:00Z"}, headers=api.auth("admin"))
+    assert taken.status_code == 200, taken.text
+
+
+def test_if_match_states_its_format_and_is_never_null(api: Api, document: dict[str, Any]) -> None:
+    declared = parameter(document, "/persons/{person_id}/hold", "post", "If-Match")
+    assert declared.get("type") == "string" and declared.get("pattern")
+    person = api.person(api.open_site())
+    for bad in ("null", "", "x7", '"9999999999999999999999999"'):
+        refused = api.client.post(
+            f"{PREFIX}/persons/{person}/hold",
+            json={"reason": "interview", "authority": "police", "order_reference": "O-1"},
+            headers={**api.auth("admin"), "If-Match": bad},
+        )
+        assert_problem(refused, 400, "bad-if-match")
+
+
+def test_request_text_declares_what_can_be_stored_and_answers_are_left_alone(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["SiteCreate"]["properties"]["kind"]["enum"]
+    assert "\\u0000" in schemas["ArrivalCreate"]["properties"]["family_name"]["pattern"]
+    # A sync answer echoes the key it was sent, refused or not: no rule on it.
+    key = schemas["ItemResult"]["properties"]["idempotency_key"]["anyOf"][0]
+    assert "pattern" not in key
+
+
+def test_a_replayed_command_is_documented_as_200(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "201" in operation["responses"]:
+                assert "200" in operation["responses"], f"{method.upper()} {path}"
