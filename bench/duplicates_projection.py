@@ -3,8 +3,10 @@
 Registers a synthetic caseload (default 100,000 people in batches of 1,000; Sudanese and
 Chadian names drawn with a skew, in their usual transliteration variants: a given name,
 the father's and, in seven records of ten, the grandfather's; households of one to eight;
-2% registered again at another desk with other spellings and an estimated age), then
-projects the whole log from position 0, in the same run:
+2% registered again at another desk with other spellings and an estimated age; with
+``--arabic 0.3``, three registrations in ten written in Arabic script, as a desk that
+registers in Arabic would, so some people registered twice are written once in each
+script), then projects the whole log from position 0, in the same run:
 
 - every other read model (the baseline),
 - the duplicates model alone,
@@ -12,15 +14,19 @@ projects the whole log from position 0, in the same run:
 
 Prints events/s for each and the ratio to the baseline; then what blocking did: pairs in
 the blocks' windows, pairs scored after RapidFuzz's prefilter, pairs proposed, against
-all N·(N−1)/2 pairs, and the time all pairs would take at the measured cost per pair.
+all N·(N−1)/2 pairs, and the time all pairs would take at the measured cost per pair;
+and the largest block (sex, sound key, birth year) and window (birth years ±2).
 
     python -m bench.duplicates_projection [--people 100000] [--batch 1000] [--seed 7]
+                                          [--arabic 0.0]
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,6 +74,34 @@ FEMALE = [
 ]  # fmt: skip
 
 
+# The same names in Arabic script, with the variants clerks write (hamza or not, teh
+# marbuta or heh, the article or not, abd glued or not).
+ARABIC = {
+    "Mohammed": ("محمد", "مُحمّد"), "Ahmed": ("أحمد", "احمد"), "Adam": ("آدم", "ادم"),
+    "Abdallah": ("عبد الله", "عبدالله"), "Ibrahim": ("إبراهيم", "ابراهيم"), "Ali": ("علي",),
+    "Hassan": ("حسن",), "Hussein": ("حسين",), "Osman": ("عثمان",), "Yousif": ("يوسف",),
+    "Ismail": ("إسماعيل", "اسماعيل"), "Abdelrahman": ("عبد الرحمن", "عبدالرحمن"),
+    "Omar": ("عمر",), "Khalid": ("خالد",), "Salih": ("صالح",), "Idris": ("إدريس", "ادريس"),
+    "Musa": ("موسى", "موسي"), "Issa": ("عيسى", "عيسي"), "Bakhit": ("بخيت",),
+    "Jamal": ("جمال",), "Mahmoud": ("محمود",), "Yahya": ("يحيى", "يحيي"),
+    "Suleiman": ("سليمان",), "Abakar": ("أبكر", "أبو بكر"), "Haroun": ("هارون",),
+    "Hamid": ("حامد",), "Ishaq": ("إسحاق", "اسحق"), "Mustafa": ("مصطفى",),
+    "Tahir": ("الطاهر", "طاهر"), "Zakaria": ("زكريا",), "Djibrine": ("جبرين", "جبريل"),
+    "Nour": ("نور",), "Abdelkarim": ("عبد الكريم", "عبدالكريم"), "Tijani": ("التجاني",),
+    "Hamza": ("حمزة", "حمزه"), "Bashir": ("البشير", "بشير"), "Siddig": ("الصديق", "صديق"),
+    "Awad": ("عوض",), "Babiker": ("بابكر",),
+    "Fatima": ("فاطمة", "فاطمه"), "Amina": ("أمينة", "امينه"), "Aisha": ("عائشة", "عايشة"),
+    "Khadija": ("خديجة", "خديجه"), "Hawa": ("حواء", "حوا"), "Mariam": ("مريم",),
+    "Zainab": ("زينب",), "Halima": ("حليمة", "حليمه"), "Asha": ("عشة",), "Hadiza": ("حديزة",),
+    "Safia": ("صفية",), "Rahma": ("رحمة",), "Salma": ("سلمى",), "Nafisa": ("نفيسة",),
+    "Zahra": ("زهرة", "زهراء"), "Kaltouma": ("كلتومة", "كلتوم"), "Achta": ("اشتا",),
+    "Mahassin": ("محاسن",), "Fadila": ("فضيلة",), "Habiba": ("حبيبة",), "Sumaya": ("سمية",),
+    "Zara": ("زارا",), "Mona": ("منى",), "Samira": ("سميرة",), "Nadia": ("نادية",),
+    "Sadia": ("سعدية",), "Hafsa": ("حفصة",), "Rukiya": ("رقية",), "Amal": ("أمل",),
+    "Buthaina": ("بثينة",),
+}  # fmt: skip
+
+
 def _weights(n: int) -> list[float]:
     return [1 / (rank + 1) ** 0.9 for rank in range(n)]
 
@@ -91,11 +125,14 @@ class Someone:
     nationality: str
 
 
-def caseload(people: int, seed: int) -> Caseload:
+def caseload(people: int, seed: int, arabic: float = 0.0) -> Caseload:
     """Households of one to eight sharing the father's and grandfather's names (a desk
     writes the grandfather's in seven cases of ten); 2% registered a second time at another
-    desk, with other spellings, an estimated age off by up to a year, and no household."""
+    desk, with other spellings, an estimated age off by up to a year, and no household.
+    A share ``arabic`` of registrations is written in Arabic script."""
     rng = random.Random(seed)
+    # Scripts drawn apart: with arabic=0 the caseload is the Latin-only one, name for name.
+    scripts = random.Random(seed + 1)
     male_w, female_w = _weights(len(MALE)), _weights(len(FEMALE))
     world: list[Someone] = []
     while len(world) < people:
@@ -112,9 +149,15 @@ def caseload(people: int, seed: int) -> Caseload:
     world = world[:people]
     arrivals: list[Arrival] = []
 
-    def family_name(someone: Someone) -> str:
-        father = rng.choice(someone.father)
-        return f"{father} {rng.choice(someone.grandfather)}" if rng.random() < 0.7 else father
+    def spelt(name: tuple[str, ...], in_arabic: bool) -> str:
+        latin = rng.choice(name)
+        return scripts.choice(ARABIC[name[0]]) if in_arabic else latin
+
+    def family_name(someone: Someone, in_arabic: bool) -> str:
+        father = spelt(someone.father, in_arabic)
+        if rng.random() < 0.7:
+            return f"{father} {spelt(someone.grandfather, in_arabic)}"
+        return father
 
     household, members = 0, 0
     for someone in world:
@@ -122,11 +165,12 @@ def caseload(people: int, seed: int) -> Caseload:
             household, members = household + 1, 0
         members += 1
         known = rng.random() < 0.6
+        in_arabic = arabic > 0 and scripts.random() < arabic
         arrivals.append(
             Arrival(
                 registration_number=f"SYN-{len(arrivals):07d}",
-                given_name=rng.choice(someone.given),
-                family_name=family_name(someone),
+                given_name=spelt(someone.given, in_arabic),
+                family_name=family_name(someone, in_arabic),
                 sex=someone.sex,
                 nationality=someone.nationality,
                 date_of_birth=date(someone.born, rng.randint(1, 12), rng.randint(1, 28))
@@ -140,11 +184,12 @@ def caseload(people: int, seed: int) -> Caseload:
     for index in rng.sample(range(len(world)), int(people * 0.02)):
         someone = world[index]
         twice.append((arrivals[index].registration_number, f"SYN-{len(arrivals):07d}"))
+        in_arabic = arabic > 0 and scripts.random() < arabic
         arrivals.append(
             Arrival(
                 registration_number=f"SYN-{len(arrivals):07d}",
-                given_name=rng.choice(someone.given),
-                family_name=family_name(someone),
+                given_name=spelt(someone.given, in_arabic),
+                family_name=family_name(someone, in_arabic),
                 sex=someone.sex,
                 nationality=someone.nationality,
                 estimated_age=max(0, THIS_YEAR - someone.born + rng.choice((-1, 0, 0, 1))),
@@ -221,11 +266,30 @@ def all_pairs_cost(url: str, sample: int, seed: int) -> float:
     return (time.perf_counter() - start) / len(pairs)
 
 
-def main(people: int = 100_000, batch: int = 1_000, seed: int = 7) -> None:
-    load = caseload(people, seed)
+def blocks(url: str) -> tuple[int, int, int]:
+    """The largest block (same sex, block key and birth year), the largest window a record
+    is matched against (birth years ±2), and how many records have no block at all."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT sex, block, coalesce(extract(year FROM date_of_birth)::int, "
+            "registered_year - coalesce(estimated_age, 0)) AS born, count(*) "
+            f"FROM {Duplicates.live_schema()}.people WHERE active GROUP BY 1, 2, 3"
+        ).fetchall()
+    sizes = Counter({(sex, block, born): n for sex, block, born, n in rows if block})
+    windows = (
+        sum(sizes.get((sex, block, y), 0) for y in range(born - 2, born + 3))
+        for sex, block, born in sizes
+    )
+    unblocked = sum(n for _, block, _, n in rows if not block)
+    return max(sizes.values(), default=0), max(windows, default=0), unblocked
+
+
+def main(people: int = 100_000, batch: int = 1_000, seed: int = 7, arabic: float = 0.0) -> None:
+    load = caseload(people, seed, arabic)
     n = len(load.arrivals)
     others = [cls for cls in READ_MODELS if cls is not Duplicates]
-    with fresh_database("bench_duplicates") as url:
+    # One database per run: two engineers benchmarking at once must not drop each other's.
+    with fresh_database(f"bench_duplicates_{os.getpid()}") as url:
         registering = register(url, load, batch)
         runs = {}
         plan: list[tuple[str, list[type[ReadModel]]]] = [
@@ -240,8 +304,12 @@ def main(people: int = 100_000, batch: int = 1_000, seed: int = 7) -> None:
         stats = duplicates.stats
         proposed, ranks = recall(url, load)
         per_pair = all_pairs_cost(url, 5_000, seed)
+        largest_block, largest_window, unblocked = blocks(url)
 
-    table = Table(title=f"Projecting {n:,} registrations ({registering:.1f} s to register)")
+    table = Table(
+        title=f"Projecting {n:,} registrations, {arabic:.0%} in Arabic script "
+        f"({registering:.1f} s to register)"
+    )
     for column in ("projection", "events", "seconds", "events/s", "vs other models"):
         table.add_column(column, justify="right")
     base = runs["other read models"]
@@ -271,6 +339,10 @@ def main(people: int = 100_000, batch: int = 1_000, seed: int = 7) -> None:
         f"(median rank {median:,} of {proposed:,}); scoring one pair: "
         f"{per_pair * 1e6:.1f} µs, so all pairs would take {all_pairs * per_pair / 3600:,.1f} h "
         "of scoring alone."
+    )
+    console.print(
+        f"largest block: {largest_block:,} records; largest window: {largest_window:,}; "
+        f"records in no block (no name to key): {unblocked:,}"
     )
 
 

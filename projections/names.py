@@ -254,17 +254,24 @@ def _similarity(form_a: str, key_a: str, form_b: str, key_b: str) -> float:
     if not form_a or not form_b:
         return 0.0  # a name that normalises to nothing is no evidence of anything
     sound = fuzz.token_sort_ratio(key_a, key_b) / 100
-    if is_arabic(form_a) or is_arabic(form_b):
+    words_a, words_b = key_a.split(" "), key_b.split(" ")
+    if _in_arabic(form_a) or _in_arabic(form_b):
         # Arabic script writes no short vowels: only the sound key is shared.
-        same_words = sorted(key_a.split(" ")) == sorted(key_b.split(" "))
+        same_words = sorted(words_a) == sorted(words_b)
         score = sound if same_words else max(sound - KEY_MISMATCH_PENALTY, 0.0)
     else:
         spelling = fuzz.token_sort_ratio(form_a, form_b) / 100
         score = max(spelling, (spelling + sound) / 2)
-    clashes, words = _vowel_clashes(form_a, form_b)
-    if clashes:
-        score = min(score, 1 - VOWEL_CLASH_WEIGHT * clashes / words)
+    if score and not set(words_a).isdisjoint(words_b):  # only words of one key can clash
+        clashes, words = _vowel_clashes(form_a, form_b)
+        if clashes:
+            score = min(score, 1 - VOWEL_CLASH_WEIGHT * clashes / words)
     return score
+
+
+@lru_cache(maxsize=65_536)
+def _in_arabic(form: str) -> bool:
+    return is_arabic(form)
 
 
 def _vowel_clashes(form_a: str, form_b: str) -> tuple[int, int]:
