@@ -42,6 +42,8 @@ from tests.reliability.support import (
 )
 
 SITES = ("RC-1", "CAMP-1", "CAMP-2")
+# Holds are made on an authority's order (the API requires both).
+ORDER = {"authority": "Security committee", "order_reference": "SC-2026-001"}
 RACERS = 10  # requests fired at once in each round of pairs
 CLIENTS = 8  # threads in the free-for-all
 POOL = 30  # persons everyone fights over in the free-for-all
@@ -123,8 +125,8 @@ def round_of_pairs(session: Session, p: Sequence[UUID]) -> list[Pair]:
         ),
         Pair(
             "two holds",
-            cmd("hold_person", person_id=p[5], reason="interview"),
-            cmd("hold_person", person_id=p[5], reason="interview"),
+            cmd("hold_person", person_id=p[5], reason="interview", **ORDER),
+            cmd("hold_person", person_id=p[5], reason="interview", **ORDER),
         ),
         Pair(
             "two departures",
@@ -141,7 +143,7 @@ def round_of_pairs(session: Session, p: Sequence[UUID]) -> list[Pair]:
                 reason="",
                 expected_version=1,
             ),
-            cmd("hold_person", person_id=p[7], reason="interview", expected_version=1),
+            cmd("hold_person", person_id=p[7], reason="interview", **ORDER, expected_version=1),
         ),
     ]
 
@@ -219,15 +221,18 @@ def free_for_all(session: Session, pool: list[UUID], seconds: float, seed: int) 
                     occurred_at=at,
                 )  # fmt: skip
             elif roll < 0.67:
-                session.send("hold_person", person_id=person, reason="interview", occurred_at=at)
+                session.send(
+                    "hold_person", person_id=person, reason="interview", **ORDER, occurred_at=at
+                )
             elif roll < 0.77:
                 session.send("release_person", person_id=person, reason="cleared", occurred_at=at)
             elif roll < 0.97:
+                outcome = rng.choice(("cleared", "referred", "held"))
                 session.send(
                     "record_screening_step", person_id=person,
                     step=rng.choice(("identity", "medical", "vulnerability", "security")),
-                    outcome=rng.choice(("cleared", "referred", "held")), reason="",
-                    occurred_at=at,
+                    outcome=outcome, reason="", occurred_at=at,
+                    **(ORDER if outcome == "held" else {}),
                 )  # fmt: skip
             else:
                 session.send(
