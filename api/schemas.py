@@ -13,6 +13,7 @@ from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 from uuid import UUID
 
+from annotated_types import Interval
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -119,6 +120,18 @@ def _rfc_3339(value: Any) -> Any:
 QueryDateTime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 
 
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+# A JSON integer (5 and 5.0 alike), never true or false: pydantic would read true as 1,
+# which the document's "integer" does not allow.
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
+Age = Annotated[int, Interval(ge=0, le=130), BeforeValidator(_not_a_boolean)]
+
+
 class Command(Strict):
     occurred_at: AwareDatetime | None = Field(
         default=None, description="When it happened in the field (default: now)."
@@ -139,7 +152,7 @@ class SiteCreate(Command):
     )
     name: str = required_text(200, examples=["Adré reception point"])
     kind: str = one_of(SiteKind, examples=["reception"])
-    capacity: int = Field(ge=0, le=10_000_000)
+    capacity: WholeNumber = Field(ge=0, le=10_000_000)
     admin1_pcode: str | None = Field(
         default=None, max_length=20, json_schema_extra={"pattern": PCODE}
     )
@@ -153,7 +166,7 @@ class SiteCreate(Command):
 
 
 class CapacityChange(Command):
-    capacity: int = Field(ge=0, le=10_000_000)
+    capacity: WholeNumber = Field(ge=0, le=10_000_000)
     reason: str = Field(default="", max_length=500)
 
 
@@ -180,7 +193,7 @@ class ArrivalCreate(Strict):
     sex: str = one_of(Sex, max_length=20)
     nationality: str = Field(max_length=3, description="ISO 3166-1 alpha-3")
     date_of_birth: date | None = None
-    estimated_age: int | None = Field(default=None, ge=0, le=130)
+    estimated_age: Age | None = None
     household_id: str | None = Field(default=None, max_length=128)
     relationship: str | None = Field(default=None, max_length=40)
     biometric_reference: str | None = Field(default=None, max_length=128)

@@ -25,11 +25,15 @@ from api.schemas import (
     SiteCommandPublic,
     SiteCreate,
 )
-from domain.values import PERSONAL_FIELDS
+from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus
 from projections import flows, occupancy, roster, stays
 from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 router = APIRouter(prefix="/sites", tags=["sites"])
+
+# The roster's filters a read model refuses outside their vocabulary (400 bad-query), as
+# the document states.
+BAND_NAMES = [name for name, _, _ in AGE_BANDS]
 
 SiteReader = Annotated[Principal, Depends(require(Permission.SITES_READ))]
 SiteWriter = Annotated[Principal, Depends(require(Permission.SITES_WRITE))]
@@ -191,9 +195,9 @@ def site_roster(
     code: str,
     principal: RosterReader,
     conn: ReadConn,
-    status: str | None = None,
+    status: Annotated[str | None, Query(json_schema_extra={"enum": list(PersonStatus)})] = None,
     sex: str | None = None,
-    age_band: str | None = None,
+    age_band: Annotated[str | None, Query(json_schema_extra={"enum": BAND_NAMES})] = None,
     nationality: str | None = None,
     specific_need: str | None = None,
     household_id: str | None = None,

@@ -86,3 +86,19 @@ def test_a_replayed_command_is_documented_as_200(document: dict[str, Any]) -> No
         for method, operation in operations.items():
             if "201" in operation["responses"]:
                 assert "200" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_a_capacity_is_a_number_not_true(api: Api) -> None:
+    code = api.open_site()
+    for not_a_number in (True, False):
+        refused = api.client.post(
+            f"{PREFIX}/sites/{code}/capacity",
+            json={"capacity": not_a_number},
+            headers=api.auth("admin"),
+        )
+        assert_problem(refused, 422, "invalid-request")
+
+
+def test_roster_filters_state_their_vocabulary(document: dict[str, Any]) -> None:
+    assert "60+" in parameter(document, "/sites/{code}/roster", "get", "age_band")["enum"]
+    assert "held" in parameter(document, "/sites/{code}/roster", "get", "status")["enum"]
