@@ -187,6 +187,23 @@ class SiteCommandPublic(CommandPublic):
 
 
 class ArrivalCreate(Strict):
+    # The domain needs one of the two to place the person in an age band: say so, so that a
+    # client (or a generator) knows an arrival with neither is refused.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["date_of_birth"],
+                    "properties": {"date_of_birth": {"type": "string"}},
+                },
+                {
+                    "required": ["estimated_age"],
+                    "properties": {"estimated_age": {"type": "integer"}},
+                },
+            ]
+        }
+    )
+
     registration_number: str = required_text(64)
     given_name: str = required_text(200)
     family_name: str = Field(default="", max_length=200)

@@ -102,3 +102,26 @@ def test_a_capacity_is_a_number_not_true(api: Api) -> None:
 def test_roster_filters_state_their_vocabulary(document: dict[str, Any]) -> None:
     assert "60+" in parameter(document, "/sites/{code}/roster", "get", "age_band")["enum"]
     assert "held" in parameter(document, "/sites/{code}/roster", "get", "status")["enum"]
+
+
+def test_an_arrival_states_it_needs_a_date_of_birth_or_an_estimated_age(
+    api: Api, document: dict[str, Any]
+) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("ArrivalCreate", "SingleArrivalCreate"):
+        alternatives = schemas[name]["anyOf"]
+        assert sorted(a["required"][0] for a in alternatives) == ["date_of_birth", "estimated_age"]
+    # What the document says is what the server does: neither is refused, and nothing written.
+    site = api.open_site()
+    before = api.head()
+    body = {
+        "site_code": site, "registration_number": f"R-{api.unique()}", "given_name": "Amna",
+        "sex": "female", "nationality": "SDN",
+    }  # fmt: skip
+    refused = api.client.post(f"{PREFIX}/arrivals", json=body, headers=api.auth("admin"))
+    assert refused.status_code == 422 and api.head() == before
+    body["estimated_age"] = 30
+    assert (
+        api.client.post(f"{PREFIX}/arrivals", json=body, headers=api.auth("admin")).status_code
+        == 201
+    )
