@@ -27,12 +27,15 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.arrival import Arrival
 from domain.corrections import CORRECTABLE
+from domain.needs import LEGACY_NEEDS, NEED_CODES
 from domain.values import (
     DepartureReason,
+    Relationship,
     ScreeningOutcome,
     ScreeningStep,
     Sex,
     SiteKind,
+    nationality_codes,
     unstorable,
 )
 from projections.paging import CURSOR_PATTERN
@@ -101,6 +104,34 @@ def required_text(max_length: int, **field: Any) -> Any:
 
 def one_of(values: Iterable[str], **field: Any) -> Any:
     return Field(json_schema_extra={"enum": list(values)}, **field)
+
+
+def any_case(codes: Iterable[str], *, padded: bool = False) -> str:
+    """A pattern taking exactly these codes, in any mix of capitals and small letters (and
+    with surrounding blanks, if ``padded``), as the domain does: an enum would call "sdn"
+    invalid where the server accepts it.
+
+    Stated in the document only: the domain refuses anything else with its own error,
+    which names the codes to use, where a pattern's error would quote the whole pattern.
+    """
+    spelled = (
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else _literal(c) for c in code)
+        for code in sorted(set(codes))
+    )
+    blank = r"\s*" if padded else ""
+    return f"^{blank}(?:{'|'.join(spelled)}){blank}$"
+
+
+def _literal(char: str) -> str:
+    # "-" and "_" stand for themselves outside a class: escaped, ECMAScript's unicode
+    # mode (how JavaScript clients check patterns) refuses the whole pattern.
+    return char if char.isalnum() or char in "-_" else re.escape(char)
+
+
+NATIONALITY_PATTERN = any_case(nationality_codes())
+# Standard codes, and the first release's codes, which devices may still send.
+NEED_PATTERN = any_case(NEED_CODES | LEGACY_NEEDS.keys(), padded=True)
+NeedCode = Annotated[str, Field(json_schema_extra={"pattern": NEED_PATTERN})]
 
 
 # RFC 3339, as ``format: date-time`` says: pydantic alone would also read a number ("0.5")
@@ -208,13 +239,21 @@ class ArrivalCreate(Strict):
     given_name: str = required_text(200)
     family_name: str = Field(default="", max_length=200)
     sex: str = one_of(Sex, max_length=20)
-    nationality: str = Field(max_length=3, description="ISO 3166-1 alpha-3")
+    nationality: str = Field(
+        max_length=3,
+        json_schema_extra={"pattern": NATIONALITY_PATTERN},
+        description="ISO 3166-1 alpha-3, or XXA/XXB/XXC/XXX/ZZZ for stateless or unknown",
+    )
     date_of_birth: date | None = None
     estimated_age: Age | None = None
     household_id: str | None = Field(default=None, max_length=128)
-    relationship: str | None = Field(default=None, max_length=40)
+    relationship: str | None = one_of(Relationship, default=None, max_length=40)
     biometric_reference: str | None = Field(default=None, max_length=128)
-    specific_needs: list[str] = Field(default_factory=list, max_length=20)
+    specific_needs: list[NeedCode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="UNHCR specific-needs codes (docs/specific-needs.md), any case.",
+    )
     occurred_at: AwareDatetime | None = None
     person_id: UUID | None = Field(default=None, description="Minted by an offline device.")
 

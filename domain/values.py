@@ -131,6 +131,11 @@ def _known_alpha3(code: str) -> bool:
 EXTRA_NATIONALITY_CODES = frozenset({"XXA", "XXB", "XXC", "XXX", "ZZZ"})
 
 
+def nationality_codes() -> list[str]:
+    """Every code ``parse_nationality`` accepts (in capitals; it also takes any case)."""
+    return sorted({c.alpha_3 for c in pycountry.countries} | EXTRA_NATIONALITY_CODES)
+
+
 def parse_nationality(value: str) -> str:
     code = value.strip().upper() if isinstance(value, str) else ""
     if len(code) == 3 and (code in EXTRA_NATIONALITY_CODES or _known_alpha3(code)):

@@ -18,6 +18,7 @@ from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope,
 from api.problems import ApiProblem, bad_query
 from api.routes.commands import accepted
 from api.schemas import (
+    NEED_PATTERN,
     CapacityChange,
     Page,
     QueryDateTime,
@@ -199,7 +200,13 @@ def site_roster(
     sex: str | None = None,
     age_band: Annotated[str | None, Query(json_schema_extra={"enum": BAND_NAMES})] = None,
     nationality: str | None = None,
-    specific_need: str | None = None,
+    specific_need: Annotated[
+        str | None,
+        Query(
+            json_schema_extra={"pattern": NEED_PATTERN},
+            description="A UNHCR code; a category takes its sub-codes.",
+        ),
+    ] = None,
     household_id: str | None = None,
     as_of: Annotated[
         QueryDateTime | None, Query(description="Field time: who was here then.")
