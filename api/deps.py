@@ -220,4 +220,14 @@ Cursor = Annotated[
         "first page. A cursor only resumes the list that handed it out.",
     ),
 ]
+# Rosters and the duplicates list took `after` before every list paged one way.
+FormerCursor = Annotated[
+    str | None,
+    Query(
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_LENGTH,
+        deprecated=True,
+        description="The former name of `cursor`, still accepted.",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]

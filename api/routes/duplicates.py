@@ -10,16 +10,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Permission, Principal
-from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
+from api.deps import (
+    Camp,
+    Cursor,
+    FormerCursor,
+    IdempotencyKey,
+    Limit,
+    ReadConn,
+    check_scope,
+    require,
+)
 from api.problems import bad_query
 from api.routes.commands import accepted, check_person_scope
 from api.schemas import Command, CommandPublic, Page, required_text
 from projections import duplicates
-from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
 
@@ -56,15 +64,7 @@ def list_candidates(
     conn: ReadConn,
     site_code: str | None = None,
     cursor: Cursor = None,
-    after: Annotated[
-        str | None,
-        Query(
-            pattern=CURSOR_PATTERN,
-            max_length=CURSOR_MAX_LENGTH,
-            deprecated=True,
-            description="The former name of `cursor`, still accepted.",
-        ),
-    ] = None,
+    after: FormerCursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Pairs of records that may be one person, highest score first; with ``site_code``,

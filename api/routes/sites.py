@@ -14,7 +14,16 @@ from fastapi.responses import StreamingResponse
 from api import safe_csv
 from api.access_trail import record_accesses
 from api.auth import Permission, Principal
-from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
+from api.deps import (
+    Camp,
+    Cursor,
+    FormerCursor,
+    IdempotencyKey,
+    Limit,
+    ReadConn,
+    check_scope,
+    require,
+)
 from api.problems import ApiProblem, bad_query
 from api.routes.commands import accepted
 from api.schemas import (
@@ -28,7 +37,6 @@ from api.schemas import (
 )
 from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus
 from projections import flows, occupancy, roster, stays
-from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -212,15 +220,7 @@ def site_roster(
         QueryDateTime | None, Query(description="Field time: who was here then.")
     ] = None,
     cursor: Cursor = None,
-    after: Annotated[
-        str | None,
-        Query(
-            pattern=CURSOR_PATTERN,
-            max_length=CURSOR_MAX_LENGTH,
-            deprecated=True,
-            description="The former name of `cursor`, still accepted.",
-        ),
-    ] = None,
+    after: FormerCursor = None,
     limit: Limit = 100,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
