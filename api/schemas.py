@@ -157,10 +157,18 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+def _not_a_boolean_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
 # A JSON integer (5 and 5.0 alike), never true or false: pydantic would read true as 1,
 # which the document's "integer" does not allow.
 WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
 Age = Annotated[int, Interval(ge=0, le=130), BeforeValidator(_not_a_boolean)]
+# Likewise a coordinate: false is no latitude.
+Number = Annotated[float, BeforeValidator(_not_a_boolean_number)]
 
 
 class Command(Strict):
@@ -190,8 +198,8 @@ class SiteCreate(Command):
     admin2_pcode: str | None = Field(
         default=None, max_length=20, json_schema_extra={"pattern": PCODE}
     )
-    latitude: float | None = Field(default=None, json_schema_extra={"minimum": -90, "maximum": 90})
-    longitude: float | None = Field(
+    latitude: Number | None = Field(default=None, json_schema_extra={"minimum": -90, "maximum": 90})
+    longitude: Number | None = Field(
         default=None, json_schema_extra={"minimum": -180, "maximum": 180}
     )
 

@@ -141,3 +141,20 @@ def test_code_lists_are_stated_as_the_server_takes_them_in_any_case(
     roster_filter = parameter(document, "/sites/{code}/roster", "get", "specific_need")
     assert roster_filter["pattern"] == need.pattern
     assert "\\-" not in need.pattern  # JavaScript's unicode mode refuses "\-" outside a class
+
+
+def test_a_coordinate_is_a_number_not_false(api: Api) -> None:
+    before = api.head()
+    for field in ("latitude", "longitude"):
+        body = {"code": f"GEO-{api.unique()}", "name": "Site", "kind": "camp", "capacity": 10}
+        refused = api.client.post(
+            f"{PREFIX}/sites", json={**body, field: False}, headers=api.auth("admin")
+        )
+        assert_problem(refused, 422, "invalid-request")
+    assert api.head() == before
+    body = {"code": f"GEO-{api.unique()}", "name": "Site", "kind": "camp", "capacity": 10}
+    placed = {**body, "latitude": 13, "longitude": 20.5}
+    assert (
+        api.client.post(f"{PREFIX}/sites", json=placed, headers=api.auth("admin")).status_code
+        == 201
+    )
