@@ -18,9 +18,8 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from projections import quarantine
 from projections.catalog import READ_MODELS
-from projections.engine import checkpoints_of, head_position, projector_running
+from projections.status import read_status
 
 # A ready pool hands out a connection at once; waiting longer than this means it is busy.
 POOL_WAIT_SECONDS = 0.5
@@ -75,16 +74,15 @@ def check(pool: psycopg_pool.ConnectionPool[Any], database_url: str, *, full: bo
 
 
 def _read_side(conn: psycopg.Connection[Any], report: Report) -> None:
-    models = [cls() for cls in READ_MODELS]
-    head = head_position(conn)
-    report.head = head
-    report.lag = {name: head - seen for name, seen in checkpoints_of(conn, models).items()}
-    set_aside: dict[str, list[int]] = {}
-    for q in quarantine.quarantined(conn, models):
-        set_aside.setdefault(q.model, []).append(q.position)
-    report.quarantined = set_aside
-    report.projector_running = projector_running(conn)
-    if set_aside or not report.projector_running:
+    status = read_status(conn, [cls() for cls in READ_MODELS])
+    report.head = status["head"]
+    report.lag = {m["name"]: m["lag"] for m in status["models"] if m["set_up"]}
+    report.quarantined = {
+        m["name"]: m["quarantined"] for m in status["models"] if m.get("quarantined")
+    }
+    report.projector_running = status["projector_running"]
+    set_up = all(m["set_up"] for m in status["models"])
+    if status["status"] != "ok" or not report.projector_running or not set_up:
         report.status = "degraded"
 
 

@@ -10,11 +10,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
-import psycopg
 import typer
-from psycopg import sql
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -32,12 +30,11 @@ from rich.text import Text
 from api.composition import campledger
 from projections import quarantine
 from projections.engine import (
-    APPLICATION_NAME,
     Projector,
     RebuildSummary,
-    projector_running,
 )
 from projections.readmodel import ReadModel
+from projections.status import read_status
 
 log = logging.getLogger("campledger.projector")
 console = Console()
@@ -161,42 +158,6 @@ def summary_table(summary: RebuildSummary) -> Table:
     return table
 
 
-def read_status(conn: psycopg.Connection[Any], projector: Projector) -> dict[str, Any]:
-    """Head, each read model's checkpoint, lag and events set aside, and whether a live
-    projector is connected; creates nothing."""
-    head = projector.head()
-    set_aside = quarantine.quarantined(conn, projector.models)
-    models: list[dict[str, Any]] = []
-    for model in projector.models:
-        table = f'"{model.schema}".tracking'
-        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
-        if not (row and row[0]):
-            models.append({"name": model.name, "checkpoint": None, "lag": None, "set_up": False})
-            continue
-        found = conn.execute(
-            sql.SQL("SELECT notification_id FROM {}.tracking WHERE application_name = %s").format(
-                sql.Identifier(model.schema)
-            ),
-            (APPLICATION_NAME,),
-        ).fetchone()
-        checkpoint = int(found[0]) if found else 0
-        models.append(
-            {
-                "name": model.name,
-                "checkpoint": checkpoint,
-                "lag": head - checkpoint,
-                "set_up": True,
-                "quarantined": [q.position for q in set_aside if q.model == model.name],
-            }
-        )
-    return {
-        "head": head,
-        "status": "degraded" if set_aside else "ok",
-        "projector_running": projector_running(conn),
-        "models": models,
-    }
-
-
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -205,7 +166,7 @@ def status(
 
     settings = load_settings()
     with campledger(settings) as app, app.projector() as projector:
-        report = read_status(projector.conn, projector)
+        report = read_status(projector.conn, projector.models)
     if as_json:
         typer.echo(json.dumps(report))
         return
