@@ -200,8 +200,7 @@ def audit_entries(
 
     Time ranges are half-open: from (inclusive) to (exclusive).
     """
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    _check_limit(limit)
     return _entries(
         actor=actor, subject_id=subject_id, site_code=site_code, action=action,
         recorded_from=recorded_from, recorded_to=recorded_to, occurred_from=occurred_from,
@@ -214,8 +213,7 @@ def audit_page(
 ) -> Page:
     """One page of ``audit_entries`` (same filters), as dicts; ``after`` is the previous
     page's ``next_cursor``."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    _check_limit(limit)
     position = paging.decode_cursor(_KIND, after, (paging.INTEGER,))[0] if after else None
     entries = _entries(conn=conn, after_position=position, fetch=limit + 1, **filters)
     rows = [dataclasses.asdict(entry) for entry in entries]
@@ -224,6 +222,11 @@ def audit_page(
 
 MAX_LIMIT = 10_000
 _KIND = "audit log"
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
 
 
 def _entries(
