@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager, suppress
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +20,7 @@ from api import metrics, openapi, problems, ratelimit
 from api.access_trail import create_access_trail
 from api.auth import ensure_tokens_table
 from api.composition import Campledger
+from api.deps import single_query_values
 from api.headers import SecurityHeaders
 from api.routes import (
     arrivals,
@@ -92,6 +93,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             "Errors are `application/problem+json` (RFC 9457) with a stable `type`."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(single_query_values)],
         responses={
             401: {"description": "No token, or an unknown or revoked one."},
             403: {"description": "The token's role or site scope does not allow this."},

@@ -8,7 +8,11 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Header, Query, Request
+from fastapi._compat import field_annotation_is_sequence
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Permission, Principal, authenticate
@@ -37,6 +41,61 @@ def get_pool(request: Request) -> ConnectionPool[Any]:
 
 Camp = Annotated[Campledger, Depends(get_campledger)]
 Pool = Annotated[ConnectionPool[Any], Depends(get_pool)]
+
+
+# The validation error type of a scalar query parameter given more than once.
+REPEATED_PARAMETER = "repeated_parameter"
+
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given more than once where the route takes one value.
+
+    FastAPI would take the last of ``?dry_run=false&dry_run=true`` and drop the others
+    unread: a client whose URL builder repeats a parameter would see an import written, or
+    a filter applied, that it did not mean. Installed on the whole app, so it runs before
+    the token is looked at, as for a body that is not JSON: the request is malformed
+    whoever sends it.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    repeated = [
+        name for name in _single_valued_query(route) if len(request.query_params.getlist(name)) > 1
+    ]
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "type": REPEATED_PARAMETER,
+                    "loc": ("query", name),
+                    "msg": "must be given once: this parameter takes one value, not a list",
+                }
+                for name in repeated
+            ]
+        )
+
+
+def _single_valued_query(route: APIRoute) -> tuple[str, ...]:
+    """The query parameters a route (its dependencies included) takes one value of.
+
+    FastAPI reads a parameter with ``getlist`` where its annotation is a sequence and with
+    ``get`` (the last value) otherwise; the same test decides here, so the two cannot
+    differ. A model of query parameters (``Annotated[AuditQuery, Query()]``) stands for
+    its fields.
+    """
+    names: list[str] = []
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        pending.extend(dependant.dependencies)
+        for field in dependant.query_params:
+            kind = field.field_info.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                fields = [(f.alias or n, f.annotation) for n, f in kind.model_fields.items()]
+            else:
+                fields = [(field.alias, kind)]
+            names.extend(n for n, k in fields if not field_annotation_is_sequence(k))
+    return tuple(dict.fromkeys(names))
 
 
 def get_principal(

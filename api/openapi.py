@@ -35,8 +35,9 @@ _EVERY_OPERATION = {
     "401": "No token, or an unknown or revoked one.",
     "403": "The token's role or site scope does not allow this.",
     "404": "Unknown site, person, transfer or household.",
-    "422": "The request does not match the schema (`errors` names each field), or "
-    "`wait_for` is beyond the head of the log (`position-beyond-head`, naming the `head`).",
+    "422": "The request does not match the schema (`errors` names each field and rule; a "
+    "query parameter that is not an array, given more than once, is `repeated_parameter`), "
+    "or `wait_for` is beyond the head of the log (`position-beyond-head`, naming the `head`).",
     "429": "This token sent more requests than its rate limit allows, or has too many reads "
     "waiting for `wait_for` positions (`too-many-waiters`); see Retry-After.",
     "503": "Database unavailable, every connection busy, or read models not yet at "
@@ -97,6 +98,9 @@ def add_problems(schema: dict[str, Any]) -> None:
                 own = responses.get(status, {}).get("description")
                 if own == "Validation Error":  # FastAPI's generic wording for its own shape
                     own = None
+                elif own and status == "422":
+                    # A route's own refusals come on top of the schema's, not instead.
+                    own = f"{own} Also: {description}"
                 responses[status] = {"description": own or description, "content": problem}
     # FastAPI's own validation error shapes are never sent: our handler answers instead.
     for unused in ("HTTPValidationError", "ValidationError"):

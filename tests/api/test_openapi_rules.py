@@ -158,3 +158,54 @@ def test_a_coordinate_is_a_number_not_false(api: Api) -> None:
         api.client.post(f"{PREFIX}/sites", json=placed, headers=api.auth("admin")).status_code
         == 201
     )
+
+
+def _repeated(response: Any, *names: str) -> None:
+    problem = assert_problem(response, 422, "invalid-request")
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [
+        (["query", name], "repeated_parameter") for name in names
+    ], problem
+
+
+def test_a_query_parameter_taking_one_value_is_refused_when_given_twice(
+    api: Api, document: dict[str, Any]
+) -> None:
+    code = api.open_site()
+    api.wait()
+    roster = f"{PREFIX}/sites/{code}/roster"
+    # FastAPI alone would read the last one (a non-number here) and take it.
+    refused = api.client.get(
+        roster + "?wait_for=1&wait_for=x&wait_for=y", headers=api.auth("admin")
+    )
+    _repeated(refused, "wait_for")
+    # Each repeated parameter is named, from the route and its dependencies (the page size,
+    # the wait) alike, and from a model of query parameters (the audit log's).
+    _repeated(
+        api.client.get(roster + "?limit=5&limit=5&status=present", headers=api.auth("admin")),
+        "limit",
+    )
+    _repeated(
+        api.client.get(f"{PREFIX}/audit/log?actor=a&actor=b", headers=api.auth("admin")),
+        "actor",
+    )
+    assert api.client.get(roster + "?limit=5", headers=api.auth("admin")).status_code == 200
+    assert (
+        "more than once"
+        in document["paths"][PREFIX + "/sites/{code}/roster"]["get"]["responses"]["422"][
+            "description"
+        ]
+    )
+
+
+def test_an_import_with_dry_run_given_twice_is_refused_and_writes_nothing(api: Api) -> None:
+    code = api.open_site()
+    header = "registration_number,given_name,sex,nationality,estimated_age\n"
+    content = (header + f"R-{api.unique()},Amna,female,SDN,30\n").encode()
+    before = api.writes()
+    refused = api.client.post(
+        f"{PREFIX}/sites/{code}/imports?dry_run=true&dry_run=false",
+        content=content,
+        headers={**api.auth("admin"), "Content-Type": "text/csv"},
+    )
+    _repeated(refused, "dry_run")
+    assert api.writes() == before
