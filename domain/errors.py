@@ -87,6 +87,15 @@ class BatchRejected(InvalidInput):
     code = "batch-rejected"
 
 
+class BatchConflict(BatchRejected):
+    """A batch whose every refused item is well formed but claims what is already recorded
+    (a registration number, a biometric reference, a person id): a conflict, as each item
+    would be alone, so the client drops or merges those items rather than fixes its input."""
+
+    code = "batch-conflict"
+    kind = ErrorKind.CONFLICT
+
+
 class SiteNotFound(DomainError):
     code = "site-not-found"
     kind = ErrorKind.NOT_FOUND

@@ -539,7 +539,8 @@ class Registry(Application[UUID]):
         """Register a batch (a truckload) of arrivals: all of them, or none.
 
         A refused batch raises ``BatchRejected`` whose ``details['items']`` names every
-        bad item by its index, with the rule it broke.
+        bad item by its index, with the rule it broke: ``BatchConflict`` when every one of
+        them is refused only for what is already recorded.
         """
         if len(arrivals) > MAX_BATCH:
             raise errors.BatchTooLarge(f"a batch holds at most {MAX_BATCH} arrivals")
@@ -551,20 +552,26 @@ class Registry(Application[UUID]):
             self.get_open_site(site_code)
             persons: list[Person] = []
             problems: list[dict[str, Any]] = []
+            # Whether each problem is a conflict with what is recorded (an id already
+            # registered), not a fault of the request itself.
+            recorded: list[bool] = []
             seen: dict[tuple[str, str], int] = {}
             for index, arrival in enumerate(arrivals):
                 try:
                     person = self._new_person(site_code, arrival, actor, now)
                 except errors.DomainError as error:
                     problems.append(_problem(index, error))
+                    recorded.append(error.kind is errors.ErrorKind.CONFLICT)
                     continue
                 for claim in _claims_of(person):
                     first = seen.setdefault((claim.scope, claim.value), index)
                     if first != index:
+                        # One number twice in one batch: the batch contradicts itself.
                         problems.append(_problem(index, _duplicate_in_batch(claim.scope, first)))
+                        recorded.append(False)
                 persons.append(person)
             if problems:
-                raise _batch_rejected(problems)
+                raise _batch_rejected(problems, conflict=all(recorded))
             return _Decision(
                 list(persons),
                 {"person_ids": [str(p.id) for p in persons]},
@@ -580,7 +587,7 @@ class Registry(Application[UUID]):
                 for _, error in self._claimed_by_others([c])
             ]
             if problems:
-                raise _batch_rejected(problems)
+                raise _batch_rejected(problems, conflict=True)
 
         return self._execute(
             "register_arrivals",
@@ -1257,8 +1264,14 @@ def _problem(index: int, error: errors.DomainError) -> dict[str, Any]:
     return {"index": index, "code": error.code, "message": error.message, **error.details}
 
 
-def _batch_rejected(problems: list[dict[str, Any]]) -> errors.BatchRejected:
+def _batch_rejected(problems: list[dict[str, Any]], *, conflict: bool) -> errors.BatchRejected:
     problems.sort(key=lambda p: p["index"])
+    if conflict:
+        return errors.BatchConflict(
+            f"{len(problems)} of the arrivals in this batch are already registered; nothing "
+            "was registered",
+            items=problems,
+        )
     return errors.BatchRejected(
         f"{len(problems)} of the arrivals in this batch are invalid; nothing was registered",
         items=problems,

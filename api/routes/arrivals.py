@@ -45,8 +45,16 @@ def register_arrival(
     status_code=201,
     response_model=ArrivalBatchPublic,
     responses={
+        409: {
+            "description": "`batch-conflict`: every refused item is already registered (its "
+            "registration number, biometric reference or person id is taken), as each alone "
+            "would be 409; `items` names each by index. Nothing was registered."
+        },
         413: {"description": "More than 1,000 arrivals in one batch."},
-        422: {"description": "At least one bad item; `items` names each by index."},
+        422: {
+            "description": "`batch-rejected`: at least one item is wrong in itself, or repeats "
+            "another's number; `items` names each by index. Nothing was registered."
+        },
     },
 )
 def register_batch(

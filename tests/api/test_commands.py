@@ -172,10 +172,18 @@ def test_a_batch_item_already_registered_is_named_with_the_existing_person(api: 
         json={"site_code": code, "arrivals": arrivals},
         headers=api.auth("registrar"),
     )
-    problem = assert_problem(response, 422, "batch-rejected")
+    # A conflict with what is recorded, as the same arrival alone would be.
+    problem = assert_problem(response, 409, "batch-conflict")
     assert [(i["index"], i["code"], i["existing_person"]) for i in problem["items"]] == [
         (1, "duplicate-registration-number", str(existing))
     ]
+    assert api.writes() == before
+    alone = api.client.post(
+        f"{PREFIX}/arrivals",
+        json={"site_code": code, **arrival_json(taken)},
+        headers=api.auth("registrar"),
+    )
+    assert_problem(alone, 409, "duplicate-registration-number")
     assert api.writes() == before
 
 

@@ -55,7 +55,7 @@ def test_a_taken_number_in_a_batch_names_its_holder_only_within_scope(api: Api) 
         json={"site_code": home, "arrivals": [arrival_json(here), arrival_json(there)]},
         headers=api.auth("registrar", [home]),
     )
-    items = assert_problem(response, 422, "batch-rejected")["items"]
+    items = assert_problem(response, 409, "batch-conflict")["items"]
     assert [i.get("existing_person") for i in items] == [str(mine), None]
 
 

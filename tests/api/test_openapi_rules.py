@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import PREFIX, Api, assert_problem
+from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 
 @pytest.fixture(scope="module")
@@ -208,4 +208,27 @@ def test_an_import_with_dry_run_given_twice_is_refused_and_writes_nothing(api: A
         headers={**api.auth("admin"), "Content-Type": "text/csv"},
     )
     _repeated(refused, "dry_run")
+    assert api.writes() == before
+
+
+def test_a_batch_refused_for_numbers_already_registered_is_a_documented_conflict(
+    api: Api, document: dict[str, Any]
+) -> None:
+    responses = document["paths"][PREFIX + "/arrivals/batch"]["post"]["responses"]
+    assert "batch-conflict" in responses["409"]["description"]
+    assert "batch-rejected" in responses["422"]["description"]
+    code = api.open_site()
+    taken = f"R-{api.unique()}"
+    api.person(code, registration_number=taken)
+    before = api.writes()
+
+    def batch(*numbers: str) -> Any:
+        body = {"site_code": code, "arrivals": [arrival_json(n) for n in numbers]}
+        return api.client.post(f"{PREFIX}/arrivals/batch", json=body, headers=api.auth("admin"))
+
+    # Well formed, as the schema says, but taken: a conflict, as the arrival alone would be.
+    assert_problem(batch(f"R-{api.unique()}", taken), 409, "batch-conflict")
+    # A batch that contradicts itself can never go through: the request is at fault.
+    twice = f"R-{api.unique()}"
+    assert_problem(batch(twice, twice), 422, "batch-rejected")
     assert api.writes() == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain import errors
 from domain.duplicates import DuplicatePair, pair_id
@@ -86,6 +86,39 @@ def test_a_batch_with_a_known_biometric_names_the_existing_person(sites: Registr
         sites.register_arrivals(site_code="RC-1", arrivals=batch, actor=ACTOR)
     (item,) = info.value.details["items"]
     assert (item["index"], item["existing_person"]) == (1, str(existing))
+
+
+def test_a_batch_refused_only_for_what_is_recorded_is_a_conflict(sites: Registry) -> None:
+    # As each of its items would be alone (409 over HTTP): well formed, but taken.
+    taken = register(sites, registration_number="ADR-TAKEN")
+    synced = register(sites)  # a device's offline id, already synced
+    for batch, expected in (
+        (
+            [arrival(), arrival(registration_number="ADR-TAKEN")],
+            (1, "duplicate-registration-number", taken),
+        ),
+        ([arrival(person_id=synced), arrival()], (0, "person-already-registered", synced)),
+    ):
+        with refused(sites, errors.BatchConflict) as info:
+            sites.register_arrivals(site_code="RC-1", arrivals=batch, actor=ACTOR)
+        assert info.value.kind is errors.ErrorKind.CONFLICT
+        assert [
+            (i["index"], i["code"], UUID(i["existing_person"])) for i in info.value.details["items"]
+        ] == [expected]
+
+
+def test_a_batch_that_contradicts_itself_or_holds_a_bad_item_is_invalid_not_a_conflict(
+    sites: Registry,
+) -> None:
+    register(sites, registration_number="ADR-HELD-BY-ONE")
+    for batch in (
+        [arrival(registration_number="ADR-TWICE"), arrival(registration_number="ADR-TWICE")],
+        [arrival(registration_number="ADR-HELD-BY-ONE"), arrival(nationality="QQQ")],
+    ):
+        with refused(sites, errors.BatchRejected) as info:
+            sites.register_arrivals(site_code="RC-1", arrivals=batch, actor=ACTOR)
+        assert not isinstance(info.value, errors.BatchConflict)
+        assert info.value.kind is errors.ErrorKind.INVALID
 
 
 # --- dismissing a proposed pair --------------------------------------------------------------
