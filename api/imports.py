@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import errors
-from domain.arrival import Arrival, check_registration_number
+from domain.arrival import Arrival, check_latin_name, check_registration_number
 from domain.needs import parse_specific_needs
 from domain.values import (
     CLOCK_SKEW,
@@ -43,7 +43,8 @@ from domain.values import (
 COLUMNS = (
     "registration_number", "given_name", "family_name", "sex", "nationality",
     "date_of_birth", "estimated_age", "household_id", "relationship",
-    "biometric_reference", "specific_needs", "occurred_at", "person_id",
+    "biometric_reference", "specific_needs", "given_name_latin", "family_name_latin",
+    "occurred_at", "person_id",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("registration_number", "given_name", "sex", "nationality")
 NEEDS_SEPARATOR = ";"
@@ -95,6 +96,16 @@ class CheckedFile:
     @property
     def bad_lines(self) -> set[int]:
         return {p.line for p in self.problems}
+
+
+def _latin_names(*names: str) -> bool:
+    """True when each name's Latin form, if given, passes the domain's rule."""
+    try:
+        for name in names:
+            check_latin_name("name", name)
+    except errors.DomainError:
+        return False
+    return True
 
 
 def to_arrival(fields: Fields) -> Arrival:
@@ -236,7 +247,23 @@ class _RowChecker:
         """The row's fields if every check passes at once; None at the first doubt."""
         if unstorable_text("".join(cells)) is not None:
             return None
-        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
+        (
+            number,
+            given,
+            family,
+            sex,
+            nat,
+            dob,
+            age,
+            household,
+            rel,
+            bio,
+            needs,
+            g_latin,
+            f_latin,
+            occ,
+            pid,
+        ) = cells
         if number.isascii():
             if not 0 < len(number) <= 64 or _REGISTRATION_NUMBER.fullmatch(number) is None:
                 return None
@@ -248,6 +275,8 @@ class _RowChecker:
         if not 0 < len(given) <= 200 or len(family) > 200:
             return None
         if len(household) > 128 or len(bio) > 128:
+            return None
+        if not _latin_names(g_latin, f_latin):
             return None
         sex = sex.lower()
         if sex not in _SEXES:
@@ -300,8 +329,8 @@ class _RowChecker:
             except ValueError:
                 return None
         return (
-            number, given, family, sex, nationality, born, years,
-            household or None, rel or None, bio or None, codes, when, person_id,
+            number, given, family, sex, nationality, born, years, household or None,
+            rel or None, bio or None, codes, g_latin or None, f_latin or None, when, person_id,
         )  # fmt: skip
 
     def explain(self, line: int, cells: list[str]) -> tuple[list[RowProblem], Fields]:
@@ -322,7 +351,23 @@ class _RowChecker:
             if column not in unstorable:
                 problems.append(RowProblem(line, column, code, reason))
 
-        number, given, family, sex, nat, dob, age, household, rel, bio, needs, occ, pid = cells
+        (
+            number,
+            given,
+            family,
+            sex,
+            nat,
+            dob,
+            age,
+            household,
+            rel,
+            bio,
+            needs,
+            g_latin,
+            f_latin,
+            occ,
+            pid,
+        ) = cells
         if not number:
             bad("registration_number", "required", "registration_number is required")
         elif len(number) > 64:
@@ -342,6 +387,11 @@ class _RowChecker:
         ):
             if len(text) > limit:
                 bad(name, "too-long", f"{name} is longer than {limit} characters")
+        for name, text in (("given_name_latin", g_latin), ("family_name_latin", f_latin)):
+            try:
+                check_latin_name(name, text)
+            except errors.DomainError as error:
+                bad(name, error.code, error.message)
         sex = sex.lower()
         if sex not in _SEXES:
             bad("sex", "invalid-sex", "sex must be one of: female, male, unknown")
@@ -361,8 +411,8 @@ class _RowChecker:
         when = self._occurred_at(occ, bad)
         person_id = self._person_id(pid, bad)
         fields = (
-            number, given, family, sex, nat, born, years,
-            household or None, rel or None, bio or None, codes, when, person_id,
+            number, given, family, sex, nat, born, years, household or None,
+            rel or None, bio or None, codes, g_latin or None, f_latin or None, when, person_id,
         )  # fmt: skip
         return problems, fields
 
@@ -439,7 +489,10 @@ def _flag_duplicates(checked: CheckedFile) -> None:
     """The same registration number, biometric reference or person id on two lines:
     the later line is the bad one (the Registry would refuse the pair anyway)."""
     good = checked.good
-    positions = {"registration_number": 0, "biometric_reference": 9, "person_id": 12}
+    positions = {
+        column: COLUMNS.index(column)
+        for column in ("registration_number", "biometric_reference", "person_id")
+    }
     duplicates: set[int] = set()
     for column, position in positions.items():
         values = [f[position] for _, f in good if f[position] is not None]

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.arrival import Arrival
+from domain.arrival import LATIN_NAME_PATTERN, Arrival
 from domain.corrections import CORRECTABLE
 from domain.needs import LEGACY_NEEDS, NEED_CODES
 from domain.values import (
@@ -244,8 +244,23 @@ class ArrivalCreate(Strict):
     )
 
     registration_number: str = required_text(64)
-    given_name: str = required_text(200)
+    given_name: str = required_text(
+        200, description="As the person writes it, in any script (Arabic, Latin, Cyrillic…)."
+    )
     family_name: str = Field(default="", max_length=200)
+    given_name_latin: str | None = Field(
+        default=None,
+        max_length=200,
+        json_schema_extra={"pattern": LATIN_NAME_PATTERN},
+        description="The given name in Latin letters (as on UNHCR documents), when "
+        "`given_name` is written in another script.",
+    )
+    family_name_latin: str | None = Field(
+        default=None,
+        max_length=200,
+        json_schema_extra={"pattern": LATIN_NAME_PATTERN},
+        description="The family name in Latin letters, likewise.",
+    )
     sex: str = one_of(Sex, max_length=20)
     nationality: str = Field(
         max_length=3,
@@ -270,6 +285,8 @@ class ArrivalCreate(Strict):
             registration_number=self.registration_number,
             given_name=self.given_name,
             family_name=self.family_name,
+            given_name_latin=self.given_name_latin,
+            family_name_latin=self.family_name_latin,
             sex=self.sex,
             nationality=self.nationality,
             date_of_birth=self.date_of_birth,

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from domain import errors
-from domain.arrival import check_registration_number, optional_text
+from domain.arrival import check_latin_name, check_registration_number, optional_text
 from domain.needs import parse_specific_needs
 from domain.values import (
     MAX_AGE,
@@ -65,6 +65,15 @@ def _optional(name: str) -> Callable[[Any, date], str | None]:
     return parse
 
 
+def _latin(name: str) -> Callable[[Any, date], str | None]:
+    def parse(value: Any, _: date) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise errors.InvalidInput(f"{name} must be text")
+        return check_latin_name(name, value)
+
+    return parse
+
+
 def _relationship(value: Any, _: date) -> str | None:
     if value is None:
         return None
@@ -81,6 +90,8 @@ CORRECTABLE: dict[str, Callable[[Any, date], Any]] = {
     "registration_number": lambda v, _: check_registration_number(str(v)),
     "given_name": _text("given name"),
     "family_name": _text("family name", required=False),
+    "given_name_latin": _latin("given name in Latin"),
+    "family_name_latin": _latin("family name in Latin"),
     "sex": lambda v, _: parse_sex(str(v)).value,
     "date_of_birth": _date_of_birth,
     "estimated_age": _estimated_age,

@@ -58,7 +58,7 @@ _STATE_FIELDS = (
     "hold_order_reference",
     "hold_review_date",
 )
-_PERSONAL_STATE_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
+_PERSONAL_STATE_FIELDS = _ORDERED_PERSONAL_FIELDS
 # Fields of an event that say on whose order or about what it happened.
 _REFERENCE_FIELDS = (
     "transfer_id",

@@ -29,7 +29,10 @@ class Person(Aggregate):
         # v2: specific needs are UNHCR's standard codes (SM-MN, UM, ...); arrivals recorded
         # before v2 carry campledger's first ad hoc codes, which read as their standard
         # code (domain.needs.LEGACY_NEEDS): the log is never rewritten.
-        class_version = 2
+        # v3: the name may be recorded in two forms, as the person writes it (given_name,
+        # family_name: any script) and in Latin letters (the *_latin fields, None when
+        # not recorded). Before v3 only the first form existed.
+        class_version = 3
         registration_number: str
         given_name: str
         family_name: str
@@ -44,10 +47,16 @@ class Person(Aggregate):
         site_code: str
         actor: str
         occurred_at: datetime
+        given_name_latin: str | None
+        family_name_latin: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["specific_needs"] = upcast_needs(state.get("specific_needs")) or []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(given_name_latin=None, family_name_latin=None)
 
     class ScreeningStepRecorded(Aggregate.Event):
         # v2 added the hold order: a 'held' outcome is a hold, decided by an authority
@@ -215,6 +224,8 @@ class Person(Aggregate):
             site_code=site_code,
             actor=actor,
             occurred_at=arrival.occurred_at or now,
+            given_name_latin=arrival.given_name_latin,
+            family_name_latin=arrival.family_name_latin,
         )
 
     @event(Registered)
@@ -234,10 +245,14 @@ class Person(Aggregate):
         site_code: str,
         actor: str,
         occurred_at: datetime,
+        given_name_latin: str | None,
+        family_name_latin: str | None,
     ) -> None:
         self.registration_number = registration_number
         self.given_name = given_name
         self.family_name = family_name
+        self.given_name_latin = given_name_latin
+        self.family_name_latin = family_name_latin
         self.sex = sex
         self.date_of_birth = date_of_birth
         self.estimated_age = estimated_age

@@ -87,7 +87,14 @@ class TransferState(StrEnum):
 
 # A person's attributes that are personal data (see the glossary), in the order exports
 # list them. Shown only to roles allowed to see personal data, and never logged.
-PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "biometric_reference")
+PERSONAL_FIELDS = (
+    "given_name",
+    "family_name",
+    "given_name_latin",
+    "family_name_latin",
+    "date_of_birth",
+    "biometric_reference",
+)
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-4", 0, 4),

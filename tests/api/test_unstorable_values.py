@@ -56,6 +56,8 @@ def good_row(number: str) -> dict[str, str]:
         "relationship": "focal_point",
         "biometric_reference": f"BIO-{number}",
         "specific_needs": "SM-OT",
+        "given_name_latin": "Amina",
+        "family_name_latin": "Haroun",
         "occurred_at": "2025-03-01T08:30:00+00:00",
         "person_id": str(uuid4()),
     }
