@@ -62,7 +62,8 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
                 ensure_tokens_table(conn)
                 create_access_trail(conn)
             projector = Projector(camp.database_url)
-            projector.setup()
+            # A read model to rebuild is the projector's job: serving starts at once.
+            projector.setup(rebuild_changed=False)
             projector.close()
             if run_projector:
                 stack.enter_context(projector_thread(Projector(camp.database_url)))

@@ -117,12 +117,26 @@ class Projector:
 
     # --- schema -------------------------------------------------------------------------
 
-    def setup(self) -> None:
-        """Create every read model's schema, tables and checkpoint if missing."""
+    def setup(self, *, rebuild_changed: bool = True) -> None:
+        """Create every read model's schema, tables and checkpoint if missing.
+
+        A read model built by an earlier release whose tables have since changed shape
+        (``ReadModel.shape``) cannot take the new code's writes: it is rebuilt from the
+        log here (its old tables serve reads until the swap), unless ``rebuild_changed``
+        is False (an API process leaves that to the projector and leaves it untouched).
+        """
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
+            changed = [model.name for model in self.models if _shape_changed(cur, model)]
             for model in self.models:
-                _create(cur, model)
+                if model.name not in changed:
+                    _create(cur, model)
+        if changed and rebuild_changed:
+            log.warning(
+                "read models changed shape since they were built (%s): rebuilding them "
+                "from the log", ", ".join(changed),
+            )  # fmt: skip
+            self.rebuild(changed)
 
     # --- reading the log ------------------------------------------------------------------
 
@@ -375,6 +389,14 @@ class Projector:
 
 def _create(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
     model.create(cur)
+    cur.execute(model.q("CREATE TABLE IF NOT EXISTS {schema}.shape (shape text NOT NULL)"))
+    cur.execute(
+        model.q(
+            "INSERT INTO {schema}.shape (shape) SELECT %s "
+            "WHERE NOT EXISTS (SELECT FROM {schema}.shape)"
+        ),
+        (model.shape(),),
+    )
     cur.execute(
         model.q(
             "CREATE TABLE IF NOT EXISTS {schema}.tracking ("
@@ -382,6 +404,24 @@ def _create(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
         )
     )
     cur.execute(model.q(quarantine.DDL))
+
+
+def _shape_changed(cur: psycopg.Cursor[Any], model: ReadModel) -> bool:
+    """True when the model's live tables were built for another shape: stamped with
+    another one, or built before shapes were stamped (a checkpoint but no stamp)."""
+    live = model.live_schema()
+    cur.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        (f'"{live}".tracking', f'"{live}".shape'),
+    )
+    built, stamped = cur.fetchone() or (False, False)
+    if not built:
+        return False
+    if not stamped:
+        return True
+    cur.execute(sql.SQL("SELECT shape FROM {}.shape").format(sql.Identifier(live)))
+    row = cur.fetchone()
+    return row is None or row[0] != model.shape()
 
 
 def _quarantine(cur: psycopg.Cursor[Any], model: ReadModel, envelope: Envelope, error: str) -> None:
@@ -462,7 +502,7 @@ def _row_count(conn: psycopg.Connection[Any], model: ReadModel) -> int:
     # inserts by a second or more, and read 0 for tables just filled.
     tables = conn.execute(
         "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = %s AND table_name NOT IN ('tracking', 'quarantine')",
+        "WHERE table_schema = %s AND table_name NOT IN ('tracking', 'quarantine', 'shape')",
         (model.schema,),
     ).fetchall()
     if not tables:

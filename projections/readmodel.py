@@ -9,6 +9,7 @@ the handlers in the read model's own module.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,10 @@ class ReadModel:
     # True for a model that needs only the stored bytes (the ledger), so an event that
     # cannot be decoded is still given to it.
     reads_raw_events: ClassVar[bool] = False
+    # Raise when a handler comes to write something else into the same tables (a column
+    # now means another thing): like a change of ``ddl``, it makes a projector rebuild
+    # the model from the log on its next start.
+    revision: ClassVar[int] = 1
 
     def __init__(self, schema: str | None = None) -> None:
         self.schema = schema or self.live_schema()
@@ -107,6 +112,12 @@ class ReadModel:
         cur.execute(self.q("CREATE SCHEMA IF NOT EXISTS {schema}"))
         for statement in self.ddl:
             cur.execute(self.q(statement))
+
+    @classmethod
+    def shape(cls) -> str:
+        """A fingerprint of the tables this code writes: its DDL and revision."""
+        text = "\n".join((str(cls.revision), *cls.ddl))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def forget(self) -> None:
         """Drop whatever the model keeps in memory between batches: the engine calls it

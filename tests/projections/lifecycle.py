@@ -203,7 +203,7 @@ def table_contents(conn: psycopg.Connection[Any], schema: str) -> dict[str, list
         r[0]
         for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_name NOT IN ('tracking', 'quarantine') ORDER BY table_name",
+            "AND table_name NOT IN ('tracking', 'quarantine', 'shape') ORDER BY table_name",
             (schema,),
         )
     ]
