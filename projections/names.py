@@ -206,6 +206,16 @@ def sound_key(given_name: str, family_name: str) -> str:
     return " ".join(word_key(w) for w in normal_tokens(f"{given_name} {family_name}"))
 
 
+def search_keys(*names: str | None) -> list[str]:
+    """The sound keys of every word of the given names, each once, in a stable order: a
+    search finds a record whose keys include every key of the words searched for, so any
+    spelling in either script finds the same person (and near names: Hassan finds
+    Hussein, as their keys are one)."""
+    keys = {word_key(w) for name in names if name for w in normal_tokens(name)}
+    keys.discard("")
+    return sorted(keys)
+
+
 def block_key(given_name: str, family_name: str) -> str:
     """The key records must share to be compared at all: the sound key of the family
     name's first word — the father's name, when the family name is the father's and the

@@ -6,7 +6,10 @@ so a site can list its departures with ``status='departed'``; ``last_site_code``
 last site the person was at, whatever happened since.
 
 Personal data (names, date of birth, biometric reference) is stored here and only
-here, and a query returns it only when asked with ``include_personal=True``.
+here, and a query returns it only when asked with ``include_personal=True``. So are what
+is made from names to find and sort people by (``name_keys``: the sound key of every word
+of both forms of the name, ``projections.names.search_keys``; ``name_order_*``: a sort key
+per console language, ``projections.collation``): never returned.
 ``birth_date_estimate`` is the date of birth or, when only an age was estimated, the
 registration date minus that many years: it lets the age band be computed for any
 day at query time. It reveals the date of birth, so it is personal too.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -27,19 +31,23 @@ from domain.needs import needs_within, parse_need
 from domain.person import Person
 from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus, age_band, age_on
 from projections import paging
+from projections.collation import Locale, name_order
+from projections.names import search_keys
 from projections.paging import Page
 from projections.readmodel import Envelope, ReadModel, handles
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
 _PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
+# Made from names, to search and sort by; never returned, even with personal data.
+_NAME_INDEX_COLUMNS = ("name_keys", *(f"name_order_{locale}" for locale in Locale))
+_NAME_FIELDS = ("given_name", "family_name", "given_name_latin", "family_name_latin")
 
 # Corrections name the person's attribute; each maps to the column of the same name.
 _CORRECTABLE_COLUMNS = frozenset(
     {
         "registration_number",
-        "given_name",
-        "family_name",
+        *_NAME_FIELDS,
         "sex",
         "date_of_birth",
         "estimated_age",
@@ -81,6 +89,11 @@ class Roster(ReadModel):
             merged_into uuid,
             given_name text,
             family_name text,
+            given_name_latin text,
+            family_name_latin text,
+            name_keys text[] NOT NULL,
+            name_order_en bytea NOT NULL,
+            name_order_ar bytea NOT NULL,
             biometric_reference text,
             registered_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL,
@@ -92,6 +105,11 @@ class Roster(ReadModel):
         "ON {schema}.roster (site_code, registration_number, person_id)",
         "CREATE INDEX IF NOT EXISTS roster_household ON {schema}.roster (household_id) "
         "WHERE household_id IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS roster_name_keys ON {schema}.roster USING gin (name_keys)",
+        "CREATE INDEX IF NOT EXISTS roster_site_name_en "
+        "ON {schema}.roster (site_code, name_order_en, person_id)",
+        "CREATE INDEX IF NOT EXISTS roster_site_name_ar "
+        "ON {schema}.roster (site_code, name_order_ar, person_id)",
     )
 
     def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
@@ -119,9 +137,11 @@ class Roster(ReadModel):
             "INSERT INTO {schema}.roster (person_id, registration_number, site_code, "
             "last_site_code, status, sex, date_of_birth, estimated_age, "
             "birth_date_estimate, nationality, household_id, relationship, specific_needs, "
-            "given_name, family_name, biometric_reference, registered_at, updated_at, "
+            "given_name, family_name, given_name_latin, family_name_latin, name_keys, "
+            "name_order_en, name_order_ar, biometric_reference, registered_at, updated_at, "
             "version, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (person_id) DO NOTHING",
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (person_id) DO NOTHING",
             (
                 envelope.originator_id,
                 e.registration_number,
@@ -136,8 +156,9 @@ class Roster(ReadModel):
                 e.household_id,
                 e.relationship,
                 list(e.specific_needs),
-                e.given_name,
-                e.family_name,
+                *_name_columns(
+                    e.given_name, e.family_name, e.given_name_latin, e.family_name_latin
+                ),
                 e.biometric_reference,
                 e.occurred_at,
                 e.occurred_at,
@@ -225,6 +246,9 @@ class Roster(ReadModel):
             return
         if field == "specific_needs":
             value = list(value or ())
+        if field in _NAME_FIELDS:
+            self._rename(cur, envelope, field, value)
+            return
         assignment = f"{field} = %(v)s"
         # The estimate follows whichever of date of birth / estimated age is authoritative;
         # SET sees the row as it was, so the new value is spelled out in the expression.
@@ -235,6 +259,44 @@ class Roster(ReadModel):
             estimate = _ESTIMATE.format(age="%(v)s::integer")
             assignment += f", birth_date_estimate = COALESCE(date_of_birth, {estimate})"
         self._set(cur, envelope, assignment, v=value)
+
+    def _rename(self, cur: Cursor[Any], envelope: Envelope, field: str, value: Any) -> None:
+        # The search and sort keys are made from all four name fields: read the other three.
+        self.run(
+            cur,
+            "SELECT given_name, family_name, given_name_latin, family_name_latin "
+            "FROM {schema}.roster WHERE person_id = %s",
+            (envelope.originator_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return
+        names = dict(zip(_NAME_FIELDS, row, strict=True)) | {field: value}
+        columns = _name_columns(*(names[f] for f in _NAME_FIELDS))
+        self._set(
+            cur,
+            envelope,
+            f"{field} = %(v)s, name_keys = %(keys)s, name_order_en = %(en)s, "
+            "name_order_ar = %(ar)s",
+            v=value,
+            keys=columns[4],
+            en=columns[5],
+            ar=columns[6],
+        )
+
+
+def _name_columns(
+    given: str, family: str | None, given_latin: str | None, family_latin: str | None
+) -> tuple[Any, ...]:
+    """The four name fields, then the search keys and the sort keys made from them."""
+    return (
+        given,
+        family,
+        given_latin,
+        family_latin,
+        search_keys(given, family, given_latin, family_latin),
+        *(name_order(locale, given, family, given_latin, family_latin) for locale in Locale),
+    )
 
 
 def _years_before(day: date, years: int | None) -> date | None:
@@ -266,10 +328,22 @@ def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
 
 _KIND = "roster"
 _KEY = (paging.TEXT, paging.ID)
+# Sorted by name, the cursor is the last person's id alone: their sort key is read back
+# from the row, so no name (personal data) travels in a URL.
+_BY_NAME_KEY = (paging.ID,)
+
+
+class RosterOrder(StrEnum):
+    REGISTRATION_NUMBER = "registration_number"
+    NAME = "name"
 
 
 def _key(row: dict[str, Any]) -> tuple[str, UUID]:
     return row["registration_number"], row["person_id"]
+
+
+def _by_name_key(row: dict[str, Any]) -> tuple[UUID]:
+    return (row["person_id"],)
 
 
 def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[str, Any]:
@@ -277,6 +351,8 @@ def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[st
     age = age_on(estimate, today) if estimate is not None else None
     row["age"] = age
     row["age_band"] = age_band(age)
+    for column in _NAME_INDEX_COLUMNS:
+        row.pop(column, None)
     if not include_personal:
         for column in _PERSONAL_COLUMNS:
             row.pop(column, None)
@@ -293,17 +369,24 @@ def roster_page(
     nationality: str | None = None,
     specific_need: str | None = None,
     household_id: str | None = None,
+    name: str | None = None,
+    order: RosterOrder = RosterOrder.REGISTRATION_NUMBER,
+    locale: Locale = Locale.EN,
     after: str | None = None,
     limit: int = 100,
     include_personal: bool = False,
     today: date | None = None,
 ) -> Page:
-    """One page of a site's roster in registration-number order.
+    """One page of a site's roster in registration-number order, or by name as readers of
+    ``locale`` expect (``projections.collation``).
 
     With no status, the roster is who is at the site now: present and held. A status
     narrows to it (``departed`` lists those who left from this site). ``site_code=None``
-    searches every site (e.g. everyone unaccounted for). ``after`` is the previous page's
-    ``next_cursor``; the age band is the band on ``today`` (default: today in UTC).
+    searches every site (e.g. everyone unaccounted for). ``name`` finds a person by any
+    spelling of their name in either script (every word given must be in the name; a
+    name with no letters finds nobody).
+    ``after`` is the previous page's ``next_cursor``; the age band is the band on
+    ``today`` (default: today in UTC).
     """
     paging.check_limit(limit)
     today = today or datetime.now(UTC).date()
@@ -338,19 +421,36 @@ def roster_page(
         if born_after is not None:
             where.append(sql.SQL("birth_date_estimate > %s"))
             params.append(born_after)
-    if after is not None:
-        where.append(sql.SQL("(registration_number, person_id) > (%s, %s)"))
-        params.extend(paging.decode_cursor(_KIND, after, _KEY))
+    if name is not None:
+        # A name with nothing to search by ("--") finds nobody: never everyone.
+        keys = search_keys(name)
+        where.append(sql.SQL("name_keys @> %s::text[] AND %s"))
+        params.extend((keys, bool(keys)))
+    table = sql.Identifier(Roster.live_schema(), "roster")
+    if order is RosterOrder.NAME:
+        kind, sort = f"{_KIND}-by-name-{locale}", sql.Identifier(f"name_order_{locale}")
+        if after is not None:
+            where.append(
+                sql.SQL(
+                    "({sort}, person_id) > ((SELECT {sort} FROM {table} WHERE person_id = %s), %s)"
+                ).format(sort=sort, table=table)
+            )
+            [last] = paging.decode_cursor(kind, after, _BY_NAME_KEY)
+            params.extend((last, last))
+        key: Any = _by_name_key
+    else:
+        kind, sort = _KIND, sql.Identifier("registration_number")
+        if after is not None:
+            where.append(sql.SQL("(registration_number, person_id) > (%s, %s)"))
+            params.extend(paging.decode_cursor(kind, after, _KEY))
+        key = _key
     query = sql.SQL(
-        "SELECT * FROM {table} WHERE {where} ORDER BY registration_number, person_id LIMIT %s"
-    ).format(
-        table=sql.Identifier(Roster.live_schema(), "roster"),
-        where=sql.SQL(" AND ").join(where),
-    )
+        "SELECT * FROM {table} WHERE {where} ORDER BY {sort}, person_id LIMIT %s"
+    ).format(table=table, where=sql.SQL(" AND ").join(where), sort=sort)
     params.append(limit + 1)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
-    page = paging.page_of(_KIND, rows, limit, _key)
+    page = paging.page_of(kind, rows, limit, key)
     return Page([_public(r, include_personal, today) for r in page.rows], page.next_cursor)
 
 

@@ -37,6 +37,8 @@ from api.schemas import (
 )
 from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus
 from projections import flows, occupancy, roster, stays
+from projections.collation import Locale
+from projections.roster import RosterOrder
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -216,8 +218,36 @@ def site_roster(
         ),
     ] = None,
     household_id: str | None = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Any spelling of the person's name, in either script (محمد finds "
+            "Mohamed and Muhammad): every word given must be in the name. Needs "
+            "persons:personal. A name with no letters to search by finds nobody.",
+        ),
+    ] = None,
+    sort: Annotated[
+        RosterOrder,
+        Query(
+            description="`name`: by family name, then given name, as readers of `lang` "
+            "expect (needs persons:personal)."
+        ),
+    ] = RosterOrder.REGISTRATION_NUMBER,
+    lang: Annotated[
+        Locale,
+        Query(
+            description="The reader's language for `sort=name`: `en` sorts by the Latin "
+            "form when there is one; `ar` by the name as written, Arabic script first."
+        ),
+    ] = Locale.EN,
     as_of: Annotated[
-        QueryDateTime | None, Query(description="Field time: who was here then.")
+        QueryDateTime | None,
+        Query(
+            description="Field time: who was here then (ids and status only; no "
+            "filter, name search or sort goes with it)."
+        ),
     ] = None,
     cursor: Cursor = None,
     after: FormerCursor = None,
@@ -231,17 +261,30 @@ def site_roster(
     # A mistyped code must not read as "nobody is at this site".
     _known_site(conn, code)
     personal = principal.can(Permission.PERSONAL_DATA)
+    by_name = name is not None or sort is RosterOrder.NAME
+    if by_name and not personal:
+        raise ApiProblem(
+            403,
+            "forbidden",
+            "Forbidden",
+            f"the {principal.role.value} role may not search or sort by name "
+            f"({Permission.PERSONAL_DATA.value})",
+        )
     # Roster cursors were opaque before every list had one scheme, under the name `after`.
     cursor = cursor or after
     with bad_query():
+        if as_of is not None and (
+            by_name or _filtered(status, sex, age_band, nationality, specific_need, household_id)
+        ):
+            raise ValueError("as_of lists ids and status only: no filter, name or sort with it")
         if as_of is not None:
             page = stays.roster_as_of(conn, code, as_of, after=cursor, limit=limit)
         else:
             page = roster.roster_page(
                 conn, code, status=status, sex=sex, age_band=age_band,
                 nationality=nationality, specific_need=specific_need,
-                household_id=household_id, after=cursor, limit=limit,
-                include_personal=personal,
+                household_id=household_id, name=name, order=sort, locale=lang,
+                after=cursor, limit=limit, include_personal=personal,
             )  # fmt: skip
             if personal:
                 record_accesses(
@@ -260,6 +303,10 @@ def site_roster(
     # at a fraction of its cost, which was most of the time of a page of 100 people.
     body = orjson.dumps({"items": page.rows, "next_cursor": page.next_cursor})
     return Response(body, media_type="application/json")
+
+
+def _filtered(*filters: str | None) -> bool:
+    return any(f is not None for f in filters)
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
