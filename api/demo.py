@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -90,6 +90,46 @@ _NAMES = {
     ),
 }
 
+# Sudanese names as an Arabic-keyboard desk writes them. Three Sudanese households in ten
+# are registered that way, with the Latin form beside it (as UNHCR registers both).
+_ARABIC = {
+    "Amina": "أمينة", "Fatima": "فاطمة", "Hawa": "حواء", "Mariam": "مريم", "Zahra": "زهراء",
+    "Khadija": "خديجة", "Aisha": "عائشة", "Halima": "حليمة", "Nafisa": "نفيسة",
+    "Mohamed": "محمد", "Adam": "آدم", "Ibrahim": "إبراهيم", "Yousif": "يوسف",
+    "Abdallah": "عبد الله", "Osman": "عثمان", "Hamid": "حامد", "Ismail": "إسماعيل",
+    "Haroun": "هارون", "Abakar": "أبكر", "Ishag": "إسحاق", "Yahya": "يحيى",
+    "Suleiman": "سليمان", "Bakhit": "بخيت", "Idriss": "إدريس", "Omer": "عمر",
+}  # fmt: skip
+ARABIC_SCRIPT_SHARE = 3  # in 10 Sudanese households
+# How another desk spells the same name: the demo registers a few people twice this way,
+# unmerged, so the likely-duplicates list shows what it is for.
+_OTHER_SPELLING = {
+    "Mohamed": "Muhammad", "Osman": "Othman", "Yousif": "Yusuf", "Ishag": "Ishaq",
+    "Haroun": "Harun", "Omer": "Omar", "Idriss": "Idris", "Suleiman": "Sulayman",
+    "Abdallah": "Abdullah", "Ibrahim": "Brahim", "Fatima": "Fatuma", "Hawa": "Hawaa",
+    "Khadija": "Khadidja", "Aisha": "Aicha", "Mariam": "Maryam", "Halima": "Halime",
+}  # fmt: skip
+RESPELLED = 6
+
+
+def _in_arabic(nationality: str, household: int) -> bool:
+    # Chosen by number, not by the generator, so that every other fact of the demo stays
+    # what one seed makes it.
+    return nationality == "SDN" and household % 10 < ARABIC_SCRIPT_SHARE
+
+
+def _named(arrival: Arrival, in_arabic: bool) -> Arrival:
+    """The arrival with its (Latin) name in Arabic script and the Latin form beside it."""
+    if not in_arabic:
+        return arrival
+    return replace(
+        arrival,
+        given_name=_ARABIC[arrival.given_name],
+        family_name=_ARABIC[arrival.family_name],
+        given_name_latin=arrival.given_name,
+        family_name_latin=arrival.family_name,
+    )
+
 
 @dataclass
 class DemoSummary:
@@ -113,6 +153,7 @@ class _Person:
     estimated: bool
     site: str = RECEPTION.code
     held: bool = False
+    arrival: Arrival | None = None
 
 
 @dataclass
@@ -176,7 +217,7 @@ class _Loader:
             born = None
             if rng.random() < 0.25:  # a document or a health card gives a date of birth
                 born = self.today - timedelta(days=365 * age + rng.randint(0, 364))
-            arrivals.append(
+            arrival = _named(
                 Arrival(
                     registration_number=f"ADR-{truck:02d}-{number_:05d}",
                     given_name=rng.choice(female if sex == "female" else male),
@@ -191,11 +232,16 @@ class _Loader:
                     specific_needs=tuple(sorted(needs)),
                     occurred_at=arrived,
                     person_id=person_id,
-                )
+                ),
+                _in_arabic(nationality, number),
             )
+            arrivals.append(arrival)
             self.persons.append(
-                _Person(person_id, household_id, age, sex, tuple(sorted(needs)), born is None)
-            )
+                _Person(
+                    person_id, household_id, age, sex, tuple(sorted(needs)), born is None,
+                    arrival=arrival,
+                )
+            )  # fmt: skip
         return arrivals
 
     # --- commands -----------------------------------------------------------------------
@@ -425,6 +471,7 @@ def load_demo(
         loader.track(r.position)
         p.site = "departed"
 
+    added = 0  # registered at a camp desk after the trucks
     if in_camp:
         # After every other event of the last day, so no person's history goes backwards.
         late = last + timedelta(hours=16)
@@ -464,16 +511,57 @@ def load_demo(
             actor="camp-registrar-1",
         )
         loader.track(r.position)
+        added = 1 + _register_again_respelled(loader, in_camp, late + timedelta(minutes=30))
 
     return DemoSummary(
         loaded=True,
-        persons=len(loader.persons) + (1 if in_camp else 0),
+        persons=len(loader.persons) + added,
         events_position=loader.position,
         held_released=len(released),
         still_held=len(still_held),
         unaccounted_for=len(unaccounted),
         seconds=(datetime.now(UTC) - started).total_seconds(),
     )
+
+
+def _register_again_respelled(loader: _Loader, in_camp: list[_Person], at: datetime) -> int:
+    """A few people registered again at a camp desk that spelled their names its own way
+    (or wrote them in the other script), left unmerged for the duplicates list."""
+    chosen = [
+        p
+        for p in in_camp
+        if p.site != "departed"
+        and p.arrival is not None
+        and p.arrival.nationality == "SDN"
+        and (p.arrival.given_name_latin or p.arrival.given_name) in _OTHER_SPELLING
+    ][1 : 1 + RESPELLED]
+    for index, person in enumerate(chosen):
+        first = person.arrival
+        assert first is not None
+        if first.given_name_latin:  # written in Arabic first: this desk writes Latin
+            family = first.family_name_latin or ""
+            given, family = (
+                _OTHER_SPELLING[first.given_name_latin],
+                _OTHER_SPELLING.get(family, family),
+            )
+        else:  # written in Latin first: this desk writes Arabic, and no Latin form
+            given, family = _ARABIC[first.given_name], _ARABIC[first.family_name]
+        result = loader.registry.register_arrival(
+            site_code=person.site,
+            arrival=Arrival(
+                registration_number=f"{person.site}-DESK-{index + 2:05d}",
+                given_name=given,
+                family_name=family,
+                sex=first.sex,
+                nationality=first.nationality,
+                estimated_age=person.age + (index % 2),
+                occurred_at=at + timedelta(minutes=index),
+                person_id=loader.uuid(),
+            ),
+            actor="camp-registrar-1",
+        )
+        loader.track(result.position)
+    return len(chosen)
 
 
 def _needs(rng: random.Random, sex: str, age: int) -> set[str]:
