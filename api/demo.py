@@ -26,7 +26,8 @@ from typing import TypeVar
 from uuid import UUID
 
 from domain.arrival import Arrival
-from domain.registry import MAX_BATCH, Registry
+from domain.commands import MAX_BATCH
+from domain.registry import Registry
 from domain.site import site_id
 from domain.transfer import MAX_MANIFEST
 

@@ -47,7 +47,9 @@ from api.imports import (
     to_arrival,
 )
 from domain import errors
-from domain.registry import BIOMETRIC_REFERENCE, MAX_BATCH, REGISTRATION_NUMBER, Registry
+from domain.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
+from domain.commands import MAX_BATCH, RegisterArrivals
+from domain.registry import Registry
 
 COMMAND = "register_arrivals"
 
@@ -363,12 +365,8 @@ def _register(
 ) -> tuple[Any, ...]:
     """One batch through the Registry; the verdict is plain data, fit to cross processes."""
     try:
-        result = registry.register_arrivals(
-            site_code=site_code,
-            arrivals=[to_arrival(f) for f in rows],
-            actor=actor,
-            idempotency_key=key,
-        )
+        command = RegisterArrivals(site_code=site_code, arrivals=[to_arrival(f) for f in rows])
+        result = registry.handle(command, actor=actor, idempotency_key=key)
     except errors.BatchRejected as error:
         items = [
             {"index": i["index"], "code": i["code"], "message": i["message"]}

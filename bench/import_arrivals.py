@@ -43,7 +43,8 @@ from api.imports import COLUMNS, read_arrivals, to_arrival
 from api.settings import Settings
 from bench.batch_registration import Baseline, Minimal
 from bench.cpu import CpuMeter
-from domain.registry import MAX_BATCH, Registry
+from domain.commands import MAX_BATCH
+from domain.registry import Registry
 
 console = Console(width=120)
 TARGET = 20_000

@@ -11,10 +11,15 @@ claim or an idempotency key is already taken.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
+
+import orjson
+
+from domain import errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +76,18 @@ class CommandJournal(Protocol):
 
     def find_claim(self, scope: str, value: str) -> UUID | None:
         """The person holding this unique value, if any."""
+
+
+def fingerprint(command: str, payload: dict[str, Any]) -> str:
+    """A stable digest of a command and its payload, to recognise a retried request."""
+    try:
+        body = orjson.dumps(
+            {"command": command, "payload": payload},
+            option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+            default=str,
+        )
+    except orjson.JSONEncodeError:
+        # What orjson refuses (a whole number beyond 64 bits, a lone surrogate, nesting
+        # past its limit) is what no event may carry either: the caller's input, not a 500.
+        raise errors.UnstorableValue("the command holds a value that cannot be stored") from None
+    return hashlib.sha256(body).hexdigest()

@@ -17,8 +17,8 @@ from rich.table import Table
 from api import safe_csv
 from api.composition import campledger
 from domain import errors
+from domain.claims import REGISTRATION_NUMBER
 from domain.history import PersonHistory, person_history
-from domain.registry import REGISTRATION_NUMBER
 
 console = Console()
 db_app = typer.Typer(help="Database administration.")

@@ -30,7 +30,7 @@ from api.database import library_env
 from api.import_runner import ImportReport, import_arrivals
 from api.imports import ImportFileError, arrival_template
 from domain import errors
-from domain.registry import MAX_BATCH
+from domain.commands import MAX_BATCH
 
 console = Console()
 err_console = Console(stderr=True)

@@ -9,8 +9,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain import errors
+from domain.commands import MAX_BATCH
 from domain.person import Person
-from domain.registry import MAX_BATCH, Registry
+from domain.registry import Registry
 from domain.values import PersonStatus
 from tests.domain.support import (
     ACTOR,

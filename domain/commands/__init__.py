@@ -1,0 +1,49 @@
+"""Every command, as a typed value, with its one handler (registered on import)."""
+
+from domain.commands.arrivals import MAX_BATCH, RegisterArrival, RegisterArrivals
+from domain.commands.base import Command, Decision, Records, every_command, handler_for
+from domain.commands.duplicates import DismissDuplicate
+from domain.commands.persons import (
+    CorrectDetail,
+    HoldPerson,
+    MergePersons,
+    PersonCommand,
+    RecordDeparture,
+    RecordScreeningStep,
+    ReleasePerson,
+)
+from domain.commands.sites import ChangeSiteCapacity, CloseSite, OpenSite
+from domain.commands.transfers import (
+    CancelTransfer,
+    DispatchTransfer,
+    PlanTransfer,
+    ReceiveTransfer,
+    ReconcileTransfer,
+)
+
+__all__ = [
+    "MAX_BATCH",
+    "CancelTransfer",
+    "ChangeSiteCapacity",
+    "CloseSite",
+    "Command",
+    "CorrectDetail",
+    "Decision",
+    "DismissDuplicate",
+    "DispatchTransfer",
+    "HoldPerson",
+    "MergePersons",
+    "OpenSite",
+    "PersonCommand",
+    "PlanTransfer",
+    "ReceiveTransfer",
+    "ReconcileTransfer",
+    "RecordDeparture",
+    "RecordScreeningStep",
+    "Records",
+    "RegisterArrival",
+    "RegisterArrivals",
+    "ReleasePerson",
+    "every_command",
+    "handler_for",
+]
