@@ -24,8 +24,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from api.auth import Permission, Principal
-from api.deps import require
+from api.auth import Principal
 from api.problems import ApiProblem
 from domain import errors
 from domain.corrections import parse_correction
@@ -47,15 +46,6 @@ def households_in(pool: ConnectionPool[Any]) -> HouseholdSites:
     return sites
 
 
-def authorise_correction(principal: Principal, family_tracing: bool) -> None:
-    """The permission a correction needs: ``corrections:write``, or for one made as family
-    tracing ``households:trace`` (a site manager traces families without correcting
-    anything else)."""
-    require(Permission.FAMILY_TRACING if family_tracing else Permission.CORRECTIONS_WRITE)(
-        principal
-    )
-
-
 def check_household_join(
     principal: Principal,
     person_id: UUID,
@@ -65,7 +55,7 @@ def check_household_join(
     household_sites: HouseholdSites,
 ) -> None:
     """Refuse setting a household id whose members are at sites outside the caller's
-    scope, unless asked for as family tracing (whose permission ``authorise_correction``
+    scope, unless asked for as family tracing (whose permission ``api.catalogue``
     checked). An unscoped token covers every site: nothing to refuse."""
     if field != HOUSEHOLD or not principal.scoped or family_tracing:
         return

@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import Principal
+from api.catalogue import execute
 from api.family_tracing import HouseholdSites
 from api.problems import (
     ApiProblem,
@@ -204,8 +205,10 @@ def _run(
 ) -> CommandResult:
     """The single endpoint, minus HTTP: authorise, then the one command, as this device."""
     try:
-        item.authorise(principal, registry, households)
-        return item.apply(registry, actor=_actor(principal, item))
+        return execute(
+            principal, item.command(), registry, idempotency_key=item.idempotency_key,
+            households=households, actor=_actor(principal, item),
+        )  # fmt: skip
     except errors.DomainError as error:
         problem = domain_problem_body(error, may_see_person=persons_visible_to(principal, registry))
         raise _Rejected(problem) from error

@@ -1,14 +1,13 @@
 """The commands a field device sends to offline sync: one model per command type.
 
 Each item wraps the request body of the command's single endpoint (``api.schemas``) with
-what offline work adds: the idempotency key, the field time and the device. Each knows the
-permission its endpoint requires, how that endpoint checks the site scope, and which
-Registry command it calls, so that sync does exactly what the endpoint would do.
+what offline work adds: the idempotency key, the field time and the device, and turns into
+the typed command that endpoint sends. Sync then authorises and runs it through the same
+catalogue (``api.catalogue``), so that it does exactly what the endpoint would do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
@@ -21,12 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from api.auth import Permission, Principal
-from api.deps import check_scope, require
-from api.family_tracing import HouseholdSites, authorise_correction, check_household_join
-from api.routes.commands import check_person_scope
+from api.schemas import Command as CommandBody
 from api.schemas import (
-    Command,
     CorrectionCreate,
     DepartureCreate,
     HoldCreate,
@@ -37,7 +32,8 @@ from api.schemas import (
     Strict,
     TransferCreate,
 )
-from domain.registry import CommandResult, Registry
+from domain import commands
+from domain.commands import Command
 
 # What a device id may look like: it ends up in the actor of every event, so no spaces,
 # no '@' (the separator) and nothing that could be a person's name in free form.
@@ -52,8 +48,6 @@ class SyncItem(Strict):
     device_id: str = Field(pattern=DEVICE_ID, examples=["tablet-07"])
     body: BaseModel
 
-    permission: ClassVar[Permission]
-
     @model_validator(mode="after")
     def _one_field_time(self) -> Self:
         sent = getattr(self.body, "occurred_at", None)
@@ -61,109 +55,64 @@ class SyncItem(Strict):
             raise ValueError("body.occurred_at differs from the item's occurred_at")
         return self
 
-    def authorise(
-        self, principal: Principal, registry: Registry, households: HouseholdSites
-    ) -> None:
-        """The single endpoint's checks: the role's permission, then the site scope."""
-        require(self.permission)(principal)
-        self.check_scope(principal, registry)
-
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
+    def command(self) -> Command:
+        """The command the single endpoint would send, at the item's field time; it is
+        authorised and run as that endpoint's (``api.catalogue``)."""
         raise NotImplementedError
 
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        raise NotImplementedError
+    def _fields(self) -> dict[str, Any]:
+        return {**self.body.model_dump(), "occurred_at": self.occurred_at}
 
 
 class RegisterArrival(SyncItem):
     type: Literal["register_arrival"]
     body: SingleArrivalCreate
-    permission = Permission.ARRIVALS_WRITE
 
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.site_code)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
+    def command(self) -> Command:
         arrival = self.body.model_copy(update={"occurred_at": self.occurred_at}).to_arrival()
-        return registry.register_arrival(
-            site_code=self.body.site_code,
-            arrival=arrival,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
+        return commands.RegisterArrival(site_code=self.body.site_code, arrival=arrival)
 
 
 class _PersonItem(SyncItem):
     person_id: UUID
-    command: ClassVar[str]
+    command_type: ClassVar[type[commands.PersonCommand]]
 
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_person_scope(principal, registry, self.person_id)
-
-    def arguments(self) -> dict[str, Any]:
-        return self.body.model_dump(exclude={"occurred_at"})
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        fields = self.arguments()
-        command: Callable[..., CommandResult] = getattr(registry, self.command)
-        return command(
-            person_id=self.person_id,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-            **fields,
-        )
+    def command(self) -> Command:
+        return self.command_type(person_id=self.person_id, **self._fields())
 
 
 class RecordScreeningStep(_PersonItem):
     type: Literal["record_screening_step"]
     body: ScreeningCreate
-    permission = Permission.SCREENING_WRITE
-    command = "record_screening_step"
+    command_type = commands.RecordScreeningStep
 
-    def arguments(self) -> dict[str, Any]:
-        fields = self.body.command_fields()
-        del fields["occurred_at"]
-        return fields
+    def _fields(self) -> dict[str, Any]:
+        assert isinstance(self.body, ScreeningCreate)
+        return {**self.body.command_fields(), "occurred_at": self.occurred_at}
 
 
 class HoldPerson(_PersonItem):
     type: Literal["hold_person"]
     body: HoldCreate
-    permission = Permission.SCREENING_WRITE
-    command = "hold_person"
+    command_type = commands.HoldPerson
 
 
 class ReleasePerson(_PersonItem):
     type: Literal["release_person"]
     body: ReleaseCreate
-    permission = Permission.SCREENING_WRITE
-    command = "release_person"
+    command_type = commands.ReleasePerson
 
 
 class RecordDeparture(_PersonItem):
     type: Literal["record_departure"]
     body: DepartureCreate
-    permission = Permission.DEPARTURES_WRITE
-    command = "record_departure"
+    command_type = commands.RecordDeparture
 
 
 class CorrectDetail(_PersonItem):
     type: Literal["correct_detail"]
     body: CorrectionCreate
-    permission = Permission.CORRECTIONS_WRITE
-    command = "correct_detail"
-
-    def authorise(
-        self, principal: Principal, registry: Registry, households: HouseholdSites
-    ) -> None:
-        """As the endpoint: family tracing's permission, scope, and household rule."""
-        body = self.body
-        authorise_correction(principal, body.family_tracing)
-        self.check_scope(principal, registry)
-        check_household_join(
-            principal, self.person_id, body.field, body.value, body.family_tracing, households
-        )
+    command_type = commands.CorrectDetail
 
 
 class PlanTransfer(SyncItem):
@@ -172,58 +121,27 @@ class PlanTransfer(SyncItem):
     transfer_id: UUID | None = Field(
         default=None, description="Minted by the device, so later items can dispatch it."
     )
-    permission = Permission.TRANSFERS_WRITE
 
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.origin)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.plan_transfer(
-            **self.body.model_dump(exclude={"occurred_at"}),
-            occurred_at=self.occurred_at,
-            transfer_id=self.transfer_id,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
+    def command(self) -> Command:
+        return commands.PlanTransfer(transfer_id=self.transfer_id, **self._fields())
 
 
 class DispatchTransfer(SyncItem):
     type: Literal["dispatch_transfer"]
     transfer_id: UUID
-    body: Command = Field(default_factory=Command)
-    permission = Permission.TRANSFERS_WRITE
+    body: CommandBody = Field(default_factory=CommandBody)
 
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        if principal.scoped:
-            check_scope(principal, registry.get_transfer(self.transfer_id).origin)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.dispatch_transfer(
-            transfer_id=self.transfer_id,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
+    def command(self) -> Command:
+        return commands.DispatchTransfer(transfer_id=self.transfer_id, **self._fields())
 
 
 class ReceiveTransfer(SyncItem):
     type: Literal["receive_transfer"]
     transfer_id: UUID
     body: ReceiptCreate
-    permission = Permission.TRANSFERS_WRITE
 
-    def check_scope(self, principal: Principal, registry: Registry) -> None:
-        check_scope(principal, self.body.site_code)
-
-    def apply(self, registry: Registry, actor: str) -> CommandResult:
-        return registry.receive_transfer(
-            transfer_id=self.transfer_id,
-            site_code=self.body.site_code,
-            persons=self.body.persons,
-            occurred_at=self.occurred_at,
-            actor=actor,
-            idempotency_key=self.idempotency_key,
-        )
+    def command(self) -> Command:
+        return commands.ReceiveTransfer(transfer_id=self.transfer_id, **self._fields())
 
 
 AnyItem = Annotated[

@@ -6,10 +6,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain import errors
-from domain.arrival import Arrival
+from domain.arrival import Arrival, check_registration_number
 from domain.journal import UniqueClaim
 from domain.person import Person
-from domain.arrival import check_registration_number
 
 REGISTRATION_NUMBER = "registration_number"
 BIOMETRIC_REFERENCE = "biometric_reference"

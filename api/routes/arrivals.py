@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from api.auth import Permission, Principal
-from api.deps import Camp, IdempotencyKey, check_scope, require
-from api.routes.commands import accepted
+from api.auth import Principal
+from api.catalogue import allowed
+from api.deps import Camp, IdempotencyKey
+from api.routes.commands import send
 from api.schemas import (
     ArrivalBatchCreate,
     ArrivalBatchPublic,
     ArrivalPublic,
     SingleArrivalCreate,
 )
+from domain.commands import RegisterArrival, RegisterArrivals
 
 router = APIRouter(prefix="/arrivals", tags=["arrivals"])
 
-Registrar = Annotated[Principal, Depends(require(Permission.ARRIVALS_WRITE))]
+Registrar = Annotated[Principal, allowed(RegisterArrival)]
 
 
 @router.post("", status_code=201, response_model=ArrivalPublic)
@@ -30,14 +32,8 @@ def register_arrival(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Register one person arriving at a site."""
-    check_scope(principal, body.site_code)
-    result = camp.registry.register_arrival(
-        site_code=body.site_code,
-        arrival=body.to_arrival(),
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = RegisterArrival(site_code=body.site_code, arrival=body.to_arrival())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post(
@@ -65,11 +61,7 @@ def register_batch(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Register a batch of arrivals in one transaction: all of them, or none."""
-    check_scope(principal, body.site_code)
-    result = camp.registry.register_arrivals(
-        site_code=body.site_code,
-        arrivals=[a.to_arrival() for a in body.arrivals],
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
+    command = RegisterArrivals(
+        site_code=body.site_code, arrivals=[a.to_arrival() for a in body.arrivals]
     )
-    return accepted(result, response)
+    return send(command, principal, camp, response, idempotency_key)

@@ -9,9 +9,13 @@ from uuid import UUID
 from fastapi import Response
 
 from api.auth import Principal
+from api.catalogue import execute
+from api.composition import Campledger
 from api.deps import check_scope
+from api.family_tracing import HouseholdSites
 from api.problems import bad_if_match
 from api.scoping import person_sites
+from domain.commands import Command
 from domain.registry import CommandResult, Registry
 
 
@@ -22,6 +26,21 @@ def accepted(result: CommandResult, response: Response) -> dict[str, Any]:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return {**result.result, "position": result.position, "replayed": result.replayed}
+
+
+def send(
+    command: Command,
+    principal: Principal,
+    camp: Campledger,
+    response: Response,
+    idempotency_key: str | None,
+    households: HouseholdSites | None = None,
+) -> dict[str, Any]:
+    """Authorise and run a command (``api.catalogue``), and answer with its result."""
+    result = execute(
+        principal, command, camp.registry, idempotency_key=idempotency_key, households=households
+    )
+    return accepted(result, response)
 
 
 def check_person_scope(principal: Principal, registry: Registry, person_id: UUID) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Permission, Principal
+from api.catalogue import allowed
 from api.deps import (
     Camp,
     Cursor,
@@ -25,14 +26,15 @@ from api.deps import (
     require,
 )
 from api.problems import bad_query
-from api.routes.commands import accepted, check_person_scope
+from api.routes.commands import send
 from api.schemas import Command, CommandPublic, Page, required_text
+from domain.commands import DismissDuplicate
 from projections import duplicates
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
 
 Reader = Annotated[Principal, Depends(require(Permission.DUPLICATES_READ))]
-Reviewer = Annotated[Principal, Depends(require(Permission.DUPLICATES_REVIEW))]
+Reviewer = Annotated[Principal, allowed(DismissDuplicate)]
 
 
 class DismissalCreate(Command):
@@ -94,9 +96,4 @@ def dismiss(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """These two records are two people: the pair is not proposed again."""
-    check_person_scope(principal, camp.registry, body.person_id)
-    check_person_scope(principal, camp.registry, body.other_id)
-    result = camp.registry.dismiss_duplicate(
-        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
-    )
-    return accepted(result, response)
+    return send(DismissDuplicate(**body.model_dump()), principal, camp, response, idempotency_key)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from api.access_trail import record_access
 from api.auth import Permission, Principal
+from api.catalogue import allowed
 from api.deps import Caller, Camp, IdempotencyKey, Pool, ReadConn, require
-from api.family_tracing import authorise_correction, check_household_join, households_in
+from api.family_tracing import HouseholdSites, households_in
 from api.problems import ApiProblem
-from api.routes.commands import IF_MATCH_PATTERN, accepted, check_person_scope, expected_version
+from api.routes.commands import IF_MATCH_PATTERN, check_person_scope, expected_version, send
 from api.schemas import (
     CorrectionCreate,
     DepartureCreate,
@@ -23,14 +24,23 @@ from api.schemas import (
     ReleaseCreate,
     ScreeningCreate,
 )
+from domain.commands import (
+    CorrectDetail,
+    HoldPerson,
+    MergePersons,
+    PersonCommand,
+    RecordDeparture,
+    RecordScreeningStep,
+    ReleasePerson,
+)
 from projections import roster
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 
 Reader = Annotated[Principal, Depends(require(Permission.PERSONS_READ))]
-Screener = Annotated[Principal, Depends(require(Permission.SCREENING_WRITE))]
-Departures = Annotated[Principal, Depends(require(Permission.DEPARTURES_WRITE))]
-Merger = Annotated[Principal, Depends(require(Permission.MERGES_WRITE))]
+Screener = Annotated[Principal, allowed(RecordScreeningStep)]
+Departures = Annotated[Principal, allowed(RecordDeparture)]
+Merger = Annotated[Principal, allowed(MergePersons)]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -63,25 +73,15 @@ def get_person(
     return row
 
 
-def _person_command(
-    command: str,
-    person_id: UUID,
+def _on_person(
+    command: PersonCommand,
     principal: Principal,
     camp: Camp,
     response: Response,
     idempotency_key: str | None,
-    if_match: str | None,
-    **kwargs: Any,
+    households: HouseholdSites | None = None,
 ) -> dict[str, Any]:
-    check_person_scope(principal, camp.registry, person_id)
-    result = getattr(camp.registry, command)(
-        person_id=person_id,
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-        expected_version=expected_version(if_match),
-        **kwargs,
-    )
-    body = accepted(result, response)
+    body = send(command, principal, camp, response, idempotency_key, households)
     if body.get("version") is not None:
         response.headers["ETag"] = f'"{body["version"]}"'
     return body
@@ -99,16 +99,10 @@ def record_screening_step(
 ) -> dict[str, Any]:
     """Record a screening step's outcome; 'held' holds the person, on the order of the
     authority and order reference given (both required with 'held')."""
-    return _person_command(
-        "record_screening_step",
-        person_id,
-        principal,
-        camp,
-        response,
-        idempotency_key,
-        if_match,
-        **body.command_fields(),
+    command = RecordScreeningStep(
+        person_id=person_id, expected_version=expected_version(if_match), **body.command_fields()
     )
+    return _on_person(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{person_id}/hold", response_model=PersonCommandPublic)
@@ -124,16 +118,10 @@ def hold(
     """Hold a person for further investigation, on an authority's order (authority and
     order reference required; a review date puts the hold on the register's review list).
     A held person may then be moved only in custody, to a holding facility or a hospital."""
-    return _person_command(
-        "hold_person",
-        person_id,
-        principal,
-        camp,
-        response,
-        idempotency_key,
-        if_match,
-        **body.model_dump(),
+    command = HoldPerson(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
     )
+    return _on_person(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{person_id}/release", response_model=PersonCommandPublic)
@@ -147,16 +135,10 @@ def release(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """End a hold (at a site, not in transit); name the authority and its order."""
-    return _person_command(
-        "release_person",
-        person_id,
-        principal,
-        camp,
-        response,
-        idempotency_key,
-        if_match,
-        **body.model_dump(),
+    command = ReleasePerson(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
     )
+    return _on_person(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{person_id}/departure", response_model=PersonCommandPublic)
@@ -170,16 +152,10 @@ def depart(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Record that a person left the caseload."""
-    return _person_command(
-        "record_departure",
-        person_id,
-        principal,
-        camp,
-        response,
-        idempotency_key,
-        if_match,
-        **body.model_dump(),
+    command = RecordDeparture(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
     )
+    return _on_person(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{person_id}/corrections", response_model=PersonCommandPublic)
@@ -196,21 +172,10 @@ def correct(
     """Correct a mistaken detail; the original value stays in the history. Setting a
     household id whose members are at sites outside the token's scope is family tracing:
     refused unless the role may trace families and the body says ``family_tracing``."""
-    authorise_correction(principal, body.family_tracing)
-    check_person_scope(principal, camp.registry, person_id)
-    check_household_join(
-        principal, person_id, body.field, body.value, body.family_tracing, households_in(pool)
+    command = CorrectDetail(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
     )
-    return _person_command(
-        "correct_detail",
-        person_id,
-        principal,
-        camp,
-        response,
-        idempotency_key,
-        if_match,
-        **body.model_dump(),
-    )
+    return _on_person(command, principal, camp, response, idempotency_key, households_in(pool))
 
 
 @router.post("/{person_id}/merge", response_model=MergePublic)
@@ -223,14 +188,5 @@ def merge(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Merge this (duplicate) registration into the survivor."""
-    check_person_scope(principal, camp.registry, person_id)
-    check_person_scope(principal, camp.registry, body.survivor_id)
-    result = camp.registry.merge_persons(
-        duplicate_id=person_id,
-        survivor_id=body.survivor_id,
-        reason=body.reason,
-        occurred_at=body.occurred_at,
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = MergePersons(duplicate_id=person_id, **body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)

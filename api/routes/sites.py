@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from api import safe_csv
 from api.access_trail import record_accesses
 from api.auth import Permission, Principal
+from api.catalogue import allowed
 from api.deps import (
     Camp,
     Cursor,
@@ -25,7 +26,7 @@ from api.deps import (
     require,
 )
 from api.problems import ApiProblem, bad_query
-from api.routes.commands import accepted
+from api.routes.commands import send
 from api.schemas import (
     NEED_PATTERN,
     CapacityChange,
@@ -35,6 +36,7 @@ from api.schemas import (
     SiteCommandPublic,
     SiteCreate,
 )
+from domain.commands import ChangeSiteCapacity, CloseSite, OpenSite
 from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus
 from projections import flows, occupancy, roster, stays
 from projections.collation import Locale
@@ -47,7 +49,7 @@ router = APIRouter(prefix="/sites", tags=["sites"])
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
 
 SiteReader = Annotated[Principal, Depends(require(Permission.SITES_READ))]
-SiteWriter = Annotated[Principal, Depends(require(Permission.SITES_WRITE))]
+SiteWriter = Annotated[Principal, allowed(OpenSite)]
 RosterReader = Annotated[Principal, Depends(require(Permission.ROSTERS_READ))]
 
 ROSTER_CSV_COLUMNS = (
@@ -66,11 +68,8 @@ def open_site(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Open a site (reception point, screening centre, transit site, camp, hospital, holding)."""
-    check_scope(principal, body.code)
-    result = camp.registry.open_site(
-        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
-    )
-    return accepted(result, response)
+    command = OpenSite(**body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{code}/capacity", response_model=SiteCommandPublic)
@@ -83,11 +82,8 @@ def change_capacity(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Change how many people a site can host."""
-    check_scope(principal, code)
-    result = camp.registry.change_site_capacity(
-        code=code, **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
-    )
-    return accepted(result, response)
+    command = ChangeSiteCapacity(code=code, **body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{code}/close", response_model=SiteCommandPublic)
@@ -100,11 +96,8 @@ def close_site(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Close a site: it receives no more arrivals or transfers."""
-    check_scope(principal, code)
-    result = camp.registry.close_site(
-        code=code, **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
-    )
-    return accepted(result, response)
+    command = CloseSite(code=code, **body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 def _within(principal: Principal) -> list[str] | None:

@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from api.auth import Permission, Principal
+from api.catalogue import allowed
 from api.deps import Camp, Cursor, IdempotencyKey, Limit, ReadConn, check_scope, require
 from api.problems import ApiProblem, bad_query
-from api.routes.commands import accepted
+from api.routes.commands import send
 from api.schemas import Command as Occurrence
 from api.schemas import (
     Page,
@@ -19,18 +20,19 @@ from api.schemas import (
     TransferCommandPublic,
     TransferCreate,
 )
+from domain.commands import (
+    CancelTransfer,
+    DispatchTransfer,
+    PlanTransfer,
+    ReceiveTransfer,
+    ReconcileTransfer,
+)
 from projections import transfers
 
 router = APIRouter(prefix="/transfers", tags=["transfers"])
 
-Officer = Annotated[Principal, Depends(require(Permission.TRANSFERS_WRITE))]
+Officer = Annotated[Principal, allowed(PlanTransfer)]
 Reader = Annotated[Principal, Depends(require(Permission.TRANSFERS_READ))]
-
-
-def _check_transfer_scope(principal: Principal, camp: Camp, transfer_id: UUID) -> None:
-    if principal.scoped:
-        transfer = camp.registry.get_transfer(transfer_id)
-        check_scope(principal, transfer.origin, transfer.destination)
 
 
 @router.post("", status_code=201, response_model=TransferCommandPublic)
@@ -42,11 +44,7 @@ def plan(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Plan a movement; everyone on the manifest is reserved for it until it leaves."""
-    check_scope(principal, body.origin)
-    result = camp.registry.plan_transfer(
-        **body.model_dump(), actor=principal.actor, idempotency_key=idempotency_key
-    )
-    return accepted(result, response)
+    return send(PlanTransfer(**body.model_dump()), principal, camp, response, idempotency_key)
 
 
 @router.post("/{transfer_id}/dispatch", response_model=TransferCommandPublic)
@@ -59,15 +57,8 @@ def dispatch(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """The vehicle left the origin with everyone on the manifest."""
-    if principal.scoped:
-        check_scope(principal, camp.registry.get_transfer(transfer_id).origin)
-    result = camp.registry.dispatch_transfer(
-        transfer_id=transfer_id,
-        occurred_at=body.occurred_at,
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = DispatchTransfer(transfer_id=transfer_id, occurred_at=body.occurred_at)
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{transfer_id}/receipts", response_model=TransferCommandPublic)
@@ -80,14 +71,8 @@ def receive(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Check persons in at the destination (all at once, or as they come off the truck)."""
-    check_scope(principal, body.site_code)
-    result = camp.registry.receive_transfer(
-        transfer_id=transfer_id,
-        **body.model_dump(),
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = ReceiveTransfer(transfer_id=transfer_id, **body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{transfer_id}/reconcile", response_model=TransferCommandPublic)
@@ -100,14 +85,8 @@ def reconcile(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Close the transfer: whoever was dispatched but not received is unaccounted for."""
-    _check_transfer_scope(principal, camp, transfer_id)
-    result = camp.registry.reconcile_transfer(
-        transfer_id=transfer_id,
-        occurred_at=body.occurred_at,
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = ReconcileTransfer(transfer_id=transfer_id, occurred_at=body.occurred_at)
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.post("/{transfer_id}/cancel", response_model=TransferCommandPublic)
@@ -122,15 +101,8 @@ def cancel(
     """Cancel a planned transfer; its manifest is freed. Only the origin may cancel."""
     # The origin planned it and holds the people on its manifest: a destination that
     # cannot take them says so to the origin, it does not undo the origin's plan.
-    if principal.scoped:
-        check_scope(principal, camp.registry.get_transfer(transfer_id).origin)
-    result = camp.registry.cancel_transfer(
-        transfer_id=transfer_id,
-        **body.model_dump(),
-        actor=principal.actor,
-        idempotency_key=idempotency_key,
-    )
-    return accepted(result, response)
+    command = CancelTransfer(transfer_id=transfer_id, **body.model_dump())
+    return send(command, principal, camp, response, idempotency_key)
 
 
 @router.get("/in-transit", response_model=Page[dict[str, Any]])
