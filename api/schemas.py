@@ -28,6 +28,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from domain.arrival import LATIN_NAME_PATTERN, Arrival
 from domain.corrections import CORRECTABLE
 from domain.needs import LEGACY_NEEDS, NEED_CODES
+from domain.registration_numbers import (
+    REGISTRATION_NUMBER_MAX,
+    REGISTRATION_NUMBER_RULE,
+    registration_number_pattern,
+)
 from domain.values import (
     DepartureReason,
     Relationship,
@@ -243,7 +248,12 @@ class ArrivalCreate(Strict):
         }
     )
 
-    registration_number: str = required_text(64)
+    registration_number: str = Field(
+        max_length=REGISTRATION_NUMBER_MAX,
+        examples=["ADR-2025-000123"],
+        description=REGISTRATION_NUMBER_RULE,
+        json_schema_extra=lambda schema: schema.update(pattern=registration_number_pattern()),
+    )
     given_name: str = required_text(
         200, description="As the person writes it, in any script (Arabic, Latin, Cyrillic…)."
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
 
 from domain import errors
 from domain.needs import parse_specific_needs
+from domain.registration_numbers import check_registration_number as check_registration_number
 from domain.values import (
     Relationship,
     check_age,
@@ -63,50 +63,6 @@ class Arrival:
             biometric_reference=optional_text("biometric reference", self.biometric_reference),
             specific_needs=parse_specific_needs(self.specific_needs),
         )
-
-
-# Registration numbers are claimed (and found) by their exact text, so one printed number
-# must have one stored form: NFKC folds full-width and other compatibility forms ("Ａ１２"
-# is "A12"), and every decimal digit becomes its ASCII digit ("١٢" typed on an Arabic
-# keyboard is "12"). Letters from two scripts are refused rather than guessed at: a
-# Cyrillic "А" among Latin letters looks the same on paper and would let one number be
-# registered twice.
-REGISTRATION_NUMBER_MAX = 64
-REGISTRATION_PUNCTUATION = frozenset("-_/.")
-
-
-def check_registration_number(value: str) -> str:
-    """The number in its one stored form; raises if it cannot be a registration number."""
-    number = check_text("registration number", value, max_length=REGISTRATION_NUMBER_MAX)
-    if number.isascii():  # nearly every number: nothing to fold, one script at most
-        folded = number
-    else:
-        folded = "".join(
-            str(unicodedata.decimal(c)) if c.isdecimal() else c
-            for c in unicodedata.normalize("NFKC", number)
-        )
-        if len(folded) > REGISTRATION_NUMBER_MAX:
-            raise errors.InvalidRegistrationNumber(
-                f"registration number is longer than {REGISTRATION_NUMBER_MAX} characters"
-            )
-    if not all(c.isalnum() or c in REGISTRATION_PUNCTUATION for c in folded):
-        raise errors.InvalidRegistrationNumber(
-            "registration number may hold letters, digits, '-', '_', '/' and '.' only"
-        )
-    scripts = set() if folded.isascii() else {_script(c) for c in folded if c.isalpha()}
-    if len(scripts) > 1:
-        raise errors.InvalidRegistrationNumber(
-            f"registration number mixes letters of {' and '.join(sorted(scripts))} script; "
-            "write it in one script"
-        )
-    return folded
-
-
-def _script(letter: str) -> str:
-    # The Unicode name starts with the script ("LATIN CAPITAL LETTER A", "CYRILLIC CAPITAL
-    # LETTER A", "ARABIC LETTER ALEF", "CJK UNIFIED IDEOGRAPH-4E00"): close enough to the
-    # Script property, which the standard library does not expose.
-    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0].capitalize()
 
 
 # A name's Latin form: letters of the Latin alphabets (ASCII, Latin-1, Latin Extended-A and

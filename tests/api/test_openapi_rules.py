@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.registration_numbers import registration_number_pattern
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 
@@ -232,3 +233,33 @@ def test_a_batch_refused_for_numbers_already_registered_is_a_documented_conflict
     twice = f"R-{api.unique()}"
     assert_problem(batch(twice, twice), 422, "batch-rejected")
     assert api.writes() == before
+
+
+def test_a_registration_number_states_the_characters_the_server_takes(
+    api: Api, document: dict[str, Any]
+) -> None:
+    # Wherever a request carries one: arrivals alone, in batches, in a device's sync queue.
+    stated = {
+        name: schema["properties"]["registration_number"]
+        for name, schema in document["components"]["schemas"].items()
+        if "registration_number" in schema.get("properties", {})
+    }
+    assert {"ArrivalCreate", "SingleArrivalCreate"} <= set(stated)
+    for name, field in stated.items():
+        assert field["pattern"] == registration_number_pattern(), name
+        assert "one script" in field["description"] and field["maxLength"] == 64
+    pattern = re.compile(registration_number_pattern())
+    site = api.open_site()
+    before = api.writes()
+
+    def register(number: str) -> Any:
+        body = {"site_code": site, **arrival_json(number)}
+        return api.client.post(f"{PREFIX}/arrivals", json=body, headers=api.auth("admin"))
+
+    for refused in ("ADR-\u0410BC", "R-\ufb01", "ADR 12", "R-\u00bd"):
+        assert not pattern.fullmatch(refused)
+        assert_problem(register(refused), 422, "invalid-registration-number")
+    assert api.writes() == before
+    for taken in (f"\uff21\uff24\uff32\uff0d{api.unique()}", f"حلب-{api.unique()}"):
+        assert pattern.fullmatch(taken)
+        assert register(taken).status_code == 201

@@ -8,10 +8,19 @@ second number that lets one person be registered twice.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domain import errors
-from domain.arrival import check_registration_number
+from domain.registration_numbers import (
+    character_class,
+    check_registration_number,
+    fold,
+    registration_number_pattern,
+)
 from domain.registry import Registry
 from tests.domain.support import ACTOR, arrival, person, refused, register
 
@@ -28,6 +37,9 @@ from tests.domain.support import ACTOR, arrival, person, refused, register
         ("Ř-١٢", "Ř-12"),  # a Latin letter with a diacritic is still Latin
         ("АБВ-12", "АБВ-12"),  # all Cyrillic: one script, left as it is
         ("حلب-12", "حلب-12"),  # all Arabic letters
+        ("ＡＤＲ－１２", "ADR-12"),  # full-width punctuation too
+        ("\u00c1DR-\u00b2", "\u00c1DR-2"),  # a precomposed letter; a superscript digit
+        ("\uac00-1", "\uac00-1"),  # a Hangul syllable as typed
     ],
 )
 def test_a_registration_number_is_stored_in_one_form(given: str, stored: str) -> None:
@@ -41,7 +53,12 @@ def test_a_registration_number_is_stored_in_one_form(given: str, stored: str) ->
         ("P\u0391SS-1", "Greek and Latin"),  # a Greek capital alpha
         ("ADR 12", "letters, digits"),
         ("ADR-12½", "letters, digits"),  # folds to 1⁄2, whose slash is not allowed
-        ("R-" + "ﬁ" * 40, "longer than 64"),  # 42 characters, 82 once the ligatures fold
+        # A character standing for several: refused, not folded past 64 characters.
+        ("R-" + "ﬁ" * 40, "one character"),
+        ("R-\u3371", "one character"),  # the squared "hPa"
+        ("A\u0301DR", "letters, digits"),  # an accent on its own (not "Á")
+        ("\u1100\u1161", "letters, digits"),  # Hangul jamo that normalisation would join
+        ("ADR-\u0bf0", "letters, digits"),  # the Tamil number ten: not a decimal digit
     ],
 )
 def test_a_registration_number_mixing_scripts_or_characters_is_refused(
@@ -96,3 +113,88 @@ def test_a_mixed_script_number_is_refused_at_registration_and_in_a_correction(
         actor=ACTOR,
     )
     assert person(sites, person_id).registration_number == "ADR-9"
+
+
+# --- the rule and the pattern published for it are one -------------------------------------
+#
+# The OpenAPI document states the rule as ``registration_number_pattern()`` (read with
+# Python's ``re``, as Hypothesis and schemathesis read it): what it matches, the domain must
+# take, and what it does not, the domain must refuse. The pattern is built from the rule's
+# own ``character_class``; these tests check the result, not the construction.
+
+
+@pytest.fixture(scope="module")
+def pattern() -> re.Pattern[str]:
+    return re.compile(registration_number_pattern())
+
+
+def accepted(number: str) -> bool:
+    try:
+        check_registration_number(number)
+    except errors.InvalidInput:
+        return False
+    return True
+
+
+# Every assigned code point lies below U+40000 or in plane 14 (tags, variation selectors);
+# planes 15 and 16 are private use, and the planes between are empty.
+CODE_POINTS = [*range(0x40000), *range(0xE0000, 0xE1000)]
+
+
+def test_the_pattern_takes_each_character_the_rule_takes_and_no_other(
+    pattern: re.Pattern[str],
+) -> None:
+    disagree = [
+        f"U+{code:04X}"
+        for code in CODE_POINTS
+        if (pattern.fullmatch(chr(code)) is not None) != (character_class(chr(code)) is not None)
+    ]
+    assert not disagree
+    # ... and the rule's classes are what the domain decides, one character at a time.
+    for code in (*range(0x3000), *range(0xFF00, 0xFFF0)):
+        char = chr(code)
+        if not char.isspace():
+            assert accepted(char) is (character_class(char) is not None), f"U+{code:04X}"
+
+
+def test_the_pattern_takes_letters_of_one_script_only(pattern: re.Pattern[str]) -> None:
+    # One letter of each script the rule knows, against one of every other.
+    first: dict[str, str] = {}
+    for code in CODE_POINTS:
+        found = character_class(chr(code))
+        if found and found not in first:
+            first[found] = chr(code)
+    assert {"Latin", "Arabic", "Cyrillic", "Ethiopic", "Greek", "Cjk"} <= set(first)
+    for script, letter in first.items():
+        for other, second in first.items():
+            for number in (letter + second, f"{letter}-١٢/{second}"):
+                same = script == other
+                assert (pattern.fullmatch(number) is not None) is same, number
+                assert accepted(number) is same, number
+
+
+# Built once, when first drawn from: the pattern is large, and so is its strategy.
+GENERATED = st.deferred(
+    lambda: st.from_regex(registration_number_pattern(), fullmatch=True).filter(
+        lambda n: len(n) <= 64
+    )
+)
+
+
+@settings(max_examples=300, suppress_health_check=list(HealthCheck), deadline=None)
+@given(number=GENERATED)
+def test_what_the_pattern_generates_is_taken_and_stored_as_long_as_it_was_sent(
+    number: str,
+) -> None:
+    stored = check_registration_number(number)
+    assert len(stored) == len(number.strip())
+    assert stored == "".join(map(fold, number.strip()))
+    assert check_registration_number(stored) == stored  # one stored form: a fixed point
+
+
+@settings(max_examples=500, suppress_health_check=list(HealthCheck), deadline=None)
+@given(number=st.text(max_size=64) | st.text(st.sampled_from("aZ٣Ａ-_/. \u0301ﬁАΑ"), max_size=8))
+def test_any_text_is_taken_exactly_when_the_pattern_matches_it(
+    pattern: re.Pattern[str], number: str
+) -> None:
+    assert accepted(number) is (pattern.fullmatch(number) is not None)
