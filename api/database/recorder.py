@@ -15,6 +15,7 @@ Tables, named after the application's event table (``registry_events`` for the R
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -143,49 +144,24 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             if not self._lock_chosen:
                 self._choose_lock(conn)
-            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+            with conn.pipeline() as pipeline:
                 try:
-                    self._insert_events(curs, stored_events, **kwargs)
-                    # Lock first, then write: every writer queues at the same point, so two
-                    # commands claiming the same value cannot deadlock on each other.
-                    self._lock_table(curs)
-                    if released:
-                        curs.execute(self.release_claims_statement, _claim_columns(released))
-                    if claims:
-                        curs.execute(self.insert_claims_statement, _claim_columns(claims))
-                    if stored_events:
-                        self._notify_channel(curs)
-                        curs.execute(
-                            self.unnest_insert_statement,
-                            (
-                                [e.originator_id for e in stored_events],
-                                [e.originator_version for e in stored_events],
-                                [e.topic for e in stored_events],
-                                [e.state for e in stored_events],
-                            ),
-                            prepare=True,
-                        )
-                        # Sync now so a clash raises here rather than at commit.
-                        pipeline.sync()
-                        notification_ids = [row["notification_id"] for row in curs.fetchall()]
-                    if records:
-                        curs.executemany(
-                            self.insert_command_statement,
-                            [
-                                (
-                                    record.actor,
-                                    record.key,
-                                    record.command,
-                                    record.fingerprint,
-                                    orjson.dumps(record.result).decode(),
-                                    record.position(notification_ids),
-                                )
-                                for record in records
-                            ],
-                        )
-                    pipeline.sync()
+                    with conn.transaction(), conn.cursor() as curs:
+                        try:
+                            notification_ids = self._write(
+                                pipeline, curs, stored_events, claims, released, records, kwargs
+                            )
+                        except BaseException:
+                            # The statements sent after a failing one come back "aborted":
+                            # take them now. Left for the transaction's end, they raised
+                            # "pipeline aborted" in place of the error itself whenever the
+                            # refusal arrived early (a claim already taken, about every other
+                            # time), which the retry above took for a lost connection.
+                            with suppress(psycopg.Error):
+                                pipeline.sync()
+                            raise
                 except Exception as e:
-                    # Raising inside the pipeline block makes psycopg warn; keep it for later.
+                    # Raising out of the pipeline block makes psycopg warn; keep it for later.
                     exc = e
             if isinstance(exc, psycopg.errors.InvalidSqlStatementName):
                 # This connection's prepared statements are gone though psycopg believes
@@ -198,6 +174,59 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         if len(notification_ids) != len(stored_events):
             msg = f"expected {len(stored_events)} notification ids, got {len(notification_ids)}"
             raise IntegrityError(msg)
+        return notification_ids
+
+    def _write(
+        self,
+        pipeline: Pipeline,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        claims: list[UniqueClaim],
+        released: list[UniqueClaim],
+        records: list[IdempotencyRecord],
+        kwargs: dict[str, Any],
+    ) -> list[int]:
+        """One command's writes, in its transaction; the events' notification ids."""
+        notification_ids: list[int] = []
+        self._insert_events(curs, stored_events, **kwargs)
+        # Lock first, then write: every writer queues at the same point, so two commands
+        # claiming the same value cannot deadlock on each other.
+        self._lock_table(curs)
+        if released:
+            curs.execute(self.release_claims_statement, _claim_columns(released))
+        if claims:
+            curs.execute(self.insert_claims_statement, _claim_columns(claims))
+        if stored_events:
+            self._notify_channel(curs)
+            curs.execute(
+                self.unnest_insert_statement,
+                (
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                    [e.topic for e in stored_events],
+                    [e.state for e in stored_events],
+                ),
+                prepare=True,
+            )
+            # Sync now so a clash raises here rather than at commit.
+            pipeline.sync()
+            notification_ids = [row["notification_id"] for row in curs.fetchall()]
+        if records:
+            curs.executemany(
+                self.insert_command_statement,
+                [
+                    (
+                        record.actor,
+                        record.key,
+                        record.command,
+                        record.fingerprint,
+                        orjson.dumps(record.result).decode(),
+                        record.position(notification_ids),
+                    )
+                    for record in records
+                ],
+            )
+        pipeline.sync()
         return notification_ids
 
     def create_table(self) -> None:
@@ -233,6 +262,9 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         if row is not None and row["found"]:
             self.lock_table_statements = [
+                # The library's first statement: without it a secured database would wait
+                # for the lock for ever, whatever CAMPLEDGER_LOCK_TIMEOUT says.
+                SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
                 SQL("SELECT {schema}.{function}()").format(
                     schema=Identifier(self.datastore.schema),
                     function=Identifier(self.lock_function_name),

@@ -93,6 +93,27 @@ def test_a_taken_claim_rejects_the_whole_command(
     assert count(database_url, "registry_events") == 1
 
 
+def test_a_taken_claim_is_refused_at_once_every_time(recorder: CampledgerRecorder) -> None:
+    # The claims are written before the events in one pipeline; whether the server's refusal
+    # reached psycopg before or after the events were sent, it must come out as the clash
+    # it is. It came out as "pipeline aborted" about every other time: an OperationalError,
+    # retried 0.2 s later up to ten times, then answered 503 "database unavailable".
+    owner = uuid4()
+    recorder.insert_events([event(owner)], claims=[UniqueClaim("registration_number", "T", owner)])
+    once = recorder.insert_events.__wrapped__  # without the library's retry of lost connections
+    for _ in range(40):
+        other = uuid4()
+        with pytest.raises(IntegrityError):
+            once(
+                recorder,
+                [event(other)],
+                claims=[UniqueClaim("registration_number", "T", other)],
+                idempotency=IdempotencyRecord("clerk", f"k-{other}", "register", "fp", {}),
+            )
+        assert recorder.select_events(other) == []
+        assert recorder.find_command("clerk", f"k-{other}") is None
+
+
 def test_the_same_value_twice_in_one_command_is_refused(recorder: CampledgerRecorder) -> None:
     a, b = uuid4(), uuid4()
     with pytest.raises(IntegrityError):
