@@ -37,7 +37,7 @@ from api.routes import (
     transfers,
 )
 from api.waiting import ProjectionWatch
-from projections.engine import Projector, projector_thread
+from projections.engine import projector_thread
 
 PREFIX = "/api/v1"
 # A batch of 1,000 arrivals is about 400 kB of JSON; anything far beyond is not ours.
@@ -48,12 +48,13 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 RECONNECT_SECONDS = 2.0
 
 
-def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int = 10) -> FastAPI:
+def create_app(camp: Campledger, *, run_projector: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
+            pool_size = camp.api_pool_size
             pool: ConnectionPool[Any] = ConnectionPool(
-                camp.database_url, min_size=1, max_size=pool_size,
+                camp.conninfo, min_size=1, max_size=pool_size,
                 kwargs={"autocommit": True}, open=True, timeout=5,
                 reconnect_timeout=RECONNECT_SECONDS,
             )  # fmt: skip
@@ -61,17 +62,17 @@ def create_app(camp: Campledger, *, run_projector: bool = True, pool_size: int =
             with pool.connection() as conn:
                 ensure_tokens_table(conn)
                 create_access_trail(conn)
-            projector = Projector(camp.database_url)
+            projector = camp.projector()
             # A read model to rebuild is the projector's job: serving starts at once.
             projector.setup(rebuild_changed=False)
             projector.close()
             if run_projector:
-                stack.enter_context(projector_thread(Projector(camp.database_url)))
+                stack.enter_context(projector_thread(camp.projector()))
             app.state.pool = pool
             # One connection is left to authentication, health and the access trail.
             app.state.read_slots = asyncio.Semaphore(max(pool_size - 1, 1))
             app.state.watch = watch = ProjectionWatch(
-                camp.database_url,
+                camp.conninfo,
                 projector.models,
                 max_waiters=camp.settings.wait_for_max_waiters,
                 max_waiters_per_caller=camp.settings.wait_for_max_per_token,

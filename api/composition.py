@@ -1,7 +1,18 @@
 """The one place that builds campledger's parts from settings.
 
-Everything else receives what it needs (a Registry, a Projector, a URL); nothing
-else reads the environment.
+Every way in starts here: ``campledger serve`` with one worker or many (``api.server``),
+every command of the command line, and the projector, beside the API or on its own.
+Each setting reaches what it configures from here:
+
+- ``pool_size`` and ``pool_max_overflow``: the Registry's pool (the library keeps
+  ``pool_size`` connections and opens up to ``pool_max_overflow`` more at a peak), and the
+  API's own pool, which may hold as many in all;
+- ``lock_timeout``: how long the Registry waits for the event table's insert lock;
+- ``connect_timeout``: how long the Registry waits for a pooled connection, and the libpq
+  connect timeout of every connection of our own (the API's pool, the projector, commands).
+
+Everything else receives what it needs (a Registry, a Projector, a conninfo string);
+nothing else reads the environment.
 """
 
 from __future__ import annotations
@@ -9,8 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from api.database import database, library_env
+import psycopg
+
+from api.database import connection_info, database, library_env
 from api.settings import Settings
 from domain.registry import Registry
 from projections.engine import Projector
@@ -18,12 +32,36 @@ from projections.engine import Projector
 
 @dataclass
 class Campledger:
+    """The Registry on a running database, and how the rest of campledger reaches that
+    database under the same settings."""
+
     settings: Settings
     database_url: str
     registry: Registry
 
+    @property
+    def conninfo(self) -> str:
+        """For every connection campledger opens itself (not the Registry's)."""
+        return connection_info(self.database_url, self.settings)
+
+    @property
+    def library_env(self) -> dict[str, str]:
+        """The Registry's environment, for processes that open a Registry of their own."""
+        return library_env(self.database_url, self.settings)
+
+    @property
+    def api_pool_size(self) -> int:
+        """At most as many connections for the API's reads as the Registry's pool may open."""
+        return self.settings.pool_size + self.settings.pool_max_overflow
+
     def projector(self) -> Projector:
-        return Projector(self.database_url)
+        return Projector(self.conninfo)
+
+
+def compose(settings: Settings, database_url: str) -> Campledger:
+    """campledger's parts on the database at this URL, configured by these settings."""
+    registry = Registry(env=library_env(database_url, settings))
+    return Campledger(settings=settings, database_url=database_url, registry=registry)
 
 
 @contextmanager
@@ -31,8 +69,18 @@ def campledger(settings: Settings | None = None) -> Iterator[Campledger]:
     """Open the database (embedded unless a URL is configured) and the Registry on it."""
     settings = settings or Settings()
     with database(settings) as url:
-        registry = Registry(env=library_env(url))
+        camp = compose(settings, url)
         try:
-            yield Campledger(settings=settings, database_url=url, registry=registry)
+            yield camp
         finally:
-            registry.close()
+            camp.registry.close()
+
+
+@contextmanager
+def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """One connection to the configured database, for commands that need no Registry."""
+    with (
+        database(settings) as url,
+        psycopg.connect(connection_info(url, settings), autocommit=True) as conn,
+    ):
+        yield conn

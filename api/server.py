@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.composition import Campledger
-from api.database import settings_env
+from api.composition import compose
 from api.settings import Settings
-from domain.registry import Registry
 
 
 def app_from_environment() -> FastAPI:
@@ -16,6 +14,4 @@ def app_from_environment() -> FastAPI:
     settings = Settings()
     if not settings.database_url:
         raise RuntimeError("workers need CAMPLEDGER_DATABASE_URL (set by campledger serve)")
-    registry = Registry(env=settings_env(settings, settings.database_url))
-    camp = Campledger(settings=settings, database_url=settings.database_url, registry=registry)
-    return create_app(camp, run_projector=False)
+    return create_app(compose(settings, settings.database_url), run_projector=False)

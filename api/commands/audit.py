@@ -88,7 +88,7 @@ def history(
             console.print(f"[red]{e}[/]")
             raise typer.Exit(code=1) from None
         if personal and actor:
-            with psycopg.connect(app.database_url, autocommit=True) as conn:
+            with psycopg.connect(app.conninfo, autocommit=True) as conn:
                 create_access_trail(conn)
                 record_access(conn, actor, person_id, "campledger history --personal")
     if as_json:
@@ -188,7 +188,7 @@ def audit(
         "after_position": after,
         "limit": limit,
     }
-    with campledger(load_settings()) as app, psycopg.connect(app.database_url) as conn:
+    with campledger(load_settings()) as app, psycopg.connect(app.conninfo) as conn:
         rows = [_row(entry) for entry in audit_entries(conn, **query)]
     _print_rows(rows, "Audit log", as_json, as_csv)
 
@@ -233,7 +233,7 @@ def access_trail(
     from api.access_trail import access_entries, create_access_trail
     from api.cli import load_settings
 
-    with campledger(load_settings()) as app, psycopg.connect(app.database_url) as conn:
+    with campledger(load_settings()) as app, psycopg.connect(app.conninfo) as conn:
         create_access_trail(conn)
         entries = access_entries(
             conn,
@@ -269,7 +269,7 @@ def verify(
         raise typer.BadParameter("give --digest and --position together")
     with campledger(load_settings()) as app:
         if digest is not None and position is not None:
-            proof = prove_digest(app.database_url, position, digest)
+            proof = prove_digest(app.conninfo, position, digest)
             if as_json:
                 _print_json(proof.as_dict())
             elif proof.ok:
@@ -282,7 +282,7 @@ def verify(
                 console.print(f"  kept:       {proof.expected}\n  recomputed: {proof.recomputed}")
             raise typer.Exit(code=0 if proof.ok else 1)
         try:
-            report = verify_log(app.database_url)
+            report = verify_log(app.conninfo)
         except psycopg.errors.UndefinedTable:
             console.print("[red]no ledger yet: run `campledger project` or `rebuild ledger`[/]")
             raise typer.Exit(code=2) from None
@@ -327,7 +327,6 @@ def secure(
     """Make the event log append-only and create a least-privileged application role."""
     from api.cli import load_settings
     from api.database.secure import secure_database
-    from projections.engine import Projector
 
     settings = load_settings()
     if not settings.database_url:
@@ -335,9 +334,9 @@ def secure(
     if password is None and not keep_password:
         password = typer.prompt("password for the application role", hide_input=True)
     with campledger(settings) as app:  # starting the Registry creates its tables
-        with Projector(app.database_url) as projector:
+        with app.projector() as projector:
             projector.setup()
-        with psycopg.connect(app.database_url, autocommit=True) as conn:
+        with psycopg.connect(app.conninfo, autocommit=True) as conn:
             report = secure_database(conn, role, password)
     console.print(f"[green]role {report.role} {'created' if report.created else 'updated'}[/]")
     console.print(f"append-only (UPDATE, DELETE, TRUNCATE refused): {', '.join(report.guarded)}")

@@ -42,7 +42,7 @@ def _emit(text: str, output: Path | None) -> None:
 def _read(query: Any) -> Any:
     from api.cli import load_settings
 
-    with campledger(load_settings()) as camp, psycopg.connect(camp.database_url) as conn:
+    with campledger(load_settings()) as camp, psycopg.connect(camp.conninfo) as conn:
         try:
             return query(conn)
         except psycopg.errors.UndefinedTable:

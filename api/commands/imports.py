@@ -26,7 +26,6 @@ from rich.progress import (
 from rich.table import Table
 
 from api.composition import campledger
-from api.database import library_env
 from api.import_runner import ImportReport, import_arrivals
 from api.imports import ImportFileError, arrival_template
 from domain import errors
@@ -127,7 +126,7 @@ def arrivals(
                     skip_bad_rows=skip_bad_rows,
                     batch_size=batch_size,
                     workers=workers,
-                    worker_env=library_env(camp.database_url),
+                    worker_env=camp.library_env,
                     on_checked=checked,
                     on_progress=advanced,
                 )

@@ -77,7 +77,7 @@ def project() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, request_stop)
     with campledger(settings) as app:
-        projector = LoggingProjector(app.database_url)
+        projector = LoggingProjector(app.conninfo)
         names = ", ".join(m.name for m in projector.models) or "none"
         log.info("projector started; read models: %s", names)
         # A short idle timeout bounds how long a stop request waits for the next wake-up;

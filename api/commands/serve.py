@@ -81,7 +81,7 @@ def serve(
                 "`campledger token create --role admin --name me`"
             )
             with (
-                nullcontext() if no_projector else projector_process(camp.database_url, level),
+                nullcontext() if no_projector else projector_process(camp.conninfo, level),
                 hangup_stops_uvicorn(),
             ):
                 if workers == 1:
@@ -128,7 +128,7 @@ def hangup_stops_uvicorn() -> Iterator[None]:
 
 
 @contextmanager
-def projector_process(database_url: str, log_level: str) -> Iterator[None]:
+def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
     """The live projector beside the API, in a child process.
 
     In a thread of the API's process it would hold the API's GIL while it applies events:
@@ -140,7 +140,7 @@ def projector_process(database_url: str, log_level: str) -> Iterator[None]:
     ready = context.Event()
     child = context.Process(
         target=_follow_log,
-        args=(database_url, log_level, os.getpid(), ready),
+        args=(conninfo, log_level, os.getpid(), ready),
         name="projector",
     )
     child.start()
@@ -159,7 +159,7 @@ def projector_process(database_url: str, log_level: str) -> Iterator[None]:
             child.join()
 
 
-def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> None:
+def _follow_log(conninfo: str, log_level: str, parent: int, ready: Any) -> None:
     """The child's work: follow the log until told to stop or orphaned; retry a lost
     database with backoff, since a batch in flight rolls back with its checkpoint."""
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
@@ -173,7 +173,7 @@ def _follow_log(database_url: str, log_level: str, parent: int, ready: Any) -> N
         stop.set()
 
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
-    projector = Projector(database_url)
+    projector = Projector(conninfo)
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
     ready.set()
@@ -200,7 +200,7 @@ def _demo_token(camp: Campledger) -> None:
     from api.auth import create_token, ensure_tokens_table
 
     name = f"demo-admin-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    with psycopg.connect(camp.database_url, autocommit=True) as conn:
+    with psycopg.connect(camp.conninfo, autocommit=True) as conn:
         ensure_tokens_table(conn)
         token = create_token(conn, name=name, role="admin", sites=())
     path = camp.settings.data_dir.expanduser() / DEMO_TOKEN_FILE

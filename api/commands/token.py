@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from api.auth import Role, create_token, list_tokens, revoke_token
-from api.database import database
+from api.composition import connection
 
 console = Console()
 token_app = typer.Typer(help="API tokens: create, list, revoke.")
@@ -27,7 +26,7 @@ def create(
     """Create a token and print it once; only its hash is stored."""
     from api.cli import load_settings
 
-    with database(load_settings()) as url, psycopg.connect(url, autocommit=True) as conn:
+    with connection(load_settings()) as conn:
         try:
             token = create_token(conn, name=name, role=role.value, sites=site or ())
         except ValueError as error:
@@ -42,7 +41,7 @@ def list_() -> None:
     """List tokens (never their secrets)."""
     from api.cli import load_settings
 
-    with database(load_settings()) as url, psycopg.connect(url, autocommit=True) as conn:
+    with connection(load_settings()) as conn:
         tokens = list_tokens(conn)
     table = Table("id", "name", "role", "sites", "created", "revoked")
     for t in tokens:
@@ -59,7 +58,7 @@ def revoke(name: Annotated[str, typer.Argument(help="Token name or id.")]) -> No
     """Revoke a token: it stops working at once."""
     from api.cli import load_settings
 
-    with database(load_settings()) as url, psycopg.connect(url, autocommit=True) as conn:
+    with connection(load_settings()) as conn:
         if not revoke_token(conn, name):
             console.print(f"[red]no live token named {name}[/]")
             raise typer.Exit(code=1)

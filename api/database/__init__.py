@@ -15,7 +15,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from api.database.embedded import embedded_server
 from api.settings import Settings
 
-__all__ = ["database", "describe_url", "library_env", "settings_env"]
+__all__ = ["connection_info", "database", "describe_url", "library_env"]
 
 RECORDER_TOPIC = "api.database.recorder:CampledgerRecorder"
 
@@ -30,19 +30,19 @@ def database(settings: Settings) -> Iterator[str]:
         yield url
 
 
-def library_env(
-    url: str,
-    *,
-    pool_size: int = 5,
-    max_overflow: int = 10,
-    lock_timeout: int = 10,
-    connect_timeout: int = 10,
-) -> dict[str, str]:
-    """The eventsourcing environment for a server given as URL or as a libpq conninfo string.
+# The settings as declared, without reading the environment: for tests and benchmarks that
+# build a Registry by hand. campledger itself always passes the settings it loaded.
+DECLARED = Settings.model_construct()
+
+
+def library_env(url: str, settings: Settings = DECLARED) -> dict[str, str]:
+    """The eventsourcing environment for a server given as URL or as a libpq conninfo string,
+    with the pool and timeouts the settings ask for.
 
     Accepts ``postgresql://user:pw@host:port/db``, the unix-socket form
     ``postgresql://postgres:@/postgres?host=/dir`` that the embedded server reports, and
-    ``dbname=... host=...`` strings.
+    ``dbname=... host=...`` strings. The library reads its connect timeout as how long to
+    wait for a connection from its pool, opening one included.
     """
     params = conninfo_to_dict(url)
     host = str(params.get("host") or "localhost")
@@ -54,23 +54,19 @@ def library_env(
         "POSTGRES_USER": str(params.get("user") or "postgres"),
         # The library insists on a password key even when the server trusts the socket.
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(max_overflow),
-        "POSTGRES_LOCK_TIMEOUT": str(lock_timeout),
-        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.connect_timeout),
         "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
     }
 
 
-def settings_env(settings: Settings, url: str) -> dict[str, str]:
-    """``library_env`` with the pool and timeouts the settings ask for."""
-    return library_env(
-        url,
-        pool_size=settings.pool_size,
-        max_overflow=settings.pool_max_overflow,
-        lock_timeout=settings.lock_timeout,
-        connect_timeout=settings.connect_timeout,
-    )
+def connection_info(url: str, settings: Settings) -> str:
+    """The libpq conninfo string for connections of our own (the API's pool, the projector,
+    commands): the server's URL with the settings' connect timeout, which wins over one
+    written in the URL."""
+    return make_conninfo(url, connect_timeout=str(settings.connect_timeout))
 
 
 def describe_url(url: str) -> str:
