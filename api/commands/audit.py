@@ -15,10 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api import safe_csv
+from api.access_trail import access_entries, create_access_trail, record_access
+from api.commands.shared import load_settings
 from api.composition import campledger
+from api.database.secure import secure_database
 from domain import errors
 from domain.claims import REGISTRATION_NUMBER
 from domain.history import PersonHistory, person_history
+from projections.audit_log import audit_entries
+from projections.verify import prove_digest, verify_log
 
 console = Console()
 db_app = typer.Typer(help="Database administration.")
@@ -66,9 +71,6 @@ def history(
     as_json: AsJson = False,
 ) -> None:
     """Every event of a person in order, with the state after each one."""
-    from api.access_trail import create_access_trail, record_access
-    from api.cli import load_settings
-
     occurred = _time(as_of, "--as-of")
     recorded = _time(known_at, "--known-at")
     if personal and not actor:
@@ -169,13 +171,6 @@ def audit(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """Query the audit log (the audit_log read model) by actor, subject, site, action, time."""
-    from api.cli import load_settings
-
-    try:
-        from projections.audit_log import audit_entries
-    except ImportError:
-        console.print("[red]the audit_log read model is not installed in this build[/]")
-        raise typer.Exit(code=2) from None
     query: dict[str, Any] = {
         "actor": actor,
         "subject_id": UUID(subject) if subject else None,
@@ -230,9 +225,6 @@ def access_trail(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """Who read whose personal data, when, and through what."""
-    from api.access_trail import access_entries, create_access_trail
-    from api.cli import load_settings
-
     with campledger(load_settings()) as app, psycopg.connect(app.conninfo) as conn:
         create_access_trail(conn)
         entries = access_entries(
@@ -262,9 +254,6 @@ def verify(
     With --digest and --position: prove the log up to that position still hashes to the
     digest you kept, computed from the events alone.
     """
-    from api.cli import load_settings
-    from projections.verify import prove_digest, verify_log
-
     if (digest is None) != (position is None):
         raise typer.BadParameter("give --digest and --position together")
     with campledger(load_settings()) as app:
@@ -325,9 +314,6 @@ def secure(
     ] = False,
 ) -> None:
     """Make the event log append-only and create a least-privileged application role."""
-    from api.cli import load_settings
-    from api.database.secure import secure_database
-
     settings = load_settings()
     if not settings.database_url:
         console.print("[yellow]no CAMPLEDGER_DATABASE_URL: securing the embedded server[/]")

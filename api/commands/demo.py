@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from api.commands.shared import load_settings
 from api.composition import campledger
 from api.demo import SITES, load_demo
+from projections.occupancy import all_sites_occupancy
 
 console = Console()
 
@@ -22,8 +24,6 @@ def demo(
     seed: Annotated[int, typer.Option(help="Same seed, same people.")] = 2024,
 ) -> None:
     """Load a demo operation (reception, screening, two camps, a hospital) and show head counts."""
-    from api.cli import load_settings
-
     settings = load_settings()
     with campledger(settings) as app:
         with console.status("loading the demo operation…") as spinner:
@@ -68,8 +68,6 @@ def sites_table(conn: psycopg.Connection[Any], has_occupancy: bool) -> Table:
             table.add_row(site.code, site.name, site.kind, "–", f"{site.capacity:,}")
         table.caption = "head counts appear once the occupancy read model is in the catalog"
         return table
-    from projections.occupancy import all_sites_occupancy
-
     for row in all_sites_occupancy(conn):
         bands = row["by_age_band"]
         under_18 = sum(bands.get(b, 0) for b in ("0-4", "5-11", "12-17"))

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from api import hxl
+from api.commands.shared import load_settings
 from api.composition import campledger
 from projections import flows, occupancy
 
@@ -40,8 +41,6 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _read(query: Any) -> Any:
-    from api.cli import load_settings
-
     with campledger(load_settings()) as camp, psycopg.connect(camp.conninfo) as conn:
         try:
             return query(conn)

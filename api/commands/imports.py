@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.commands.shared import load_settings
 from api.composition import campledger
 from api.import_runner import ImportReport, import_arrivals
 from api.imports import ImportFileError, arrival_template
@@ -77,8 +78,6 @@ def arrivals(
     3 when the database or a worker failed midway (run it again to resume).
     Running the same file again is safe: batches already imported are not repeated.
     """
-    from api.cli import load_settings
-
     content = file.read_bytes()
     who = actor or f"cli:{getpass.getuser()}"
     progress = Progress(

@@ -27,6 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from api.commands.shared import load_settings
 from api.composition import campledger
 from projections import quarantine
 from projections.engine import (
@@ -60,8 +61,6 @@ class LoggingProjector(Projector):
 
 def project() -> None:
     """Run the live projector: catch up, then follow the log until Ctrl-C, SIGTERM or SIGHUP."""
-    from api.cli import load_settings
-
     settings = load_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -101,8 +100,6 @@ def rebuild(
     ] = None,
 ) -> None:
     """Rebuild read models from position 0 into fresh schemas and swap them in at the end."""
-    from api.cli import load_settings
-
     settings = load_settings()
     with campledger(settings) as app:
         projector = app.projector()
@@ -162,8 +159,6 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show the log's head position and each read model's checkpoint and lag."""
-    from api.cli import load_settings
-
     settings = load_settings()
     with campledger(settings) as app, app.projector() as projector:
         report = read_status(projector.conn, projector.models)
@@ -202,8 +197,6 @@ def quarantine_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Events set aside by a read model, with the error (never the event's contents)."""
-    from api.cli import load_settings
-
     with campledger(load_settings()) as app, app.projector() as projector:
         found = quarantine.quarantined(projector.conn, projector.models)
     if as_json:
@@ -227,8 +220,6 @@ def quarantine_retry(
 ) -> None:
     """After a fix, rebuild the read models that set events aside; whatever still fails is
     set aside again (read models apply events in log order: none can be slipped in late)."""
-    from api.cli import load_settings
-
     with campledger(load_settings()) as app, app.projector() as projector:
         refuse_unknown(projector, names)
         with rebuild_progress() as advance:

@@ -19,8 +19,11 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from api.auth import create_token, ensure_tokens_table
+from api.commands.shared import load_settings
 from api.composition import Campledger, campledger
 from api.database.embedded import StopRequested
+from api.demo import load_demo
 from projections.engine import Projector
 
 console = Console()
@@ -58,8 +61,9 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API. The projector runs beside it unless --no-projector is given."""
+    # Here, not at the top: the HTTP application (FastAPI and every route) takes longer to
+    # import than the rest of the command line together, and only this command needs it.
     from api.app import create_app
-    from api.cli import load_settings
 
     settings = load_settings()
     level = log_level.value if log_level else settings.log_level
@@ -182,8 +186,6 @@ def _follow_log(conninfo: str, log_level: str, parent: int, ready: Any) -> None:
 
 
 def _load_demo(camp: Campledger) -> None:
-    from api.demo import load_demo
-
     with console.status("loading the demo operation…") as spinner:
         summary = load_demo(camp.registry, on_step=lambda step: spinner.update(step))
     if summary.loaded:
@@ -195,10 +197,6 @@ def _load_demo(camp: Campledger) -> None:
 def _demo_token(camp: Campledger) -> None:
     """A fresh admin token for trying the demo, kept in the data directory (owner-only)
     so the README's curl session can read it; real operations create named tokens."""
-    import psycopg
-
-    from api.auth import create_token, ensure_tokens_table
-
     name = f"demo-admin-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     with psycopg.connect(camp.conninfo, autocommit=True) as conn:
         ensure_tokens_table(conn)

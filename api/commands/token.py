@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.auth import Role, create_token, list_tokens, revoke_token
+from api.commands.shared import load_settings
 from api.composition import connection
 
 console = Console()
@@ -24,8 +25,6 @@ def create(
     ] = None,
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
-    from api.cli import load_settings
-
     with connection(load_settings()) as conn:
         try:
             token = create_token(conn, name=name, role=role.value, sites=site or ())
@@ -39,8 +38,6 @@ def create(
 @token_app.command("list")
 def list_() -> None:
     """List tokens (never their secrets)."""
-    from api.cli import load_settings
-
     with connection(load_settings()) as conn:
         tokens = list_tokens(conn)
     table = Table("id", "name", "role", "sites", "created", "revoked")
@@ -56,8 +53,6 @@ def list_() -> None:
 @token_app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="Token name or id.")]) -> None:
     """Revoke a token: it stops working at once."""
-    from api.cli import load_settings
-
     with connection(load_settings()) as conn:
         if not revoke_token(conn, name):
             console.print(f"[red]no live token named {name}[/]")

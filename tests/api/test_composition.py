@@ -18,8 +18,8 @@ from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.cli import load_settings
 from api.commands import serve
+from api.commands.shared import load_settings
 from api.composition import Campledger, campledger, connection
 from api.database import DECLARED
 from domain.registry import Registry
