@@ -268,7 +268,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 SQL("SELECT {schema}.{function}()").format(
                     schema=Identifier(self.datastore.schema),
                     function=Identifier(self.lock_function_name),
-                )
+                ),
             ]
         self._lock_chosen = True
 

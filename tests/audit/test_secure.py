@@ -22,6 +22,7 @@ from domain.registry import Registry
 from projections.engine import Projector
 from projections.ledger import Ledger
 from projections.verify import verify_log
+from tests.probes import lock_timeout_of_writes, recorder_of
 from tests.projections.lifecycle import NOW, arrival, full_lifecycle, open_sites, register
 
 PASSWORD = "s3cret-for-tests"
@@ -67,6 +68,20 @@ def test_the_app_role_records_through_the_registry(app_role: str) -> None:
         projector.catch_up()
         projector.rebuild()  # the role owns the read-model schemas
     assert verify_log(app_role).ok
+
+
+def test_the_app_role_waits_for_the_insert_lock_no_longer_than_the_lock_timeout(
+    app_role: str,
+) -> None:
+    # It takes the lock through the owner's function, not LOCK TABLE: the timeout must come too.
+    registry = Registry(env={**role_env(app_role), "POSTGRES_LOCK_TIMEOUT": "17"})
+    try:
+        assert lock_timeout_of_writes(registry) == "17s"
+        assert any(
+            "registry_events_lock" in str(s) for s in recorder_of(registry).lock_table_statements
+        )
+    finally:
+        registry.close()
 
 
 def test_the_app_role_cannot_update_delete_or_truncate_events(app_role: str) -> None:
