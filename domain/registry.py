@@ -28,6 +28,7 @@ from eventsourcing.popo import POPOFactory
 
 from domain import errors
 from domain.claims import duplicate_error
+from domain.codec import FastMapper
 from domain.commands import (
     CancelTransfer,
     ChangeSiteCapacity,
@@ -103,8 +104,6 @@ class Registry(Application[UUID]):
     # --- infrastructure choices -------------------------------------------------------
 
     def construct_mapper(self) -> Mapper[UUID]:
-        from domain.codec import FastMapper
-
         return FastMapper()
 
     def construct_recorder(self) -> Any:

@@ -24,7 +24,9 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from psycopg import sql
 
+from domain.codec import FastMapper
 from projections import quarantine
+from projections.catalog import READ_MODELS
 from projections.readmodel import Envelope, ReadModel, Undecodable
 
 log = logging.getLogger(__name__)
@@ -71,8 +73,6 @@ class RebuildSummary:
 
 
 def default_mapper() -> Mapper[Any]:
-    from domain.codec import FastMapper
-
     return FastMapper()
 
 
@@ -86,8 +86,6 @@ class Projector:
         mapper: Mapper[Any] | None = None,
     ) -> None:
         if models is None:
-            from projections.catalog import READ_MODELS
-
             models = READ_MODELS
         self.conninfo = conninfo
         self.model_classes = list(models)
@@ -539,8 +537,6 @@ def head_position(conn: psycopg.Connection[Any]) -> int:
 
 def reached_position(conn: psycopg.Connection[Any]) -> int:
     """The position every read model of the catalog has applied."""
-    from projections.catalog import READ_MODELS
-
     return min(checkpoints_of(conn, [cls() for cls in READ_MODELS]).values(), default=0)
 
 
@@ -552,8 +548,6 @@ def wait_for_position(
 ) -> bool:
     """Block until every read model has applied ``position`` (or the timeout passes)."""
     if models is None:
-        from projections.catalog import READ_MODELS
-
         models = [cls() for cls in READ_MODELS]
     deadline = time.monotonic() + timeout
     delay = 0.005
