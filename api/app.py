@@ -20,7 +20,7 @@ from api import metrics, openapi, problems, ratelimit
 from api.access_trail import create_access_trail
 from api.auth import ensure_tokens_table
 from api.composition import Campledger
-from api.deps import single_query_values
+from api.deps import check_parameters
 from api.headers import SecurityHeaders
 from api.routes import (
     arrivals,
@@ -95,7 +95,7 @@ def create_app(camp: Campledger, *, run_projector: bool = True) -> FastAPI:
             "Errors are `application/problem+json` (RFC 9457) with a stable `type`."
         ),
         lifespan=lifespan,
-        dependencies=[Depends(single_query_values)],
+        dependencies=[Depends(check_parameters)],
         responses={
             401: {"description": "No token, or an unknown or revoked one."},
             403: {"description": "The token's role or site scope does not allow this."},

@@ -19,7 +19,9 @@ from api.auth import Permission, Principal, authenticate
 from api.composition import Campledger
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
+from api.schemas import UNSTORABLE_ERROR
 from api.waiting import ProjectionWatch, TooManyWaiters
+from domain.values import unstorable_text
 from projections.engine import head_position, reached_position
 from projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
@@ -47,43 +49,58 @@ Pool = Annotated[ConnectionPool[Any], Depends(get_pool)]
 REPEATED_PARAMETER = "repeated_parameter"
 
 
-def single_query_values(request: Request) -> None:
-    """Refuse a query parameter given more than once where the route takes one value.
+def check_parameters(request: Request) -> None:
+    """Refuse, on every route, a query parameter that takes one value given more than
+    once, and text the database cannot hold (a NUL) in a query or path parameter.
 
     FastAPI would take the last of ``?dry_run=false&dry_run=true`` and drop the others
     unread: a client whose URL builder repeats a parameter would see an import written, or
-    a filter applied, that it did not mean. Installed on the whole app, so it runs before
-    the token is looked at, as for a body that is not JSON: the request is malformed
-    whoever sends it.
+    a filter applied, that it did not mean. A NUL is refused by PostgreSQL where a value
+    reaches it, but a value read in Python first (a name search, turned into sound keys)
+    would lose it unseen: the domain's rule (``unstorable_text``) is applied here to every
+    parameter alike, as the document's ``^[^\\u0000]*$`` says.
+
+    Installed on the whole app, so it runs before the token is looked at, as for a body
+    that is not JSON: the request is malformed whoever sends it.
     """
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    repeated = [
-        name for name in _single_valued_query(route) if len(request.query_params.getlist(name)) > 1
-    ]
-    if repeated:
-        raise RequestValidationError(
-            [
+    found: list[dict[str, Any]] = []
+    for name, takes_many in _query_parameters(route):
+        values = request.query_params.getlist(name)
+        if len(values) > 1 and not takes_many:
+            found.append(
                 {
                     "type": REPEATED_PARAMETER,
                     "loc": ("query", name),
                     "msg": "must be given once: this parameter takes one value, not a list",
                 }
-                for name in repeated
-            ]
-        )
+            )
+        found.extend(_unstorable(("query", name), value) for value in values)
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            found.append(_unstorable(("path", name), value))
+    errors = [error for error in found if error]
+    if errors:
+        raise RequestValidationError(errors)
 
 
-def _single_valued_query(route: APIRoute) -> tuple[str, ...]:
-    """The query parameters a route (its dependencies included) takes one value of.
+def _unstorable(loc: tuple[str, str], value: str) -> dict[str, Any]:
+    reason = unstorable_text(value)
+    return {"type": UNSTORABLE_ERROR, "loc": loc, "msg": reason} if reason else {}
+
+
+def _query_parameters(route: APIRoute) -> list[tuple[str, bool]]:
+    """The query parameters a route (its dependencies included) takes, and whether each
+    takes a list.
 
     FastAPI reads a parameter with ``getlist`` where its annotation is a sequence and with
     ``get`` (the last value) otherwise; the same test decides here, so the two cannot
     differ. A model of query parameters (``Annotated[AuditQuery, Query()]``) stands for
     its fields.
     """
-    names: list[str] = []
+    found: dict[str, bool] = {}
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
@@ -94,8 +111,8 @@ def _single_valued_query(route: APIRoute) -> tuple[str, ...]:
                 fields = [(f.alias or n, f.annotation) for n, f in kind.model_fields.items()]
             else:
                 fields = [(field.alias, kind)]
-            names.extend(n for n, k in fields if not field_annotation_is_sequence(k))
-    return tuple(dict.fromkeys(names))
+            found.update((n, field_annotation_is_sequence(k)) for n, k in fields)
+    return list(found.items())
 
 
 def get_principal(

@@ -263,3 +263,21 @@ def test_a_registration_number_states_the_characters_the_server_takes(
     for taken in (f"\uff21\uff24\uff32\uff0d{api.unique()}", f"حلب-{api.unique()}"):
         assert pattern.fullmatch(taken)
         assert register(taken).status_code == 201
+
+
+def test_a_nul_in_a_query_parameter_is_refused_even_where_no_query_would_meet_it(
+    api: Api,
+) -> None:
+    # A name search turns the name into sound keys before any query: a NUL there never
+    # reached PostgreSQL, which refuses it everywhere else, and was dropped unseen.
+    code = api.open_site()
+    api.wait()
+    for params in ({"name": "Am\x00na"}, {"nationality": "SD\x00N"}):
+        refused = api.client.get(
+            f"{PREFIX}/sites/{code}/roster", params=params, headers=api.auth("admin")
+        )
+        problem = assert_problem(refused, 422, "unstorable-value")
+        assert [e["loc"] for e in problem["errors"]] == [["query", *params]]
+    refused = api.client.get(f"{PREFIX}/sites/a%00b/roster", headers=api.auth("admin"))
+    problem = assert_problem(refused, 422, "unstorable-value")
+    assert [e["loc"] for e in problem["errors"]] == [["path", "code"]]
