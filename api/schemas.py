@@ -139,21 +139,29 @@ NEED_PATTERN = any_case(NEED_CODES | LEGACY_NEEDS.keys(), padded=True)
 NeedCode = Annotated[str, Field(json_schema_extra={"pattern": NEED_PATTERN})]
 
 
-# RFC 3339, as ``format: date-time`` says: pydantic alone would also read a number ("0.5")
-# as seconds since 1970, so a query parameter the document calls a date-time would take
-# what is not one. (Bodies are JSON, where a date-time is a string: AwareDatetime there.)
+# RFC 3339, as ``format: date-time`` and ``format: date`` say: pydantic alone would also
+# read a number (0.5, or "86400" in a query) as seconds since 1970, so a field or parameter
+# the document calls a date-time or a date would take what is not one.
 _RFC_3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _rfc_3339(value: Any) -> Any:
-    if isinstance(value, str) and not _RFC_3339.match(value):
-        raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2025-03-01T08:00:00Z")
-    return value
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC_3339.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2025-03-01T08:00:00Z")
 
 
-QueryDateTime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
+def _full_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _FULL_DATE.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date, e.g. 2025-03-01")
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
+Date = Annotated[date, BeforeValidator(_full_date)]
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -177,7 +185,7 @@ Number = Annotated[float, BeforeValidator(_not_a_boolean_number)]
 
 
 class Command(Strict):
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: DateTime | None = Field(
         default=None, description="When it happened in the field (default: now)."
     )
 
@@ -277,7 +285,7 @@ class ArrivalCreate(Strict):
         json_schema_extra={"pattern": NATIONALITY_PATTERN},
         description="ISO 3166-1 alpha-3, or XXA/XXB/XXC/XXX/ZZZ for stateless or unknown",
     )
-    date_of_birth: date | None = None
+    date_of_birth: Date | None = None
     estimated_age: Age | None = None
     household_id: str | None = Field(default=None, max_length=128)
     relationship: str | None = one_of(Relationship, default=None, max_length=40)
@@ -287,7 +295,7 @@ class ArrivalCreate(Strict):
         max_length=20,
         description="UNHCR specific-needs codes (docs/specific-needs.md), any case.",
     )
-    occurred_at: AwareDatetime | None = None
+    occurred_at: DateTime | None = None
     person_id: UUID | None = Field(default=None, description="Minted by an offline device.")
 
     def to_arrival(self) -> Arrival:
@@ -367,7 +375,7 @@ class ScreeningCreate(Command):
         max_length=100,
         description="Required with outcome 'held' (the order's reference); refused otherwise.",
     )
-    review_date: date | None = Field(
+    review_date: Date | None = Field(
         default=None, description="With outcome 'held': when the hold is to be reviewed."
     )
 
@@ -395,7 +403,7 @@ class HoldCreate(Command):
     reason: str = required_text(500)
     authority: str = Authority
     order_reference: str = OrderReference
-    review_date: date | None = ReviewDate
+    review_date: Date | None = ReviewDate
 
 
 class ReleaseCreate(Command):

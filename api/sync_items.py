@@ -12,7 +12,6 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     Field,
     SkipValidation,
@@ -23,6 +22,7 @@ from pydantic import (
 from api.schemas import Command as CommandBody
 from api.schemas import (
     CorrectionCreate,
+    DateTime,
     DepartureCreate,
     HoldCreate,
     ReceiptCreate,
@@ -44,7 +44,7 @@ class SyncItem(Strict):
     """One command recorded offline: the body is the single endpoint's request body."""
 
     idempotency_key: str = Field(min_length=1, max_length=200)
-    occurred_at: AwareDatetime = Field(description="When it happened in the field.")
+    occurred_at: DateTime = Field(description="When it happened in the field.")
     device_id: str = Field(pattern=DEVICE_ID, examples=["tablet-07"])
     body: BaseModel
 

@@ -25,7 +25,7 @@ from api.auth import Permission, Principal
 from api.composition import Campledger
 from api.deps import Cursor, Limit, check_scope, require
 from api.problems import bad_query
-from api.schemas import Page, QueryDateTime
+from api.schemas import DateTime, Page
 from domain.history import person_history
 from projections import paging
 from projections.audit_log import MAX_LIMIT, audit_page
@@ -105,8 +105,8 @@ def get_person_history(
     person_id: UUID,
     actor: Auditor,
     app: Ledgered,
-    as_of: QueryDateTime | None = None,
-    known_at: QueryDateTime | None = None,
+    as_of: DateTime | None = None,
+    known_at: DateTime | None = None,
     personal: bool = False,
     duplicates: bool = False,
 ) -> dict[str, Any]:
@@ -143,10 +143,10 @@ class AuditQuery(BaseModel):
     subject_id: UUID | None = None
     site_code: str | None = None
     action: str | None = None
-    recorded_from: QueryDateTime | None = None
-    recorded_to: QueryDateTime | None = None
-    occurred_from: QueryDateTime | None = None
-    occurred_to: QueryDateTime | None = None
+    recorded_from: DateTime | None = None
+    recorded_to: DateTime | None = None
+    occurred_from: DateTime | None = None
+    occurred_to: DateTime | None = None
     cursor: str | None = Field(
         default=None,
         pattern=CURSOR_PATTERN,
@@ -209,8 +209,8 @@ def get_access_trail(
     app: Ledgered,
     person_id: UUID | None = None,
     actor: str | None = None,
-    from_: Annotated[QueryDateTime | None, Query(alias="from")] = None,
-    to: QueryDateTime | None = None,
+    from_: Annotated[DateTime | None, Query(alias="from")] = None,
+    to: DateTime | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:

@@ -6,7 +6,7 @@ for the site whose code is ``occupancy.hxl.csv``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
@@ -15,6 +15,7 @@ from api import hxl
 from api.auth import Permission, Principal
 from api.deps import ReadConn, require
 from api.problems import bad_query
+from api.schemas import Date
 from projections import flows, occupancy
 
 router = APIRouter(prefix="/sites", tags=["exports"])
@@ -44,7 +45,7 @@ def occupancy_hxl(principal: SiteReader, conn: ReadConn) -> Response:
 
 
 @router.get("/flows.hxl.csv", response_class=Response, responses=_CSV)
-def flows_hxl(principal: SiteReader, conn: ReadConn, start: date, end: date) -> Response:
+def flows_hxl(principal: SiteReader, conn: ReadConn, start: Date, end: Date) -> Response:
     """Arrivals, transfers in and out, departures per site per day (field time), as HXL."""
     with bad_query():
         found = flows.daily_flows(conn, None, start, end)

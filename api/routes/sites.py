@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated, Any
 
 import orjson
@@ -30,8 +29,9 @@ from api.routes.commands import send
 from api.schemas import (
     NEED_PATTERN,
     CapacityChange,
+    Date,
+    DateTime,
     Page,
-    QueryDateTime,
     SiteClose,
     SiteCommandPublic,
     SiteCreate,
@@ -129,8 +129,8 @@ def all_occupancy(
 def all_flows(
     principal: SiteReader,
     conn: ReadConn,
-    start: date,
-    end: date,
+    start: Date,
+    end: Date,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -170,8 +170,8 @@ def site_flows(
     code: str,
     principal: SiteReader,
     conn: ReadConn,
-    start: date,
-    end: date,
+    start: Date,
+    end: Date,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -236,7 +236,7 @@ def site_roster(
         ),
     ] = Locale.EN,
     as_of: Annotated[
-        QueryDateTime | None,
+        DateTime | None,
         Query(
             description="Field time: who was here then (ids and status only; no "
             "filter, name search or sort goes with it)."

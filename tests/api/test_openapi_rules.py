@@ -281,3 +281,43 @@ def test_a_nul_in_a_query_parameter_is_refused_even_where_no_query_would_meet_it
     refused = api.client.get(f"{PREFIX}/sites/a%00b/roster", headers=api.auth("admin"))
     problem = assert_problem(refused, 422, "unstorable-value")
     assert [e["loc"] for e in problem["errors"]] == [["path", "code"]]
+
+
+def test_dates_and_times_in_bodies_and_queries_are_text_as_the_document_says(
+    api: Api, document: dict[str, Any]
+) -> None:
+    # pydantic alone reads a number as seconds since 1970: -1e-172 was a site's opening
+    # time, and "86400" the 2nd of January 1970 in a query.
+    schemas = document["components"]["schemas"]
+    assert schemas["SiteCreate"]["properties"]["occurred_at"]["anyOf"][0] == {
+        "type": "string", "format": "date-time",
+    }  # fmt: skip
+    assert schemas["ArrivalCreate"]["properties"]["date_of_birth"]["anyOf"][0] == {
+        "type": "string", "format": "date",
+    }  # fmt: skip
+    site = api.open_site()
+    before = api.writes()
+    opened = {"code": f"T-{api.unique()}", "name": "Site", "kind": "camp", "capacity": 10}
+    arrival = {"site_code": site, **arrival_json(f"R-{api.unique()}")}
+    for url, body in (
+        (f"{PREFIX}/sites", {**opened, "occurred_at": -1.25e-172}),
+        (f"{PREFIX}/sites", {**opened, "occurred_at": 1700000000}),
+        (f"{PREFIX}/arrivals", {**arrival, "date_of_birth": 86400}),
+        (f"{PREFIX}/arrivals", {**arrival, "occurred_at": "1700000000"}),
+    ):
+        refused = api.client.post(url, json=body, headers=api.auth("admin"))
+        assert_problem(refused, 422, "invalid-request")
+    assert api.writes() == before
+    for start in ("86400", "0", "2025-6-1"):
+        refused = api.client.get(
+            f"{PREFIX}/sites/flows",
+            params={"start": start, "end": "2025-06-30"},
+            headers=api.auth("admin"),
+        )
+        assert_problem(refused, 422, "invalid-request")
+    taken = api.client.get(
+        f"{PREFIX}/sites/flows",
+        params={"start": "2025-06-01", "end": "2025-06-30"},
+        headers=api.auth("admin"),
+    )
+    assert taken.status_code == 200, taken.text
