@@ -44,7 +44,7 @@ test-service: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain projections api
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff check --fix .

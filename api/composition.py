@@ -24,14 +24,14 @@ from typing import Any
 
 import psycopg
 
-from api.database import connection_info, database, library_env
-from api.settings import Settings
-from domain.registry import Registry
-from projections.engine import Projector
+from campledger.api.database import connection_info, database, library_env
+from campledger.api.settings import Settings
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
 
 
 @dataclass
-class Campledger:
+class Backend:
     """The Registry on a running database, and how the rest of campledger reaches that
     database under the same settings."""
 
@@ -58,22 +58,22 @@ class Campledger:
         return Projector(self.conninfo)
 
 
-def compose(settings: Settings, database_url: str) -> Campledger:
+def compose(settings: Settings, database_url: str) -> Backend:
     """campledger's parts on the database at this URL, configured by these settings."""
     registry = Registry(env=library_env(database_url, settings))
-    return Campledger(settings=settings, database_url=database_url, registry=registry)
+    return Backend(settings=settings, database_url=database_url, registry=registry)
 
 
 @contextmanager
-def campledger(settings: Settings | None = None) -> Iterator[Campledger]:
+def open_backend(settings: Settings | None = None) -> Iterator[Backend]:
     """Open the database (embedded unless a URL is configured) and the Registry on it."""
     settings = settings or Settings()
     with database(settings) as url:
-        camp = compose(settings, url)
+        backend = compose(settings, url)
         try:
-            yield camp
+            yield backend
         finally:
-            camp.registry.close()
+            backend.registry.close()
 
 
 @contextmanager

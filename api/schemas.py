@@ -25,15 +25,15 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.arrival import LATIN_NAME_PATTERN, Arrival
-from domain.corrections import CORRECTABLE
-from domain.needs import LEGACY_NEEDS, NEED_CODES
-from domain.registration_numbers import (
+from campledger.domain.model.arrival import LATIN_NAME_PATTERN, Arrival
+from campledger.domain.model.corrections import CORRECTABLE
+from campledger.domain.model.needs import LEGACY_NEEDS, NEED_CODES
+from campledger.domain.model.registration_numbers import (
     REGISTRATION_NUMBER_MAX,
     REGISTRATION_NUMBER_RULE,
     registration_number_pattern,
 )
-from domain.values import (
+from campledger.domain.model.values import (
     DepartureReason,
     Relationship,
     ScreeningOutcome,
@@ -43,7 +43,7 @@ from domain.values import (
     nationality_codes,
     unstorable,
 )
-from projections.paging import CURSOR_PATTERN
+from campledger.projections.paging import CURSOR_PATTERN
 
 Item = TypeVar("Item")
 

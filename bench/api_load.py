@@ -49,7 +49,6 @@ from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
 from rich.table import Table
 
-from api.auth import create_token
 from bench.batch_registration import open_baseline, save_baseline_batch
 from bench.duplicates_projection import caseload
 from bench.loadgen import (
@@ -63,6 +62,7 @@ from bench.loadgen import (
     open_loop,
 )
 from bench.support import fresh_database, library_env_for
+from campledger.api.services.auth import create_token
 
 # Wide enough for the table when the output is a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 180)
@@ -106,7 +106,7 @@ def free_port() -> int:
 def running_server(database_url: str, workers: int) -> Iterator[tuple[str, int]]:
     """``campledger serve`` in its own process group; yields (base URL, pid)."""
     executable = shutil.which("campledger", path=str(Path(sys.executable).parent))
-    command = [executable] if executable else [sys.executable, "-m", "api.cli"]
+    command = [executable] if executable else [sys.executable, "-m", "campledger.api.cli.main"]
     port = free_port()
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     env = {**os.environ, "CAMPLEDGER_DATABASE_URL": database_url}

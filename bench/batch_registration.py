@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.support import fresh_database, library_env_for
-from domain.arrival import Arrival
-from domain.registry import Registry
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
 
 console = Console()
 

@@ -37,13 +37,13 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.support import fresh_database, library_env_for
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.catalog import READ_MODELS
-from projections.duplicates import Duplicates
-from projections.engine import Projector
-from projections.matching import Profile, assess
-from projections.readmodel import ReadModel
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.duplicates import Duplicates
+from campledger.projections.engine import Projector
+from campledger.projections.matching import Profile, assess
+from campledger.projections.readmodel import ReadModel
 
 console = Console()
 THIS_YEAR = date.today().year - 1  # whole past years: no date of birth in the future

@@ -37,14 +37,14 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from api.database import database, library_env
-from api.import_runner import import_arrivals
-from api.imports import COLUMNS, read_arrivals, to_arrival
-from api.settings import Settings
 from bench.batch_registration import Baseline, Minimal
 from bench.cpu import CpuMeter
-from domain.commands import MAX_BATCH
-from domain.registry import Registry
+from campledger.api.database import database, library_env
+from campledger.api.services.import_rows import COLUMNS, read_arrivals, to_arrival
+from campledger.api.services.import_runner import import_arrivals
+from campledger.api.settings import Settings
+from campledger.domain.commands import MAX_BATCH
+from campledger.domain.service.registry import Registry
 
 console = Console(width=120)
 TARGET = 20_000

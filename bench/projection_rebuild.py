@@ -36,11 +36,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bench.support import fresh_database, library_env_for
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.engine import Projector, RebuildSummary
-from projections.readmodel import Envelope
-from projections.roster import Roster
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector, RebuildSummary
+from campledger.projections.readmodel import Envelope
+from campledger.projections.roster import Roster
 
 console = Console()
 ACTOR = "bench"

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from api.database import database, library_env
-from api.settings import Settings
+from campledger.api.database import database, library_env
+from campledger.api.settings import Settings
 
 
 def library_env_for(url: str) -> dict[str, str]:

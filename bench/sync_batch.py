@@ -31,12 +31,12 @@ from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
-from api.auth import create_token
-from api.composition import Campledger
-from api.settings import Settings
 from bench.support import fresh_database, library_env_for
-from domain.registry import Registry
+from campledger.api.composition import Backend
+from campledger.api.http.app import create_app
+from campledger.api.services.auth import create_token
+from campledger.api.settings import Settings
+from campledger.domain.service.registry import Registry
 
 console = Console()
 SITE = "RP-SYNC"
@@ -85,9 +85,9 @@ def main(rounds: int = 3, size: int = 1_000) -> None:
     spent = dict.fromkeys(RUNS, 0.0)
     with fresh_database("bench_sync") as url:
         registry = Registry(env=library_env_for(url))
-        camp = Campledger(Settings(), url, registry)
+        backend = Backend(Settings(), url, registry)
         with (
-            TestClient(create_app(camp, run_projector=False)) as client,
+            TestClient(create_app(backend, run_projector=False)) as client,
             psycopg.connect(url, autocommit=True) as conn,
         ):
             token = create_token(conn, name="bench", role="admin")

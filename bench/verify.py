@@ -28,12 +28,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.support import fresh_database, library_env_for
-from domain.arrival import Arrival
-from domain.history import person_history
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.ledger import GENESIS, Ledger, current_digest, encode, next_link
-from projections.verify import prove_digest, verify_log
+from campledger.domain.history import person_history
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import GENESIS, Ledger, current_digest, encode, next_link
+from campledger.projections.verify import prove_digest, verify_log
 
 console = Console()
 T0 = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)

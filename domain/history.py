@@ -27,9 +27,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from domain import errors
-from domain.person import Person
-from domain.values import PERSONAL_FIELDS as _ORDERED_PERSONAL_FIELDS
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PERSONAL_FIELDS as _ORDERED_PERSONAL_FIELDS
 
 # The event payloads carry more, but history only ever shows the fields listed in
 # ``_REFERENCE_FIELDS``; these are the personal ones among what it shows.

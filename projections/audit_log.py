@@ -30,11 +30,11 @@ import psycopg
 from psycopg import Cursor
 from psycopg.rows import class_row
 
-from domain.site import Site
-from domain.transfer import Transfer
-from projections import paging
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel
+from campledger.domain.model.site import Site
+from campledger.domain.model.transfer import Transfer
+from campledger.projections import paging
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from projections.audit_log import AuditLog
-from projections.duplicates import Duplicates
-from projections.flows import Flows
-from projections.holds import Holds
-from projections.households import Households
-from projections.ledger import Ledger
-from projections.occupancy import Occupancy
-from projections.readmodel import ReadModel
-from projections.roster import Roster
-from projections.stays import Stays
-from projections.transfers import Transfers
+from campledger.projections.audit_log import AuditLog
+from campledger.projections.duplicates import Duplicates
+from campledger.projections.flows import Flows
+from campledger.projections.holds import Holds
+from campledger.projections.households import Households
+from campledger.projections.ledger import Ledger
+from campledger.projections.occupancy import Occupancy
+from campledger.projections.readmodel import ReadModel
+from campledger.projections.roster import Roster
+from campledger.projections.stays import Stays
+from campledger.projections.transfers import Transfers
 
 READ_MODELS: list[type[ReadModel]] = [
     Roster,

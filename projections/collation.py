@@ -25,7 +25,7 @@ from functools import cache
 
 from pyuca import Collator
 
-from projections.scripts import is_arabic
+from campledger.projections.scripts import is_arabic
 
 
 class Locale(StrEnum):

@@ -39,10 +39,10 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.duplicates import DuplicatePair, ordered
-from domain.person import Person
-from projections import paging
-from projections.matching import (
+from campledger.domain.model.duplicates import DuplicatePair, ordered
+from campledger.domain.model.person import Person
+from campledger.projections import paging
+from campledger.projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
     assess,
@@ -50,9 +50,9 @@ from projections.matching import (
     one_slip,
     plausible,
 )
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel
-from projections.roster import Roster
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel
+from campledger.projections.roster import Roster
 
 # Corrections of these fields change who a record may be a duplicate of.
 _MATCHED_FIELDS = frozenset(

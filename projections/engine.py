@@ -24,10 +24,10 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from psycopg import sql
 
-from domain.codec import FastMapper
-from projections import quarantine
-from projections.catalog import READ_MODELS
-from projections.readmodel import Envelope, ReadModel, Undecodable
+from campledger.domain.persistence.codec import FastMapper
+from campledger.projections import quarantine
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.readmodel import Envelope, ReadModel, Undecodable
 
 log = logging.getLogger(__name__)
 

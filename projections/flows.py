@@ -15,10 +15,10 @@ import psycopg
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
-from domain.person import Person
-from projections import paging
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel, handles
+from campledger.domain.model.person import Person
+from campledger.projections import paging
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel, handles
 
 COUNTERS = ("arrivals", "transfers_in", "transfers_out", "departures")
 

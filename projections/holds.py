@@ -23,12 +23,12 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.person import Person
-from domain.values import PersonStatus, ScreeningOutcome
-from projections import paging
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel, handles
-from projections.roster import Roster
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PersonStatus, ScreeningOutcome
+from campledger.projections import paging
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.roster import Roster
 
 _START = (
     "INSERT INTO {schema}.holds (person_id, status, site_code, held_at_site, held_since, "

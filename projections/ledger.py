@@ -28,7 +28,7 @@ from uuid import UUID
 import psycopg
 from psycopg import Cursor, sql
 
-from projections.readmodel import Envelope, ReadModel
+from campledger.projections.readmodel import Envelope, ReadModel
 
 GENESIS = bytes(32)
 

@@ -27,8 +27,8 @@ from uuid import UUID
 
 from rapidfuzz import fuzz, process
 
-from projections import names
-from projections.scripts import is_arabic
+from campledger.projections import names
+from campledger.projections.scripts import is_arabic
 
 NAME_THRESHOLD = 0.85
 BIRTH_YEAR_WINDOW = 2

@@ -49,7 +49,13 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from projections.scripts import ARABIC_LETTERS, ARABIC_VOWELS, arabic_sounds, fold, is_arabic
+from campledger.projections.scripts import (
+    ARABIC_LETTERS,
+    ARABIC_VOWELS,
+    arabic_sounds,
+    fold,
+    is_arabic,
+)
 
 _APOSTROPHES = re.compile(r"['’‘`´ʻʼʽʾʿ]")
 # A word is Latin letters and digits, or Arabic-script letters: anything else splits words.

@@ -23,14 +23,14 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.needs import SpecificNeed, with_categories
-from domain.person import Person
-from domain.site import Site
-from domain.values import AGE_BANDS, Sex, age_band, age_on
-from projections import paging
-from projections.holds import held_counts
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel, handles
+from campledger.domain.model.needs import SpecificNeed, with_categories
+from campledger.domain.model.person import Person
+from campledger.domain.model.site import Site
+from campledger.domain.model.values import AGE_BANDS, Sex, age_band, age_on
+from campledger.projections import paging
+from campledger.projections.holds import held_counts
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel, handles
 
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
 

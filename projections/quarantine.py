@@ -24,7 +24,7 @@ from uuid import UUID
 import psycopg
 from psycopg import Cursor, sql
 
-from projections.readmodel import Envelope, ReadModel
+from campledger.projections.readmodel import Envelope, ReadModel
 
 TABLE = "quarantine"
 DDL = (

@@ -27,14 +27,20 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.needs import needs_within, parse_need
-from domain.person import Person
-from domain.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus, age_band, age_on
-from projections import paging
-from projections.collation import Locale, name_order
-from projections.names import search_keys
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel, handles
+from campledger.domain.model.needs import needs_within, parse_need
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import (
+    AGE_BANDS,
+    PERSONAL_FIELDS,
+    PersonStatus,
+    age_band,
+    age_on,
+)
+from campledger.projections import paging
+from campledger.projections.collation import Locale, name_order
+from campledger.projections.names import search_keys
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel, handles
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).

@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections import quarantine
-from projections.engine import APPLICATION_NAME, head_position, projector_running
-from projections.readmodel import ReadModel
+from campledger.projections import quarantine
+from campledger.projections.engine import APPLICATION_NAME, head_position, projector_running
+from campledger.projections.readmodel import ReadModel
 
 
 def read_status(conn: psycopg.Connection[Any], models: Sequence[ReadModel]) -> dict[str, Any]:

@@ -30,11 +30,11 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.person import Person
-from domain.values import PersonStatus
-from projections import paging
-from projections.paging import Page
-from projections.readmodel import Envelope, ReadModel, handles
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PersonStatus
+from campledger.projections import paging
+from campledger.projections.paging import Page
+from campledger.projections.readmodel import Envelope, ReadModel, handles
 
 _ON_SITE = [PersonStatus.PRESENT.value, PersonStatus.HELD.value]
 

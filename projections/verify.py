@@ -25,8 +25,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections.engine import EVENTS_TABLE
-from projections.ledger import ENCODE_SQL, GENESIS, Ledger
+from campledger.projections.engine import EVENTS_TABLE
+from campledger.projections.ledger import ENCODE_SQL, GENESIS, Ledger
 
 FETCH = 20_000
 

@@ -18,8 +18,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database import library_env as make_library_env
-from api.database.embedded import embedded_server
+from campledger.api.database import library_env as make_library_env
+from campledger.api.database.embedded import embedded_server
 
 
 @pytest.fixture(scope="session")

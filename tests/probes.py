@@ -7,8 +7,8 @@ from typing import Any, cast
 
 import psycopg
 
-from api.database.recorder import CampledgerRecorder
-from domain.registry import Registry
+from campledger.api.database.recorder import CampledgerRecorder
+from campledger.domain.service.registry import Registry
 
 
 def recorder_of(registry: Registry) -> CampledgerRecorder:

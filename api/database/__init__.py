@@ -12,12 +12,12 @@ from contextlib import contextmanager
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.database.embedded import embedded_server
-from api.settings import Settings
+from campledger.api.database.embedded import embedded_server
+from campledger.api.settings import Settings
 
 __all__ = ["connection_info", "database", "describe_url", "library_env"]
 
-RECORDER_TOPIC = "api.database.recorder:CampledgerRecorder"
+RECORDER_TOPIC = "campledger.api.database.recorder:CampledgerRecorder"
 
 
 @contextmanager

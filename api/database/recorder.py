@@ -33,7 +33,7 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from domain.journal import IdempotencyRecord, StoredCommand, UniqueClaim
+from campledger.domain.service.journal import IdempotencyRecord, StoredCommand, UniqueClaim
 
 __all__ = ["CampledgerRecorder"]
 

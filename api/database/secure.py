@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from api.access_trail import TABLE as ACCESS_TRAIL
-from api.access_trail import create_access_trail
+from campledger.api.database.access_trail import TABLE as ACCESS_TRAIL
+from campledger.api.database.access_trail import create_access_trail
 
 EVENTS = "registry_events"
 GUARD_FUNCTION = "campledger_append_only"

@@ -1,9 +1,9 @@
 """Every command, as a typed value, with its one handler (registered on import)."""
 
-from domain.commands.arrivals import MAX_BATCH, RegisterArrival, RegisterArrivals
-from domain.commands.base import Command, Decision, Records, every_command, handler_for
-from domain.commands.duplicates import DismissDuplicate
-from domain.commands.persons import (
+from campledger.domain.commands.arrivals import MAX_BATCH, RegisterArrival, RegisterArrivals
+from campledger.domain.commands.base import Command, Decision, Records, every_command, handler_for
+from campledger.domain.commands.duplicates import DismissDuplicate
+from campledger.domain.commands.persons import (
     CorrectDetail,
     HoldPerson,
     MergePersons,
@@ -12,8 +12,8 @@ from domain.commands.persons import (
     RecordScreeningStep,
     ReleasePerson,
 )
-from domain.commands.sites import ChangeSiteCapacity, CloseSite, OpenSite
-from domain.commands.transfers import (
+from campledger.domain.commands.sites import ChangeSiteCapacity, CloseSite, OpenSite
+from campledger.domain.commands.transfers import (
     CancelTransfer,
     DispatchTransfer,
     PlanTransfer,

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain import errors
-from domain.arrival import Arrival
-from domain.claims import arrival_claims, claims_of, duplicate_error
-from domain.commands.base import Command, Decision, Records, handles
-from domain.person import Person
-from domain.values import check_occurred_at
+from campledger.domain.commands.base import Command, Decision, Records, handles
+from campledger.domain.model import errors
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import check_occurred_at
+from campledger.domain.service.claims import arrival_claims, claims_of, duplicate_error
 
 MAX_BATCH = 1_000
 

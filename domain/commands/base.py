@@ -18,11 +18,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import errors
-from domain.journal import CommandJournal, UniqueClaim
-from domain.person import Person
-from domain.site import Site
-from domain.transfer import Transfer
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.site import Site
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.service.journal import CommandJournal, UniqueClaim
 
 
 @dataclass(frozen=True, kw_only=True)

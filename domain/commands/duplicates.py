@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain import errors
-from domain.commands.base import Command, Decision, Records, handles
-from domain.duplicates import DuplicatePair, pair_id
+from campledger.domain.commands.base import Command, Decision, Records, handles
+from campledger.domain.model import errors
+from campledger.domain.model.duplicates import DuplicatePair, pair_id
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from domain.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
-from domain.commands.base import Command, Decide, Decision, Records, handles
-from domain.journal import UniqueClaim
-from domain.person import Person
+from campledger.domain.commands.base import Command, Decide, Decision, Records, handles
+from campledger.domain.model.person import Person
+from campledger.domain.service.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
+from campledger.domain.service.journal import UniqueClaim
 
 _ORDER = frozenset({"authority", "order_reference", "review_date"})
 

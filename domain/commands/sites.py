@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import errors
-from domain.commands.base import Command, Decision, Records, handles
-from domain.site import Site, check_site_code, site_id
+from campledger.domain.commands.base import Command, Decision, Records, handles
+from campledger.domain.model import errors
+from campledger.domain.model.site import Site, check_site_code, site_id
 
 
 @dataclass(frozen=True, kw_only=True)

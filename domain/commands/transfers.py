@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from domain import errors
-from domain.commands.base import Command, Decision, Records, handles
-from domain.transfer import MAX_MANIFEST, Transfer
+from campledger.domain.commands.base import Command, Decision, Records, handles
+from campledger.domain.model import errors
+from campledger.domain.model.transfer import MAX_MANIFEST, Transfer
 
 
 @dataclass(frozen=True, kw_only=True)

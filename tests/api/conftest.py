@@ -19,15 +19,15 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import create_token, revoke_token
-from api.composition import Campledger
-from api.database import library_env
-from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
-from api.settings import Settings
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.engine import wait_for_position
+from campledger.api.composition import Backend
+from campledger.api.database import library_env
+from campledger.api.http.app import create_app
+from campledger.api.services.auth import create_token, revoke_token
+from campledger.api.services.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from campledger.api.settings import Settings
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import wait_for_position
 from tests.conftest import new_database
 
 PREFIX = "/api/v1"
@@ -47,14 +47,14 @@ class Api:
     """The running app, a client for it, and the means to arrange a world behind it."""
 
     client: TestClient
-    camp: Campledger
+    backend: Backend
     conn: psycopg.Connection[Any]
     _tokens: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     _serial: Iterator[int] = field(default_factory=itertools.count)
 
     @property
     def registry(self) -> Registry:
-        return self.camp.registry
+        return self.backend.registry
 
     # --- callers -----------------------------------------------------------------------
 
@@ -172,14 +172,14 @@ def arrival_json(number: str, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def api(api_database_url: str) -> Iterator[Api]:
     registry = Registry(env=library_env(api_database_url))
-    camp = Campledger(Settings(database_url=api_database_url), api_database_url, registry)
-    app = create_app(camp, run_projector=True)
+    backend = Backend(Settings(database_url=api_database_url), api_database_url, registry)
+    app = create_app(backend, run_projector=True)
     try:
         with (
             TestClient(app) as client,
             psycopg.connect(api_database_url, autocommit=True) as conn,
         ):
-            yield Api(client=client, camp=camp, conn=conn)
+            yield Api(client=client, backend=backend, conn=conn)
     finally:
         registry.close()
 

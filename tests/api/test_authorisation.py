@@ -27,7 +27,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from api.problems import PROBLEM_BASE
+from campledger.api.services.problems import PROBLEM_BASE
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 ROLES = (

@@ -8,13 +8,13 @@ from uuid import UUID
 
 import pytest
 
-from api.auth import PERMISSIONS, Permission, Principal, Role
-from api.catalogue import CATALOGUE, authorise
-from api.problems import ApiProblem
-from domain import commands
-from domain.arrival import Arrival
-from domain.commands import Command, every_command
-from domain.registry import Registry
+from campledger.api.services.auth import PERMISSIONS, Permission, Principal, Role
+from campledger.api.services.catalogue import CATALOGUE, authorise
+from campledger.api.services.problems import ApiProblem
+from campledger.domain import commands
+from campledger.domain.commands import Command, every_command
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 HOME, FAR, ELSEWHERE = "RC-1", "CAMP-1", "RC-9"

@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.commands import serve
-from api.commands.shared import load_settings
-from api.composition import Campledger, campledger, connection
-from api.database import DECLARED
-from domain.registry import Registry
+from campledger.api.cli import serve
+from campledger.api.cli.main import app as cli
+from campledger.api.cli.shared import load_settings
+from campledger.api.composition import Backend, connection, open_backend
+from campledger.api.database import DECLARED
+from campledger.domain.service.registry import Registry
 from tests.probes import connect_timeout_of, lock_timeout_of_writes, recorder_of
 
 # Values unlike the declared defaults (5, 10, 10, 10), and unlike each other, so that a
@@ -71,16 +71,16 @@ def serve_and_look(workers: int, monkeypatch: pytest.MonkeyPatch) -> Served:
             module, _, name = app.partition(":")
             app = getattr(importlib.import_module(module), name)()
         assert isinstance(app, FastAPI)
-        camp: Campledger = app.state.campledger
+        backend: Backend = app.state.backend
         try:
             with TestClient(app):
                 pool = app.state.pool
                 with pool.connection() as conn:
                     seen["api"] = (pool.max_size, connect_timeout_of(conn))
-                assert_registry_configured(camp.registry)
+                assert_registry_configured(backend.registry)
         finally:
             if workers > 1:  # the worker's own Registry; serve closes the one it opened
-                camp.registry.close()
+                backend.registry.close()
 
     @contextmanager
     def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
@@ -122,11 +122,11 @@ def test_serve_with_several_workers_takes_pools_and_timeouts_from_the_settings(
 @pytest.mark.usefixtures("configured")
 def test_commands_take_pools_and_timeouts_from_the_settings() -> None:
     settings = load_settings()
-    with campledger(settings) as camp, camp.projector() as projector:
-        assert_registry_configured(camp.registry)
+    with open_backend(settings) as backend, backend.projector() as projector:
+        assert_registry_configured(backend.registry)
         assert connect_timeout_of(projector.conn) == str(CONNECT_TIMEOUT)
         # Processes that open a Registry of their own (import workers) get the same.
-        worker = Registry(env=camp.library_env)
+        worker = Registry(env=backend.library_env)
         try:
             assert_registry_configured(worker)
         finally:

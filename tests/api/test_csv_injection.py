@@ -16,8 +16,8 @@ import hxl
 import pytest
 from typer.testing import CliRunner
 
-from api import safe_csv
-from api.cli import app as cli
+from campledger.api.cli.main import app as cli
+from campledger.api.services import safe_csv
 from tests.api.conftest import PREFIX, SETUP_ACTOR, Api
 
 runner = CliRunner()

@@ -13,8 +13,8 @@ import httpx
 import psycopg
 import pytest
 
-from api import deps
-from projections.engine import PROJECTOR_LOCK
+from campledger.api.http import deps
+from campledger.projections.engine import PROJECTOR_LOCK
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 # A hold names its authority and order (required by the API).
@@ -270,7 +270,7 @@ def test_a_revoked_token_is_refused(api: Api, world: World) -> None:
     api.revoked_auth()  # another token's revocation changes nothing for this one
     assert api.client.get(f"{PREFIX}/sites/{world.home}", headers=headers).status_code == 200
 
-    from api.auth import revoke_token
+    from campledger.api.services.auth import revoke_token
 
     assert revoke_token(api.conn, name)
     before = api.writes()
@@ -339,7 +339,7 @@ def test_waiting_for_a_position_not_reached_in_time_answers_503_with_retry_after
     monkeypatch.setattr(deps, "MAX_WAIT_SECONDS", 0.3)
     api.wait()
     # The live projector cannot apply a batch while the test holds its lock.
-    with psycopg.connect(api.camp.database_url, autocommit=True) as holder:
+    with psycopg.connect(api.backend.database_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (PROJECTOR_LOCK,))
         written = api.open_site()
         target = api.head()

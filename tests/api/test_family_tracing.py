@@ -13,7 +13,7 @@ from uuid import UUID
 
 import httpx
 
-from domain.person import Person
+from campledger.domain.model.person import Person
 from tests.api.conftest import PREFIX, Api, api, api_database_url, assert_problem
 from tests.field.test_sync import Queue, statuses, sync
 

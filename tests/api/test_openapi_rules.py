@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.registration_numbers import registration_number_pattern
+from campledger.domain.model.registration_numbers import registration_number_pattern
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 

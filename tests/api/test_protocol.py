@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import MAX_BODY_BYTES
+from campledger.api.http.app import MAX_BODY_BYTES
 from tests.api.conftest import PREFIX, Api, assert_problem
 
 

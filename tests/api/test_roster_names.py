@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.auth import PERMISSIONS, Permission, Role
+from campledger.api.services.auth import PERMISSIONS, Permission, Role
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 

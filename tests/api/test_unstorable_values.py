@@ -18,8 +18,8 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from api.imports import COLUMNS
-from domain.values import NUL_CHARACTER, SURROGATE, TOO_DEEP
+from campledger.api.services.import_rows import COLUMNS
+from campledger.domain.model.values import NUL_CHARACTER, SURROGATE, TOO_DEEP
 from tests.api.conftest import PREFIX, Api, api, api_database_url, arrival_json, assert_problem
 
 __all__ = ["api", "api_database_url"]  # fixtures

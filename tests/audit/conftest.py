@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.registry import Registry
+from campledger.domain.service.registry import Registry
 from tests.projections.lifecycle import NOW
 
 

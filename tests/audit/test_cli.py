@@ -10,10 +10,10 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
-from api.cli import app
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.ledger import Ledger, current_digest
+from campledger.api.cli.main import app
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import Ledger, current_digest
 from tests.projections.lifecycle import NOW, full_lifecycle
 
 runner = CliRunner()

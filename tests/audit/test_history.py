@@ -12,10 +12,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import errors
-from domain.history import REDACTED, person_history
-from domain.registry import Registry
-from domain.site import site_id
+from campledger.domain.history import REDACTED, person_history
+from campledger.domain.model import errors
+from campledger.domain.model.site import site_id
+from campledger.domain.service.registry import Registry
 from tests.projections.lifecycle import arrival, open_sites, register, t
 
 OFFICER = "officer-1"

@@ -6,10 +6,17 @@ from typing import Any
 
 import psycopg
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.ledger import ENCODE_SQL, GENESIS, Ledger, current_digest, encode, next_link
-from projections.verify import prove_digest, verify_log
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import (
+    ENCODE_SQL,
+    GENESIS,
+    Ledger,
+    current_digest,
+    encode,
+    next_link,
+)
+from campledger.projections.verify import prove_digest, verify_log
 from tests.projections.lifecycle import arrival, full_lifecycle
 
 

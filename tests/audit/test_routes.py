@@ -10,14 +10,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
-from api import problems
-from api.auth import create_token
-from api.composition import Campledger
-from api.routes import audit
-from api.settings import Settings
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.ledger import Ledger
+from campledger.api.composition import Backend
+from campledger.api.http import problems
+from campledger.api.http.routes import audit
+from campledger.api.services.auth import create_token
+from campledger.api.settings import Settings
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import Ledger
 from tests.projections.lifecycle import NOW, full_lifecycle
 
 
@@ -29,7 +29,7 @@ def world(library_env: dict[str, str], database_url: str) -> Iterator[tuple[Fast
         projector.catch_up()
     app = FastAPI()
     app.include_router(audit.router)
-    app.state.campledger = Campledger(Settings(), database_url, registry)
+    app.state.backend = Backend(Settings(), database_url, registry)
     try:
         yield app, lifecycle
     finally:

@@ -15,13 +15,13 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.access_trail import access_entries, record_access
-from api.database import library_env as make_library_env
-from api.database.secure import secure_database
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.ledger import Ledger
-from projections.verify import verify_log
+from campledger.api.database import library_env as make_library_env
+from campledger.api.database.secure import secure_database
+from campledger.api.services.access_trail import access_entries, record_access
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import Ledger
+from campledger.projections.verify import verify_log
 from tests.probes import lock_timeout_of_writes, recorder_of
 from tests.projections.lifecycle import NOW, arrival, full_lifecycle, open_sites, register
 

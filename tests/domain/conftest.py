@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.registry import Registry
+from campledger.domain.service.registry import Registry
 from tests.domain.support import make_registry, open_site
 
 

@@ -11,12 +11,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.arrival import Arrival
-from domain.errors import DomainError
-from domain.person import Person
-from domain.registry import Registry
-from domain.site import Site
-from domain.transfer import Transfer
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.model.errors import DomainError
+from campledger.domain.model.person import Person
+from campledger.domain.model.site import Site
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.service.registry import Registry
 
 FIXED_NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 # Registrations default to an hour before "now" so that tests can place later field

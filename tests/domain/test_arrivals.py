@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import errors
-from domain.commands import MAX_BATCH
-from domain.person import Person
-from domain.registry import Registry
-from domain.values import PersonStatus
+from campledger.domain.commands import MAX_BATCH
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PersonStatus
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

@@ -12,7 +12,7 @@ import orjson
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from domain.codec import FastMapper, OrjsonTranscoder, converter
+from campledger.domain.persistence.codec import FastMapper, OrjsonTranscoder, converter
 
 
 class Outcome(StrEnum):

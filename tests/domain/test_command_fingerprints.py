@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from domain.arrival import Arrival
-from domain.registry import Registry
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OPENED = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

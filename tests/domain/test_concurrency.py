@@ -8,9 +8,9 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from domain import errors
-from domain.person import Person
-from domain.registry import Registry
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, FIXED_NOW, head, person, refused, register
 
 

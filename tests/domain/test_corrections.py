@@ -9,10 +9,10 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import errors
-from domain.corrections import CORRECTABLE
-from domain.person import Person
-from domain.registry import Registry
+from campledger.domain.model import errors
+from campledger.domain.model.corrections import CORRECTABLE
+from campledger.domain.model.person import Person
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     dispatched,

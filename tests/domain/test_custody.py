@@ -15,11 +15,11 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import errors
-from domain.person import Person
-from domain.registry import Registry
-from domain.transfer import Transfer
-from domain.values import PersonStatus
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.model.values import PersonStatus
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

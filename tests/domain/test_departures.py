@@ -6,10 +6,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain import errors
-from domain.person import Person
-from domain.registry import Registry
-from domain.values import DepartureReason, PersonStatus
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import DepartureReason, PersonStatus
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     dispatched,

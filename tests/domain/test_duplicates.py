@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from domain import errors
-from domain.duplicates import DuplicatePair, pair_id
-from domain.registry import Registry
+from campledger.domain.model import errors
+from campledger.domain.model.duplicates import DuplicatePair, pair_id
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain import errors
-from domain.registry import Registry
+from campledger.domain.model import errors
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, arrival, head, person, refused, register
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from domain import errors
-from domain.person import Person
-from domain.registry import Registry
-from domain.values import PersonStatus
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PersonStatus
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     dispatched,

@@ -6,11 +6,11 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import errors
-from domain.arrival import check_latin_name
-from domain.history import person_history
-from domain.person import Person
-from domain.registry import Registry
+from campledger.domain.history import person_history
+from campledger.domain.model import errors
+from campledger.domain.model.arrival import check_latin_name
+from campledger.domain.model.person import Person
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, arrival, events_after, head, person
 
 

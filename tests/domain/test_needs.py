@@ -6,8 +6,8 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import errors
-from domain.needs import (
+from campledger.domain.model import errors
+from campledger.domain.model.needs import (
     LEGACY_NEEDS,
     SUB_CODES,
     SpecificNeed,
@@ -16,8 +16,8 @@ from domain.needs import (
     parse_specific_needs,
     with_categories,
 )
-from domain.person import Person
-from domain.registry import Registry
+from campledger.domain.model.person import Person
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, events_after, head, person, register
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from domain import errors
-from domain.registry import Registry
+from campledger.domain.model import errors
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, FIXED_NOW, arrival, dispatched, plan, register
 
 GIVEN = "Zainabou"

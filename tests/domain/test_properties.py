@@ -12,9 +12,9 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import errors
-from domain.registry import Registry
-from domain.values import AGE_BANDS, MAX_AGE, PersonStatus, age_band
+from campledger.domain.model import errors
+from campledger.domain.model.values import AGE_BANDS, MAX_AGE, PersonStatus, age_band
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, head, make_registry, open_site, person, register
 
 

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import errors
-from domain.registration_numbers import (
+from campledger.domain.model import errors
+from campledger.domain.model.registration_numbers import (
     character_class,
     check_registration_number,
     fold,
     registration_number_pattern,
 )
-from domain.registry import Registry
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, arrival, person, refused, register
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain import errors
-from domain.registry import Registry
-from domain.site import Site, site_id
+from campledger.domain.model import errors
+from campledger.domain.model.site import Site, site_id
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

@@ -15,9 +15,8 @@ from uuid import UUID
 
 import pytest
 
-from domain import errors
-from domain.registry import Registry
-from domain.values import (
+from campledger.domain.model import errors
+from campledger.domain.model.values import (
     BEYOND_64_BITS,
     MAX_NESTING,
     NUL_CHARACTER,
@@ -25,6 +24,7 @@ from domain.values import (
     TOO_DEEP,
     unstorable,
 )
+from campledger.domain.service.registry import Registry
 from tests.domain.support import ACTOR, arrival, plan, refused, register
 
 NUL = "Ha\x00wa"

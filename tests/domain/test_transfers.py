@@ -11,11 +11,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import errors
-from domain.person import Person
-from domain.registry import Registry
-from domain.transfer import MAX_MANIFEST, Transfer
-from domain.values import PersonStatus, TransferState
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.transfer import MAX_MANIFEST, Transfer
+from campledger.domain.model.values import PersonStatus, TransferState
+from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import errors
-from domain.journal import StoredCommand
-from domain.person import Person
-from domain.registry import CommandResult, Registry
-from domain.unit_of_work import StepFailed
-from domain.values import PersonStatus
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import PersonStatus
+from campledger.domain.service.journal import StoredCommand
+from campledger.domain.service.registry import CommandResult, Registry
+from campledger.domain.service.unit_of_work import StepFailed
 from tests.domain.support import (
     ACTOR,
     FIXED_NOW,

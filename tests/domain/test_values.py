@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from domain import errors
-from domain.values import (
+from campledger.domain.model import errors
+from campledger.domain.model.values import (
     MAX_AGE,
     Sex,
     age_band,

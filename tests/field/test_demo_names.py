@@ -9,13 +9,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.demo import RESPELLED, load_demo
-from domain.registry import Registry
-from projections.catalog import READ_MODELS
-from projections.duplicates import candidates_page
-from projections.engine import Projector
-from projections.roster import Roster
-from projections.scripts import is_arabic
+from campledger.api.services.demo import RESPELLED, load_demo
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.duplicates import candidates_page
+from campledger.projections.engine import Projector
+from campledger.projections.roster import Roster
+from campledger.projections.scripts import is_arabic
 
 pytestmark = pytest.mark.postgres
 

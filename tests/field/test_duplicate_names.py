@@ -8,9 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from projections import matching
-from projections.matching import NAME_THRESHOLD, Profile, name_fields
-from projections.names import block_key, normal_form
+from campledger.projections import matching
+from campledger.projections.matching import NAME_THRESHOLD, Profile, name_fields
+from campledger.projections.names import block_key, normal_form
 
 
 def profile(given: str, family: str) -> Profile:

@@ -14,19 +14,20 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from api.app import create_app
-from api.auth import Principal, Role, create_token
-from api.composition import Campledger
-from api.problems import PROBLEM_BASE, domain_problem
-from api.settings import Settings
-from domain import errors
-from domain.arrival import Arrival
-from domain.duplicates import pair_id
-from domain.history import person_history
-from domain.registry import Registry
-from projections.audit_log import audit_entries
-from projections.duplicates import Duplicates, candidates_page
-from projections.engine import Projector
+from campledger.api.composition import Backend
+from campledger.api.http.app import create_app
+from campledger.api.http.problems import domain_problem
+from campledger.api.services.auth import Principal, Role, create_token
+from campledger.api.services.problems import PROBLEM_BASE
+from campledger.api.settings import Settings
+from campledger.domain.history import person_history
+from campledger.domain.model import errors
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.model.duplicates import pair_id
+from campledger.domain.service.registry import Registry
+from campledger.projections.audit_log import audit_entries
+from campledger.projections.duplicates import Duplicates, candidates_page
+from campledger.projections.engine import Projector
 
 ACTOR = "registrar-1"
 REVIEWER = "manager-1"
@@ -346,8 +347,8 @@ def test_only_roles_that_see_personal_data_learn_who_holds_a_biometric() -> None
 
 @pytest.fixture
 def api(registry: Registry, database_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    camp = Campledger(Settings(), database_url, registry)
-    app = create_app(camp, run_projector=False)
+    backend = Backend(Settings(), database_url, registry)
+    app = create_app(backend, run_projector=False)
     with TestClient(app) as client, psycopg.connect(database_url, autocommit=True) as conn:
         tokens = {
             name: create_token(conn, name=name, role=role, sites=sites)

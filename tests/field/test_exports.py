@@ -14,11 +14,11 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.hxl import FLOW_COLUMNS, OCCUPANCY_COLUMNS
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.engine import Projector
+from campledger.api.cli.main import app as cli
+from campledger.api.services.hxl import FLOW_COLUMNS, OCCUPANCY_COLUMNS
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
 from tests.api.conftest import SETUP_ACTOR, Api, api, api_database_url, assert_problem
 
 __all__ = ["api", "api_database_url"]  # fixtures

@@ -17,11 +17,18 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
-from api import import_runner, imports
-from api.cli import app as cli
-from api.import_runner import import_arrivals
-from api.imports import COLUMNS, ImportFileError, _column_indices, _RowChecker, read_arrivals
-from domain.registry import Registry
+from campledger.api.cli.main import app as cli
+from campledger.api.services import import_rows as imports
+from campledger.api.services import import_runner
+from campledger.api.services.import_rows import (
+    COLUMNS,
+    ImportFileError,
+    _column_indices,
+    _RowChecker,
+    read_arrivals,
+)
+from campledger.api.services.import_runner import import_arrivals
+from campledger.domain.service.registry import Registry
 from tests.api.conftest import Api, api, api_database_url, assert_problem
 
 __all__ = ["api", "api_database_url"]  # fixtures

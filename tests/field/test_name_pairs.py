@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
-from projections import matching
-from projections.matching import Profile, name_fields
+from campledger.projections import matching
+from campledger.projections.matching import Profile, name_fields
 
 PAIRS = Path(__file__).parent / "data" / "name_pairs.csv"
 MIN_RECALL = 0.96

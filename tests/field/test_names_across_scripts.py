@@ -10,12 +10,12 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections import matching
-from projections.duplicates import _Index
-from projections.matching import NAME_THRESHOLD, Profile, name_fields
-from projections.names import block_key, normal_form, normal_tokens, sound_key, word_key
-from projections.scripts import fold
+from campledger.domain.service.registry import Registry
+from campledger.projections import matching
+from campledger.projections.duplicates import _Index
+from campledger.projections.matching import NAME_THRESHOLD, Profile, name_fields
+from campledger.projections.names import block_key, normal_form, normal_tokens, sound_key, word_key
+from campledger.projections.scripts import fold
 from tests.field import test_duplicates as field
 from tests.field.test_duplicates import arrival, pair, project, proposed, register
 

@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from api.sync import MAX_SYNC_ITEMS
-from api.sync_items import COMMAND_TYPES
-from domain import errors
+from campledger.api.services.sync import MAX_SYNC_ITEMS
+from campledger.api.services.sync_items import COMMAND_TYPES
+from campledger.domain.model import errors
 from tests.api.conftest import PREFIX, Api, api, api_database_url, arrival_json, assert_problem
 
 __all__ = ["api", "api_database_url"]  # fixtures

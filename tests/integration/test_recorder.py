@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
-from api.database.recorder import CampledgerRecorder
-from domain.journal import IdempotencyRecord, UniqueClaim
+from campledger.api.database.recorder import CampledgerRecorder
+from campledger.domain.service.journal import IdempotencyRecord, UniqueClaim
 
 pytestmark = pytest.mark.postgres
 
@@ -227,7 +227,7 @@ def test_concurrent_writers_leave_no_gaps_in_commit_order(recorder: CampledgerRe
 
 def test_registries_started_at_once_all_set_up_the_store(library_env: dict[str, str]) -> None:
     """API workers start together; each one's schema setup must succeed."""
-    from domain.registry import Registry
+    from campledger.domain.service.registry import Registry
 
     failures: list[BaseException] = []
     barrier = threading.Barrier(6)

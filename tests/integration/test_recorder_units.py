@@ -13,9 +13,9 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
-from api.database.recorder import CampledgerRecorder
-from domain.journal import IdempotencyRecord, UniqueClaim
-from domain.memory import InMemoryRecorder
+from campledger.api.database.recorder import CampledgerRecorder
+from campledger.domain.persistence.memory import InMemoryRecorder
+from campledger.domain.service.journal import IdempotencyRecord, UniqueClaim
 
 Recorder = CampledgerRecorder | InMemoryRecorder
 

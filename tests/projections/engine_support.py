@@ -20,11 +20,11 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from domain.arrival import Arrival
-from domain.registry import CommandResult, Registry
-from projections.catalog import READ_MODELS
-from projections.engine import APPLICATION_NAME, EVENTS_TABLE
-from projections.readmodel import ReadModel
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import CommandResult, Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import APPLICATION_NAME, EVENTS_TABLE
+from campledger.projections.readmodel import ReadModel
 from tests.projections.lifecycle import table_contents
 
 ACTOR = "officer-7"
@@ -288,7 +288,7 @@ def projected_from_zero(database_url: str, models: Sequence[type[ReadModel]]) ->
     """What these read models hold when the whole log is applied to empty tables: each
     model projected from position 0 into a scratch schema, read, and dropped. The live
     schemas and their checkpoints are not touched."""
-    from projections.engine import Projector
+    from campledger.projections.engine import Projector
 
     scratch = [cls(schema=f"{cls.live_schema()}__reference") for cls in models]
     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -16,13 +16,13 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.occupancy import Occupancy
-from projections.readmodel import Envelope, ReadModel
-from projections.roster import Roster
-from projections.stays import Stays
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.occupancy import Occupancy
+from campledger.projections.readmodel import Envelope, ReadModel
+from campledger.projections.roster import Roster
+from campledger.projections.stays import Stays
 
 NOW = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from types import FrameType
 
 from psycopg.conninfo import make_conninfo
 
-from projections.engine import Projector
+from campledger.projections.engine import Projector
 
 APPLICATION = "campledger-test-projector"
 

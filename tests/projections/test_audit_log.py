@@ -7,9 +7,9 @@ from typing import Any
 
 import psycopg
 
-from domain.registry import Registry
-from projections.audit_log import AuditLog, action_of, audit_entries
-from projections.engine import Projector
+from campledger.domain.service.registry import Registry
+from campledger.projections.audit_log import AuditLog, action_of, audit_entries
+from campledger.projections.engine import Projector
 from tests.projections.lifecycle import (
     ACTOR,
     apply_in_batches,
@@ -105,8 +105,8 @@ def test_no_personal_data_enters_the_audit_schema(
 
 
 def test_action_names_come_from_the_event_class() -> None:
-    from domain.person import Person
-    from domain.site import Site
+    from campledger.domain.model.person import Person
+    from campledger.domain.model.site import Site
 
     assert action_of(Person.ScreeningStepRecorded) == ("person", "person.screening_step_recorded")
     assert action_of(Site.CapacityChanged) == ("site", "site.capacity_changed")

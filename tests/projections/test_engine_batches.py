@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 from psycopg import Cursor
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.readmodel import Envelope, ReadModel
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.readmodel import Envelope, ReadModel
 from tests.projections.engine_support import (
     Reception,
     conn,

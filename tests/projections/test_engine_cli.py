@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from domain.registry import Registry
-from projections.catalog import READ_MODELS
-from projections.engine import Projector
-from projections.roster import Roster
-from projections.stays import Stays
+from campledger.api.cli.main import app
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector
+from campledger.projections.roster import Roster
+from campledger.projections.stays import Stays
 from tests.projections.engine_support import (
     Reception,
     as_url,

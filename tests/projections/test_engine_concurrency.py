@@ -25,11 +25,11 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from domain.registry import Registry
-from projections.audit_log import AuditLog
-from projections.engine import Projector, projector_thread
-from projections.ledger import Ledger
-from projections.roster import Roster
+from campledger.domain.service.registry import Registry
+from campledger.projections.audit_log import AuditLog
+from campledger.projections.engine import Projector, projector_thread
+from campledger.projections.ledger import Ledger
+from campledger.projections.roster import Roster
 from tests.projections.engine_support import (
     Reception,
     assert_same_tables,

@@ -21,10 +21,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from domain.registry import Registry
-from projections.audit_log import AuditLog
-from projections.engine import Projector
-from projections.ledger import Ledger
+from campledger.domain.service.registry import Registry
+from campledger.projections.audit_log import AuditLog
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import Ledger
 from tests.projections.engine_support import (
     Reception,
     as_url,

@@ -12,11 +12,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from domain.registry import Registry
-from projections.audit_log import AuditLog
-from projections.catalog import READ_MODELS
-from projections.engine import Projector, projector_thread
-from projections.roster import Roster, roster_page
+from campledger.domain.service.registry import Registry
+from campledger.projections.audit_log import AuditLog
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector, projector_thread
+from campledger.projections.roster import Roster, roster_page
 from tests.projections.engine_support import (
     RECEPTION,
     Reception,

@@ -17,10 +17,10 @@ from typing import Any
 
 import psycopg
 
-from domain.registry import CommandResult, Registry
-from projections.catalog import READ_MODELS
-from projections.engine import Projector, projector_thread
-from projections.occupancy import Occupancy
+from campledger.domain.service.registry import CommandResult, Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector, projector_thread
+from campledger.projections.occupancy import Occupancy
 from tests.projections.engine_support import (
     Reception,
     assert_same_tables,

@@ -7,10 +7,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.roster import Roster, roster_page
-from projections.stays import Stays
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.roster import Roster, roster_page
+from campledger.projections.stays import Stays
 from tests.projections.lifecycle import (
     MODELS,
     arrival,

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.flows import Flows, daily_flows
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.flows import Flows, daily_flows
 from tests.projections.lifecycle import (
     apply_in_batches,
     conn,

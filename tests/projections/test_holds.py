@@ -10,10 +10,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.holds import Holds, held_counts, holds_page
-from projections.roster import Roster
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.holds import Holds, held_counts, holds_page
+from campledger.projections.roster import Roster
 from tests.projections.lifecycle import (
     ACTOR,
     TODAY,

@@ -9,10 +9,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.households import Households, household, separated_households
-from projections.roster import Roster
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.households import Households, household, separated_households
+from campledger.projections.roster import Roster
 from tests.projections.lifecycle import (
     ACTOR,
     apply_in_batches,

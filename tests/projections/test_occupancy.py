@@ -11,20 +11,20 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.errors import DomainError
-from domain.needs import SpecificNeed, with_categories
-from domain.person import Person
-from domain.registry import Registry
-from domain.values import AGE_BANDS, PersonStatus, age_band, age_on
-from projections.occupancy import (
+from campledger.domain.model.errors import DomainError
+from campledger.domain.model.needs import SpecificNeed, with_categories
+from campledger.domain.model.person import Person
+from campledger.domain.model.values import AGE_BANDS, PersonStatus, age_band, age_on
+from campledger.domain.service.registry import Registry
+from campledger.projections.occupancy import (
     Occupancy,
     all_sites_occupancy,
     get_site,
     list_sites,
     site_occupancy,
 )
-from projections.roster import roster_page
-from projections.stays import roster_as_of
+from campledger.projections.roster import roster_page
+from campledger.projections.stays import roster_as_of
 from tests.projections.lifecycle import (
     ACTOR,
     MODELS,

@@ -18,15 +18,15 @@ import pytest
 from psycopg import Cursor
 from typer.testing import CliRunner
 
-from api.cli import app
-from domain.registry import Registry
-from projections import quarantine
-from projections.catalog import READ_MODELS
-from projections.engine import Projector
-from projections.ledger import current_digest
-from projections.readmodel import Envelope, ReadModel
-from projections.roster import Roster
-from projections.verify import verify_log
+from campledger.api.cli.main import app
+from campledger.domain.service.registry import Registry
+from campledger.projections import quarantine
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector
+from campledger.projections.ledger import current_digest
+from campledger.projections.readmodel import Envelope, ReadModel
+from campledger.projections.roster import Roster
+from campledger.projections.verify import verify_log
 from tests.projections.engine_support import (
     RECEPTION,
     arrivals,

@@ -10,10 +10,10 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from domain.errors import DomainError
-from domain.registry import Registry
-from domain.values import AGE_BANDS, age_band, age_on
-from projections.roster import Roster, age_band_bounds, get_person_row, roster_page
+from campledger.domain.model.errors import DomainError
+from campledger.domain.model.values import AGE_BANDS, age_band, age_on
+from campledger.domain.service.registry import Registry
+from campledger.projections.roster import Roster, age_band_bounds, get_person_row, roster_page
 from tests.projections.lifecycle import (
     ACTOR,
     TODAY,

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.collation import Locale
-from projections.roster import RosterOrder, get_person_row, roster_page
+from campledger.domain.service.registry import Registry
+from campledger.projections.collation import Locale
+from campledger.projections.roster import RosterOrder, get_person_row, roster_page
 from tests.projections.lifecycle import (
     arrival,
     conn,

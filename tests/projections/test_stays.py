@@ -10,8 +10,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.registry import Registry
-from projections.stays import Stays, person_stays, roster_as_of, whereabouts
+from campledger.domain.service.registry import Registry
+from campledger.projections.stays import Stays, person_stays, roster_as_of, whereabouts
 from tests.projections.lifecycle import (
     ACTOR,
     Lifecycle,

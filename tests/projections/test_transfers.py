@@ -8,10 +8,10 @@ from uuid import uuid4
 
 import psycopg
 
-from domain.registry import Registry
-from projections.engine import Projector
-from projections.roster import Roster
-from projections.transfers import (
+from campledger.domain.service.registry import Registry
+from campledger.projections.engine import Projector
+from campledger.projections.roster import Roster
+from campledger.projections.transfers import (
     Transfers,
     get_transfer,
     list_transfers,

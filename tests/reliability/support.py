@@ -27,12 +27,12 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from api.auth import create_token
-from domain.arrival import Arrival
-from domain.registry import Registry
-from projections.catalog import READ_MODELS
-from projections.engine import Projector
-from projections.readmodel import ReadModel
+from campledger.api.services.auth import create_token
+from campledger.domain.model.arrival import Arrival
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector
+from campledger.projections.readmodel import ReadModel
 from tests.projections.engine_support import open_writes, settled_fates
 from tests.projections.lifecycle import table_contents
 

@@ -23,10 +23,10 @@ from uuid import UUID
 import httpx
 import psycopg
 
-from api.database import library_env
-from domain.person import Person
-from domain.registry import Registry
-from domain.transfer import Transfer
+from campledger.api.database import library_env
+from campledger.domain.model.person import Person
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.service.registry import Registry
 from tests.reliability.support import (
     CONFLICT_TYPES,
     Figures,

@@ -31,10 +31,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from api.database import library_env
-from domain.registry import Registry
-from projections.catalog import READ_MODELS
-from projections.engine import Projector
+from campledger.api.database import library_env
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector
 from tests.reliability.support import (
     CliProcess,
     Figures,

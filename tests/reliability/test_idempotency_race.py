@@ -26,7 +26,7 @@ from uuid import UUID
 import httpx
 import psycopg
 
-from domain.site import site_id
+from campledger.domain.model.site import site_id
 from tests.reliability.support import (
     Figures,
     Sent,

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.database.embedded import embedded_server
+from campledger.api.database.embedded import embedded_server
 from tests.reliability.support import campledger_executable, free_port
 
 START_SECONDS = 60.0  # first start runs initdb; a few seconds on a quiet machine

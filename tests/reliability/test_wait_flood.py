@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from projections.engine import PROJECTOR_LOCK, projector_running
+from campledger.projections.engine import PROJECTOR_LOCK, projector_running
 from tests.reliability.support import (
     CliProcess,
     Figures,

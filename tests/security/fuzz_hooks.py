@@ -17,7 +17,7 @@ from typing import Any
 
 import schemathesis
 
-from domain.values import MAX_AGE
+from campledger.domain.model.values import MAX_AGE
 
 
 @schemathesis.hook

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from api.app import MAX_BODY_BYTES
-from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from campledger.api.http.app import MAX_BODY_BYTES
+from campledger.api.services.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from tests.api.conftest import arrival_json
 from tests.reliability.support import Figures
 from tests.security.conftest import Running

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
+from campledger.api.settings import Settings
 from tests.reliability.support import Server
 
 KEEP_ALIVE = 1  # seconds; uvicorn's own default is 5, so the setting must be what acts

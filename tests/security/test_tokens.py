@@ -11,14 +11,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import TOKENS_TABLE, create_token
-from api.composition import Campledger
-from api.database import library_env
-from api.problems import PROBLEM_MEDIA_TYPE
-from api.ratelimit import RateLimiter
-from api.settings import Settings
-from domain.registry import Registry
+from campledger.api.composition import Backend
+from campledger.api.database import library_env
+from campledger.api.http.app import create_app
+from campledger.api.http.ratelimit import RateLimiter
+from campledger.api.services.auth import TOKENS_TABLE, create_token
+from campledger.api.services.problems import PROBLEM_MEDIA_TYPE
+from campledger.api.settings import Settings
+from campledger.domain.service.registry import Registry
 from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 from tests.reliability.support import Figures
 
@@ -102,7 +102,7 @@ def limited(api_database_url: str) -> Iterator[tuple[TestClient, psycopg.Connect
     settings = Settings(
         database_url=api_database_url, rate_limit_per_second=RATE, rate_limit_burst=BURST
     )
-    app = create_app(Campledger(settings, api_database_url, registry), run_projector=False)
+    app = create_app(Backend(settings, api_database_url, registry), run_projector=False)
     try:
         with (
             TestClient(app) as client,

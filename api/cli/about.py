@@ -1,0 +1,37 @@
+"""``campledger version`` and ``db-url``: what is installed and where its database is."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+import typer
+from rich.console import Console
+
+from campledger.api.cli.shared import load_settings
+from campledger.api.database import describe_url
+
+console = Console()
+
+
+def version() -> None:
+    """Print the installed campledger version."""
+    try:
+        console.print(package_version("campledger"))
+    except PackageNotFoundError:
+        console.print("unknown (not installed)")
+
+
+def db_url() -> None:
+    """Say where the database is (password masked); starts nothing."""
+    settings = load_settings()
+    if settings.database_url:
+        console.print(describe_url(settings.database_url), markup=False, highlight=False)
+    else:
+        pgdata = (settings.data_dir / "pgdata").expanduser().resolve()
+        console.print(f"embedded PostgreSQL in {pgdata}", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(version)
+    app.command("db-url")(db_url)

@@ -1,0 +1,86 @@
+"""``campledger export occupancy|flows [--hxl]``: aggregate figures as CSV, for partners."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+import typer
+from rich.console import Console
+
+from campledger.api.cli.shared import load_settings
+from campledger.api.composition import open_backend
+from campledger.api.services import hxl
+from campledger.projections import flows, occupancy
+
+err_console = Console(stderr=True)
+export_app = typer.Typer(help="Aggregate exports: head counts and flows, never persons.")
+
+Hxl = Annotated[bool, typer.Option("--hxl", help="Add the HXL hashtag row under the header.")]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write here, not stdout.")
+]
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("expected a date as YYYY-MM-DD", param_hint=option) from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {output}")
+
+
+def _read(query: Any) -> Any:
+    with open_backend(load_settings()) as backend, psycopg.connect(backend.conninfo) as conn:
+        try:
+            return query(conn)
+        except psycopg.errors.UndefinedTable:
+            err_console.print("[red]the read models are not built yet:[/] run `campledger project`")
+            raise typer.Exit(code=2) from None
+
+
+@export_app.command("occupancy")
+def occupancy_export(as_hxl: Hxl = False, output: Output = None) -> None:
+    """Today's head count of every site by sex and age band, against capacity."""
+
+    def query(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+        sites = occupancy.list_sites(conn)
+        return hxl.occupancy_rows(
+            occupancy.all_sites_occupancy(conn), sites, datetime.now(UTC).date()
+        )
+
+    rows = _read(query)
+    _emit(hxl.to_csv(hxl.OCCUPANCY_COLUMNS, rows, hxl=as_hxl), output)
+
+
+@export_app.command("flows")
+def flows_export(
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, field time, UTC).")],
+    end: Annotated[str, typer.Option(help="Last day, included.")],
+    as_hxl: Hxl = False,
+    output: Output = None,
+) -> None:
+    """Arrivals, transfers in and out, and departures per site per day."""
+    first, last = _day(start, "--start"), _day(end, "--end")
+    if last < first:
+        raise typer.BadParameter("the end is before the start", param_hint="--end")
+
+    def query(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+        return hxl.flow_rows(flows.daily_flows(conn, None, first, last), occupancy.list_sites(conn))
+
+    rows = _read(query)
+    _emit(hxl.to_csv(hxl.FLOW_COLUMNS, rows, hxl=as_hxl), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,200 @@
+"""``campledger import arrivals FILE.csv --site CODE``: a registration list, in bulk."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from campledger.api.cli.shared import load_settings
+from campledger.api.composition import open_backend
+from campledger.api.services.import_rows import ImportFileError, arrival_template
+from campledger.api.services.import_runner import ImportReport, import_arrivals
+from campledger.domain.commands import MAX_BATCH
+from campledger.domain.model import errors
+
+console = Console()
+err_console = Console(stderr=True)
+import_app = typer.Typer(help="Bulk imports from files.")
+
+
+def _default_workers() -> int:
+    # Two processes keep both cores of a small field server busy alongside PostgreSQL;
+    # more only queue on the event table's insert lock.
+    return min(2, os.cpu_count() or 1)
+
+
+@import_app.command("arrivals")
+def arrivals(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CSV with a header row (see docs)."
+        ),
+    ],
+    site: Annotated[str, typer.Option(help="Code of the (open) site the people arrived at.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and plan the batches; write nothing.")
+    ] = False,
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option("--skip-bad-rows", help="Import the good rows even if some rows are bad."),
+    ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(help="Recorded as who registered them (default: cli:<login name>)."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="Arrivals per transaction.")
+    ] = MAX_BATCH,
+    workers: Annotated[
+        int, typer.Option(min=1, max=8, help="Processes registering batches in parallel.")
+    ] = _default_workers(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import arrivals from a CSV file: all rows are checked before any is written.
+
+    Exits 0 when everything asked was done, 1 when rows were bad (nothing is imported
+    unless --skip-bad-rows) or a batch was refused, 2 when the file or site is unusable,
+    3 when the database or a worker failed midway (run it again to resume).
+    Running the same file again is safe: batches already imported are not repeated.
+    """
+    content = file.read_bytes()
+    who = actor or f"cli:{getpass.getuser()}"
+    progress = Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=as_json,
+    )
+    task: TaskID | None = None
+
+    def checked(report: ImportReport) -> None:
+        nonlocal task
+        if not as_json:
+            err_console.print(f"checked {report.rows:,} rows: {report.bad_rows:,} bad")
+            if report.already_imported:
+                err_console.print(
+                    f"{report.already_imported:,} rows were imported by an earlier run of this file"
+                )
+        if not dry_run and (skip_bad_rows or not report.problems) and report.to_import:
+            progress.start()
+            task = progress.add_task("import", total=report.to_import, rate="")
+
+    def advanced(rows: int) -> None:
+        if task is not None:
+            progress.advance(task, rows)
+            elapsed = progress.tasks[0].elapsed or 0.0
+            done = progress.tasks[0].completed
+            rate = f"{done / elapsed:,.0f}/s" if elapsed else ""
+            progress.update(task, rate=rate)
+
+    settings = load_settings()
+    with open_backend(settings) as backend:
+        try:
+            try:
+                report = import_arrivals(
+                    backend.registry,
+                    content,
+                    site_code=site,
+                    actor=who,
+                    dry_run=dry_run,
+                    skip_bad_rows=skip_bad_rows,
+                    batch_size=batch_size,
+                    workers=workers,
+                    worker_env=backend.library_env,
+                    on_checked=checked,
+                    on_progress=advanced,
+                )
+            finally:
+                progress.stop()
+        except ImportFileError as error:
+            err_console.print(f"[red]cannot import {file.name}:[/] {error}")
+            raise typer.Exit(code=2) from None
+        except errors.DomainError as error:
+            err_console.print(f"[red]cannot import at {site}:[/] {error.message}")
+            raise typer.Exit(code=2) from None
+        except (PersistenceError, psycopg.Error, BrokenProcessPool) as error:
+            # Batches written so far stand; the next run leaves them out.
+            err_console.print(
+                f"[red]the import stopped ({type(error).__name__}):[/] the batches already "
+                "written stand; run the same command again to import the rest"
+            )
+            raise typer.Exit(code=3) from None
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print_report(report)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
+@import_app.command("template")
+def template() -> None:
+    """Print a header row and an example row to start an arrivals file from."""
+    sys.stdout.write(arrival_template())
+
+
+def _print_report(report: ImportReport) -> None:
+    problems = report.all_problems()
+    # Plain lines, one per problem, so that long reports stay greppable.
+    for p in problems:
+        print(f"line {p.line}: {p.column}: {p.reason} [{p.code}]")
+    table = Table(title=f"import at {report.site_code}", show_header=False)
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    table.add_row("rows in file", f"{report.rows:,}")
+    table.add_row("bad rows", f"{report.bad_rows:,}")
+    table.add_row("imported by an earlier run", f"{report.already_imported:,}")
+    if report.dry_run:
+        table.add_row("would import", f"{report.to_import:,}")
+    else:
+        table.add_row("imported now", f"{report.imported:,}")
+        if report.replayed:
+            table.add_row("imported by a concurrent run", f"{report.replayed:,}")
+        table.add_row("refused at import", f"{report.refused:,}")
+    if report.position is not None:
+        table.add_row("log position", f"{report.position:,}")
+    seconds = report.seconds
+    table.add_row("seconds", f"{seconds:.2f}")
+    if report.imported and seconds:
+        table.add_row("arrivals/s", f"{report.imported / seconds:,.0f}")
+    console.print(table)
+    if report.problems and not report.skip_bad_rows:
+        console.print(
+            "[red]nothing was imported:[/] fix the rows above, or import the good ones "
+            "with --skip-bad-rows"
+        )
+    elif report.refused:
+        console.print(
+            "[red]some batches were refused:[/] the other batches were imported; run the "
+            "same command again to see which rows are still bad"
+        )
+    elif report.dry_run:
+        console.print("dry run: nothing was written")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")

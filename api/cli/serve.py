@@ -1,0 +1,213 @@
+"""``campledger serve``: the HTTP API, with the live projector in a child process."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import FrameType
+from typing import Annotated, Any
+
+import psycopg
+import typer
+import uvicorn
+from rich.console import Console
+
+from campledger.api.cli.shared import load_settings
+from campledger.api.composition import Backend, open_backend
+from campledger.api.database.embedded import StopRequested
+from campledger.api.services.auth import create_token, ensure_tokens_table
+from campledger.api.services.demo import load_demo
+from campledger.projections.engine import Projector
+
+console = Console()
+log = logging.getLogger("campledger.projector")
+
+DEMO_TOKEN_FILE = "demo-token"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
+    no_projector: Annotated[
+        bool, typer.Option("--no-projector", help="Run `campledger project` separately.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo operation first (once).")
+    ] = False,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Default: CAMPLEDGER_LOG_LEVEL (INFO). DEBUG adds uvicorn's access log.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the API. The projector runs beside it unless --no-projector is given."""
+    # Here, not at the top: the HTTP application (FastAPI and every route) takes longer to
+    # import than the rest of the command line together, and only this command needs it.
+    from campledger.api.http.app import create_app
+
+    settings = load_settings()
+    level = log_level.value if log_level else settings.log_level
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    # The access log names paths (ids, never personal data) and is only for debugging.
+    uvicorn_level, access_log = level.lower(), level == LogLevel.DEBUG
+    keep_alive = settings.keep_alive_seconds
+    try:
+        with open_backend(settings) as backend:
+            if demo:
+                _load_demo(backend)
+                _demo_token(backend)
+            # Workers started by uvicorn build their own app from the environment; they must
+            # reach the database this process opened (the embedded server, if no URL was set).
+            os.environ["CAMPLEDGER_DATABASE_URL"] = backend.database_url
+            console.print(
+                f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
+                f"http://{host}:{port}/docs; create a token with "
+                "`campledger token create --role admin --name me`"
+            )
+            with (
+                nullcontext() if no_projector else projector_process(backend.conninfo, level),
+                hangup_stops_uvicorn(),
+            ):
+                if workers == 1:
+                    app = create_app(backend, run_projector=False)
+                    uvicorn.run(
+                        app, host=host, port=port, log_level=uvicorn_level,
+                        access_log=access_log, timeout_keep_alive=keep_alive,
+                    )  # fmt: skip
+                else:
+                    uvicorn.run(
+                        "campledger.api.http.server:app_from_environment", factory=True,
+                        host=host, port=port, workers=workers, log_level=uvicorn_level,
+                        access_log=access_log, timeout_keep_alive=keep_alive,
+                    )  # fmt: skip
+    except StopRequested as stop:
+        # Being told to stop is how a server's day ends: exit 0, as after Ctrl-C, so that
+        # systemd records a clean stop rather than a failure.
+        console.print(f"campledger stopped on {stop.name}; the embedded database was stopped")
+
+
+@contextmanager
+def hangup_stops_uvicorn() -> Iterator[None]:
+    """SIGHUP stops the API as SIGTERM does: drain requests, then unwind.
+
+    uvicorn shuts down gracefully on SIGTERM and SIGINT only; a bare SIGHUP would raise in
+    the middle of its event loop. Re-raising it as SIGTERM reaches uvicorn's handler while
+    it serves, and ``StopRequested`` otherwise. With --workers above 1 uvicorn's supervisor
+    takes SIGHUP for itself and restarts the workers: the process, and its database, stay up.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def as_sigterm(_signum: int, _frame: FrameType | None) -> None:
+        signal.raise_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGHUP, as_sigterm)
+    try:
+        yield
+    finally:
+        # Unless a stop already set SIGHUP aside, so that it cannot cut the cleanup short.
+        if signal.getsignal(signal.SIGHUP) is as_sigterm:
+            signal.signal(signal.SIGHUP, previous)
+
+
+@contextmanager
+def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
+    """The live projector beside the API, in a child process.
+
+    In a thread of the API's process it would hold the API's GIL while it applies events:
+    requests and projection would share one core (bench/api_load.py). As a process it
+    follows the log on another core. It stops with the API; if the API dies without
+    stopping it (SIGKILL), it sees that its parent is gone and stops by itself.
+    """
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(
+        target=_follow_log,
+        args=(conninfo, log_level, os.getpid(), ready),
+        name="projector",
+    )
+    child.start()
+    # Serve only once the projector follows the log, as the thread it replaces did within
+    # milliseconds: a client that reads right after writing should not find it still starting.
+    if not ready.wait(timeout=60):
+        log.warning("the projector has not started yet; the API starts without waiting")
+    try:
+        yield
+    finally:
+        if child.pid is not None and child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)  # it finishes the batch in flight
+        child.join(timeout=15)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _follow_log(conninfo: str, log_level: str, parent: int, ready: Any) -> None:
+    """The child's work: follow the log until told to stop or orphaned; retry a lost
+    database with backoff, since a batch in flight rolls back with its checkpoint."""
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def watch_parent() -> None:
+        while os.getppid() == parent and not stop.wait(1.0):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+    projector = Projector(conninfo)
+    with suppress(psycopg.OperationalError):  # follow() below retries
+        projector.setup()
+    ready.set()
+    projector.follow(stop, idle_timeout=1.0)
+    projector.close()
+
+
+def _load_demo(backend: Backend) -> None:
+    with console.status("loading the demo operation…") as spinner:
+        summary = load_demo(backend.registry, on_step=lambda step: spinner.update(step))
+    if summary.loaded:
+        console.print(f"demo operation loaded: {summary.persons:,} persons")
+    else:
+        console.print("demo operation already loaded")
+
+
+def _demo_token(backend: Backend) -> None:
+    """A fresh admin token for trying the demo, kept in the data directory (owner-only)
+    so the README's curl session can read it; real operations create named tokens."""
+    name = f"demo-admin-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    with psycopg.connect(backend.conninfo, autocommit=True) as conn:
+        ensure_tokens_table(conn)
+        token = create_token(conn, name=name, role="admin", sites=())
+    path = backend.settings.data_dir.expanduser() / DEMO_TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(token + "\n")
+    console.print(f"demo admin token [bold]{name}[/] written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

@@ -1,0 +1,225 @@
+"""Auditors' endpoints: the current digest, proofs, person history, audit log, access trail.
+
+Every endpoint needs an unscoped token whose role has ``audit:read``; its name is the
+actor recorded in the access trail. The app must put the composition root on
+``app.state.backend`` (an ``api.composition.Backend``) and the read pool on
+``app.state.pool``, as ``api.app.create_app`` does.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import psycopg
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from campledger.api.composition import Backend
+from campledger.api.database.access_trail import create_access_trail
+from campledger.api.http.deps import Cursor, Limit, require
+from campledger.api.schemas import DateTime, Page
+from campledger.api.services import safe_csv
+from campledger.api.services.access import check_scope
+from campledger.api.services.access_trail import access_page, record_access
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.problems import bad_query
+from campledger.domain.history import person_history
+from campledger.projections import paging
+from campledger.projections.audit_log import MAX_LIMIT, audit_page
+from campledger.projections.ledger import current_digest
+from campledger.projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from campledger.projections.verify import prove_digest
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+# A real dependency rather than one the app overrides: FastAPI re-analyses every
+# dependency of every request, on every route, as soon as the app has any override.
+def require_auditor(
+    principal: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
+) -> str:
+    """The authenticated auditor's name, recorded as the actor of what they read."""
+    # The audit endpoints span every site (the whole log, anyone's history, the access
+    # trail) and cannot be narrowed to a token's sites, so only unscoped tokens pass.
+    check_scope(principal, None)
+    return principal.actor
+
+
+def _campledger(request: Request) -> Backend:
+    found: Backend = request.app.state.backend
+    return found
+
+
+Auditor = Annotated[str, Depends(require_auditor)]
+Ledgered = Annotated[Backend, Depends(_campledger)]
+
+
+class DigestPublic(BaseModel):
+    position: int
+    digest: str  # hex SHA-256 link at ``position``; keep it to prove the log later
+
+
+class ProofPublic(BaseModel):
+    ok: bool
+    position: int
+    expected: str
+    recomputed: str | None
+    events: int
+    problem: str | None
+
+
+@router.get("/digest", response_model=DigestPublic)
+def get_digest(_: Auditor, app: Ledgered) -> DigestPublic:
+    """The ledger's latest link: position and digest."""
+    with psycopg.connect(app.database_url) as conn:
+        found = current_digest(conn)
+    if found is None:
+        raise HTTPException(status_code=404, detail="the ledger holds no events yet")
+    return DigestPublic(position=found.position, digest=found.hex)
+
+
+@router.get("/proof", response_model=ProofPublic)
+def get_proof(
+    _: Auditor,
+    app: Ledgered,
+    position: Annotated[int, Query(ge=1, le=2**63 - 1)],
+    digest: Annotated[str, Query(pattern="^[0-9a-fA-F]{64}$")],
+) -> ProofPublic:
+    """Does the log up to ``position`` still hash to a digest kept earlier? (Recomputed.)"""
+    proof = prove_digest(app.database_url, position, digest)
+    return ProofPublic(
+        ok=proof.ok,
+        position=proof.position,
+        expected=proof.expected,
+        recomputed=proof.recomputed,
+        events=proof.events,
+        problem=proof.problem,
+    )
+
+
+@router.get("/persons/{person_id}/history")
+def get_person_history(
+    person_id: UUID,
+    actor: Auditor,
+    app: Ledgered,
+    as_of: DateTime | None = None,
+    known_at: DateTime | None = None,
+    personal: bool = False,
+    duplicates: bool = False,
+) -> dict[str, Any]:
+    """Every event of a person with the state after it; as of field time and/or known-at."""
+    found = person_history(
+        app.registry,
+        person_id,
+        as_of=as_of,
+        known_at=known_at,
+        include_personal=personal,
+        include_duplicates=duplicates,
+    )
+    if personal:
+        with psycopg.connect(app.database_url, autocommit=True) as conn:
+            record_access(conn, actor, person_id, "GET /audit/persons/{id}/history?personal")
+    return found.as_dict()
+
+
+def _audit_page(app: Backend, query: AuditQuery) -> paging.Page:
+    with psycopg.connect(app.database_url) as conn, bad_query():
+        page = audit_page(conn, **query.model_dump(exclude={"cursor"}), after=query.cursor)
+    return paging.Page([_jsonable(row) for row in page.rows], page.next_cursor)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v
+        for k, v in row.items()
+    }
+
+
+class AuditQuery(BaseModel):
+    actor: str | None = None
+    subject_id: UUID | None = None
+    site_code: str | None = None
+    action: str | None = None
+    recorded_from: DateTime | None = None
+    recorded_to: DateTime | None = None
+    occurred_from: DateTime | None = None
+    occurred_to: DateTime | None = None
+    cursor: str | None = Field(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_LENGTH,
+        description="The previous page's `next_cursor`, unchanged (opaque); omit it for the "
+        "first page.",
+    )
+    # The read model's own bounds: a limit outside them is the caller's mistake (422).
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+
+
+@router.get("/log", response_model=Page[dict[str, Any]])
+def get_audit_log(
+    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+) -> dict[str, Any]:
+    """Audit entries by actor, subject, site, action and time, in log order."""
+    page = _audit_page(app, query)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/log.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The audit entries as CSV."}},
+)
+def get_audit_log_csv(
+    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+) -> StreamingResponse:
+    """The same query as ``/audit/log``, as CSV (the next page's cursor in the
+    ``X-Next-Cursor`` header)."""
+    page = _audit_page(app, query)
+    rows = page.rows
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        # Actors, reasons and order references are typed by users: safe_csv neutralises them.
+        columns = list(rows[0]) if rows else ["position"]
+        writer = safe_csv.writer(buffer)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(row.get(c) for c in columns)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": 'attachment; filename="audit-log.csv"',
+            **({"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}),
+        },
+    )
+
+
+@router.get("/access-trail", response_model=Page[dict[str, Any]])
+def get_access_trail(
+    _: Auditor,
+    app: Ledgered,
+    person_id: UUID | None = None,
+    actor: str | None = None,
+    from_: Annotated[DateTime | None, Query(alias="from")] = None,
+    to: DateTime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Who read whose personal data, when, through what, oldest first."""
+    with psycopg.connect(app.database_url, autocommit=True) as conn, bad_query():
+        create_access_trail(conn)
+        page = access_page(
+            conn, person_id=person_id, actor=actor, from_=from_, to=to, after=cursor, limit=limit
+        )
+    return {"items": page.rows, "next_cursor": page.next_cursor}

@@ -1,0 +1,100 @@
+"""Likely duplicates: pairs proposed for review, and dismissals of pairs that are two people.
+
+Confirming a pair is a merge (``POST /persons/{duplicate_id}/merge``); the list names
+records by id, registration number and site only, so a reviewer opens each person
+(``GET /persons/{id}``, which leaves an access-trail entry) to compare them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from campledger.api.http.deps import (
+    BackendDep,
+    Cursor,
+    FormerCursor,
+    IdempotencyKey,
+    Limit,
+    ReadConn,
+    require,
+)
+from campledger.api.http.dispatch import allowed, send
+from campledger.api.schemas import Command, CommandPublic, Page, required_text
+from campledger.api.services.access import check_scope
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.problems import bad_query
+from campledger.domain.commands import DismissDuplicate
+from campledger.projections import duplicates
+
+router = APIRouter(prefix="/duplicates", tags=["duplicates"])
+
+Reader = Annotated[Principal, Depends(require(Permission.DUPLICATES_READ))]
+Reviewer = Annotated[Principal, allowed(DismissDuplicate)]
+
+
+class DismissalCreate(Command):
+    person_id: UUID
+    other_id: UUID
+    reason: str = required_text(500, examples=["twins: different mothers' names"])
+
+
+class DismissalPublic(CommandPublic):
+    pair_id: UUID
+    person_id: UUID = Field(description="The lower of the two ids.")
+    other_id: UUID
+
+
+class CandidatePublic(BaseModel):
+    person_id: UUID
+    other_id: UUID
+    score: float = Field(description="0–1: name similarity adjusted by birth year and household.")
+    reasons: str = Field(examples=["name 0.93, same sex, birth year ±1, same household"])
+    person_site_code: str | None
+    other_site_code: str | None
+    person_registration_number: str | None
+    other_registration_number: str | None
+
+
+@router.get("", response_model=Page[CandidatePublic])
+def list_candidates(
+    principal: Reader,
+    conn: ReadConn,
+    site_code: str | None = None,
+    cursor: Cursor = None,
+    after: FormerCursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Pairs of records that may be one person, highest score first; with ``site_code``,
+    pairs with a record at (or last at) that site. A site-scoped token sees only the pairs
+    whose two records are both at its sites: the ones it may merge or dismiss."""
+    if site_code is not None:
+        check_scope(principal, site_code)
+    # Both records in scope, not either: a merge and a dismissal need scope on both, so a
+    # pair straddling another site is a decision for a coordinator whose token covers both;
+    # listing it here would hand out the other site's ids and registration numbers (and
+    # a page cursor made of them) to a reviewer who can do nothing with them.
+    within = sorted(principal.sites) if principal.scoped else None
+    sites = [site_code] if site_code is not None else None
+    with bad_query():
+        page = duplicates.candidates_page(
+            conn, sites, within=within, after=cursor or after, limit=limit
+        )
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.post("/dismissals", status_code=201, response_model=DismissalPublic)
+def dismiss(
+    body: DismissalCreate,
+    principal: Reviewer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """These two records are two people: the pair is not proposed again."""
+    return send(
+        DismissDuplicate(**body.model_dump()), principal, backend, response, idempotency_key
+    )

@@ -1,0 +1,97 @@
+"""Bulk import: a CSV of arrivals at one site, checked whole, then registered in batches."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from campledger.api.http.deps import BackendDep, require
+from campledger.api.services.access import check_scope
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.import_rows import ImportFileError
+from campledger.api.services.import_runner import import_arrivals
+from campledger.api.services.problems import ApiProblem
+
+router = APIRouter(prefix="/sites", tags=["imports"])
+
+Importer = Annotated[Principal, Depends(require(Permission.IMPORTS_WRITE))]
+
+
+async def csv_body(request: Request) -> bytes:
+    """The raw body, once it is known to be CSV (read here: a declared body would be
+    parsed as JSON first when sent as JSON, and refused for the wrong reason)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "text/csv":
+        raise ApiProblem(
+            415, "unsupported-media-type", "Unsupported media type", "send the file as text/csv"
+        )
+    return await request.body()
+
+
+CsvBody = Annotated[bytes, Depends(csv_body)]
+_CSV_REQUEST = {
+    "requestBody": {
+        "required": True,
+        "description": "UTF-8 CSV with a header row; columns as in docs/import.md.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "/{code}/imports",
+    status_code=201,
+    openapi_extra=_CSV_REQUEST,
+    responses={
+        200: {"description": "Dry run, or nothing new: every good row was imported before."},
+        201: {"description": "Arrivals imported; `ok` is false if a batch was refused."},
+        413: {"description": "The file is over the request size limit: use the CLI."},
+        415: {"description": "The body is not text/csv."},
+        422: {"description": "Unreadable file, or bad rows: `rows` names each by line."},
+    },
+)
+def import_arrivals_csv(
+    code: str,
+    principal: Importer,
+    backend: BackendDep,
+    response: Response,
+    body: CsvBody,
+    dry_run: Annotated[bool, Query(description="Check and plan only; write nothing.")] = False,
+    skip_bad_rows: Annotated[
+        bool, Query(description="Import the good rows even if some rows are bad.")
+    ] = False,
+) -> dict[str, Any]:
+    """Import arrivals at a site from a CSV file: every row is checked before any is written.
+
+    Without `skip_bad_rows`, one bad row means nothing is imported and the answer (422)
+    lists every bad row by line and column. Posting the same file again is safe: rows an
+    earlier run imported are left out, not registered twice."""
+    check_scope(principal, code)
+    try:
+        report = import_arrivals(
+            backend.registry,
+            body,
+            site_code=code,
+            actor=principal.actor,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+        )
+    except ImportFileError as error:
+        raise ApiProblem(422, "unreadable-import", "Unreadable import file", str(error)) from None
+    summary = report.as_dict()
+    if report.problems and not skip_bad_rows:
+        rows = summary.pop("problems")
+        raise ApiProblem(
+            422,
+            "import-rejected",
+            "Import rejected",
+            f"{report.bad_rows} of {report.rows} rows are bad; nothing was imported",
+            rows=rows,
+            summary=summary,
+        )
+    if report.position is not None:
+        response.headers["X-Log-Position"] = str(report.position)
+    if dry_run or not report.imported:
+        response.status_code = 200
+    return summary

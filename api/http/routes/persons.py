@@ -1,0 +1,197 @@
+"""Persons: current state, screening, holds, departures, corrections and merges."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response
+
+from campledger.api.http.deps import BackendDep, Caller, IdempotencyKey, Pool, ReadConn, require
+from campledger.api.http.dispatch import (
+    IF_MATCH_PATTERN,
+    allowed,
+    check_person_scope,
+    expected_version,
+    send,
+)
+from campledger.api.schemas import (
+    CorrectionCreate,
+    DepartureCreate,
+    HoldCreate,
+    MergeCreate,
+    MergePublic,
+    PersonCommandPublic,
+    ReleaseCreate,
+    ScreeningCreate,
+)
+from campledger.api.services.access_trail import record_access
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.family_tracing import HouseholdSites, households_in
+from campledger.api.services.problems import ApiProblem
+from campledger.domain.commands import (
+    CorrectDetail,
+    HoldPerson,
+    MergePersons,
+    PersonCommand,
+    RecordDeparture,
+    RecordScreeningStep,
+    ReleasePerson,
+)
+from campledger.projections import roster
+
+router = APIRouter(prefix="/persons", tags=["persons"])
+
+Reader = Annotated[Principal, Depends(require(Permission.PERSONS_READ))]
+Screener = Annotated[Principal, allowed(RecordScreeningStep)]
+Departures = Annotated[Principal, allowed(RecordDeparture)]
+Merger = Annotated[Principal, allowed(MergePersons)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description='A person\'s ETag (`"7"`): refuse if the person changed since.',
+    ),
+]
+
+
+@router.get("/{person_id}")
+def get_person(
+    person_id: UUID, principal: Reader, backend: BackendDep, conn: ReadConn, response: Response
+) -> dict[str, Any]:
+    """A person's current state; names, date of birth and biometric reference only for
+    roles allowed to see personal data (and every such read is put on the access trail)."""
+    check_person_scope(principal, backend.registry, person_id)
+    personal = principal.can(Permission.PERSONAL_DATA)
+    row = roster.get_person_row(conn, person_id, include_personal=personal)
+    if row is None:
+        raise ApiProblem(
+            404,
+            "person-not-found",
+            "Person not found",
+            f"no person with id {person_id} (or not yet projected: pass wait_for)",
+        )
+    if personal:
+        record_access(conn, principal.actor, person_id, "GET /persons/{id}")
+    response.headers["ETag"] = f'"{row["version"]}"'
+    return row
+
+
+def _on_person(
+    command: PersonCommand,
+    principal: Principal,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: str | None,
+    households: HouseholdSites | None = None,
+) -> dict[str, Any]:
+    body = send(command, principal, backend, response, idempotency_key, households)
+    if body.get("version") is not None:
+        response.headers["ETag"] = f'"{body["version"]}"'
+    return body
+
+
+@router.post("/{person_id}/screening-steps", response_model=PersonCommandPublic)
+def record_screening_step(
+    person_id: UUID,
+    body: ScreeningCreate,
+    principal: Screener,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Record a screening step's outcome; 'held' holds the person, on the order of the
+    authority and order reference given (both required with 'held')."""
+    command = RecordScreeningStep(
+        person_id=person_id, expected_version=expected_version(if_match), **body.command_fields()
+    )
+    return _on_person(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{person_id}/hold", response_model=PersonCommandPublic)
+def hold(
+    person_id: UUID,
+    body: HoldCreate,
+    principal: Screener,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Hold a person for further investigation, on an authority's order (authority and
+    order reference required; a review date puts the hold on the register's review list).
+    A held person may then be moved only in custody, to a holding facility or a hospital."""
+    command = HoldPerson(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
+    )
+    return _on_person(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{person_id}/release", response_model=PersonCommandPublic)
+def release(
+    person_id: UUID,
+    body: ReleaseCreate,
+    principal: Screener,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """End a hold (at a site, not in transit); name the authority and its order."""
+    command = ReleasePerson(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
+    )
+    return _on_person(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{person_id}/departure", response_model=PersonCommandPublic)
+def depart(
+    person_id: UUID,
+    body: DepartureCreate,
+    principal: Departures,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Record that a person left the caseload."""
+    command = RecordDeparture(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
+    )
+    return _on_person(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{person_id}/corrections", response_model=PersonCommandPublic)
+def correct(
+    person_id: UUID,
+    body: CorrectionCreate,
+    principal: Caller,
+    backend: BackendDep,
+    pool: Pool,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Correct a mistaken detail; the original value stays in the history. Setting a
+    household id whose members are at sites outside the token's scope is family tracing:
+    refused unless the role may trace families and the body says ``family_tracing``."""
+    command = CorrectDetail(
+        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
+    )
+    return _on_person(command, principal, backend, response, idempotency_key, households_in(pool))
+
+
+@router.post("/{person_id}/merge", response_model=MergePublic)
+def merge(
+    person_id: UUID,
+    body: MergeCreate,
+    principal: Merger,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Merge this (duplicate) registration into the survivor."""
+    command = MergePersons(duplicate_id=person_id, **body.model_dump())
+    return send(command, principal, backend, response, idempotency_key)

@@ -1,0 +1,147 @@
+"""Transfers: plan with a manifest, dispatch, receive, reconcile, cancel; who is missing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+
+from campledger.api.http.deps import (
+    BackendDep,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    ReadConn,
+    require,
+)
+from campledger.api.http.dispatch import allowed, send
+from campledger.api.schemas import Command as Occurrence
+from campledger.api.schemas import (
+    Page,
+    ReasonCommand,
+    ReceiptCreate,
+    TransferCommandPublic,
+    TransferCreate,
+)
+from campledger.api.services.access import check_scope
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.domain.commands import (
+    CancelTransfer,
+    DispatchTransfer,
+    PlanTransfer,
+    ReceiveTransfer,
+    ReconcileTransfer,
+)
+from campledger.projections import transfers
+
+router = APIRouter(prefix="/transfers", tags=["transfers"])
+
+Officer = Annotated[Principal, allowed(PlanTransfer)]
+Reader = Annotated[Principal, Depends(require(Permission.TRANSFERS_READ))]
+
+
+@router.post("", status_code=201, response_model=TransferCommandPublic)
+def plan(
+    body: TransferCreate,
+    principal: Officer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Plan a movement; everyone on the manifest is reserved for it until it leaves."""
+    return send(PlanTransfer(**body.model_dump()), principal, backend, response, idempotency_key)
+
+
+@router.post("/{transfer_id}/dispatch", response_model=TransferCommandPublic)
+def dispatch(
+    transfer_id: UUID,
+    body: Occurrence,
+    principal: Officer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The vehicle left the origin with everyone on the manifest."""
+    command = DispatchTransfer(transfer_id=transfer_id, occurred_at=body.occurred_at)
+    return send(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{transfer_id}/receipts", response_model=TransferCommandPublic)
+def receive(
+    transfer_id: UUID,
+    body: ReceiptCreate,
+    principal: Officer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Check persons in at the destination (all at once, or as they come off the truck)."""
+    command = ReceiveTransfer(transfer_id=transfer_id, **body.model_dump())
+    return send(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{transfer_id}/reconcile", response_model=TransferCommandPublic)
+def reconcile(
+    transfer_id: UUID,
+    body: Occurrence,
+    principal: Officer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Close the transfer: whoever was dispatched but not received is unaccounted for."""
+    command = ReconcileTransfer(transfer_id=transfer_id, occurred_at=body.occurred_at)
+    return send(command, principal, backend, response, idempotency_key)
+
+
+@router.post("/{transfer_id}/cancel", response_model=TransferCommandPublic)
+def cancel(
+    transfer_id: UUID,
+    body: ReasonCommand,
+    principal: Officer,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Cancel a planned transfer; its manifest is freed. Only the origin may cancel."""
+    # The origin planned it and holds the people on its manifest: a destination that
+    # cannot take them says so to the origin, it does not undo the origin's plan.
+    command = CancelTransfer(transfer_id=transfer_id, **body.model_dump())
+    return send(command, principal, backend, response, idempotency_key)
+
+
+@router.get("/in-transit", response_model=Page[dict[str, Any]])
+def in_transit(
+    principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
+    """Transfers dispatched and not yet reconciled, oldest departure first; a scoped token
+    sees those from or to its sites."""
+    within = sorted(principal.sites) if principal.scoped else None
+    with bad_query():
+        page = transfers.transfers_in_transit(conn, within=within, after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.get("/unaccounted", response_model=Page[dict[str, Any]])
+def unaccounted(
+    principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
+    """Persons dispatched but never received: nobody may silently disappear."""
+    within = sorted(principal.sites) if principal.scoped else None
+    with bad_query():
+        page = transfers.unaccounted_persons(conn, within=within, after=cursor, limit=limit)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@router.get("/{transfer_id}")
+def get_transfer(transfer_id: UUID, principal: Reader, conn: ReadConn) -> dict[str, Any]:
+    """A transfer's state, manifest, and who was received or is unaccounted for."""
+    found = transfers.get_transfer(conn, transfer_id)
+    if found is None:
+        raise ApiProblem(
+            404, "transfer-not-found", "Transfer not found", f"no transfer with id {transfer_id}"
+        )
+    check_scope(principal, found["origin"], found["destination"])
+    return found

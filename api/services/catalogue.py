@@ -1,0 +1,155 @@
+"""Every command a caller may send, stated once: the permission it needs and the sites it
+touches. The HTTP routes, offline sync and the console authorise and run commands here,
+so a rule cannot differ between the ways in.
+
+A site-scoped token may act only where the command touches one of its sites: each
+command names groups of sites, and the token must cover a site of every group (a transfer
+belongs to both its ends; a merge touches both records). Sites are looked up only for a
+scoped token, so an unscoped one gets the handler's own "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from campledger.api.services.access import check_permission, check_scope
+from campledger.api.services.auth import Permission, Principal
+from campledger.api.services.family_tracing import HouseholdSites, check_household_join
+from campledger.api.services.scoping import person_sites
+from campledger.domain.commands import (
+    CancelTransfer,
+    ChangeSiteCapacity,
+    CloseSite,
+    Command,
+    CorrectDetail,
+    DismissDuplicate,
+    DispatchTransfer,
+    HoldPerson,
+    MergePersons,
+    OpenSite,
+    PersonCommand,
+    PlanTransfer,
+    ReceiveTransfer,
+    ReconcileTransfer,
+    RecordDeparture,
+    RecordScreeningStep,
+    RegisterArrival,
+    RegisterArrivals,
+    ReleasePerson,
+    every_command,
+)
+from campledger.domain.service.registry import CommandResult, Registry
+
+C = TypeVar("C", bound=Command)
+SiteGroups = Sequence[Sequence[str | None]]
+
+
+@dataclass(frozen=True)
+class Entry(Generic[C]):
+    # The permission a command needs; a function of the command when it depends on it.
+    permission: Permission | Callable[[C], Permission]
+    sites: Callable[[C, Registry], SiteGroups]
+
+    def needs(self, command: C) -> Permission:
+        return (
+            self.permission if isinstance(self.permission, Permission) else self.permission(command)
+        )
+
+
+def _at(*names: str) -> Callable[[Any, Registry], SiteGroups]:
+    return lambda c, _: [[getattr(c, name) for name in names]]
+
+
+def _person(c: PersonCommand, registry: Registry) -> SiteGroups:
+    return [person_sites(registry, c.person_id)]
+
+
+def _origin(c: DispatchTransfer | CancelTransfer, registry: Registry) -> SiteGroups:
+    # The origin planned the transfer and holds its people: only it dispatches or cancels.
+    return [[registry.get_transfer(c.transfer_id).origin]]
+
+
+def _either_end(c: ReconcileTransfer, registry: Registry) -> SiteGroups:
+    transfer = registry.get_transfer(c.transfer_id)
+    return [[transfer.origin, transfer.destination]]
+
+
+def _correction_permission(c: CorrectDetail) -> Permission:
+    # A site manager traces families without correcting anything else.
+    return Permission.FAMILY_TRACING if c.family_tracing else Permission.CORRECTIONS_WRITE
+
+
+CATALOGUE: dict[type[Command], Entry[Any]] = {
+    OpenSite: Entry(Permission.SITES_WRITE, _at("code")),
+    ChangeSiteCapacity: Entry(Permission.SITES_WRITE, _at("code")),
+    CloseSite: Entry(Permission.SITES_WRITE, _at("code")),
+    RegisterArrival: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
+    RegisterArrivals: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
+    RecordScreeningStep: Entry(Permission.SCREENING_WRITE, _person),
+    HoldPerson: Entry(Permission.SCREENING_WRITE, _person),
+    ReleasePerson: Entry(Permission.SCREENING_WRITE, _person),
+    RecordDeparture: Entry(Permission.DEPARTURES_WRITE, _person),
+    CorrectDetail: Entry(_correction_permission, _person),
+    MergePersons: Entry(
+        Permission.MERGES_WRITE,
+        lambda c, r: [person_sites(r, c.duplicate_id), person_sites(r, c.survivor_id)],
+    ),
+    DismissDuplicate: Entry(
+        Permission.DUPLICATES_REVIEW,
+        lambda c, r: [person_sites(r, c.person_id), person_sites(r, c.other_id)],
+    ),
+    PlanTransfer: Entry(Permission.TRANSFERS_WRITE, _at("origin")),
+    DispatchTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
+    ReceiveTransfer: Entry(Permission.TRANSFERS_WRITE, _at("site_code")),
+    ReconcileTransfer: Entry(Permission.TRANSFERS_WRITE, _either_end),
+    CancelTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
+}
+assert set(CATALOGUE) == set(every_command()), "every command is in the catalogue"
+
+
+def permission_of(command: type[Command]) -> Permission:
+    """The permission a route for this command declares (a command whose permission
+    depends on its fields declares none: see ``authorise``)."""
+    needed = CATALOGUE[command].permission
+    if not isinstance(needed, Permission):
+        raise TypeError(f"{command.__name__}'s permission depends on the command")
+    return needed
+
+
+def authorise(
+    principal: Principal,
+    command: Command,
+    registry: Registry,
+    households: HouseholdSites | None = None,
+) -> None:
+    """Refuse the caller unless its role may send this command and, for a site-scoped
+    token, the command touches its sites. ``households`` says where households' members
+    are, for the family-tracing rule of corrections."""
+    entry = CATALOGUE[type(command)]
+    check_permission(principal, entry.needs(command))
+    if principal.scoped:
+        for group in entry.sites(command, registry):
+            check_scope(principal, *group)
+    if isinstance(command, CorrectDetail):
+        if households is None:
+            raise TypeError("a correction is authorised knowing where households are")
+        check_household_join(
+            principal, command.person_id, command.field, command.value,
+            command.family_tracing, households,
+        )  # fmt: skip
+
+
+def execute(
+    principal: Principal,
+    command: Command,
+    registry: Registry,
+    *,
+    idempotency_key: str | None = None,
+    households: HouseholdSites | None = None,
+    actor: str | None = None,
+) -> CommandResult:
+    """Authorise the command, then run it as ``actor`` (by default the caller itself)."""
+    authorise(principal, command, registry, households)
+    return registry.handle(command, actor=actor or principal.actor, idempotency_key=idempotency_key)

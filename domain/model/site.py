@@ -1,0 +1,169 @@
+"""A site: a place where people are received or hosted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from campledger.domain.model import errors
+from campledger.domain.model.values import SiteKind, check_occurred_at, check_text, parse_enum
+
+MAX_CAPACITY = 10_000_000
+
+
+def site_id(code: str) -> UUID:
+    """Sites are addressed by code; deriving the id from it makes a second site with
+    the same code clash in the event log itself, with no separate index."""
+    return uuid5(NAMESPACE_URL, f"campledger:site:{code}")
+
+
+def check_capacity(capacity: int) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise errors.InvalidInput("capacity must be a whole number")
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise errors.InvalidInput(f"capacity must be between 0 and {MAX_CAPACITY}")
+    return capacity
+
+
+def check_site_code(code: str) -> str:
+    code = check_text("site code", code, max_length=40)
+    if not all(c.isalnum() or c in "-_." for c in code):
+        raise errors.InvalidInput("site code may hold letters, digits, '-', '_' and '.' only")
+    return code
+
+
+class Site(Aggregate):
+    class Opened(Aggregate.Created):
+        code: str
+        name: str
+        kind: str
+        capacity: int
+        admin1_pcode: str | None
+        admin2_pcode: str | None
+        latitude: float | None
+        longitude: float | None
+        actor: str
+        occurred_at: datetime
+
+    class CapacityChanged(Aggregate.Event):
+        capacity: int
+        reason: str
+        actor: str
+        occurred_at: datetime
+
+    class Closed(Aggregate.Event):
+        reason: str
+        actor: str
+        occurred_at: datetime
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return site_id(code)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        code: str,
+        name: str,
+        kind: str,
+        capacity: int,
+        admin1_pcode: str | None = None,
+        admin2_pcode: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+    ) -> Site:
+        check_occurred_at(occurred_at, now, None)
+        if latitude is not None and not -90 <= latitude <= 90:
+            raise errors.InvalidInput("latitude must be between -90 and 90")
+        if longitude is not None and not -180 <= longitude <= 180:
+            raise errors.InvalidInput("longitude must be between -180 and 180")
+        return cls(
+            code=check_site_code(code),
+            name=check_text("site name", name),
+            kind=parse_enum(SiteKind, kind, errors.InvalidInput).value,
+            capacity=check_capacity(capacity),
+            admin1_pcode=_pcode(admin1_pcode),
+            admin2_pcode=_pcode(admin2_pcode),
+            latitude=latitude,
+            longitude=longitude,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event(Opened)
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        kind: str,
+        capacity: int,
+        admin1_pcode: str | None,
+        admin2_pcode: str | None,
+        latitude: float | None,
+        longitude: float | None,
+        actor: str,
+        occurred_at: datetime,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.kind = kind
+        self.capacity = capacity
+        self.admin1_pcode = admin1_pcode
+        self.admin2_pcode = admin2_pcode
+        self.latitude = latitude
+        self.longitude = longitude
+        self.is_open = True
+        self.last_occurred_at = occurred_at
+
+    def check_open(self) -> None:
+        if not self.is_open:
+            raise errors.SiteClosed(f"site {self.code} is closed", site=self.code)
+
+    def change_capacity(
+        self, *, capacity: int, reason: str, actor: str, occurred_at: datetime, now: datetime
+    ) -> None:
+        self.check_open()
+        check_occurred_at(occurred_at, now, self.last_occurred_at)
+        self._capacity_changed(
+            capacity=check_capacity(capacity),
+            reason=check_text("reason", reason, max_length=500, required=False),
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event(CapacityChanged)
+    def _capacity_changed(
+        self, capacity: int, reason: str, actor: str, occurred_at: datetime
+    ) -> None:
+        self.capacity = capacity
+        self.last_occurred_at = occurred_at
+
+    def close(self, *, reason: str, actor: str, occurred_at: datetime, now: datetime) -> None:
+        self.check_open()
+        check_occurred_at(occurred_at, now, self.last_occurred_at)
+        self._closed(
+            reason=check_text("reason", reason, max_length=500, required=False),
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    @event(Closed)
+    def _closed(self, reason: str, actor: str, occurred_at: datetime) -> None:
+        self.is_open = False
+        self.last_occurred_at = occurred_at
+
+
+def _pcode(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    # P-codes are an ISO alpha-2 country prefix followed by digits (e.g. SD01, SD01001).
+    if not (3 <= len(code) <= 20 and code[:2].isalpha() and code[2:].isalnum()):
+        raise errors.InvalidInput("admin-area p-codes look like 'SD01' or 'SD01001'")
+    return code

@@ -1,0 +1,261 @@
+"""Value types and their validation: the vocabulary of the field as code."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import TypeVar
+
+import pycountry
+
+from campledger.domain.model import errors
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class SiteKind(StrEnum):
+    RECEPTION = "reception"
+    SCREENING = "screening"
+    TRANSIT = "transit"
+    CAMP = "camp"
+    HOSPITAL = "hospital"
+    HOLDING = "holding"
+
+
+# Where a held person may be moved, in custody: a holding facility, or a hospital (under
+# escort) when their health cannot wait for the hold to end.
+CUSTODY_SITE_KINDS = frozenset({SiteKind.HOLDING.value, SiteKind.HOSPITAL.value})
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNKNOWN = "unknown"
+
+
+class ScreeningStep(StrEnum):
+    IDENTITY = "identity"
+    MEDICAL = "medical"
+    VULNERABILITY = "vulnerability"
+    SECURITY = "security"
+
+
+class ScreeningOutcome(StrEnum):
+    CLEARED = "cleared"
+    REFERRED = "referred"
+    HELD = "held"
+
+
+class PersonStatus(StrEnum):
+    PRESENT = "present"
+    HELD = "held"
+    IN_TRANSIT = "in_transit"
+    UNACCOUNTED = "unaccounted"
+    DEPARTED = "departed"
+    MERGED = "merged"
+
+
+class DepartureReason(StrEnum):
+    RELEASED_TO_COMMUNITY = "released_to_community"
+    RETURNED = "returned"
+    RESETTLED = "resettled"
+    REPATRIATED = "repatriated"
+    DECEASED = "deceased"
+    ABSCONDED = "absconded"
+
+
+class Relationship(StrEnum):
+    FOCAL_POINT = "focal_point"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    GRANDCHILD = "grandchild"
+    GRANDPARENT = "grandparent"
+    OTHER_RELATIVE = "other_relative"
+    NON_RELATIVE = "non_relative"
+
+
+class TransferState(StrEnum):
+    PLANNED = "planned"
+    DISPATCHED = "dispatched"
+    RECONCILED = "reconciled"
+    CANCELLED = "cancelled"
+
+
+# A person's attributes that are personal data (see the glossary), in the order exports
+# list them. Shown only to roles allowed to see personal data, and never logged.
+PERSONAL_FIELDS = (
+    "given_name",
+    "family_name",
+    "given_name_latin",
+    "family_name_latin",
+    "date_of_birth",
+    "biometric_reference",
+)
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-4", 0, 4),
+    ("5-11", 5, 11),
+    ("12-17", 12, 17),
+    ("18-59", 18, 59),
+    ("60+", 60, None),
+)
+
+MAX_AGE = 130
+
+# Field devices' clocks drift; an event a few minutes "in the future" is a clock,
+# not a lie. Anything beyond this is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def age_band(age: int | None) -> str:
+    """The humanitarian age bracket for an age in whole years ('unknown' if none)."""
+    if age is None:
+        return "unknown"
+    for name, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return name
+    return "unknown"
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    years = day.year - date_of_birth.year
+    if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+
+
+@lru_cache(maxsize=512)
+def _known_alpha3(code: str) -> bool:
+    return pycountry.countries.get(alpha_3=code) is not None
+
+
+# Stateless persons and unknown nationality are everyday realities at a border;
+# ISO 3166 has no code for them, so the UNHCR/ICAO conventions are accepted too.
+EXTRA_NATIONALITY_CODES = frozenset({"XXA", "XXB", "XXC", "XXX", "ZZZ"})
+
+
+def nationality_codes() -> list[str]:
+    """Every code ``parse_nationality`` accepts (in capitals; it also takes any case)."""
+    return sorted({c.alpha_3 for c in pycountry.countries} | EXTRA_NATIONALITY_CODES)
+
+
+def parse_nationality(value: str) -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if len(code) == 3 and (code in EXTRA_NATIONALITY_CODES or _known_alpha3(code)):
+        return code
+    raise errors.InvalidNationality(
+        "nationality must be an ISO 3166-1 alpha-3 code (or XXA/XXB/XXC/XXX for stateless "
+        "or unknown)"
+    )
+
+
+def parse_enum(enum: type[E], value: str, error: type[errors.DomainError]) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise error(f"{enum.__name__.lower()} must be one of: {allowed}") from None
+
+
+def parse_sex(value: str) -> Sex:
+    return parse_enum(Sex, value, errors.InvalidSex)
+
+
+def check_age(date_of_birth: date | None, estimated_age: int | None, today: date) -> None:
+    if date_of_birth is None and estimated_age is None:
+        raise errors.InvalidAge("a date of birth or an estimated age is required")
+    if date_of_birth is not None:
+        if date_of_birth > today:
+            raise errors.InvalidAge("date of birth is in the future")
+        if age_on(date_of_birth, today) > MAX_AGE:
+            raise errors.InvalidAge(f"date of birth gives an age above {MAX_AGE}")
+    if estimated_age is not None and not 0 <= estimated_age <= MAX_AGE:
+        raise errors.InvalidAge(f"estimated age must be between 0 and {MAX_AGE}")
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime, after: datetime | None) -> None:
+    """Field time may lag (offline devices) but never lead the clock, nor go backwards."""
+    if occurred_at.tzinfo is None:
+        raise errors.InvalidOccurredAt("occurred_at must include a time zone")
+    if occurred_at > now + CLOCK_SKEW:
+        raise errors.OccurredInFuture("occurred_at is in the future")
+    if after is not None and occurred_at < after:
+        raise errors.OccurredBeforeLastEvent(
+            "occurred_at is earlier than the last recorded event of this record"
+        )
+
+
+# --- what the log and the read models can hold ------------------------------------------
+#
+# A value that reaches the log must also fit every read model, or the projector stops on
+# it for good (the log is append-only). PostgreSQL text cannot hold NUL, UTF-8 cannot
+# encode an unpaired surrogate, and commands are fingerprinted as JSON with 64-bit
+# integers. Every way in (JSON bodies, CSV import, sync, the CLI) refuses such values
+# through this one function, with the one error ``UnstorableValue``.
+
+_UNSTORABLE_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
+# Deeper than any value a command takes (a list of codes is 1 deep); the bound keeps a
+# hostile value from costing more than its size, and the walk below is iterative so no
+# depth can overflow the stack.
+MAX_NESTING = 32
+_INT64 = range(-(2**63), 2**63)
+
+NUL_CHARACTER = "must not contain NUL characters"
+SURROGATE = "must not contain unpaired surrogate characters"
+BEYOND_64_BITS = "must not hold whole numbers beyond 64 bits"
+TOO_DEEP = f"must not be nested more than {MAX_NESTING} deep"
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why this text cannot be stored, or None: the fast check for a single string."""
+    found = _UNSTORABLE_CHARACTER.search(text)
+    if found is None:
+        return None
+    return NUL_CHARACTER if found.group() == "\x00" else SURROGATE
+
+
+def unstorable(value: object) -> str | None:
+    """Why a value (text, number, or lists and mappings of them) cannot be stored, or None.
+
+    Walks the value with an explicit stack: a list nested 900 deep is refused, not a
+    RecursionError. Values of other types (dates, UUIDs, models) are left to their own
+    checks.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            reason = unstorable_text(item)
+            if reason is not None:
+                return reason
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if item not in _INT64:
+                return BEYOND_64_BITS
+        elif isinstance(item, list | tuple | dict):
+            if depth >= MAX_NESTING:
+                return TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def check_storable(name: str, value: object) -> None:
+    reason = unstorable(value)
+    if reason is not None:
+        raise errors.UnstorableValue(f"{name} {reason}")
+
+
+def check_text(name: str, value: str, *, max_length: int = 200, required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    reason = unstorable_text(text)
+    if reason is not None:
+        raise errors.UnstorableValue(f"{name} {reason}")
+    if required and not text:
+        raise errors.InvalidInput(f"{name} is required")
+    if len(text) > max_length:
+        raise errors.InvalidInput(f"{name} is longer than {max_length} characters")
+    return text

@@ -1,0 +1,233 @@
+"""Fast event serialisation: orjson on the way out, typed fields rebuilt on the way in.
+
+The library's JSON transcoder walks every value in Python to find UUIDs and datetimes;
+orjson writes those natively. Reading back, JSON only knows strings, so each event
+class's annotations say which fields to turn back into UUIDs, datetimes, dates, tuples.
+The converters are worked out once per class.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
+from uuid import UUID
+
+import orjson
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    Cipher,
+    Compressor,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+    find_id_convertor,
+)
+from eventsourcing.utils import resolve_topic
+
+from campledger.domain.persistence.topics import register_moved_modules
+
+__all__ = ["FastMapper", "OrjsonMapper", "OrjsonTranscoder"]
+
+Converter = Callable[[Any], Any]
+
+# Events stored before the move to the campledger package keep decoding.
+register_moved_modules()
+
+
+def _default(obj: object) -> object:
+    # Types orjson does not write by itself; each comes back through its annotation.
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+class OrjsonTranscoder(Transcoder):
+    """JSON bytes via orjson: UUID, datetime, date, enums and tuples written natively."""
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+class FastMapper(Mapper[UUID]):
+    """A Mapper that uses orjson and rebuilds field types from each event class's annotations."""
+
+    def __init__(
+        self,
+        transcoder: Transcoder | None = None,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(
+            transcoder=transcoder or OrjsonTranscoder(), compressor=compressor, cipher=cipher
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        stored_state = stored_event.state
+        try:
+            if self.cipher:
+                stored_state = self.cipher.decrypt(stored_state)
+            if self.compressor:
+                stored_state = self.compressor.decompress(stored_state)
+            event_state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except Exception as e:
+            # The message names the event, never its contents (they may be personal data).
+            msg = (
+                f"Failed to deserialise state of stored event with topic "
+                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' "
+                f"and originator_version {stored_event.originator_version}: "
+                f"{type(e).__name__}"
+            )
+            raise MapperDeserialisationError(msg) from e
+
+        id_convertor = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
+        event_state["originator_id"] = id_convertor(stored_event.originator_id)
+        event_state["originator_version"] = stored_event.originator_version
+        # Upcast first: the annotations describe the current class version, and old
+        # states are only shaped like it once the upcast chain has run.
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        for name, convert in converters_for(cls):
+            value = event_state.get(name)
+            if value is not None:
+                event_state[name] = convert(value)
+
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return cast(DomainEventProtocol[UUID], domain_event)
+
+
+OrjsonMapper = FastMapper
+
+_SKIPPED = frozenset({"originator_id", "originator_version"})
+_cache: dict[type, tuple[tuple[str, Converter], ...]] = {}
+
+
+def converters_for(cls: type) -> tuple[tuple[str, Converter], ...]:
+    """The (field, converter) pairs that turn decoded JSON back into this class's types."""
+    try:
+        return _cache[cls]
+    except KeyError:
+        pass
+    found: list[tuple[str, Converter]] = []
+    for name, annotation in _type_hints(cls).items():
+        if name in _SKIPPED or name.startswith("_"):
+            continue
+        convert = converter(annotation)
+        if convert is not None:
+            found.append((name, convert))
+    result = tuple(found)
+    _cache[cls] = result
+    return result
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    try:
+        return get_type_hints(cls)
+    except Exception:
+        # One unresolvable annotation should not cost the others their conversion.
+        hints: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            module = sys.modules.get(klass.__module__)
+            namespace = dict(vars(module)) if module else {}
+            for name, annotation in vars(klass).get("__annotations__", {}).items():
+                if isinstance(annotation, str):
+                    try:
+                        annotation = eval(annotation, namespace, dict(vars(klass)))
+                    except Exception:
+                        continue
+                hints[name] = annotation
+        return hints
+
+
+def converter(annotation: Any) -> Converter | None:
+    """A function from a decoded JSON value to ``annotation``'s type, or None if none is needed."""
+    if annotation is UUID:
+        return _to_uuid
+    if annotation is datetime:  # before date: datetime is a date
+        return _to_datetime
+    if annotation is date:
+        return _to_date
+    if annotation is Decimal:
+        return _to_decimal
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return _to_enum(annotation)
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin is Annotated:
+        return converter(args[0])
+    if origin is Literal:
+        return None
+    if origin in (Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            return None  # ambiguous: leave the JSON value as it is
+        return converter(options[0])  # None values never reach a converter
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _sequence(tuple, converter(args[0]))
+        if args and args != ((),):
+            return _fixed_tuple(tuple(converter(a) for a in args))
+        return _sequence(tuple, None)
+    if origin in (frozenset, set):
+        return _sequence(origin, converter(args[0]) if args else None)
+    if origin is list and args:
+        inner = converter(args[0])
+        return None if inner is None else _sequence(list, inner)
+    if origin is dict and len(args) == 2:
+        value_converter = converter(args[1])
+        if value_converter is None:
+            return None
+        return lambda v: {k: (None if x is None else value_converter(x)) for k, x in v.items()}
+    if annotation is tuple:
+        return _sequence(tuple, None)
+    return None
+
+
+def _to_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
+def _to_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _to_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _to_enum(enum: type[Enum]) -> Converter:
+    return lambda v: v if isinstance(v, enum) else enum(v)
+
+
+def _sequence(kind: type[Any], inner: Converter | None) -> Converter:
+    if inner is None:
+        return lambda v: v if isinstance(v, kind) else kind(v)
+    return lambda v: kind(None if x is None else inner(x) for x in v)
+
+
+def _fixed_tuple(inners: tuple[Converter | None, ...]) -> Converter:
+    def convert(value: Any) -> tuple[Any, ...]:
+        return tuple(
+            x if f is None or x is None else f(x) for f, x in zip(inners, value, strict=False)
+        )
+
+    return convert

@@ -1,0 +1,80 @@
+"""An in-memory application recorder that keeps claims and idempotency records.
+
+Used by the domain tests (no I/O) with the same rules the PostgreSQL recorder
+enforces: claims and idempotency keys are written atomically with the events,
+and any clash rejects the whole command with the library's ``IntegrityError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
+
+from campledger.domain.service.journal import IdempotencyRecord, StoredCommand, UniqueClaim
+
+
+class InMemoryRecorder(POPOApplicationRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._claims: dict[tuple[str, str], UUID] = {}
+        self._commands: dict[tuple[str, str], StoredCommand] = {}
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        claims: Iterable[UniqueClaim] = (),
+        released: Iterable[UniqueClaim] = (),
+        idempotency: IdempotencyRecord | None = None,
+        idempotency_records: Sequence[IdempotencyRecord] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        claims = list(claims)
+        released = list(released)
+        records = [*idempotency_records, *([idempotency] if idempotency is not None else [])]
+        with self._database_lock:
+            # Check everything first so that a clash writes nothing at all.
+            self._assert_uniqueness(stored_events)  # a version clash: concurrent change
+            keys = [(r.actor, r.key) for r in records]
+            if len(set(keys)) < len(keys) or any(k in self._commands for k in keys):
+                raise IntegrityError("idempotency key already used")
+            released_keys = {(c.scope, c.value) for c in released}
+            seen: set[tuple[str, str]] = set()
+            for claim in claims:
+                key = (claim.scope, claim.value)
+                if key in seen or (key in self._claims and key not in released_keys):
+                    raise IntegrityError(f"{claim.scope} already claimed")
+                seen.add(key)
+            ids = self._update_table(stored_events, **kwargs)
+            for c in released:
+                if self._claims.get((c.scope, c.value)) == c.owner_id:
+                    del self._claims[(c.scope, c.value)]
+            for c in claims:
+                self._claims[(c.scope, c.value)] = c.owner_id
+            for record in records:
+                self._commands[(record.actor, record.key)] = StoredCommand(
+                    command=record.command,
+                    fingerprint=record.fingerprint,
+                    result=record.result,
+                    position=record.position(ids),
+                )
+        self._notify_listeners()
+        return ids
+
+    def find_command(self, actor: str, key: str) -> StoredCommand | None:
+        with self._database_lock:
+            return self._commands.get((actor, key))
+
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        with self._database_lock:
+            return {k: self._commands[k] for k in keys if k in self._commands}
+
+    def find_claim(self, scope: str, value: str) -> UUID | None:
+        with self._database_lock:
+            return self._claims.get((scope, value))

@@ -1,0 +1,93 @@
+"""What a command writes beside its events, in the same transaction.
+
+The event log alone cannot refuse a second person with the same registration
+number, nor recognise a command a field device sent twice. Both need a write
+that succeeds or fails together with the events. The Registry hands these
+records to the application recorder as keyword arguments of ``save()``; each
+recorder (in-memory for domain tests, PostgreSQL in production) stores them
+atomically with the events and raises the library's ``IntegrityError`` when a
+claim or an idempotency key is already taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+
+from campledger.domain.model import errors
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueClaim:
+    """A value that only one person may hold (a registration number, a biometric reference)."""
+
+    scope: str
+    value: str
+    owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A command's result, kept under the key the client sent with it."""
+
+    actor: str
+    key: str
+    command: str
+    fingerprint: str
+    result: dict[str, Any]
+    # Where this command's events end among those saved with it; None: at the last one.
+    # A unit of work saves many commands at once, and each keeps its own log position.
+    last_event: int | None = None
+
+    def position(self, notification_ids: Sequence[int] | None) -> int:
+        """The log position of this command's last event, given the ids of the save."""
+        if not notification_ids:
+            return 0
+        if self.last_event is None:
+            return max(notification_ids)
+        return notification_ids[self.last_event]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCommand:
+    """An idempotency record as read back, with the log position of its last event."""
+
+    command: str
+    fingerprint: str
+    result: dict[str, Any]
+    position: int
+
+
+class CommandJournal(Protocol):
+    """Read access to the records written beside the events."""
+
+    def find_command(self, actor: str, key: str) -> StoredCommand | None:
+        """The command stored under this actor's idempotency key, if any."""
+
+    def find_commands(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredCommand]:
+        """The commands stored under any of these (actor, key) pairs, in one lookup."""
+
+    def find_claim(self, scope: str, value: str) -> UUID | None:
+        """The person holding this unique value, if any."""
+
+
+def fingerprint(command: str, payload: dict[str, Any]) -> str:
+    """A stable digest of a command and its payload, to recognise a retried request."""
+    try:
+        body = orjson.dumps(
+            {"command": command, "payload": payload},
+            option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+            default=str,
+        )
+    except orjson.JSONEncodeError:
+        # What orjson refuses (a whole number beyond 64 bits, a lone surrogate, nesting
+        # past its limit) is what no event may carry either: the caller's input, not a 500.
+        raise errors.UnstorableValue("the command holds a value that cannot be stored") from None
+    return hashlib.sha256(body).hexdigest()

@@ -1,0 +1,408 @@
+"""The Registry: campledger's command side (the service layer).
+
+Every command (``domain.commands``: a typed value and its handler) goes through one
+pipeline, ``Registry.handle``: the idempotency key is looked up, the handler loads the
+aggregates it needs and lets them check their rules and record events, and everything it
+changed is saved in one ``save()`` with its unique claims and the idempotency record: one
+transaction, all or nothing. Commands return what they created and the log position of
+their last event, so a client can ask the read side to catch up to its own write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Mapper, Recording
+from eventsourcing.popo import POPOFactory
+
+from campledger.domain.commands import (
+    CancelTransfer,
+    ChangeSiteCapacity,
+    CloseSite,
+    Command,
+    CorrectDetail,
+    Decision,
+    DismissDuplicate,
+    DispatchTransfer,
+    HoldPerson,
+    MergePersons,
+    OpenSite,
+    PlanTransfer,
+    ReceiveTransfer,
+    ReconcileTransfer,
+    RecordDeparture,
+    RecordScreeningStep,
+    RegisterArrival,
+    RegisterArrivals,
+    ReleasePerson,
+    handler_for,
+)
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.site import Site, site_id
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.model.values import check_storable
+from campledger.domain.persistence.codec import FastMapper
+from campledger.domain.persistence.memory import InMemoryRecorder
+from campledger.domain.service.claims import duplicate_error
+from campledger.domain.service.journal import (
+    CommandJournal,
+    IdempotencyRecord,
+    UniqueClaim,
+    fingerprint,
+)
+from campledger.domain.service.unit_of_work import (
+    StagingRepository,
+    StepFailed,
+    UnitOfWork,
+    active_unit,
+)
+
+# A unit of work that lost a race is decided again from what is stored now; past this
+# many tries the clients keep colliding and one of them should come back later.
+UNIT_ATTEMPTS = 3
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a command did: its result fields and the log position of its last event.
+
+    ``replayed`` is true when the idempotency key had been seen and nothing was written.
+    """
+
+    result: dict[str, Any]
+    position: int
+    replayed: bool = False
+
+
+def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
+    def run(
+        registry: Registry, *, actor: str, idempotency_key: str | None = None, **fields: Any
+    ) -> CommandResult:
+        return registry.handle(command(**fields), actor=actor, idempotency_key=idempotency_key)
+
+    run.__doc__ = command.__doc__
+    return run
+
+
+class Registry(Application[UUID]):
+    name = "Registry"
+
+    def __init__(
+        self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # --- infrastructure choices -------------------------------------------------------
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return FastMapper()
+
+    def construct_recorder(self) -> Any:
+        # The library's in-memory factory ignores APPLICATION_RECORDER_TOPIC; the domain
+        # tests still need claims and idempotency, so the in-memory recorder is chosen here.
+        if isinstance(self.factory, POPOFactory):
+            return InMemoryRecorder()
+        return super().construct_recorder()
+
+    def construct_repository(self) -> Repository[UUID]:
+        return StagingRepository(super().construct_repository(), owner=self)
+
+    def save(self, *objs: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
+        """Save aggregates with their pending events in one transaction.
+
+        The same steps as ``Application.save``, minus its runtime protocol checks on
+        every object: commands only ever save campledger aggregates, and those checks
+        cost more than encoding the events in a batch of 1,000 registrations.
+
+        Inside a unit of work (``apply_together``) nothing is written: the changes are
+        staged in the unit, which is saved as a whole at its end.
+        """
+        unit = active_unit(self)
+        if unit is not None:
+            unit.stage(objs, **kwargs)
+            return []
+        processing = ProcessingEvent[UUID]()
+        for aggregate in objs:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs.update(kwargs)
+        return self._store(processing)
+
+    def _store(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    @property
+    def journal(self) -> CommandJournal:
+        journal = cast(CommandJournal, self.recorder)
+        unit = active_unit(self)
+        return journal if unit is None else unit
+
+    # --- units of work ------------------------------------------------------------------
+
+    def apply_together(
+        self, steps: Sequence[Callable[[], CommandResult]], keys: Sequence[tuple[str, str]] = ()
+    ) -> list[CommandResult]:
+        """Apply commands all or nothing: each step calls one command, decided against what
+        the steps before it did; everything is saved in one transaction at the end.
+
+        A step that raises stops the unit with ``StepFailed`` (its index and error), and
+        nothing is saved. A step whose idempotency key was seen before is a replay, as
+        when it runs alone. If a concurrent writer gets in first, the steps are decided
+        again from what is stored now (a concurrent retry of the same unit then replays).
+        ``keys``, the (actor, idempotency key) pairs the steps use, are looked up at once.
+        """
+        outcomes = self._apply_unit(steps, keys, refusals=())
+        return [cast(CommandResult, outcome) for outcome in outcomes]
+
+    def apply_each(
+        self,
+        steps: Sequence[Callable[[], CommandResult]],
+        keys: Sequence[tuple[str, str]] = (),
+        refusals: tuple[type[Exception], ...] = (errors.DomainError,),
+    ) -> list[CommandResult | Exception]:
+        """Apply each command on its own merits, in order, and save the applied ones in one
+        transaction: a step that raises one of ``refusals`` is left out (its error takes
+        its place in the outcomes) and the steps after it go on without it. Any other
+        error stops the unit with ``StepFailed``; nothing is saved.
+
+        One transaction instead of one per command: the same outcome as applying them one
+        by one, at a fraction of the commits.
+        """
+        return self._apply_unit(steps, keys, refusals=refusals)
+
+    def _apply_unit(
+        self,
+        steps: Sequence[Callable[[], CommandResult]],
+        keys: Sequence[tuple[str, str]],
+        refusals: tuple[type[Exception], ...],
+    ) -> list[CommandResult | Exception]:
+        for _attempt in range(UNIT_ATTEMPTS):
+            unit = UnitOfWork(self, cast(CommandJournal, self.recorder))
+            unit.prefetch_commands(keys)
+            outcomes: list[CommandResult | Exception] = []
+            with unit.active():
+                for index, step in enumerate(steps):
+                    unit.begin(index)
+                    try:
+                        outcomes.append(step())
+                    except refusals as refused:
+                        unit.discard()
+                        outcomes.append(refused)
+                    except Exception as error:
+                        if unit.is_stale():
+                            break
+                        raise StepFailed(index, error) from error
+            if len(outcomes) < len(steps) or (
+                any(isinstance(o, Exception) for o in outcomes) and unit.is_stale()
+            ):
+                # Someone else (a concurrent resend of this very batch, say) used one of
+                # the keys meanwhile: what was refused may be a replay. Decide again.
+                continue
+            if unit.is_empty:
+                return outcomes
+            try:
+                recordings = self._store(unit.processing_event())
+            except IntegrityError:
+                continue
+            positions = unit.positions([r.notification.id for r in recordings])
+            return [
+                replace(outcome, position=positions[index])
+                if isinstance(outcome, CommandResult) and index in positions
+                else outcome
+                for index, outcome in enumerate(outcomes)
+            ]
+        raise errors.ConcurrentChange(
+            "other commands kept changing these records while this batch was being applied; "
+            "retry it"
+        )
+
+    # --- loading ------------------------------------------------------------------
+
+    def _get(self, cls: type[A], aggregate_id: UUID, not_found: errors.DomainError) -> A:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found from None
+        if not isinstance(aggregate, cls):
+            raise not_found
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def get_site(self, code: str) -> Site:
+        return self._get(Site, site_id(code), errors.SiteNotFound(f"no site with code {code}"))
+
+    def get_open_site(self, code: str) -> Site:
+        site = self.get_site(code)
+        site.check_open()
+        return site
+
+    def get_person(self, person_id: UUID) -> Person:
+        return self._get(Person, person_id, errors.PersonNotFound(f"no person with id {person_id}"))
+
+    def get_transfer(self, transfer_id: UUID) -> Transfer:
+        return self._get(
+            Transfer, transfer_id, errors.TransferNotFound(f"no transfer with id {transfer_id}")
+        )
+
+    def person_at_version(self, person_id: UUID, expected_version: int | None) -> Person:
+        person = self.get_person(person_id)
+        if expected_version is not None and person.version != expected_version:
+            raise errors.ConcurrentChange(
+                f"person {person_id} has changed since version {expected_version}",
+                person=str(person_id),
+                version=person.version,
+            )
+        return person
+
+    # --- the command pipeline -------------------------------------------------------
+
+    def handle(
+        self, command: Command, *, actor: str, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """Run a command through the one pipeline: the idempotency key looked up, its
+        handler's decision, and one save of the aggregates, claims and idempotency record
+        (all or nothing)."""
+        handler = handler_for(command)
+        command.check()
+        if not actor:
+            raise errors.InvalidInput("every command needs an authenticated actor")
+        # The actor is on every event and the key in the journal: stored text, like any
+        # other (the CLI's --actor reaches here unchecked by any schema).
+        check_storable("actor", actor)
+        name, key = command.command_name, idempotency_key
+        digest = ""
+        if key:
+            check_storable("idempotency key", key)
+            digest = fingerprint(name, command.payload())
+            if len(key) > 200:
+                raise errors.InvalidInput("idempotency key is longer than 200 characters")
+            if replay := self._replay(actor, key, name, digest):
+                return replay
+        try:
+            decision = handler.decide(self, command, actor, self.clock())
+        except errors.DomainError:
+            # A copy of this request sent at the same moment may have been saved between
+            # the look-up above and this decision, which its own event now refuses (the
+            # site exists, the person is held): the caller gets that copy's result.
+            if key and (replay := self._replay(actor, key, name, digest)):
+                return replay
+            raise
+        record = IdempotencyRecord(actor, key, name, digest, decision.result) if key else None
+        try:
+            recordings = self.save(
+                *decision.aggregates,
+                claims=decision.claims,
+                released=decision.released,
+                idempotency=record,
+            )
+        except IntegrityError:
+            explain = handler.on_conflict
+            return self._explain_integrity_error(
+                actor, key, name, digest, decision,
+                None if explain is None else lambda: explain(self, command),
+            )  # fmt: skip
+        position = max((r.notification.id for r in recordings), default=0)
+        return CommandResult(result=decision.result, position=position)
+
+    def _replay(self, actor: str, key: str, command: str, digest: str) -> CommandResult | None:
+        stored = self.journal.find_command(actor, key)
+        if stored is None:
+            return None
+        if stored.command != command or stored.fingerprint != digest:
+            raise errors.IdempotencyKeyReused(
+                "this idempotency key was already used for a different request"
+            )
+        return CommandResult(result=stored.result, position=stored.position, replayed=True)
+
+    def _explain_integrity_error(
+        self,
+        actor: str,
+        key: str | None,
+        command: str,
+        digest: str,
+        decision: Decision,
+        on_conflict: Callable[[], None] | None,
+    ) -> CommandResult:
+        """Turn the store's refusal into the rule that was broken."""
+        if key:
+            replay = self._replay(actor, key, command, digest)
+            if replay is not None:
+                # A concurrent retry of the same request won: the client gets its result.
+                return replay
+        if on_conflict is not None:
+            on_conflict()
+        duplicates = self.claimed_by_others(decision.claims)
+        if duplicates:
+            raise duplicates[0][1]
+        raise errors.ConcurrentChange(
+            "the record changed while this command was being applied; reload and retry"
+        )
+
+    def claimed_by_others(
+        self, claims: Iterable[UniqueClaim]
+    ) -> list[tuple[UniqueClaim, errors.DomainError]]:
+        found: list[tuple[UniqueClaim, errors.DomainError]] = []
+        for claim in claims:
+            owner = self.journal.find_claim(claim.scope, claim.value)
+            if owner is not None and owner != claim.owner_id:
+                found.append((claim, duplicate_error(claim.scope, self.survivor_of(owner))))
+        return found
+
+    def survivor_of(self, person_id: UUID) -> UUID:
+        """The record that stands for this person now: itself, or the record it was merged
+        into. A merged record keeps its claims, so the holder of a value may be one."""
+        for _ in range(100):  # merges form chains, never cycles; the bound is a guard only
+            try:
+                found: Aggregate = self.repository.get(person_id)
+            except AggregateNotFoundError:
+                return person_id
+            survivor = getattr(found, "merged_into", None)
+            if not isinstance(found, Person) or survivor is None:
+                return person_id
+            person_id = survivor
+        return person_id
+
+    # Each command also as a method taking its fields as keywords, for scripts, benchmarks
+    # and tests: ``registry.open_site(code=..., actor=...)`` is
+    # ``registry.handle(OpenSite(code=...), actor=...)``.
+    open_site = _by_keywords(OpenSite)
+    change_site_capacity = _by_keywords(ChangeSiteCapacity)
+    close_site = _by_keywords(CloseSite)
+    register_arrival = _by_keywords(RegisterArrival)
+    register_arrivals = _by_keywords(RegisterArrivals)
+    record_screening_step = _by_keywords(RecordScreeningStep)
+    hold_person = _by_keywords(HoldPerson)
+    release_person = _by_keywords(ReleasePerson)
+    record_departure = _by_keywords(RecordDeparture)
+    correct_detail = _by_keywords(CorrectDetail)
+    merge_persons = _by_keywords(MergePersons)
+    dismiss_duplicate = _by_keywords(DismissDuplicate)
+    plan_transfer = _by_keywords(PlanTransfer)
+    dispatch_transfer = _by_keywords(DispatchTransfer)
+    receive_transfer = _by_keywords(ReceiveTransfer)
+    reconcile_transfer = _by_keywords(ReconcileTransfer)
+    cancel_transfer = _by_keywords(CancelTransfer)
