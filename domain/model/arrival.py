@@ -13,6 +13,7 @@ from campledger.domain.model.registration_numbers import (
     check_registration_number as check_registration_number,
 )
 from campledger.domain.model.values import (
+    TEXT_MAX,
     Relationship,
     check_age,
     check_text,
@@ -89,10 +90,14 @@ def check_latin_name(name: str, value: str | None) -> str | None:
             f"{name} may hold Latin letters, spaces, hyphens, apostrophes and dots only; "
             "the name in its own script goes in the name field itself"
         )
-    return optional_text(name, value, max_length=200)
+    return optional_text(name, value, max_length=TEXT_MAX)
 
 
-def optional_text(name: str, value: str | None, max_length: int = 128) -> str | None:
+# A household id or a biometric reference: an id another system minted.
+IDENTIFIER_MAX = 128
+
+
+def optional_text(name: str, value: str | None, max_length: int = IDENTIFIER_MAX) -> str | None:
     if value is None:
         return None
     text = check_text(name, value, max_length=max_length, required=False)

@@ -20,7 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors
-from campledger.domain.model.values import check_occurred_at, check_text
+from campledger.domain.model.values import REASON_MAX, check_occurred_at, check_text
 
 
 def ordered(person_id: UUID, other_id: UUID) -> tuple[UUID, UUID]:
@@ -55,7 +55,7 @@ class DuplicatePair(Aggregate):
         """Record that two records are different people (checked by the Registry to exist)."""
         if person_id == other_id:
             raise errors.InvalidInput("a person cannot be a duplicate of themselves")
-        reason = check_text("reason", reason, max_length=500)
+        reason = check_text("reason", reason, max_length=REASON_MAX)
         check_occurred_at(occurred_at, now, None)
         low, high = ordered(person_id, other_id)
         return cls._create(

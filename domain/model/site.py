@@ -8,9 +8,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors
-from campledger.domain.model.values import SiteKind, check_occurred_at, check_text, parse_enum
+from campledger.domain.model.values import (
+    REASON_MAX,
+    SiteKind,
+    check_occurred_at,
+    check_text,
+    parse_enum,
+)
 
 MAX_CAPACITY = 10_000_000
+SITE_CODE_MAX = 40
+PCODE_MAX = 20
 
 
 def site_id(code: str) -> UUID:
@@ -28,7 +36,7 @@ def check_capacity(capacity: int) -> int:
 
 
 def check_site_code(code: str) -> str:
-    code = check_text("site code", code, max_length=40)
+    code = check_text("site code", code, max_length=SITE_CODE_MAX)
     if not all(c.isalnum() or c in "-_." for c in code):
         raise errors.InvalidInput("site code may hold letters, digits, '-', '_' and '.' only")
     return code
@@ -132,7 +140,7 @@ class Site(Aggregate):
         check_occurred_at(occurred_at, now, self.last_occurred_at)
         self._capacity_changed(
             capacity=check_capacity(capacity),
-            reason=check_text("reason", reason, max_length=500, required=False),
+            reason=check_text("reason", reason, max_length=REASON_MAX, required=False),
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -148,7 +156,7 @@ class Site(Aggregate):
         self.check_open()
         check_occurred_at(occurred_at, now, self.last_occurred_at)
         self._closed(
-            reason=check_text("reason", reason, max_length=500, required=False),
+            reason=check_text("reason", reason, max_length=REASON_MAX, required=False),
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -164,6 +172,6 @@ def _pcode(value: str | None) -> str | None:
         return None
     code = value.strip().upper()
     # P-codes are an ISO alpha-2 country prefix followed by digits (e.g. SD01, SD01001).
-    if not (3 <= len(code) <= 20 and code[:2].isalpha() and code[2:].isalnum()):
+    if not (3 <= len(code) <= PCODE_MAX and code[:2].isalpha() and code[2:].isalnum()):
         raise errors.InvalidInput("admin-area p-codes look like 'SD01' or 'SD01001'")
     return code

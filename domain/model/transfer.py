@@ -9,9 +9,16 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors
-from campledger.domain.model.values import TransferState, check_occurred_at, check_text
+from campledger.domain.model.values import (
+    ORDER_REFERENCE_MAX,
+    REASON_MAX,
+    TransferState,
+    check_occurred_at,
+    check_text,
+)
 
 MAX_MANIFEST = 1_000
+VEHICLE_MAX = 100
 
 
 class Transfer(Aggregate):
@@ -91,9 +98,9 @@ class Transfer(Aggregate):
             origin=origin,
             destination=destination,
             manifest=tuple(manifest),
-            vehicle=check_text("vehicle", vehicle, max_length=100, required=False),
+            vehicle=check_text("vehicle", vehicle, max_length=VEHICLE_MAX, required=False),
             order_reference=check_text(
-                "order reference", order_reference, max_length=100, required=False
+                "order reference", order_reference, max_length=ORDER_REFERENCE_MAX, required=False
             ),
             actor=actor,
             occurred_at=occurred_at,
@@ -216,7 +223,7 @@ class Transfer(Aggregate):
         self._check_state(TransferState.PLANNED)
         check_occurred_at(occurred_at, now, self.last_occurred_at)
         self._cancelled(
-            reason=check_text("reason", reason, max_length=500),
+            reason=check_text("reason", reason, max_length=REASON_MAX),
             actor=actor,
             occurred_at=occurred_at,
         )

@@ -249,7 +249,15 @@ def check_storable(name: str, value: object) -> None:
         raise errors.UnstorableValue(f"{name} {reason}")
 
 
-def check_text(name: str, value: str, *, max_length: int = 200, required: bool = True) -> str:
+# How long text may be. The domain refuses longer text; the API's schemas state the same
+# bounds in the OpenAPI document and the CSV import checks them before anything is written,
+# both from these names.
+TEXT_MAX = 200  # free text: a name (in either form), a site's name, an authority
+REASON_MAX = 500  # the reason given with a command
+ORDER_REFERENCE_MAX = 100  # the reference of an order (a hold, a release, a transfer)
+
+
+def check_text(name: str, value: str, *, max_length: int = TEXT_MAX, required: bool = True) -> str:
     text = value.strip() if isinstance(value, str) else ""
     reason = unstorable_text(text)
     if reason is not None:
