@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,19 @@ class Settings(BaseSettings):
     # clients that open connections and go quiet cannot hold the server's sockets.
     # uvicorn's own default is 5 today; set here so it is ours to decide and to change.
     keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # People's accounts and their console sessions (docs/console.md). A session ends after
+    # this long without a request, and in any case this long after signing in (a shift).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # A one-time password (from `campledger user create` or `user reset`) stops working
+    # after this long; consecutive failed sign-ins to one name lock it after this many.
+    one_time_password_hours: int = Field(default=72, ge=1, le=24 * 30)
+    sign_in_lock_after_failures: int = Field(default=10, ge=3, le=100)
+    # The session cookie is Secure when the request came over TLS; set this behind a proxy
+    # that terminates TLS and forwards plain HTTP, so the cookie is never sent in clear.
+    secure_cookies: bool = False
+    # The zone the console shows times in (an IANA name: Africa/Ndjamena).
+    time_zone: str = "UTC"
 
     @field_validator("database_url")
     @classmethod
@@ -55,6 +69,15 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://")):
             # Never echo the value: it may hold a password.
             raise ValueError("must be a postgresql:// URL (e.g. postgresql://user@host:5432/db)")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name, such as Africa/Ndjamena") from None
         return value
 
     @field_validator("log_level", mode="before")

@@ -17,11 +17,22 @@ from campledger.api.cli import (
     projections,
     serve,
     tokens,
+    users,
 )
 
 app = typer.Typer(help="campledger: who arrived where, when, and where they went next.")
 
-for command_module in (about, serve, tokens, demo, projections, audit, import_arrivals, exports):
+for command_module in (
+    about,
+    serve,
+    tokens,
+    users,
+    demo,
+    projections,
+    audit,
+    import_arrivals,
+    exports,
+):
     command_module.register(app)
 
 
