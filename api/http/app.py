@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from campledger.api.composition import Backend
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.http import metrics, openapi, problems, ratelimit
+from campledger.api.http.asgi import HttpMiddleware
 from campledger.api.http.deps import check_parameters
 from campledger.api.http.headers import SecurityHeaders
 from campledger.api.http.routes import (
@@ -141,17 +142,14 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack())
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse request bodies over a size limit with 413 before they are read into memory."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(send)

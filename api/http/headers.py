@@ -9,29 +9,23 @@
   route would fall out of; a route whose answer is public and worth caching (vendored
   static files, say) says so with its own ``Cache-Control``.
 
-Plain ASGI rather than ``BaseHTTPMiddleware``, like ``api.metrics.Observe``: that one runs
-each request in an extra task, which the API's benchmark would pay for.
+Plain ASGI, like all our middleware (``api/http/asgi.py`` says why).
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from campledger.api.http.asgi import HttpMiddleware
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = (b"cache-control", b"no-store")
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Add ``nosniff`` to every HTTP response, and ``no-store`` unless it sets a policy."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from campledger.api.http.asgi import HttpMiddleware
 
 # A registry per process rather than the global default, so tests can build many apps.
 REGISTRY = CollectorRegistry()
@@ -31,20 +33,10 @@ PROJECTION_LAG = Gauge(
 )
 
 
-class Observe:
-    """Count and time every request by method, route template and status.
+class Observe(HttpMiddleware):
+    """Count and time every request by method, route template and status."""
 
-    Plain ASGI rather than ``BaseHTTPMiddleware``: that one runs each request in an extra
-    task with its own streams, which cost more than everything else the middleware does.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
 
