@@ -24,7 +24,6 @@ from campledger.api.services.problems import ApiProblem
 from campledger.api.services.waiting import ProjectionWatch, TooManyWaiters
 from campledger.domain.model.values import unstorable_text
 from campledger.projections.engine import head_position, reached_position
-from campledger.projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 # How long a read may wait for the read models to reach a client's own write.
 MAX_WAIT_SECONDS = 5.0
@@ -260,36 +259,3 @@ def _busy() -> ApiProblem:
 
 
 ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Repeat a command safely: the same key and body return the first result.",
-    ),
-]
-
-# Every list pages the same way: ``cursor`` in (the previous page's ``next_cursor``) and
-# ``limit``; ``items`` and ``next_cursor`` out (api.schemas.Page). A cursor outside the
-# pattern is refused by validation (422); one in it that no page handed out is 400
-# ``bad-query``.
-Cursor = Annotated[
-    str | None,
-    Query(
-        pattern=CURSOR_PATTERN,
-        max_length=CURSOR_MAX_LENGTH,
-        description="The previous page's `next_cursor`, unchanged (opaque); omit it for the "
-        "first page. A cursor only resumes the list that handed it out.",
-    ),
-]
-# Rosters and the duplicates list took `after` before every list paged one way.
-FormerCursor = Annotated[
-    str | None,
-    Query(
-        pattern=CURSOR_PATTERN,
-        max_length=CURSOR_MAX_LENGTH,
-        deprecated=True,
-        description="The former name of `cursor`, still accepted.",
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]

@@ -1,13 +1,14 @@
-"""What every command endpoint shares: the permission it declares, sending the command
-through the catalogue, shaping the result, locating a person."""
+"""What every command endpoint shares: the permission it declares, the Idempotency-Key and
+If-Match it takes, sending the command through the catalogue, shaping the result, locating
+a person."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Response
+from fastapi import Depends, Header, Response
 
 from campledger.api.composition import Backend
 from campledger.api.http.deps import require
@@ -19,6 +20,15 @@ from campledger.api.services.problems import bad_if_match
 from campledger.api.services.scoping import person_sites
 from campledger.domain.commands import Command
 from campledger.domain.service.registry import CommandResult, Registry
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Repeat a command safely: the same key and body return the first result.",
+    ),
+]
 
 
 def allowed(command: type[Command]) -> Any:

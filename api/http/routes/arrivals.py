@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 
-from campledger.api.http.deps import BackendDep, IdempotencyKey
-from campledger.api.http.dispatch import allowed, send
+from campledger.api.http.deps import BackendDep
+from campledger.api.http.dispatch import IdempotencyKey, allowed, send
 from campledger.api.schemas import (
     ArrivalBatchCreate,
     ArrivalBatchPublic,

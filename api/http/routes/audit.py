@@ -15,13 +15,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from campledger.api.composition import Backend
 from campledger.api.database.access_trail import create_access_trail
-from campledger.api.http.deps import Cursor, Limit, require
+from campledger.api.http.deps import BackendDep, require
+from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import DateTime, Page
 from campledger.api.services import safe_csv
 from campledger.api.services.access import check_scope
@@ -50,13 +51,7 @@ def require_auditor(
     return principal.actor
 
 
-def _campledger(request: Request) -> Backend:
-    found: Backend = request.app.state.backend
-    return found
-
-
 Auditor = Annotated[str, Depends(require_auditor)]
-Ledgered = Annotated[Backend, Depends(_campledger)]
 
 
 class DigestPublic(BaseModel):
@@ -74,7 +69,7 @@ class ProofPublic(BaseModel):
 
 
 @router.get("/digest", response_model=DigestPublic)
-def get_digest(_: Auditor, app: Ledgered) -> DigestPublic:
+def get_digest(_: Auditor, app: BackendDep) -> DigestPublic:
     """The ledger's latest link: position and digest."""
     with psycopg.connect(app.database_url) as conn:
         found = current_digest(conn)
@@ -86,27 +81,20 @@ def get_digest(_: Auditor, app: Ledgered) -> DigestPublic:
 @router.get("/proof", response_model=ProofPublic)
 def get_proof(
     _: Auditor,
-    app: Ledgered,
+    app: BackendDep,
     position: Annotated[int, Query(ge=1, le=2**63 - 1)],
     digest: Annotated[str, Query(pattern="^[0-9a-fA-F]{64}$")],
 ) -> ProofPublic:
     """Does the log up to ``position`` still hash to a digest kept earlier? (Recomputed.)"""
     proof = prove_digest(app.database_url, position, digest)
-    return ProofPublic(
-        ok=proof.ok,
-        position=proof.position,
-        expected=proof.expected,
-        recomputed=proof.recomputed,
-        events=proof.events,
-        problem=proof.problem,
-    )
+    return ProofPublic.model_validate(proof, from_attributes=True)
 
 
 @router.get("/persons/{person_id}/history")
 def get_person_history(
     person_id: UUID,
     actor: Auditor,
-    app: Ledgered,
+    app: BackendDep,
     as_of: DateTime | None = None,
     known_at: DateTime | None = None,
     personal: bool = False,
@@ -162,11 +150,10 @@ class AuditQuery(BaseModel):
 
 @router.get("/log", response_model=Page[dict[str, Any]])
 def get_audit_log(
-    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+    _: Auditor, app: BackendDep, query: Annotated[AuditQuery, Query()]
 ) -> dict[str, Any]:
     """Audit entries by actor, subject, site, action and time, in log order."""
-    page = _audit_page(app, query)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(_audit_page(app, query))
 
 
 @router.get(
@@ -175,7 +162,7 @@ def get_audit_log(
     responses={200: {"content": {"text/csv": {}}, "description": "The audit entries as CSV."}},
 )
 def get_audit_log_csv(
-    _: Auditor, app: Ledgered, query: Annotated[AuditQuery, Query()]
+    _: Auditor, app: BackendDep, query: Annotated[AuditQuery, Query()]
 ) -> StreamingResponse:
     """The same query as ``/audit/log``, as CSV (the next page's cursor in the
     ``X-Next-Cursor`` header)."""
@@ -208,7 +195,7 @@ def get_audit_log_csv(
 @router.get("/access-trail", response_model=Page[dict[str, Any]])
 def get_access_trail(
     _: Auditor,
-    app: Ledgered,
+    app: BackendDep,
     person_id: UUID | None = None,
     actor: str | None = None,
     from_: Annotated[DateTime | None, Query(alias="from")] = None,
@@ -222,4 +209,4 @@ def get_access_trail(
         page = access_page(
             conn, person_id=person_id, actor=actor, from_=from_, to=to, after=cursor, limit=limit
         )
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(page)

@@ -13,16 +13,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from campledger.api.http.deps import (
-    BackendDep,
-    Cursor,
-    FormerCursor,
-    IdempotencyKey,
-    Limit,
-    ReadConn,
-    require,
-)
-from campledger.api.http.dispatch import allowed, send
+from campledger.api.http.deps import BackendDep, ReadConn, require
+from campledger.api.http.dispatch import IdempotencyKey, allowed, send
+from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, within
 from campledger.api.schemas import Command, CommandPublic, Page, required_text
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
@@ -77,13 +70,12 @@ def list_candidates(
     # pair straddling another site is a decision for a coordinator whose token covers both;
     # listing it here would hand out the other site's ids and registration numbers (and
     # a page cursor made of them) to a reviewer who can do nothing with them.
-    within = sorted(principal.sites) if principal.scoped else None
     sites = [site_code] if site_code is not None else None
     with bad_query():
         page = duplicates.candidates_page(
-            conn, sites, within=within, after=cursor or after, limit=limit
+            conn, sites, within=within(principal), after=cursor or after, limit=limit
         )
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(page)
 
 
 @router.post("/dismissals", status_code=201, response_model=DismissalPublic)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
-from campledger.api.http.deps import Cursor, Limit, ReadConn, require
+from campledger.api.http.deps import ReadConn, require
+from campledger.api.http.lists import Cursor, Limit, page_body, within
 from campledger.api.schemas import Page
 from campledger.api.services.access import check_scope
 from campledger.api.services.access_trail import record_accesses
@@ -55,7 +56,7 @@ def holds_register(
         check_scope(principal, site)
         sites: list[str] | None = [site]
     else:
-        sites = sorted(principal.sites) if principal.scoped else None
+        sites = within(principal)
     personal = principal.can(Permission.PERSONAL_DATA)
     with bad_query():
         page = holds.holds_page(
@@ -63,5 +64,5 @@ def holds_register(
         )
     if personal:
         record_accesses(conn, principal.actor, [r["person_id"] for r in page.rows], "GET /holds")
-    body = orjson.dumps({"items": page.rows, "next_cursor": page.next_cursor})
+    body = orjson.dumps(page_body(page))
     return Response(body, media_type="application/json")

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from campledger.api.http.deps import Cursor, Limit, ReadConn, require
+from campledger.api.http.deps import ReadConn, require
+from campledger.api.http.lists import Cursor, Limit, page_body, within
 from campledger.api.schemas import Page
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
@@ -37,10 +38,10 @@ def separated(
             site_code,
             after=cursor,
             limit=limit,
-            within=sorted(principal.sites) if principal.scoped else None,
+            within=within(principal),
             visible_sites=_visible_sites(principal),
         )
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(page)
 
 
 @router.get("/{household_id}")

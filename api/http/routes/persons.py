@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from campledger.api.http.deps import BackendDep, Caller, IdempotencyKey, Pool, ReadConn, require
+from campledger.api.http.deps import BackendDep, Caller, Pool, ReadConn, require
 from campledger.api.http.dispatch import (
     IF_MATCH_PATTERN,
+    IdempotencyKey,
     allowed,
     check_person_scope,
     expected_version,

@@ -10,16 +10,9 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from campledger.api.http.deps import (
-    BackendDep,
-    Cursor,
-    FormerCursor,
-    IdempotencyKey,
-    Limit,
-    ReadConn,
-    require,
-)
-from campledger.api.http.dispatch import allowed, send
+from campledger.api.http.deps import BackendDep, ReadConn, require
+from campledger.api.http.dispatch import IdempotencyKey, allowed, send
+from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, page_of, within
 from campledger.api.schemas import (
     NEED_PATTERN,
     CapacityChange,
@@ -99,19 +92,12 @@ def close_site(
     return send(command, principal, backend, response, idempotency_key)
 
 
-def _within(principal: Principal) -> list[str] | None:
-    """The sites a scoped caller's lists are limited to (None: every site)."""
-    return sorted(principal.sites) if principal.scoped else None
-
-
 @router.get("", response_model=Page[dict[str, Any]])
 def list_sites(
     principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
     """Every site the caller may see, by code."""
-    with bad_query():
-        page = occupancy.sites_page(conn, within=_within(principal), after=cursor, limit=limit)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_of(occupancy.sites_page, conn, principal, cursor, limit)
 
 
 @router.get("/occupancy", response_model=Page[dict[str, Any]])
@@ -119,9 +105,7 @@ def all_occupancy(
     principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
     """Head counts of every site (the caller's sites, if scoped) against capacity, by code."""
-    with bad_query():
-        page = occupancy.occupancy_page(conn, within=_within(principal), after=cursor, limit=limit)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_of(occupancy.occupancy_page, conn, principal, cursor, limit)
 
 
 @router.get("/flows", response_model=Page[dict[str, Any]])
@@ -136,9 +120,9 @@ def all_flows(
     """Arrivals, transfers in and out, departures per site per day (field time), by day."""
     with bad_query():
         page = flows.flows_page(
-            conn, None, start, end, within=_within(principal), after=cursor, limit=limit
+            conn, None, start, end, within=within(principal), after=cursor, limit=limit
         )
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(page)
 
 
 @router.get("/{code}")
@@ -148,7 +132,10 @@ def get_site(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]
 
 
 def _known_site(conn: ReadConn, code: str) -> dict[str, Any]:
-    found = occupancy.get_site(conn, code)
+    return _site_found(occupancy.get_site(conn, code), code)
+
+
+def _site_found(found: dict[str, Any] | None, code: str) -> dict[str, Any]:
     if found is None:
         raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
     return found
@@ -158,10 +145,7 @@ def _known_site(conn: ReadConn, code: str) -> dict[str, Any]:
 def site_occupancy(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
     """Head count by sex × age band and by specific need, against capacity."""
     check_scope(principal, code)
-    found = occupancy.site_occupancy(conn, code)
-    if found is None:
-        raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
-    return found
+    return _site_found(occupancy.site_occupancy(conn, code), code)
 
 
 @router.get("/{code}/flows", response_model=Page[dict[str, Any]])
@@ -179,7 +163,7 @@ def site_flows(
     _known_site(conn, code)
     with bad_query():
         page = flows.flows_page(conn, code, start, end, after=cursor, limit=limit)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_body(page)
 
 
 @router.get(
@@ -293,7 +277,7 @@ def site_roster(
         return StreamingResponse(_csv(page.rows, columns), media_type="text/csv", headers=headers)
     # orjson writes the same bytes as FastAPI's generic encoder (UUIDs, dates, datetimes)
     # at a fraction of its cost, which was most of the time of a page of 100 people.
-    body = orjson.dumps({"items": page.rows, "next_cursor": page.next_cursor})
+    body = orjson.dumps(page_body(page))
     return Response(body, media_type="application/json")
 
 

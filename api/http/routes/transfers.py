@@ -7,15 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
-from campledger.api.http.deps import (
-    BackendDep,
-    Cursor,
-    IdempotencyKey,
-    Limit,
-    ReadConn,
-    require,
-)
-from campledger.api.http.dispatch import allowed, send
+from campledger.api.http.deps import BackendDep, ReadConn, require
+from campledger.api.http.dispatch import IdempotencyKey, allowed, send
+from campledger.api.http.lists import Cursor, Limit, page_of
 from campledger.api.schemas import Command as Occurrence
 from campledger.api.schemas import (
     Page,
@@ -26,7 +20,7 @@ from campledger.api.schemas import (
 )
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.api.services.problems import ApiProblem
 from campledger.domain.commands import (
     CancelTransfer,
     DispatchTransfer,
@@ -118,10 +112,7 @@ def in_transit(
 ) -> dict[str, Any]:
     """Transfers dispatched and not yet reconciled, oldest departure first; a scoped token
     sees those from or to its sites."""
-    within = sorted(principal.sites) if principal.scoped else None
-    with bad_query():
-        page = transfers.transfers_in_transit(conn, within=within, after=cursor, limit=limit)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_of(transfers.transfers_in_transit, conn, principal, cursor, limit)
 
 
 @router.get("/unaccounted", response_model=Page[dict[str, Any]])
@@ -129,10 +120,7 @@ def unaccounted(
     principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
     """Persons dispatched but never received: nobody may silently disappear."""
-    within = sorted(principal.sites) if principal.scoped else None
-    with bad_query():
-        page = transfers.unaccounted_persons(conn, within=within, after=cursor, limit=limit)
-    return {"items": page.rows, "next_cursor": page.next_cursor}
+    return page_of(transfers.unaccounted_persons, conn, principal, cursor, limit)
 
 
 @router.get("/{transfer_id}")
