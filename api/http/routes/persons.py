@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -81,12 +82,16 @@ def get_person(
 
 def _on_person(
     command: PersonCommand,
+    if_match: str | None,
     principal: Principal,
     backend: BackendDep,
     response: Response,
     idempotency_key: str | None,
     households: HouseholdSites | None = None,
 ) -> dict[str, Any]:
+    """Send a command on one person, refused if the person changed since the ETag given
+    in If-Match; the answer carries the person's new ETag."""
+    command = dataclasses.replace(command, expected_version=expected_version(if_match))
     body = send(command, principal, backend, response, idempotency_key, households)
     if body.get("version") is not None:
         response.headers["ETag"] = f'"{body["version"]}"'
@@ -105,10 +110,8 @@ def record_screening_step(
 ) -> dict[str, Any]:
     """Record a screening step's outcome; 'held' holds the person, on the order of the
     authority and order reference given (both required with 'held')."""
-    command = RecordScreeningStep(
-        person_id=person_id, expected_version=expected_version(if_match), **body.command_fields()
-    )
-    return _on_person(command, principal, backend, response, idempotency_key)
+    command = RecordScreeningStep(person_id=person_id, **body.command_fields())
+    return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
 
 @router.post("/{person_id}/hold", response_model=PersonCommandPublic)
@@ -124,10 +127,8 @@ def hold(
     """Hold a person for further investigation, on an authority's order (authority and
     order reference required; a review date puts the hold on the register's review list).
     A held person may then be moved only in custody, to a holding facility or a hospital."""
-    command = HoldPerson(
-        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
-    )
-    return _on_person(command, principal, backend, response, idempotency_key)
+    command = HoldPerson(person_id=person_id, **body.model_dump())
+    return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
 
 @router.post("/{person_id}/release", response_model=PersonCommandPublic)
@@ -141,10 +142,8 @@ def release(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """End a hold (at a site, not in transit); name the authority and its order."""
-    command = ReleasePerson(
-        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
-    )
-    return _on_person(command, principal, backend, response, idempotency_key)
+    command = ReleasePerson(person_id=person_id, **body.model_dump())
+    return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
 
 @router.post("/{person_id}/departure", response_model=PersonCommandPublic)
@@ -158,10 +157,8 @@ def depart(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Record that a person left the caseload."""
-    command = RecordDeparture(
-        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
-    )
-    return _on_person(command, principal, backend, response, idempotency_key)
+    command = RecordDeparture(person_id=person_id, **body.model_dump())
+    return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
 
 @router.post("/{person_id}/corrections", response_model=PersonCommandPublic)
@@ -178,10 +175,9 @@ def correct(
     """Correct a mistaken detail; the original value stays in the history. Setting a
     household id whose members are at sites outside the token's scope is family tracing:
     refused unless the role may trace families and the body says ``family_tracing``."""
-    command = CorrectDetail(
-        person_id=person_id, expected_version=expected_version(if_match), **body.model_dump()
-    )
-    return _on_person(command, principal, backend, response, idempotency_key, households_in(pool))
+    command = CorrectDetail(person_id=person_id, **body.model_dump())
+    households = households_in(pool)
+    return _on_person(command, if_match, principal, backend, response, idempotency_key, households)
 
 
 @router.post("/{person_id}/merge", response_model=MergePublic)
