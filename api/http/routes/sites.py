@@ -24,7 +24,7 @@ from campledger.api.schemas import (
     SiteCreate,
 )
 from campledger.api.services import safe_csv
-from campledger.api.services.access import check_scope
+from campledger.api.services.access import check_permission, check_scope
 from campledger.api.services.access_trail import record_accesses
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import ApiProblem, bad_query
@@ -238,14 +238,9 @@ def site_roster(
     _known_site(conn, code)
     personal = principal.can(Permission.PERSONAL_DATA)
     by_name = name is not None or sort is RosterOrder.NAME
-    if by_name and not personal:
-        raise ApiProblem(
-            403,
-            "forbidden",
-            "Forbidden",
-            f"the {principal.role.value} role may not search or sort by name "
-            f"({Permission.PERSONAL_DATA.value})",
-        )
+    if by_name:
+        # A search or an order by name tells names: it needs what reading them needs.
+        check_permission(principal, Permission.PERSONAL_DATA)
     # Roster cursors were opaque before every list had one scheme, under the name `after`.
     cursor = cursor or after
     with bad_query():
