@@ -18,28 +18,8 @@ from campledger.api.services.access import check_permission, check_scope
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.family_tracing import HouseholdSites, check_household_join
 from campledger.api.services.scoping import person_sites
-from campledger.domain.commands import (
-    CancelTransfer,
-    ChangeSiteCapacity,
-    CloseSite,
-    Command,
-    CorrectDetail,
-    DismissDuplicate,
-    DispatchTransfer,
-    HoldPerson,
-    MergePersons,
-    OpenSite,
-    PersonCommand,
-    PlanTransfer,
-    ReceiveTransfer,
-    ReconcileTransfer,
-    RecordDeparture,
-    RecordScreeningStep,
-    RegisterArrival,
-    RegisterArrivals,
-    ReleasePerson,
-    every_command,
-)
+from campledger.domain import commands
+from campledger.domain.commands import Command, PersonCommand, every_command
 from campledger.domain.service.registry import CommandResult, Registry
 
 C = TypeVar("C", bound=Command)
@@ -66,45 +46,47 @@ def _person(c: PersonCommand, registry: Registry) -> SiteGroups:
     return [person_sites(registry, c.person_id)]
 
 
-def _origin(c: DispatchTransfer | CancelTransfer, registry: Registry) -> SiteGroups:
+def _origin(
+    c: commands.DispatchTransfer | commands.CancelTransfer, registry: Registry
+) -> SiteGroups:
     # The origin planned the transfer and holds its people: only it dispatches or cancels.
     return [[registry.get_transfer(c.transfer_id).origin]]
 
 
-def _either_end(c: ReconcileTransfer, registry: Registry) -> SiteGroups:
+def _either_end(c: commands.ReconcileTransfer, registry: Registry) -> SiteGroups:
     transfer = registry.get_transfer(c.transfer_id)
     return [[transfer.origin, transfer.destination]]
 
 
-def _correction_permission(c: CorrectDetail) -> Permission:
+def _correction_permission(c: commands.CorrectDetail) -> Permission:
     # A site manager traces families without correcting anything else.
     return Permission.FAMILY_TRACING if c.family_tracing else Permission.CORRECTIONS_WRITE
 
 
 CATALOGUE: dict[type[Command], Entry[Any]] = {
-    OpenSite: Entry(Permission.SITES_WRITE, _at("code")),
-    ChangeSiteCapacity: Entry(Permission.SITES_WRITE, _at("code")),
-    CloseSite: Entry(Permission.SITES_WRITE, _at("code")),
-    RegisterArrival: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
-    RegisterArrivals: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
-    RecordScreeningStep: Entry(Permission.SCREENING_WRITE, _person),
-    HoldPerson: Entry(Permission.SCREENING_WRITE, _person),
-    ReleasePerson: Entry(Permission.SCREENING_WRITE, _person),
-    RecordDeparture: Entry(Permission.DEPARTURES_WRITE, _person),
-    CorrectDetail: Entry(_correction_permission, _person),
-    MergePersons: Entry(
+    commands.OpenSite: Entry(Permission.SITES_WRITE, _at("code")),
+    commands.ChangeSiteCapacity: Entry(Permission.SITES_WRITE, _at("code")),
+    commands.CloseSite: Entry(Permission.SITES_WRITE, _at("code")),
+    commands.RegisterArrival: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
+    commands.RegisterArrivals: Entry(Permission.ARRIVALS_WRITE, _at("site_code")),
+    commands.RecordScreeningStep: Entry(Permission.SCREENING_WRITE, _person),
+    commands.HoldPerson: Entry(Permission.SCREENING_WRITE, _person),
+    commands.ReleasePerson: Entry(Permission.SCREENING_WRITE, _person),
+    commands.RecordDeparture: Entry(Permission.DEPARTURES_WRITE, _person),
+    commands.CorrectDetail: Entry(_correction_permission, _person),
+    commands.MergePersons: Entry(
         Permission.MERGES_WRITE,
         lambda c, r: [person_sites(r, c.duplicate_id), person_sites(r, c.survivor_id)],
     ),
-    DismissDuplicate: Entry(
+    commands.DismissDuplicate: Entry(
         Permission.DUPLICATES_REVIEW,
         lambda c, r: [person_sites(r, c.person_id), person_sites(r, c.other_id)],
     ),
-    PlanTransfer: Entry(Permission.TRANSFERS_WRITE, _at("origin")),
-    DispatchTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
-    ReceiveTransfer: Entry(Permission.TRANSFERS_WRITE, _at("site_code")),
-    ReconcileTransfer: Entry(Permission.TRANSFERS_WRITE, _either_end),
-    CancelTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
+    commands.PlanTransfer: Entry(Permission.TRANSFERS_WRITE, _at("origin")),
+    commands.DispatchTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
+    commands.ReceiveTransfer: Entry(Permission.TRANSFERS_WRITE, _at("site_code")),
+    commands.ReconcileTransfer: Entry(Permission.TRANSFERS_WRITE, _either_end),
+    commands.CancelTransfer: Entry(Permission.TRANSFERS_WRITE, _origin),
 }
 assert set(CATALOGUE) == set(every_command()), "every command is in the catalogue"
 
@@ -132,7 +114,7 @@ def authorise(
     if principal.scoped:
         for group in entry.sites(command, registry):
             check_scope(principal, *group)
-    if isinstance(command, CorrectDetail):
+    if isinstance(command, commands.CorrectDetail):
         if households is None:
             raise TypeError("a correction is authorised knowing where households are")
         check_household_join(
