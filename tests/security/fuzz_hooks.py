@@ -7,7 +7,7 @@ Loaded by tests/security/test_fuzz.py, and by the schemathesis CLI for longer ru
 Each adjustment below touches only requests generated as valid ("positive" data), and
 only a value whose acceptance depends on the server's state or on two values at once,
 which JSON Schema cannot express. Everything a single value must satisfy is in the
-document itself (api/openapi.py, api/schemas.py); nothing here hides a rule from it.
+document itself (api/openapi.py, api/schemas/); nothing here hides a rule from it.
 """
 
 from __future__ import annotations
