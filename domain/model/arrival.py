@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from campledger.domain.model import errors
@@ -66,6 +67,15 @@ class Arrival:
             biometric_reference=optional_text("biometric reference", self.biometric_reference),
             specific_needs=parse_specific_needs(self.specific_needs),
         )
+
+    def details(self) -> dict[str, Any]:
+        """What a registration records of the person: every field but when the arrival
+        happened and the id a device minted (the event has its own)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("occurred_at", "person_id")
+        }
 
 
 # A name's Latin form: letters of the Latin alphabets (ASCII, Latin-1, Latin Extended-A and

@@ -1,14 +1,14 @@
-"""Which details of a person can be corrected, and how each new value is checked.
+"""Correcting a person's details: which can be corrected, and how each new value is checked.
 
 A correction event stores the new value in its JSON form (dates as ISO text),
-so the event stays a flat, readable fact; ``decode_correction`` turns it back.
+so the event stays a flat, readable fact; ``person.DetailCorrected`` turns it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from campledger.domain.model import errors
 from campledger.domain.model.arrival import (
@@ -19,6 +19,7 @@ from campledger.domain.model.arrival import (
 from campledger.domain.model.needs import parse_specific_needs
 from campledger.domain.model.values import (
     MAX_AGE,
+    REASON_MAX,
     Relationship,
     age_on,
     check_storable,
@@ -27,6 +28,9 @@ from campledger.domain.model.values import (
     parse_nationality,
     parse_sex,
 )
+
+if TYPE_CHECKING:
+    from campledger.domain.model.person import Person
 
 
 def _date_of_birth(value: Any, today: date) -> str | None:
@@ -119,10 +123,47 @@ def parse_correction(field: str, value: Any, *, today: date) -> Any:
     return parser(value, today)
 
 
-def decode_correction(field: str, stored: Any) -> Any:
-    """The stored value as the person's attribute holds it."""
-    if field == "date_of_birth" and stored is not None:
-        return date.fromisoformat(stored)
-    if field == "specific_needs":
-        return tuple(stored)
-    return stored
+# A person has a date of birth, an estimated age, or both: either may be cleared only
+# while the other is there.
+_OTHER_AGE_FIELD = {"date_of_birth": "estimated_age", "estimated_age": "date_of_birth"}
+
+
+def correct(
+    person: Person,
+    *,
+    field: str,
+    value: Any,
+    reason: str,
+    actor: str,
+    occurred_at: datetime,
+    now: datetime,
+    family_tracing: bool = False,
+) -> Any:
+    """Fix a mistaken detail; returns the previous value (the original stays in history).
+
+    ``family_tracing`` records that a household id was set on purpose to join a family
+    traced across sites; it means nothing for any other correction, so it is refused
+    there rather than recorded as a claim nobody made.
+    """
+    person.check_not_merged()
+    new_value = parse_correction(field, value, today=now.date())
+    if family_tracing and (field != "household_id" or new_value is None):
+        raise errors.InvalidInput(
+            "family tracing applies only to a correction that sets a household id"
+        )
+    reason = check_text("reason", reason, max_length=REASON_MAX)
+    person.check_time(occurred_at, now)
+    other = _OTHER_AGE_FIELD.get(field)
+    if new_value is None and other is not None and getattr(person, other) is None:
+        raise errors.InvalidAge("a date of birth or an estimated age is required")
+    previous = getattr(person, field)
+    person.trigger_event(
+        person.DetailCorrected,
+        field=field,
+        new_value=new_value,
+        reason=reason,
+        actor=actor,
+        occurred_at=occurred_at,
+        family_tracing=family_tracing,
+    )
+    return previous

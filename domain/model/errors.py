@@ -143,7 +143,7 @@ class PersonInTransit(DomainError):
 
 class PersonHeld(DomainError):
     """Held: not again, and not moved anywhere custody cannot be kept (see
-    ``domain.values.CUSTODY_SITE_KINDS``) until released."""
+    ``domain.model.custody.CUSTODY_SITE_KINDS``) until released."""
 
     code = "person-held"
 

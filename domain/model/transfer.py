@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from campledger.domain.model import errors
+from campledger.domain.model import errors, upcasting
 from campledger.domain.model.values import (
     ORDER_REFERENCE_MAX,
     REASON_MAX,
@@ -34,10 +33,7 @@ class Transfer(Aggregate):
         actor: str
         occurred_at: datetime
         custody: tuple[UUID, ...]
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["custody"] = []
+        upcast_v1_v2 = staticmethod(upcasting.nobody_in_custody)
 
     class Dispatched(Aggregate.Event):
         actor: str

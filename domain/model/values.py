@@ -24,11 +24,6 @@ class SiteKind(StrEnum):
     HOLDING = "holding"
 
 
-# Where a held person may be moved, in custody: a holding facility, or a hospital (under
-# escort) when their health cannot wait for the hold to end.
-CUSTODY_SITE_KINDS = frozenset({SiteKind.HOLDING.value, SiteKind.HOSPITAL.value})
-
-
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"
