@@ -73,6 +73,30 @@ LAYERS = {
         "campledger.api.composition",
         "campledger.api.http",
     },
+    # The web console may use what the HTTP API may; only the application factory
+    # (api/http/app.py) imports the console, to mount it.
+    "campledger.api.console": {
+        "campledger.domain",
+        "campledger.projections",
+        "campledger.api.services",
+        "campledger.api.schemas",
+        "campledger.api.database",
+        "campledger.api.settings",
+        "campledger.api.composition",
+        "campledger.api.http",
+        "campledger.api.console",
+    },
+    "campledger.api.http.app": {
+        "campledger.domain",
+        "campledger.projections",
+        "campledger.api.services",
+        "campledger.api.schemas",
+        "campledger.api.database",
+        "campledger.api.settings",
+        "campledger.api.composition",
+        "campledger.api.http",
+        "campledger.api.console.app",
+    },
     "campledger.api.cli": {"campledger"},
     "campledger.api": {"campledger.api"},
 }

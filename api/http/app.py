@@ -17,7 +17,9 @@ from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campledger.api.composition import Backend
+from campledger.api.console.app import mount_console
 from campledger.api.database.access_trail import create_access_trail
+from campledger.api.database.accounts import create_account_tables
 from campledger.api.http import metrics, openapi, problems, ratelimit
 from campledger.api.http.asgi import HttpMiddleware
 from campledger.api.http.deps import check_parameters
@@ -63,6 +65,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
             with pool.connection() as conn:
                 ensure_tokens_table(conn)
                 create_access_trail(conn)
+                create_account_tables(conn)
             projector = backend.projector()
             # A read model to rebuild is the projector's job: serving starts at once.
             projector.setup(rebuild_changed=False)
@@ -131,6 +134,8 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
     api.include_router(sync.router)
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
+    # The web console at /, last: every path of the API above stays the API's.
+    mount_console(app, backend.settings)
     return app
 
 

@@ -1,0 +1,49 @@
+"""The console's pages, and the navigation built from them.
+
+A page is listed here with its router and the permission it needs: the navigation shows
+exactly the pages a person's role may open, and the same permission guards each page's
+routes (a page requested by URL without it is refused), so the two cannot disagree and a
+page not built yet cannot appear as a dead link.
+
+The pages to come (issue 14), each under the permission its API reads need:
+overview (``sites:read``), rosters (``rosters:read``), people (``persons:read``),
+households (``households:read``), transfers (``transfers:read``), holds
+(``holds:read``), duplicates (``duplicates:read``), audit (``audit:read``). Each is
+added to ``PAGES`` by the slice that builds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+from campledger.api.services.auth import Permission, Principal
+
+
+@dataclass(frozen=True)
+class Page:
+    """One entry of the navigation: where it is, what it is called, who may open it."""
+
+    key: str
+    path: str
+    # A message of the catalogue (marked with ``N_``), translated where it is shown.
+    title: str
+    permission: Permission
+    router: APIRouter
+
+    def open_to(self, principal: Principal) -> bool:
+        return principal.can(self.permission)
+
+
+@dataclass(frozen=True)
+class Navigation:
+    pages: Sequence[Page]
+
+    def for_principal(self, principal: Principal) -> list[Page]:
+        return [page for page in self.pages if page.open_to(principal)]
+
+
+# Filled by the slices that build the pages of issue 14, in the order the menu shows them.
+PAGES: tuple[Page, ...] = ()
