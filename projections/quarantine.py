@@ -37,7 +37,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 # Frames of installed packages (the library, psycopg) and the standard library say less
 # about the cause than the last frame of campledger's own code.
 _NOT_OURS = ("/site-packages/", sysconfig.get_paths()["stdlib"])
-_PLUMBING = ("projections/readmodel.py", "projections/engine.py")
+_PLUMBING = ("projections/readmodel.py", "projections/batches.py")
 
 
 @dataclass(frozen=True, slots=True)

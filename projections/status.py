@@ -14,7 +14,8 @@ import psycopg
 from psycopg import sql
 
 from campledger.projections import quarantine
-from campledger.projections.engine import APPLICATION_NAME, head_position, projector_running
+from campledger.projections.engine import projector_running
+from campledger.projections.event_log import APPLICATION_NAME, head_position
 from campledger.projections.readmodel import ReadModel
 
 

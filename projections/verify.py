@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from campledger.projections.engine import EVENTS_TABLE
+from campledger.projections.event_log import EVENTS_TABLE
 from campledger.projections.ledger import ENCODE_SQL, GENESIS, Ledger
 
 FETCH = 20_000

@@ -23,7 +23,7 @@ from campledger.api.services.auth import Permission, Principal, authenticate
 from campledger.api.services.problems import ApiProblem
 from campledger.api.services.waiting import ProjectionWatch, TooManyWaiters
 from campledger.domain.model.values import unstorable_text
-from campledger.projections.engine import head_position, reached_position
+from campledger.projections.event_log import head_position, reached_position
 
 # How long a read may wait for the read models to reach a client's own write.
 MAX_WAIT_SECONDS = 5.0

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from campledger.projections.engine import PROJECTED_CHANNEL, checkpoints_query
+from campledger.projections.event_log import PROJECTED_CHANNEL, checkpoints_query
 from campledger.projections.readmodel import ReadModel
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from campledger.api.services.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from campledger.api.settings import Settings
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry
-from campledger.projections.engine import wait_for_position
+from campledger.projections.event_log import wait_for_position
 from tests.conftest import new_database
 
 PREFIX = "/api/v1"

@@ -23,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import CommandResult, Registry
 from campledger.projections.catalog import READ_MODELS
-from campledger.projections.engine import APPLICATION_NAME, EVENTS_TABLE
+from campledger.projections.event_log import APPLICATION_NAME, EVENTS_TABLE
 from campledger.projections.readmodel import ReadModel
 from tests.projections.lifecycle import table_contents
 

@@ -18,7 +18,8 @@ from psycopg import sql
 from campledger.domain.commands.persons import RecordDeparture
 from campledger.domain.service.registry import Registry
 from campledger.projections.catalog import READ_MODELS
-from campledger.projections.engine import EVENTS_TABLE, Projector
+from campledger.projections.engine import Projector
+from campledger.projections.event_log import EVENTS_TABLE
 from tests.projections.engine_support import (
     Reception,
     assert_same_tables,
