@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 import psycopg
@@ -182,40 +182,57 @@ def entry_params(envelope: Envelope) -> dict[str, Any]:
     }
 
 
+class AuditFilters(TypedDict, total=False):
+    """What audit entries can be narrowed to (each filter given must match). Time ranges
+    are half-open: from (inclusive) to (exclusive)."""
+
+    actor: str | None
+    subject_id: UUID | None
+    site_code: str | None
+    action: str | None
+    recorded_from: datetime | None
+    recorded_to: datetime | None
+    occurred_from: datetime | None
+    occurred_to: datetime | None
+
+
+# Each filter's column and comparison.
+_FILTERS: dict[str, tuple[str, str]] = {
+    "actor": ("actor", "="),
+    "subject_id": ("subject_id", "="),
+    "site_code": ("site_code", "="),
+    "action": ("action", "="),
+    "recorded_from": ("recorded_at", ">="),
+    "recorded_to": ("recorded_at", "<"),
+    "occurred_from": ("occurred_at", ">="),
+    "occurred_to": ("occurred_at", "<"),
+}
+
+
 def audit_entries(
     conn: psycopg.Connection[Any],
     *,
-    actor: str | None = None,
-    subject_id: UUID | None = None,
-    site_code: str | None = None,
-    action: str | None = None,
-    recorded_from: datetime | None = None,
-    recorded_to: datetime | None = None,
-    occurred_from: datetime | None = None,
-    occurred_to: datetime | None = None,
     after_position: int | None = None,
     limit: int = 100,
+    **filters: Unpack[AuditFilters],
 ) -> list[AuditEntry]:
-    """Audit entries matching every filter given, in log order, keyset-paged by position.
-
-    Time ranges are half-open: from (inclusive) to (exclusive).
-    """
+    """Audit entries matching every filter given, in log order, keyset-paged by position."""
     _check_limit(limit)
-    return _entries(
-        actor=actor, subject_id=subject_id, site_code=site_code, action=action,
-        recorded_from=recorded_from, recorded_to=recorded_to, occurred_from=occurred_from,
-        occurred_to=occurred_to, after_position=after_position, fetch=limit, conn=conn,
-    )  # fmt: skip
+    return _entries(conn, filters, after_position, fetch=limit)
 
 
 def audit_page(
-    conn: psycopg.Connection[Any], *, after: str | None = None, limit: int = 100, **filters: Any
+    conn: psycopg.Connection[Any],
+    *,
+    after: str | None = None,
+    limit: int = 100,
+    **filters: Unpack[AuditFilters],
 ) -> Page:
     """One page of ``audit_entries`` (same filters), as dicts; ``after`` is the previous
     page's ``next_cursor``."""
     _check_limit(limit)
     position = paging.decode_cursor(_KIND, after, (paging.INTEGER,))[0] if after else None
-    entries = _entries(conn=conn, after_position=position, fetch=limit + 1, **filters)
+    entries = _entries(conn, filters, position, fetch=limit + 1)
     rows = [dataclasses.asdict(entry) for entry in entries]
     return paging.page_of(_KIND, rows, limit, lambda row: (row["position"],))
 
@@ -230,32 +247,13 @@ def _check_limit(limit: int) -> None:
 
 
 def _entries(
-    *,
-    conn: psycopg.Connection[Any],
-    actor: str | None = None,
-    subject_id: UUID | None = None,
-    site_code: str | None = None,
-    action: str | None = None,
-    recorded_from: datetime | None = None,
-    recorded_to: datetime | None = None,
-    occurred_from: datetime | None = None,
-    occurred_to: datetime | None = None,
-    after_position: int | None,
-    fetch: int,
+    conn: psycopg.Connection[Any], filters: AuditFilters, after_position: int | None, fetch: int
 ) -> list[AuditEntry]:
     clauses = ["position > %(after)s"]
     params: dict[str, Any] = {"after": after_position or 0, "limit": fetch}
-    for column, value, op in (
-        ("actor", actor, "="),
-        ("subject_id", subject_id, "="),
-        ("site_code", site_code, "="),
-        ("action", action, "="),
-        ("recorded_at", recorded_from, ">="),
-        ("recorded_at", recorded_to, "<"),
-        ("occurred_at", occurred_from, ">="),
-        ("occurred_at", occurred_to, "<"),
-    ):
+    for name, value in filters.items():
         if value is not None:
+            column, op = _FILTERS[name]
             key = f"p{len(params)}"
             clauses.append(f"{column} {op} %({key})s")
             params[key] = value

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -46,18 +45,12 @@ from campledger.projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
     assess,
-    name_fields,
     one_slip,
     plausible,
 )
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel
 from campledger.projections.roster import Roster
-
-# Corrections of these fields change who a record may be a duplicate of.
-_MATCHED_FIELDS = frozenset(
-    {"given_name", "family_name", "sex", "date_of_birth", "estimated_age", "household_id"}
-)
 
 
 class _Index:
@@ -194,7 +187,7 @@ class Duplicates(ReadModel):
             event = envelope.event
             person_id = envelope.originator_id
             if isinstance(event, Person.Registered):
-                profile = _registered(person_id, event)
+                profile = Profile.registered(person_id, event)
                 rematch.add(person_id)
                 registered_here.add(person_id)
             elif isinstance(event, DuplicatePair.Dismissed):
@@ -206,7 +199,7 @@ class Duplicates(ReadModel):
                 current = index.profiles.get(person_id)
                 if current is None:
                     continue  # not a person (a site, a transfer) or never registered
-                found = _changed(current, event)
+                found = current.after(event)
                 if found is None:
                     continue
                 profile, matters = found
@@ -325,41 +318,6 @@ _PROFILE_COLUMNS = ", ".join(_PROFILE_FIELDS)
 
 def _profile_row(profile: Profile) -> tuple[Any, ...]:
     return tuple(getattr(profile, f) for f in _PROFILE_FIELDS)
-
-
-def _registered(person_id: UUID, event: Person.Registered) -> Profile:
-    return Profile(
-        person_id=person_id,
-        sex=event.sex,
-        **name_fields(event.given_name, event.family_name),
-        date_of_birth=event.date_of_birth,
-        estimated_age=event.estimated_age,
-        registered_year=event.occurred_at.astimezone(UTC).year,
-        household_id=event.household_id,
-        site_code=event.site_code,
-        active=True,
-    )
-
-
-def _changed(profile: Profile, event: Any) -> tuple[Profile, bool] | None:
-    """The profile after a later event, and whether it must be matched again (None: the
-    event changes nothing this model keeps)."""
-    if isinstance(event, Person.DetailCorrected):
-        if event.field not in _MATCHED_FIELDS:
-            return None
-        value = event.new_value
-        if event.field == "given_name":
-            return profile.renamed(given_name=value or ""), True
-        if event.field == "family_name":
-            return profile.renamed(family_name=value or ""), True
-        if event.field == "date_of_birth":
-            value = None if value is None else date.fromisoformat(str(value))
-        return replace(profile, **{event.field: value}), True
-    if isinstance(event, Person.TransferReceived):
-        return replace(profile, site_code=event.site_code), False
-    if isinstance(event, (Person.MergedInto, Person.Departed)):
-        return replace(profile, active=False), False
-    return None
 
 
 # --- queries ------------------------------------------------------------------------------

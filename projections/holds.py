@@ -27,7 +27,7 @@ from campledger.domain.model.person import Person
 from campledger.domain.model.values import PersonStatus, ScreeningOutcome
 from campledger.projections import paging
 from campledger.projections.paging import Page
-from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
 
 _START = (
@@ -69,19 +69,13 @@ class Holds(ReadModel):
         "CREATE INDEX IF NOT EXISTS holds_review ON {schema}.holds (review_date)",
     )
 
-    def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
-        # A row exists only while held: events of persons not held update nothing.
-        self.run(
-            cur,
-            f"UPDATE {{schema}}.holds SET {assignments}, updated_at = %(at)s, "
-            "position = %(position)s WHERE person_id = %(id)s",
-            {
-                "id": envelope.originator_id,
-                "at": envelope.event.occurred_at,
-                "position": envelope.position,
-                **params,
-            },
-        )
+    # A row exists only while held: events of persons not held update nothing.
+    rows = Rows(
+        "holds",
+        "person_id",
+        stamps="updated_at = %(at)s, position = %(position)s",
+        updates={Person.MarkedUnaccountedFor: "status = 'unaccounted'"},
+    )
 
     def _start(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
@@ -119,7 +113,7 @@ class Holds(ReadModel):
     @handles(Person.TransferDispatched)
     def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
-        self._set(
+        self.set(
             cur,
             envelope,
             "status = 'in_transit', site_code = NULL, transfer_id = %(t)s, "
@@ -131,17 +125,13 @@ class Holds(ReadModel):
 
     @handles(Person.TransferReceived)
     def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(
+        self.set(
             cur,
             envelope,
             "status = 'held', site_code = %(site)s, transfer_id = NULL, origin = NULL, "
             "destination = NULL",
             site=envelope.event.site_code,
         )
-
-    @handles(Person.MarkedUnaccountedFor)
-    def unaccounted(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'unaccounted'")
 
 
 # --- queries ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 from campledger.domain.model.person import Person
 from campledger.projections import paging
 from campledger.projections.paging import Page
-from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
 
 # Where a member is, for comparing members: on site, on which vehicle, or nowhere known.
@@ -104,13 +104,20 @@ class Households(ReadModel):
         )
         self.run(cur, "DELETE FROM {schema}.touched")
 
-    def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
-        self.run(
-            cur,
-            f"UPDATE {{schema}}.members SET {assignments}, position = %(position)s "
-            "WHERE person_id = %(id)s",
-            {"id": envelope.originator_id, "position": envelope.position, **params},
-        )
+    rows = Rows(
+        "members",
+        "person_id",
+        updates={
+            Person.Held: "status = 'held'",
+            Person.Released: "status = 'present'",
+            Person.MarkedUnaccountedFor: "status = 'unaccounted', site_code = NULL",
+            Person.Departed: "status = 'departed'",
+            Person.MergedInto: "status = 'merged', site_code = NULL",
+        },
+    )
+
+    def set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
+        super().set(cur, envelope, assignments, **params)
         self._changed.append(envelope.originator_id)
 
     @handles(Person.Registered)
@@ -136,40 +143,20 @@ class Households(ReadModel):
     @handles(Person.ScreeningStepRecorded)
     def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:
         if envelope.event.outcome == "held":
-            self._set(cur, envelope, "status = 'held'")
-
-    @handles(Person.Held)
-    def held(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'held'")
-
-    @handles(Person.Released)
-    def released(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'present'")
+            self.set(cur, envelope, "status = 'held'")
 
     @handles(Person.TransferDispatched)
     def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
-        self._set(cur, envelope, "status = 'in_transit', site_code = NULL, "
+        self.set(cur, envelope, "status = 'in_transit', site_code = NULL, "
                   "last_site_code = %(origin)s, transfer_id = %(t)s",
                   origin=e.origin, t=e.transfer_id)  # fmt: skip
 
     @handles(Person.TransferReceived)
     def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'present', site_code = %(site)s, "
+        self.set(cur, envelope, "status = 'present', site_code = %(site)s, "
                   "last_site_code = %(site)s, transfer_id = NULL",
                   site=envelope.event.site_code)  # fmt: skip
-
-    @handles(Person.MarkedUnaccountedFor)
-    def unaccounted(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'unaccounted', site_code = NULL")
-
-    @handles(Person.Departed)
-    def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'departed'")
-
-    @handles(Person.MergedInto)
-    def merged(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'merged', site_code = NULL")
 
     @handles(Person.DetailCorrected)
     def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
@@ -184,7 +171,7 @@ class Households(ReadModel):
                 "WHERE person_id = %s AND household_id IS NOT NULL ON CONFLICT DO NOTHING",
                 (envelope.originator_id,),
             )
-        self._set(cur, envelope, f"{field} = %(v)s", v=value)
+        self.set(cur, envelope, f"{field} = %(v)s", v=value)
 
 
 # --- queries ------------------------------------------------------------------------------

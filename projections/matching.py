@@ -1,7 +1,8 @@
 """Who may be whom: what matching knows of a record, the score of a pair, and the prefilter.
 
 The likely-duplicates read model (``projections.duplicates``) keeps one ``Profile`` per
-record and scores pairs within a block with ``assess``:
+record (made from its registration, changed by its later events) and scores pairs within
+a block with ``assess``:
 
     score = name similarity
             − 0.02 per year between the birth years
@@ -21,12 +22,13 @@ and takes their mean, or compares whole names when either record has no family n
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
-from typing import TypedDict
+from datetime import UTC, date
+from typing import Any, TypedDict
 from uuid import UUID
 
 from rapidfuzz import fuzz, process
 
+from campledger.domain.model.person import Person
 from campledger.projections import names
 from campledger.projections.scripts import is_arabic
 
@@ -36,6 +38,11 @@ YEAR_PENALTY = 0.02
 HOUSEHOLD_BONUS = 0.05
 SAME_BIRTH_DATE_BONUS = 0.03
 SLIPPED_BIRTH_DATE_PENALTY = 0.03
+
+# Corrections of these fields change who a record may be a duplicate of.
+MATCHED_FIELDS = frozenset(
+    {"given_name", "family_name", "sex", "date_of_birth", "estimated_age", "household_id"}
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -65,6 +72,40 @@ class Profile:
     @property
     def bucket(self) -> tuple[str, str, int]:
         return (self.sex, self.block, self.birth_year)
+
+    @classmethod
+    def registered(cls, person_id: UUID, event: Person.Registered) -> Profile:
+        return cls(
+            person_id=person_id,
+            sex=event.sex,
+            **name_fields(event.given_name, event.family_name),
+            date_of_birth=event.date_of_birth,
+            estimated_age=event.estimated_age,
+            registered_year=event.occurred_at.astimezone(UTC).year,
+            household_id=event.household_id,
+            site_code=event.site_code,
+            active=True,
+        )
+
+    def after(self, event: Any) -> tuple[Profile, bool] | None:
+        """The profile after a later event, and whether it must be matched again (None: the
+        event changes nothing matching keeps)."""
+        if isinstance(event, Person.DetailCorrected):
+            if event.field not in MATCHED_FIELDS:
+                return None
+            value = event.new_value
+            if event.field == "given_name":
+                return self.renamed(given_name=value or ""), True
+            if event.field == "family_name":
+                return self.renamed(family_name=value or ""), True
+            if event.field == "date_of_birth":
+                value = None if value is None else date.fromisoformat(str(value))
+            return replace(self, **{event.field: value}), True
+        if isinstance(event, Person.TransferReceived):
+            return replace(self, site_code=event.site_code), False
+        if isinstance(event, (Person.MergedInto, Person.Departed)):
+            return replace(self, active=False), False
+        return None
 
     def renamed(self, given_name: str | None = None, family_name: str | None = None) -> Profile:
         given = self.given_form if given_name is None else given_name
@@ -188,28 +229,10 @@ def plausible(target: Profile, others: list[Profile]) -> list[Profile]:
         return _by_key(target, both, need) + direct
     spelled = [o for o in both if not is_arabic(o.given_form)]
     keyed = _by_key(target, [o for o in both if is_arabic(o.given_form)], need)
-    spelling = {
-        i: s
-        for _, s, i in process.extract(
-            target.given_form,
-            [o.given_form for o in spelled],
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=floor,
-            limit=None,
-        )
-    }
+    spelling = _close(target.given_form, [o.given_form for o in spelled], floor)
     if not spelling:
         return keyed + direct
-    sound = {
-        i
-        for _, _, i in process.extract(
-            target.given_key,
-            [spelled[i].given_key for i in spelling],
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=floor,
-            limit=None,
-        )
-    }
+    sound = set(_close(target.given_key, [spelled[i].given_key for i in spelling], floor))
     keys = list(spelling)
     kept = [spelled[i] for i in spelling if spelling[i] >= need]
     kept += [spelled[keys[j]] for j in sound if spelling[keys[j]] < need]
@@ -219,13 +242,13 @@ def plausible(target: Profile, others: list[Profile]) -> list[Profile]:
 def _by_key(target: Profile, others: list[Profile], need: float) -> list[Profile]:
     if not others:
         return []
-    return [
-        others[i]
-        for _, _, i in process.extract(
-            target.given_key,
-            [o.given_key for o in others],
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=need,
-            limit=None,
-        )
-    ]
+    return [others[i] for i in _close(target.given_key, [o.given_key for o in others], need)]
+
+
+def _close(name: str, names: list[str], cutoff: float) -> dict[int, float]:
+    """The index and similarity of each of ``names`` at least ``cutoff`` like ``name``
+    (RapidFuzz scans them all in C++), most alike first."""
+    found = process.extract(
+        name, names, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=None
+    )
+    return {i: score for _, score, i in found}

@@ -26,20 +26,12 @@ from psycopg.rows import dict_row
 from campledger.domain.model.needs import SpecificNeed, with_categories
 from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
-from campledger.domain.model.values import AGE_BANDS, Sex, age_band, age_on
+from campledger.domain.model.values import Sex, age_band, age_on
 from campledger.projections import paging
+from campledger.projections.ages import BAND_NAMES, band_sql
 from campledger.projections.holds import held_counts
 from campledger.projections.paging import Page
-from campledger.projections.readmodel import Envelope, ReadModel, handles
-
-BAND_NAMES = [name for name, _, _ in AGE_BANDS]
-
-
-def _band_sql(age: str) -> str:
-    """The SQL CASE giving ``domain.values.age_band`` of an integer expression."""
-    arms = " ".join(f"WHEN {age} >= {low} THEN '{name}'" for name, low, _ in reversed(AGE_BANDS))
-    return f"CASE {arms} ELSE 'unknown' END"
-
+from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 
 # Completed years on the registration day, as domain.values.age_on counts them; the date
 # of birth wins over an estimate. age(timestamp, timestamp) is immutable, so the band can
@@ -110,7 +102,7 @@ class Occupancy(ReadModel):
             registered_on date NOT NULL,
             date_of_birth date,
             estimated_age integer,
-            age_band text GENERATED ALWAYS AS ({_band_sql(_AGE_AT_REGISTRATION)}) STORED,
+            age_band text GENERATED ALWAYS AS ({band_sql(_AGE_AT_REGISTRATION)}) STORED,
             needs text[] NOT NULL
         )
         """,
@@ -131,6 +123,14 @@ class Occupancy(ReadModel):
             PRIMARY KEY (site_code, need)
         )
         """,
+    )
+
+    # Site events after the first carry no code: the site is found by its id.
+    rows = Rows(
+        "sites",
+        "site_id",
+        stamps="updated_at = %(at)s, version = %(version)s",
+        updates={Site.Closed: "is_open = false, closed_at = %(at)s"},
     )
 
     def _run(self, cur: Cursor[Any], statements: Iterable[str], params: dict[str, Any]) -> None:
@@ -166,32 +166,7 @@ class Occupancy(ReadModel):
 
     @handles(Site.CapacityChanged)
     def capacity_changed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        # Site events after the first carry no code: the site is found by its id.
-        self.run(
-            cur,
-            "UPDATE {schema}.sites SET capacity = %s, updated_at = %s, version = %s "
-            "WHERE site_id = %s",
-            (
-                envelope.event.capacity,
-                envelope.event.occurred_at,
-                envelope.originator_version,
-                envelope.originator_id,
-            ),
-        )
-
-    @handles(Site.Closed)
-    def site_closed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self.run(
-            cur,
-            "UPDATE {schema}.sites SET is_open = false, closed_at = %s, updated_at = %s, "
-            "version = %s WHERE site_id = %s",
-            (
-                envelope.event.occurred_at,
-                envelope.event.occurred_at,
-                envelope.originator_version,
-                envelope.originator_id,
-            ),
-        )
+        self.set(cur, envelope, "capacity = %(capacity)s", capacity=envelope.event.capacity)
 
     # --- persons -------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ the handlers in the read model's own module.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -49,6 +49,21 @@ class Undecodable:
 Handler = Callable[[Any, Cursor[Any], Envelope], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A table holding one row per record (a person, a transfer, a site) that the record's
+    events update in place (``ReadModel.set``)."""
+
+    table: str
+    key: str  # the column holding the record's id: the events' originator id
+    # What every update sets besides its own assignments, from the envelope: ``%(at)s``
+    # (the event's field time), ``%(version)s`` (the record's), ``%(position)s``.
+    stamps: str = "position = %(position)s"
+    # Events that only set fixed columns of their record's row: the ``SET`` list of each
+    # (an event with a handler of its own is left to that handler).
+    updates: Mapping[type, str] = field(default_factory=dict)
+
+
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
     """Mark a read-model method as the handler of these event classes."""
 
@@ -78,11 +93,16 @@ class ReadModel:
     # now means another thing): like a change of ``ddl``, it makes a projector rebuild
     # the model from the log on its next start.
     revision: ClassVar[int] = 1
+    # The model's table of one row per record, if it has one.
+    rows: ClassVar[Rows | None] = None
 
     def __init__(self, schema: str | None = None) -> None:
         self.schema = schema or self.live_schema()
         self._rendered: dict[tuple[str, str], bytes] = {}
-        self._handlers: dict[type, Handler] = {}
+        updates = self.rows.updates if self.rows is not None else {}
+        self._handlers: dict[type, Handler] = {
+            event_class: _setting(assignments) for event_class, assignments in updates.items()
+        }
         for cls in reversed(type(self).__mro__):
             for attr in vars(cls).values():
                 for event_class in getattr(attr, "_handles", ()):
@@ -107,6 +127,24 @@ class ReadModel:
         if query is None:
             query = self._rendered[key] = self.q(statement).as_bytes(cur)
         cur.execute(query, params)
+
+    def set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
+        """Update the event's record in ``rows``: ``assignments`` (an SQL ``SET`` list that
+        may name ``params`` as ``%(name)s``), and the stamps."""
+        rows = self.rows
+        assert rows is not None, f"{self.name} has no rows to update in place"
+        self.run(
+            cur,
+            f"UPDATE {{schema}}.{rows.table} SET {assignments}, {rows.stamps} "
+            f"WHERE {rows.key} = %(id)s",
+            {
+                "id": envelope.originator_id,
+                "at": envelope.event.occurred_at,
+                "version": envelope.originator_version,
+                "position": envelope.position,
+                **params,
+            },
+        )
 
     def create(self, cur: Cursor[Any]) -> None:
         cur.execute(self.q("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -134,3 +172,12 @@ class ReadModel:
             handler = handlers.get(type(envelope.event))
             if handler is not None:
                 handler(self, cur, envelope)
+
+
+def _setting(assignments: str) -> Handler:
+    """The handler of an event that only sets these columns of its record's row."""
+
+    def handler(model: ReadModel, cur: Cursor[Any], envelope: Envelope) -> None:
+        model.set(cur, envelope, assignments)
+
+    return handler

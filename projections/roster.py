@@ -27,47 +27,24 @@ import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
+from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.needs import needs_within, parse_need
 from campledger.domain.model.person import Person
-from campledger.domain.model.values import (
-    AGE_BANDS,
-    PERSONAL_FIELDS,
-    PersonStatus,
-    age_band,
-    age_on,
-)
+from campledger.domain.model.values import PERSONAL_FIELDS, PersonStatus, age_band, age_on
 from campledger.projections import paging
-from campledger.projections.collation import Locale, name_order
+from campledger.projections.ages import age_band_bounds, estimate_corrected, years_before
+from campledger.projections.collation import Locale
+from campledger.projections.name_keys import KEY_COLUMNS, NAME_FIELDS, name_keys
 from campledger.projections.names import search_keys
 from campledger.projections.paging import Page
-from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
 _PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
-# Made from names, to search and sort by; never returned, even with personal data.
-_NAME_INDEX_COLUMNS = ("name_keys", *(f"name_order_{locale}" for locale in Locale))
-_NAME_FIELDS = ("given_name", "family_name", "given_name_latin", "family_name_latin")
 
-# Corrections name the person's attribute; each maps to the column of the same name.
-_CORRECTABLE_COLUMNS = frozenset(
-    {
-        "registration_number",
-        *_NAME_FIELDS,
-        "sex",
-        "date_of_birth",
-        "estimated_age",
-        "nationality",
-        "household_id",
-        "relationship",
-        "biometric_reference",
-        "specific_needs",
-    }
-)
-
-# The estimate is anchored on the registration day in UTC, the day the domain checked
-# the estimated age against.
-_ESTIMATE = "(registered_at AT TIME ZONE 'UTC')::date - make_interval(years => {age})"
+# Corrections name the person's attribute; each correctable one has a column of its name.
+_CORRECTABLE_COLUMNS = frozenset(CORRECTABLE)
 
 _ON_SITE = (PersonStatus.PRESENT.value, PersonStatus.HELD.value)
 
@@ -118,26 +95,27 @@ class Roster(ReadModel):
         "ON {schema}.roster (site_code, name_order_ar, person_id)",
     )
 
-    def _set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
-        """Update the person's row; every event also stamps its time, version and position."""
-        self.run(
-            cur,
-            f"UPDATE {{schema}}.roster SET {assignments}, updated_at = %(at)s, "
-            "version = %(version)s, position = %(position)s WHERE person_id = %(id)s",
-            {
-                "id": envelope.originator_id,
-                "at": envelope.event.occurred_at,
-                "version": envelope.originator_version,
-                "position": envelope.position,
-                **params,
-            },
-        )
+    # Every event stamps the person's row with its time, version and position.
+    rows = Rows(
+        "roster",
+        "person_id",
+        stamps="updated_at = %(at)s, version = %(version)s, position = %(position)s",
+        updates={
+            Person.Held: "status = 'held'",
+            Person.Released: "status = 'present'",
+            Person.RemovedFromManifest: "transfer_id = NULL",
+            Person.MarkedUnaccountedFor: "status = 'unaccounted', site_code = NULL",
+            Person.Departed: "status = 'departed', transfer_id = NULL",
+            Person.DuplicateMerged: "status = status",
+        },
+    )
 
     @handles(Person.Registered)
     def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
         registered_on = e.occurred_at.astimezone(UTC).date()
-        estimate = e.date_of_birth or _years_before(registered_on, e.estimated_age)
+        estimate = e.date_of_birth or years_before(registered_on, e.estimated_age)
+        names = (e.given_name, e.family_name, e.given_name_latin, e.family_name_latin)
         self.run(
             cur,
             "INSERT INTO {schema}.roster (person_id, registration_number, site_code, "
@@ -162,9 +140,8 @@ class Roster(ReadModel):
                 e.household_id,
                 e.relationship,
                 list(e.specific_needs),
-                *_name_columns(
-                    e.given_name, e.family_name, e.given_name_latin, e.family_name_latin
-                ),
+                *names,
+                *name_keys(*names).values(),
                 e.biometric_reference,
                 e.occurred_at,
                 e.occurred_at,
@@ -176,32 +153,20 @@ class Roster(ReadModel):
     @handles(Person.ScreeningStepRecorded)
     def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:
         # Only a 'held' outcome changes the status; other outcomes still bump the version.
-        self._set(
+        self.set(
             cur,
             envelope,
             "status = CASE WHEN %(outcome)s = 'held' THEN 'held' ELSE status END",
             outcome=envelope.event.outcome,
         )
 
-    @handles(Person.Held)
-    def held(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'held'")
-
-    @handles(Person.Released)
-    def released(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'present'")
-
     @handles(Person.PlacedOnManifest)
     def placed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "transfer_id = %(t)s", t=envelope.event.transfer_id)
-
-    @handles(Person.RemovedFromManifest)
-    def removed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "transfer_id = NULL")
+        self.set(cur, envelope, "transfer_id = %(t)s", t=envelope.event.transfer_id)
 
     @handles(Person.TransferDispatched)
     def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(
+        self.set(
             cur,
             envelope,
             "status = 'in_transit', site_code = NULL, last_site_code = %(origin)s, "
@@ -212,7 +177,7 @@ class Roster(ReadModel):
 
     @handles(Person.TransferReceived)
     def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(
+        self.set(
             cur,
             envelope,
             # A person received in custody arrives held.
@@ -222,49 +187,31 @@ class Roster(ReadModel):
             status="held" if envelope.event.in_custody else "present",
         )
 
-    @handles(Person.MarkedUnaccountedFor)
-    def unaccounted(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'unaccounted', site_code = NULL")
-
-    @handles(Person.Departed)
-    def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = 'departed', transfer_id = NULL")
-
     @handles(Person.MergedInto)
     def merged(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(
+        self.set(
             cur,
             envelope,
             "status = 'merged', site_code = NULL, merged_into = %(s)s",
             s=envelope.event.survivor_id,
         )
 
-    @handles(Person.DuplicateMerged)
-    def absorbed(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._set(cur, envelope, "status = status")
-
     @handles(Person.DetailCorrected)
     def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
         field, value = envelope.event.field, envelope.event.new_value
         if field not in _CORRECTABLE_COLUMNS:
             # A field this read model does not know (a newer domain): record the version only.
-            self._set(cur, envelope, "status = status")
+            self.set(cur, envelope, "status = status")
             return
         if field == "specific_needs":
             value = list(value or ())
-        if field in _NAME_FIELDS:
+        if field in NAME_FIELDS:
             self._rename(cur, envelope, field, value)
             return
         assignment = f"{field} = %(v)s"
-        # The estimate follows whichever of date of birth / estimated age is authoritative;
-        # SET sees the row as it was, so the new value is spelled out in the expression.
-        if field == "date_of_birth":
-            estimate = _ESTIMATE.format(age="estimated_age")
-            assignment += f", birth_date_estimate = COALESCE(%(v)s::date, {estimate})"
-        elif field == "estimated_age":
-            estimate = _ESTIMATE.format(age="%(v)s::integer")
-            assignment += f", birth_date_estimate = COALESCE(date_of_birth, {estimate})"
-        self._set(cur, envelope, assignment, v=value)
+        if field in ("date_of_birth", "estimated_age"):
+            assignment += f", birth_date_estimate = {estimate_corrected(field)}"
+        self.set(cur, envelope, assignment, v=value)
 
     def _rename(self, cur: Cursor[Any], envelope: Envelope, field: str, value: Any) -> None:
         # The search and sort keys are made from all four name fields: read the other three.
@@ -277,56 +224,10 @@ class Roster(ReadModel):
         row = cur.fetchone()
         if row is None:
             return
-        names = dict(zip(_NAME_FIELDS, row, strict=True)) | {field: value}
-        columns = _name_columns(*(names[f] for f in _NAME_FIELDS))
-        self._set(
-            cur,
-            envelope,
-            f"{field} = %(v)s, name_keys = %(keys)s, name_order_en = %(en)s, "
-            "name_order_ar = %(ar)s",
-            v=value,
-            keys=columns[4],
-            en=columns[5],
-            ar=columns[6],
-        )
-
-
-def _name_columns(
-    given: str, family: str | None, given_latin: str | None, family_latin: str | None
-) -> tuple[Any, ...]:
-    """The four name fields, then the search keys and the sort keys made from them."""
-    return (
-        given,
-        family,
-        given_latin,
-        family_latin,
-        search_keys(given, family, given_latin, family_latin),
-        *(name_order(locale, given, family, given_latin, family_latin) for locale in Locale),
-    )
-
-
-def _years_before(day: date, years: int | None) -> date | None:
-    if years is None:
-        return None
-    return _shift_years(day, -years)
-
-
-def _shift_years(day: date, years: int) -> date:
-    # 29 February has no twin in most years: the 28th is the day the birthday has passed.
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
-    """Birth dates (exclusive lower, inclusive upper) of people in this age band today."""
-    for name, low, high in AGE_BANDS:
-        if name == band:
-            born_by = _shift_years(today, -low)
-            born_after = None if high is None else _shift_years(today, -(high + 1))
-            return born_after, born_by
-    raise ValueError(f"unknown age band {band!r}; bands are {', '.join(b[0] for b in AGE_BANDS)}")
+        names = dict(zip(NAME_FIELDS, row, strict=True)) | {field: value}
+        keys = name_keys(*(names[f] for f in NAME_FIELDS))
+        assignments = ", ".join(f"{column} = %({column})s" for column in keys)
+        self.set(cur, envelope, f"{field} = %(v)s, {assignments}", v=value, **keys)
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -357,7 +258,7 @@ def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[st
     age = age_on(estimate, today) if estimate is not None else None
     row["age"] = age
     row["age_band"] = age_band(age)
-    for column in _NAME_INDEX_COLUMNS:
+    for column in KEY_COLUMNS:
         row.pop(column, None)
     if not include_personal:
         for column in _PERSONAL_COLUMNS:

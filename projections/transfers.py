@@ -23,7 +23,7 @@ from campledger.domain.model.person import Person
 from campledger.domain.model.transfer import Transfer
 from campledger.projections import paging
 from campledger.projections.paging import Page
-from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
 
 
@@ -69,13 +69,7 @@ class Transfers(ReadModel):
         "CREATE INDEX IF NOT EXISTS manifest_person ON {schema}.manifest (person_id)",
     )
 
-    def _touch(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
-        self.run(
-            cur,
-            f"UPDATE {{schema}}.transfers SET {assignments}, position = %(position)s "
-            "WHERE transfer_id = %(id)s",
-            {"id": envelope.originator_id, "position": envelope.position, **params},
-        )
+    rows = Rows("transfers", "transfer_id")
 
     def _mark(
         self, cur: Cursor[Any], transfer_id: UUID, persons: list[UUID], status: str, **extra: Any
@@ -128,8 +122,7 @@ class Transfers(ReadModel):
 
     @handles(Transfer.Dispatched)
     def dispatched(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._touch(cur, envelope, "state = 'dispatched', dispatched_at = %(at)s",
-                    at=envelope.event.occurred_at)  # fmt: skip
+        self.set(cur, envelope, "state = 'dispatched', dispatched_at = %(at)s")
         self.run(
             cur,
             "UPDATE {schema}.manifest SET status = 'in_transit' "
@@ -149,14 +142,12 @@ class Transfers(ReadModel):
     def reconciled(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
         self._mark(cur, envelope.originator_id, list(e.unaccounted_for), "unaccounted")
-        self._touch(cur, envelope, "state = 'reconciled', reconciled_at = %(at)s",
-                    at=e.occurred_at)  # fmt: skip
+        self.set(cur, envelope, "state = 'reconciled', reconciled_at = %(at)s")
         self._recount(cur, envelope)
 
     @handles(Transfer.Cancelled)
     def cancelled(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._touch(cur, envelope, "state = 'cancelled', cancelled_at = %(at)s",
-                    at=envelope.event.occurred_at)  # fmt: skip
+        self.set(cur, envelope, "state = 'cancelled', cancelled_at = %(at)s")
         self.run(
             cur,
             "UPDATE {schema}.manifest SET status = 'cancelled' "
@@ -176,7 +167,7 @@ class Transfers(ReadModel):
         )
 
     def _recount(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        self._touch(
+        self.set(
             cur,
             envelope,
             "received_count = (SELECT count(*) FROM {schema}.manifest m "

@@ -13,7 +13,8 @@ import pytest
 from campledger.domain.model.errors import DomainError
 from campledger.domain.model.values import AGE_BANDS, age_band, age_on
 from campledger.domain.service.registry import Registry
-from campledger.projections.roster import Roster, age_band_bounds, get_person_row, roster_page
+from campledger.projections.ages import age_band_bounds
+from campledger.projections.roster import Roster, get_person_row, roster_page
 from tests.projections.lifecycle import (
     ACTOR,
     TODAY,
