@@ -10,18 +10,13 @@ their last event, so a client can ask the read side to catch up to its own write
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import (
-    AggregateNotFoundError,
-    Application,
-    ProcessingEvent,
-    Repository,
-)
+from eventsourcing.application import ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.popo import POPOFactory
@@ -49,19 +44,15 @@ from campledger.domain.commands import (
     handler_for,
 )
 from campledger.domain.model import errors
-from campledger.domain.model.person import Person
-from campledger.domain.model.site import Site, site_id
-from campledger.domain.model.transfer import Transfer
 from campledger.domain.model.values import check_storable
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.memory import InMemoryRecorder
-from campledger.domain.service.claims import duplicate_error
 from campledger.domain.service.journal import (
     CommandJournal,
     IdempotencyRecord,
-    UniqueClaim,
     fingerprint,
 )
+from campledger.domain.service.records import StoredRecords
 from campledger.domain.service.unit_of_work import (
     StagingRepository,
     StepFailed,
@@ -72,8 +63,6 @@ from campledger.domain.service.unit_of_work import (
 # A unit of work that lost a race is decided again from what is stored now; past this
 # many tries the clients keep colliding and one of them should come back later.
 UNIT_ATTEMPTS = 3
-
-A = TypeVar("A", bound=Aggregate)
 
 
 def utc_now() -> datetime:
@@ -102,7 +91,7 @@ def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
     return run
 
 
-class Registry(Application[UUID]):
+class Registry(StoredRecords):
     name = "Registry"
 
     def __init__(
@@ -152,12 +141,6 @@ class Registry(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
-
-    @property
-    def journal(self) -> CommandJournal:
-        journal = cast(CommandJournal, self.recorder)
-        unit = active_unit(self)
-        return journal if unit is None else unit
 
     # --- units of work ------------------------------------------------------------------
 
@@ -237,46 +220,6 @@ class Registry(Application[UUID]):
             "other commands kept changing these records while this batch was being applied; "
             "retry it"
         )
-
-    # --- loading ------------------------------------------------------------------
-
-    def _get(self, cls: type[A], aggregate_id: UUID, not_found: errors.DomainError) -> A:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise not_found from None
-        if not isinstance(aggregate, cls):
-            raise not_found
-        return aggregate
-
-    def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
-
-    def get_site(self, code: str) -> Site:
-        return self._get(Site, site_id(code), errors.SiteNotFound(f"no site with code {code}"))
-
-    def get_open_site(self, code: str) -> Site:
-        site = self.get_site(code)
-        site.check_open()
-        return site
-
-    def get_person(self, person_id: UUID) -> Person:
-        return self._get(Person, person_id, errors.PersonNotFound(f"no person with id {person_id}"))
-
-    def get_transfer(self, transfer_id: UUID) -> Transfer:
-        return self._get(
-            Transfer, transfer_id, errors.TransferNotFound(f"no transfer with id {transfer_id}")
-        )
-
-    def person_at_version(self, person_id: UUID, expected_version: int | None) -> Person:
-        person = self.get_person(person_id)
-        if expected_version is not None and person.version != expected_version:
-            raise errors.ConcurrentChange(
-                f"person {person_id} has changed since version {expected_version}",
-                person=str(person_id),
-                version=person.version,
-            )
-        return person
 
     # --- the command pipeline -------------------------------------------------------
 
@@ -361,30 +304,6 @@ class Registry(Application[UUID]):
         raise errors.ConcurrentChange(
             "the record changed while this command was being applied; reload and retry"
         )
-
-    def claimed_by_others(
-        self, claims: Iterable[UniqueClaim]
-    ) -> list[tuple[UniqueClaim, errors.DomainError]]:
-        found: list[tuple[UniqueClaim, errors.DomainError]] = []
-        for claim in claims:
-            owner = self.journal.find_claim(claim.scope, claim.value)
-            if owner is not None and owner != claim.owner_id:
-                found.append((claim, duplicate_error(claim.scope, self.survivor_of(owner))))
-        return found
-
-    def survivor_of(self, person_id: UUID) -> UUID:
-        """The record that stands for this person now: itself, or the record it was merged
-        into. A merged record keeps its claims, so the holder of a value may be one."""
-        for _ in range(100):  # merges form chains, never cycles; the bound is a guard only
-            try:
-                found: Aggregate = self.repository.get(person_id)
-            except AggregateNotFoundError:
-                return person_id
-            survivor = getattr(found, "merged_into", None)
-            if not isinstance(found, Person) or survivor is None:
-                return person_id
-            person_id = survivor
-        return person_id
 
     # Each command also as a method taking its fields as keywords, for scripts, benchmarks
     # and tests: ``registry.open_site(code=..., actor=...)`` is

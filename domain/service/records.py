@@ -1,0 +1,96 @@
+"""The records a command's handler reads (``commands.base.Records``): aggregates as stored
+or as the commands before it in a unit of work left them, and the journal's claims.
+
+The ``Registry`` is one of these; its handlers are given it to read through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+
+from campledger.domain.model import errors
+from campledger.domain.model.person import Person
+from campledger.domain.model.site import Site, site_id
+from campledger.domain.model.transfer import Transfer
+from campledger.domain.service.claims import duplicate_error
+from campledger.domain.service.journal import CommandJournal, UniqueClaim
+from campledger.domain.service.unit_of_work import active_unit
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class StoredRecords(Application[UUID]):
+    """An application whose stored records commands read (the ``Registry``)."""
+
+    @property
+    def journal(self) -> CommandJournal:
+        journal = cast(CommandJournal, self.recorder)
+        unit = active_unit(self)
+        return journal if unit is None else unit
+
+    def _get(self, cls: type[A], aggregate_id: UUID, not_found: errors.DomainError) -> A:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found from None
+        if not isinstance(aggregate, cls):
+            raise not_found
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def get_site(self, code: str) -> Site:
+        return self._get(Site, site_id(code), errors.SiteNotFound(f"no site with code {code}"))
+
+    def get_open_site(self, code: str) -> Site:
+        site = self.get_site(code)
+        site.check_open()
+        return site
+
+    def get_person(self, person_id: UUID) -> Person:
+        return self._get(Person, person_id, errors.PersonNotFound(f"no person with id {person_id}"))
+
+    def get_transfer(self, transfer_id: UUID) -> Transfer:
+        return self._get(
+            Transfer, transfer_id, errors.TransferNotFound(f"no transfer with id {transfer_id}")
+        )
+
+    def person_at_version(self, person_id: UUID, expected_version: int | None) -> Person:
+        person = self.get_person(person_id)
+        if expected_version is not None and person.version != expected_version:
+            raise errors.ConcurrentChange(
+                f"person {person_id} has changed since version {expected_version}",
+                person=str(person_id),
+                version=person.version,
+            )
+        return person
+
+    def claimed_by_others(
+        self, claims: Iterable[UniqueClaim]
+    ) -> list[tuple[UniqueClaim, errors.DomainError]]:
+        found: list[tuple[UniqueClaim, errors.DomainError]] = []
+        for claim in claims:
+            owner = self.journal.find_claim(claim.scope, claim.value)
+            if owner is not None and owner != claim.owner_id:
+                found.append((claim, duplicate_error(claim.scope, self.survivor_of(owner))))
+        return found
+
+    def survivor_of(self, person_id: UUID) -> UUID:
+        """The record that stands for this person now: itself, or the record it was merged
+        into. A merged record keeps its claims, so the holder of a value may be one."""
+        for _ in range(100):  # merges form chains, never cycles; the bound is a guard only
+            try:
+                found: Aggregate = self.repository.get(person_id)
+            except AggregateNotFoundError:
+                return person_id
+            survivor = getattr(found, "merged_into", None)
+            if not isinstance(found, Person) or survivor is None:
+                return person_id
+            person_id = survivor
+        return person_id
