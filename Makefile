@@ -12,7 +12,8 @@ STAMP := $(VENV)/.installed-stamp
 SERVICE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-only test-embedded test-service lint format bench bench-api
+.PHONY: venv run test test-only test-embedded test-service lint format bench bench-api \
+	browser messages
 
 venv: $(STAMP)
 
@@ -25,7 +26,32 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/campledger serve --demo
 
-test: venv lint test-only
+test: venv lint browser test-only
+
+# The console's browser tests drive Debian's chromium: Playwright launches it by path and
+# never downloads a browser. Installed here when missing and we are root; otherwise say
+# what to install (the browser tests then skip, and fail under CI=true).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	if [ -x "$(CHROMIUM)" ]; then \
+	  true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the console's browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Debian's chromium is missing: run 'sudo apt-get install chromium' for the console's browser tests"; \
+	fi
+
+# The console's message catalogues: extract the messages of the code and templates, merge
+# them into each language's .po (translate the empty msgstr there), compile the .mo files.
+# Both are committed; tests/console/test_i18n.py fails when they are out of date.
+LOCALES_DIR := api/console/locales
+messages: venv
+	$(BIN)/pybabel -q extract -F api/console/babel.cfg -o $(LOCALES_DIR)/messages.pot \
+	  --no-location --sort-output --omit-header .
+	$(BIN)/pybabel -q update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) -D messages \
+	  --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -w 100
+	$(BIN)/pybabel -q compile -d $(LOCALES_DIR) -D messages
 
 test-only: test-embedded test-service
 
