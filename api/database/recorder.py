@@ -14,7 +14,7 @@ Tables, named after the application's event table (``registry_events`` for the R
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 from uuid import UUID
@@ -33,7 +33,7 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from campledger.domain.service.journal import IdempotencyRecord, StoredCommand, UniqueClaim
+from campledger.domain.service.journal import JournalWrites, StoredCommand, UniqueClaim
 
 __all__ = ["CampledgerRecorder"]
 
@@ -54,27 +54,32 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         self.commands_table_name = f"{events_table_name}_commands"
         self.check_identifier_length(self.claims_table_name)
         self.check_identifier_length(self.commands_table_name)
-        schema = Identifier(self.datastore.schema)
-        events = Identifier(self.events_table_name)
-        claims = Identifier(self.claims_table_name)
-        commands = Identifier(self.commands_table_name)
-        id_type = Identifier(self.datastore.originator_id_type)
+        identifiers = {
+            "schema": Identifier(self.datastore.schema),
+            "events": Identifier(self.events_table_name),
+            "claims": Identifier(self.claims_table_name),
+            "commands": Identifier(self.commands_table_name),
+            "id_type": Identifier(self.datastore.originator_id_type),
+        }
+
+        def statement(text: str) -> Composed:
+            return SQL(text).format(**identifiers)
 
         self.sql_create_statements.append(
-            SQL(
+            statement(
                 "CREATE TABLE IF NOT EXISTS {schema}.{claims} ("
                 "scope text NOT NULL, value text NOT NULL, owner_id {id_type} NOT NULL, "
                 "PRIMARY KEY (scope, value))"
-            ).format(schema=schema, claims=claims, id_type=id_type)
+            )
         )
         self.sql_create_statements.append(
-            SQL(
+            statement(
                 "CREATE TABLE IF NOT EXISTS {schema}.{commands} ("
                 "actor text NOT NULL, key text NOT NULL, command text NOT NULL, "
                 "fingerprint text NOT NULL, result jsonb NOT NULL, position bigint NOT NULL, "
                 "recorded_at timestamptz NOT NULL DEFAULT now(), "
                 "PRIMARY KEY (actor, key))"
-            ).format(schema=schema, commands=commands)
+            )
         )
 
         # Four flat arrays instead of the library's composite type: no type registration,
@@ -82,60 +87,58 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         # element by element with regular expressions, which dominated batch time.
         # WITH ORDINALITY + ORDER BY makes the sequence hand out notification ids in the
         # order the events were given.
-        self.unnest_insert_statement: Composed = SQL(
+        self.unnest_insert_statement = statement(
             "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, ord) "
             "ORDER BY e.ord "
             "RETURNING notification_id"
-        ).format(schema=schema, events=events, id_type=id_type)
-        self.release_claims_statement: Composed = SQL(
+        )
+        self.release_claims_statement = statement(
             "DELETE FROM {schema}.{claims} AS c "
             "USING unnest(%s::text[], %s::text[], %s::{id_type}[]) AS r(scope, value, owner_id) "
             "WHERE c.scope = r.scope AND c.value = r.value AND c.owner_id = r.owner_id"
-        ).format(schema=schema, claims=claims, id_type=id_type)
-        self.insert_claims_statement: Composed = SQL(
+        )
+        self.insert_claims_statement = statement(
             "INSERT INTO {schema}.{claims} (scope, value, owner_id) "
             "SELECT * FROM unnest(%b::text[], %b::text[], %b::{id_type}[])"
-        ).format(schema=schema, claims=claims, id_type=id_type)
-        self.insert_command_statement: Composed = SQL(
+        )
+        self.insert_command_statement = statement(
             "INSERT INTO {schema}.{commands} "
             "(actor, key, command, fingerprint, result, position) "
             "VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
-        ).format(schema=schema, commands=commands)
-        self.select_command_statement: Composed = SQL(
+        )
+        self.select_command_statement = statement(
             "SELECT command, fingerprint, result, position FROM {schema}.{commands} "
             "WHERE actor = %s AND key = %s"
-        ).format(schema=schema, commands=commands)
-        self.select_commands_statement: Composed = SQL(
+        )
+        self.select_commands_statement = statement(
             "SELECT c.actor, c.key, c.command, c.fingerprint, c.result, c.position "
             "FROM {schema}.{commands} AS c "
             "JOIN unnest(%s::text[], %s::text[]) AS k(actor, key) "
             "ON c.actor = k.actor AND c.key = k.key"
-        ).format(schema=schema, commands=commands)
-        # Decided on the first insert (see _choose_lock): None until then.
+        )
+        self.select_results_statement = statement(
+            "SELECT result FROM {schema}.{commands} "
+            "WHERE actor = %s AND starts_with(key, %s) AND command = %s"
+        )
+        self.select_claim_statement = statement(
+            "SELECT owner_id FROM {schema}.{claims} WHERE scope = %s AND value = %s"
+        )
+        self.select_claims_statement = statement(
+            "SELECT value, owner_id FROM {schema}.{claims} WHERE scope = %s AND value = ANY(%b)"
+        )
+        # Decided on the first insert (see _choose_lock).
         self._lock_chosen = False
         self.lock_function_name = f"{events_table_name}_lock"
-        self.select_claim_statement: Composed = SQL(
-            "SELECT owner_id FROM {schema}.{claims} WHERE scope = %s AND value = %s"
-        ).format(schema=schema, claims=claims)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
-        self,
-        stored_events: Sequence[StoredEvent],
-        *,
-        claims: Iterable[UniqueClaim] = (),
-        released: Iterable[UniqueClaim] = (),
-        idempotency: IdempotencyRecord | None = None,
-        idempotency_records: Sequence[IdempotencyRecord] = (),
-        **kwargs: Any,
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        claims = list(claims)
-        released = list(released)
-        records = [*idempotency_records, *([idempotency] if idempotency is not None else [])]
-        if not stored_events and not claims and not released and not records:
+        writes = JournalWrites.take(kwargs)
+        if not stored_events and not writes.claims and not writes.released and not writes.records:
             return []
         exc: Exception | None = None
         notification_ids: list[int] = []
@@ -149,7 +152,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                     with conn.transaction(), conn.cursor() as curs:
                         try:
                             notification_ids = self._write(
-                                pipeline, curs, stored_events, claims, released, records, kwargs
+                                pipeline, curs, stored_events, writes, kwargs
                             )
                         except BaseException:
                             # The statements sent after a failing one come back "aborted":
@@ -181,9 +184,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         pipeline: Pipeline,
         curs: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
-        claims: list[UniqueClaim],
-        released: list[UniqueClaim],
-        records: list[IdempotencyRecord],
+        writes: JournalWrites,
         kwargs: dict[str, Any],
     ) -> list[int]:
         """One command's writes, in its transaction; the events' notification ids."""
@@ -192,10 +193,10 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         # Lock first, then write: every writer queues at the same point, so two commands
         # claiming the same value cannot deadlock on each other.
         self._lock_table(curs)
-        if released:
-            curs.execute(self.release_claims_statement, _claim_columns(released))
-        if claims:
-            curs.execute(self.insert_claims_statement, _claim_columns(claims))
+        if writes.released:
+            curs.execute(self.release_claims_statement, _claim_columns(writes.released))
+        if writes.claims:
+            curs.execute(self.insert_claims_statement, _claim_columns(writes.claims))
         if stored_events:
             self._notify_channel(curs)
             curs.execute(
@@ -211,7 +212,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             # Sync now so a clash raises here rather than at commit.
             pipeline.sync()
             notification_ids = [row["notification_id"] for row in curs.fetchall()]
-        if records:
+        if writes.records:
             curs.executemany(
                 self.insert_command_statement,
                 [
@@ -223,7 +224,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                         orjson.dumps(record.result).decode(),
                         record.position(notification_ids),
                     )
-                    for record in records
+                    for record in writes.records
                 ],
             )
         pipeline.sync()
@@ -278,14 +279,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_command_statement, (actor, key), prepare=True)
             row = curs.fetchone()
-        if row is None:
-            return None
-        return StoredCommand(
-            command=row["command"],
-            fingerprint=row["fingerprint"],
-            result=row["result"],
-            position=row["position"],
-        )
+        return None if row is None else _stored_command(row)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_commands(
@@ -299,15 +293,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 self.select_commands_statement, ([a for a, _ in keys], [k for _, k in keys])
             )
             rows = curs.fetchall()
-        return {
-            (row["actor"], row["key"]): StoredCommand(
-                command=row["command"],
-                fingerprint=row["fingerprint"],
-                result=row["result"],
-                position=row["position"],
-            )
-            for row in rows
-        }
+        return {(row["actor"], row["key"]): _stored_command(row) for row in rows}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_claim(self, scope: str, value: str) -> UUID | None:
@@ -316,6 +302,34 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             curs.execute(self.select_claim_statement, (scope, value), prepare=True)
             row = curs.fetchone()
         return None if row is None else row["owner_id"]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
+        """Which of these values are held, and by whom, in one query."""
+        if not values:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_claims_statement, (scope, list(values)))
+            rows = curs.fetchall()
+        return {row["value"]: row["owner_id"] for row in rows}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def find_results(self, actor: str, command: str, key_prefix: str) -> list[dict[str, Any]]:
+        """The results of this actor's commands of one kind whose idempotency keys start
+        with ``key_prefix``: what one client's related requests did."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_results_statement, (actor, key_prefix, command))
+            rows = curs.fetchall()
+        return [row["result"] for row in rows]
+
+
+def _stored_command(row: DictRow) -> StoredCommand:
+    return StoredCommand(
+        command=row["command"],
+        fingerprint=row["fingerprint"],
+        result=row["result"],
+        position=row["position"],
+    )
 
 
 def _claim_columns(claims: Sequence[UniqueClaim]) -> tuple[list[str], list[str], list[UUID]]:

@@ -7,14 +7,14 @@ and any clash rejects the whole command with the library's ``IntegrityError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
-from campledger.domain.service.journal import IdempotencyRecord, StoredCommand, UniqueClaim
+from campledger.domain.service.journal import JournalWrites, StoredCommand
 
 
 class InMemoryRecorder(POPOApplicationRecorder):
@@ -24,18 +24,10 @@ class InMemoryRecorder(POPOApplicationRecorder):
         self._commands: dict[tuple[str, str], StoredCommand] = {}
 
     def insert_events(
-        self,
-        stored_events: Sequence[StoredEvent],
-        *,
-        claims: Iterable[UniqueClaim] = (),
-        released: Iterable[UniqueClaim] = (),
-        idempotency: IdempotencyRecord | None = None,
-        idempotency_records: Sequence[IdempotencyRecord] = (),
-        **kwargs: Any,
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        claims = list(claims)
-        released = list(released)
-        records = [*idempotency_records, *([idempotency] if idempotency is not None else [])]
+        writes = JournalWrites.take(kwargs)
+        claims, released, records = writes.claims, writes.released, writes.records
         with self._database_lock:
             # Check everything first so that a clash writes nothing at all.
             self._assert_uniqueness(stored_events)  # a version clash: concurrent change

@@ -54,6 +54,28 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalWrites:
+    """What one save writes beside its events, as the recorders take it: the keyword
+    arguments ``claims``, ``released``, ``idempotency`` and ``idempotency_records`` that the
+    Registry and the unit of work pass to ``save()``."""
+
+    claims: list[UniqueClaim]
+    released: list[UniqueClaim]
+    records: list[IdempotencyRecord]
+
+    @classmethod
+    def take(cls, kwargs: dict[str, Any]) -> JournalWrites:
+        """The journal's writes, taken out of a recorder's keyword arguments (what is left
+        is the library's own)."""
+        one = kwargs.pop("idempotency", None)
+        return cls(
+            claims=list(kwargs.pop("claims", ())),
+            released=list(kwargs.pop("released", ())),
+            records=[*kwargs.pop("idempotency_records", ()), *([one] if one is not None else [])],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCommand:
     """An idempotency record as read back, with the log position of its last event."""
 
