@@ -27,8 +27,9 @@ from rich.table import Table
 
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import open_backend
-from campledger.api.services.import_rows import ImportFileError, arrival_template
-from campledger.api.services.import_runner import ImportReport, import_arrivals
+from campledger.api.services.import_file import ImportFileError, arrival_template
+from campledger.api.services.import_report import ImportReport
+from campledger.api.services.import_runner import import_arrivals
 from campledger.domain.commands import MAX_BATCH
 from campledger.domain.model import errors
 

@@ -1,37 +1,45 @@
-"""Reading an arrivals CSV: every row checked before anything is written.
+"""One row of an arrivals CSV, checked: an arrival's fields, or every problem it has.
 
-The columns are the fields of the API's arrival schema (``api.schemas.ArrivalCreate``,
-``domain.arrival.Arrival``); docs/import.md lists them. Each row is checked against the
-same rules the Registry applies, so a file is either known good or every bad row is
-named by its line and column. A reason says what is wrong with a column, never what the
-column held: the values are names, dates of birth and biometric references.
+The columns are an arrival's fields (``domain.model.arrival.Arrival``, which the API's
+``ArrivalCreate`` also takes); docs/import.md lists them. Each row is checked against the
+same rules the Registry applies, so a file is either known good or every bad row is named
+by its line and column. A reason says what is wrong with a column, never what the column
+held: the values are names, dates of birth and biometric references.
 
 The checks are written out by hand rather than through pydantic or ``Arrival.validate``:
 a validation model per row cost more than the import's whole write path (profiled), and
 the Registry validates each arrival again anyway, so a check missed here still refuses
-the row at import time rather than letting it through.
+the row at import time rather than letting it through. Most rows of a real file are good,
+so each rule first accepts a good value the cheap way and asks the domain (for its exact
+words) only about a doubtful one.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
+import dataclasses
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from campledger.domain.model import errors
-from campledger.domain.model.arrival import Arrival, check_latin_name, check_registration_number
+from campledger.domain.model.arrival import (
+    IDENTIFIER_MAX,
+    Arrival,
+    check_latin_name,
+    check_registration_number,
+)
 from campledger.domain.model.needs import parse_specific_needs
+from campledger.domain.model.registration_numbers import (
+    REGISTRATION_NUMBER_MAX,
+    REGISTRATION_PUNCTUATION,
+)
 from campledger.domain.model.values import (
     CLOCK_SKEW,
     MAX_AGE,
+    TEXT_MAX,
     Relationship,
     Sex,
     age_on,
@@ -39,31 +47,22 @@ from campledger.domain.model.values import (
     unstorable_text,
 )
 
-# In the order of the arrival schema; the file may hold them in any order.
-COLUMNS = (
-    "registration_number", "given_name", "family_name", "sex", "nationality",
-    "date_of_birth", "estimated_age", "household_id", "relationship",
-    "biometric_reference", "specific_needs", "given_name_latin", "family_name_latin",
-    "occurred_at", "person_id",
-)  # fmt: skip
+# An arrival's fields, in its order; the file may hold them in any order.
+COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Arrival))
 REQUIRED_COLUMNS = ("registration_number", "given_name", "sex", "nationality")
 NEEDS_SEPARATOR = ";"
 
 _SEXES = frozenset(s.value for s in Sex)
 _RELATIONSHIPS = frozenset(r.value for r in Relationship)
-# For ASCII, str.isalnum() plus '-', '_', '/', '.': the domain's rule
-# (check_registration_number), which the rest (folding, scripts) is left to.
-_REGISTRATION_NUMBER = re.compile(r"[\w\-/.]+", re.ASCII)
+# For ASCII, the domain's rule (check_registration_number): letters, digits and its
+# punctuation. The rest (folding, scripts) is left to the domain itself.
+_REGISTRATION_NUMBER = re.compile(f"[A-Za-z0-9{re.escape(REGISTRATION_PUNCTUATION)}]+")
 # Enough digits for MAX_AGE: a longer cell is refused before int() is asked to read it
 # (Python refuses to read more than 4,300 digits, with an error of its own).
 _AGE_DIGITS = len(str(MAX_AGE))
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read: encoding, header, no rows."""
-
-
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class RowProblem:
     """One thing wrong with one row: where, which column, and what rule it broke."""
 
@@ -73,141 +72,63 @@ class RowProblem:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "code": self.code, "reason": self.reason}
+        return dataclasses.asdict(self)
 
 
-# An arrival's fields in ``COLUMNS`` order, which is also ``Arrival``'s field order. Plain
-# tuples, not Arrival objects: cheap to build, and cheap to send to import workers.
-Fields = tuple[Any, ...]
+class ArrivalFields(NamedTuple):
+    """A row's values, checked: ``Arrival``'s fields in its order (``COLUMNS``), so that
+    ``Arrival(*fields)`` is the arrival. Not an Arrival itself: a tuple is cheap to build
+    and cheap to send to import workers."""
+
+    registration_number: str
+    given_name: str
+    family_name: str
+    sex: str
+    nationality: str
+    date_of_birth: date | None
+    estimated_age: int | None
+    household_id: str | None
+    relationship: str | None
+    biometric_reference: str | None
+    specific_needs: tuple[str, ...]
+    given_name_latin: str | None
+    family_name_latin: str | None
+    occurred_at: datetime | None
+    person_id: UUID | None
 
 
-@dataclass
-class CheckedFile:
-    """A file read and checked: its good rows, every problem, and its content digest.
-
-    ``good`` holds ``(line, fields)`` pairs in file order.
-    """
-
-    digest: str
-    rows: int
-    good: list[tuple[int, Fields]] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def bad_lines(self) -> set[int]:
-        return {p.line for p in self.problems}
-
-
-def _latin_names(*names: str) -> bool:
-    """True when each name's Latin form, if given, passes the domain's rule."""
-    try:
-        for name in names:
-            check_latin_name("name", name)
-    except errors.DomainError:
-        return False
-    return True
-
-
-def to_arrival(fields: Fields) -> Arrival:
+def to_arrival(fields: ArrivalFields) -> Arrival:
     return Arrival(*fields)
 
 
-def digest_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-# Rows are checked in chunks: in this process, or spread over import workers.
-CHUNK_ROWS = 5_000
+# Rows travel as plain data: a chunk of them may be checked in a worker process.
 RawRow = tuple[int, list[str]]
-ChunkResult = tuple[list[tuple[int, Fields]], list[RowProblem]]
-ChunkCheck = Callable[[list[RawRow]], ChunkResult]
-ChunkMapper = Callable[[ChunkCheck, list[list[RawRow]]], Iterable[ChunkResult]]
+GoodRow = tuple[int, ArrivalFields]
 
 
-def read_arrivals(
-    content: bytes, *, now: datetime, map_chunks: ChunkMapper | None = None
-) -> CheckedFile:
-    """Parse and check a whole arrivals CSV; raises ``ImportFileError`` for an unusable file.
+class CheckedRows(NamedTuple):
+    """A chunk of rows checked: the good ones (line, fields) and every problem, in order."""
 
-    ``now`` is the clock the checks use (date of birth not in the future, occurred_at
-    not ahead of the clock); it must be timezone-aware. ``map_chunks`` (like ``map``,
-    results in order) may check the chunks of rows elsewhere, in worker processes.
-    """
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            f"the file is not UTF-8 text (first bad byte at offset {error.start})"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[RawRow] = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise ImportFileError("the file is empty: it needs a header row and arrivals")
-        indices = _column_indices(header)
-        line = reader.line_num
-        for values in reader:
-            first_line, line = line + 1, reader.line_num
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue  # blank line
-            rows.append((first_line, values))
-    except csv.Error:
-        # csv's messages are about quoting, never the cell's content, but say it plainly.
-        raise ImportFileError(
-            f"the file is not valid CSV near line {reader.line_num} (unbalanced quotes?)"
-        ) from None
-    if not rows:
-        raise ImportFileError("the file has a header row but no arrivals")
-    checked = CheckedFile(digest=digest_of(content), rows=len(rows))
-    check = partial(check_rows, indices, len(header), now)
-    chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
-    for good, problems in (map_chunks or map)(check, chunks):
-        checked.good.extend(good)
-        checked.problems.extend(problems)
-    _flag_duplicates(checked)
-    checked.problems.sort(key=lambda p: p.line)
-    return checked
+    good: list[GoodRow]
+    problems: list[RowProblem]
 
 
 def check_rows(
     indices: dict[str, int], width: int, now: datetime, rows: list[RawRow]
-) -> ChunkResult:
+) -> CheckedRows:
     """Check a chunk of rows: their fields if good, their problems if not."""
     check = _RowChecker(indices, width, now)
-    found = CheckedFile(digest="", rows=len(rows))
+    checked = CheckedRows([], [])
     for line, values in rows:
-        check(line, values, found)
-    return found.good, found.problems
+        check(line, values, checked)
+    return checked
 
 
-def _column_indices(header: list[str]) -> dict[str, int]:
-    indices: dict[str, int] = {}
-    for position, raw in enumerate(header, start=1):
-        name = raw.strip().lower()
-        if name not in COLUMNS:
-            # Name the position, not the text: a file without a header would otherwise
-            # have its first person's details echoed back as column names.
-            raise ImportFileError(
-                f"column {position} of the header is not an arrival field "
-                f"(expected names from: {', '.join(COLUMNS)})"
-            )
-        if name in indices:
-            raise ImportFileError(f"column {name} appears twice in the header")
-        indices[name] = position - 1
-    missing = [c for c in REQUIRED_COLUMNS if c not in indices]
-    if missing:
-        raise ImportFileError(f"the header lacks required columns: {', '.join(missing)}")
-    return indices
+Bad = Callable[[str, str, str], None]
 
 
 class _RowChecker:
-    """Checks rows of one file, with the column positions and the clock bound once.
-
-    Two paths give the same verdict: ``quick`` accepts a good row fast and gives up at
-    the first doubt; ``explain`` then finds every problem of that row. Most rows of a
-    real file are good, so the import's pace is the quick path's.
-    """
+    """Checks rows of one file, with the column positions and the clock bound once."""
 
     def __init__(self, indices: dict[str, int], width: int, now: datetime) -> None:
         if now.tzinfo is None:
@@ -223,128 +144,29 @@ class _RowChecker:
         self.padded = any(p == width for p in positions)
         self.nationalities: dict[str, str] = {}
 
-    def __call__(self, line: int, values: list[str], checked: CheckedFile) -> None:
+    def __call__(self, line: int, values: list[str], checked: CheckedRows) -> None:
         if len(values) != self.width:
-            checked.problems.append(
-                RowProblem(
-                    line,
-                    "*",
-                    "wrong-field-count",
-                    f"the row has {len(values)} fields where the header has {self.width}",
-                )
-            )
+            reason = f"the row has {len(values)} fields where the header has {self.width}"
+            checked.problems.append(RowProblem(line, "*", "wrong-field-count", reason))
             return
         cells = list(map(str.strip, self.pick([*values, ""] if self.padded else values)))
-        fields = self.quick(cells)
-        if fields is None:
-            problems, fields = self.explain(line, cells)
-            if problems:
-                checked.problems.extend(problems)
-                return
-        checked.good.append((line, fields))
+        problems, fields = self.explain(line, cells)
+        if problems:
+            checked.problems.extend(problems)
+        else:
+            checked.good.append((line, fields))
 
-    def quick(self, cells: list[str]) -> Fields | None:
-        """The row's fields if every check passes at once; None at the first doubt."""
-        if unstorable_text("".join(cells)) is not None:
-            return None
-        (
-            number,
-            given,
-            family,
-            sex,
-            nat,
-            dob,
-            age,
-            household,
-            rel,
-            bio,
-            needs,
-            g_latin,
-            f_latin,
-            occ,
-            pid,
-        ) = cells
-        if number.isascii():
-            if not 0 < len(number) <= 64 or _REGISTRATION_NUMBER.fullmatch(number) is None:
-                return None
-        else:  # to be folded into its one form, or refused, by the domain's own rule
-            try:
-                number = check_registration_number(number)
-            except errors.DomainError:
-                return None
-        if not 0 < len(given) <= 200 or len(family) > 200:
-            return None
-        if len(household) > 128 or len(bio) > 128:
-            return None
-        if not _latin_names(g_latin, f_latin):
-            return None
-        sex = sex.lower()
-        if sex not in _SEXES:
-            return None
-        nationality = self.nationalities.get(nat)
-        if nationality is None:
-            try:
-                nationality = self.nationalities[nat] = parse_nationality(nat)
-            except errors.DomainError:
-                return None
-        born: date | None = None
-        if dob:
-            try:
-                born = date.fromisoformat(dob)
-            except ValueError:
-                return None
-            if born > self.today or born <= self.oldest_birth:
-                return None
-        years: int | None = None
-        if age:
-            if not (age.isascii() and age.isdigit()) or len(age) > _AGE_DIGITS:
-                return None
-            if int(age) > MAX_AGE:
-                return None
-            years = int(age)
-        elif born is None:
-            return None
-        if rel:
-            rel = rel.lower()
-            if rel not in _RELATIONSHIPS:
-                return None
-        codes: tuple[str, ...] = ()
-        if needs:
-            try:
-                codes = parse_specific_needs([n for n in needs.split(NEEDS_SEPARATOR) if n.strip()])
-            except errors.InvalidInput:
-                return None
-        when: datetime | None = None
-        if occ:
-            try:
-                when = datetime.fromisoformat(occ)
-            except ValueError:
-                return None
-            if when.tzinfo is None or when > self.latest:
-                return None
-        person_id: UUID | None = None
-        if pid:
-            try:
-                person_id = UUID(pid)
-            except ValueError:
-                return None
-        return (
-            number, given, family, sex, nationality, born, years, household or None,
-            rel or None, bio or None, codes, g_latin or None, f_latin or None, when, person_id,
-        )  # fmt: skip
+    def quick(self, cells: Sequence[str]) -> ArrivalFields | None:
+        """The row's fields if it breaks no rule; None if it breaks any."""
+        problems, fields = self.explain(0, cells)
+        return None if problems else fields
 
-    def explain(self, line: int, cells: list[str]) -> tuple[list[RowProblem], Fields]:
-        """Every problem of a row, named by column; the fields too, for a row without any."""
+    def explain(self, line: int, cells: Sequence[str]) -> tuple[list[RowProblem], ArrivalFields]:
+        """Every problem of a row, named by column; and its fields, good when it has none."""
         problems: list[RowProblem] = []
         # A cell the log cannot hold is reported for that alone: its other rules would
         # only repeat that it is wrong (a NUL is not a letter, nor a date).
-        unstorable = {}
-        for column, cell in zip(COLUMNS, cells, strict=True):
-            reason = unstorable_text(cell)
-            if reason is not None:
-                unstorable[column] = RowProblem(
-                    line, column, errors.UnstorableValue.code, f"{column} {reason}"
-                )
+        unstorable = {} if unstorable_text("".join(cells)) is None else _unstorable(line, cells)
         problems.extend(unstorable.values())
 
         def bad(column: str, code: str, reason: str) -> None:
@@ -356,83 +178,129 @@ class _RowChecker:
             given,
             family,
             sex,
-            nat,
+            nationality,
             dob,
             age,
             household,
-            rel,
+            relationship,
             bio,
             needs,
-            g_latin,
-            f_latin,
-            occ,
-            pid,
+            given_latin,
+            family_latin,
+            occurred,
+            person,
         ) = cells
-        if not number:
-            bad("registration_number", "required", "registration_number is required")
-        elif len(number) > 64:
-            bad("registration_number", "too-long", "registration_number is longer than 64")
-        else:
-            try:
-                number = check_registration_number(number)
-            except errors.DomainError as error:
-                bad("registration_number", error.code, error.message)
-        if not given:
-            bad("given_name", "required", "given_name is required")
-        for name, text, limit in (
-            ("given_name", given, 200),
-            ("family_name", family, 200),
-            ("household_id", household, 128),
-            ("biometric_reference", bio, 128),
+        # Each rule takes a good value at once; a doubtful one goes to a method that says
+        # what is wrong with it, in the domain's words where the domain has them.
+        if not (
+            number.isascii()
+            and 0 < len(number) <= REGISTRATION_NUMBER_MAX
+            and _REGISTRATION_NUMBER.fullmatch(number)
         ):
-            if len(text) > limit:
-                bad(name, "too-long", f"{name} is longer than {limit} characters")
-        for name, text in (("given_name_latin", g_latin), ("family_name_latin", f_latin)):
-            try:
-                check_latin_name(name, text)
-            except errors.DomainError as error:
-                bad(name, error.code, error.message)
+            number = self._registration_number(number, bad)
+        if (
+            not given
+            or len(given) > TEXT_MAX
+            or len(family) > TEXT_MAX
+            or len(household) > IDENTIFIER_MAX
+            or len(bio) > IDENTIFIER_MAX
+        ):
+            self._text(given, family, household, bio, bad)
+        if given_latin or family_latin:
+            self._latin_names(given_latin, family_latin, bad)
         sex = sex.lower()
         if sex not in _SEXES:
             bad("sex", "invalid-sex", "sex must be one of: female, male, unknown")
-        try:
-            nat = parse_nationality(nat)
-        except errors.DomainError as error:
-            bad("nationality", error.code, error.message)
-        born = self._date_of_birth(dob, bad)
-        years = self._estimated_age(age, bad)
+        nationality = self.nationalities.get(nationality) or self._nationality(nationality, bad)
+        born = self._date_of_birth(dob, bad) if dob else None
+        years = self._estimated_age(age, bad) if age else None
         if not dob and not age:
             bad("date_of_birth", "invalid-age", "a date_of_birth or an estimated_age is required")
-        rel = rel.lower()
-        if rel and rel not in _RELATIONSHIPS:
+        relationship = relationship.lower()
+        if relationship and relationship not in _RELATIONSHIPS:
             allowed = ", ".join(r.value for r in Relationship)
             bad("relationship", "invalid-relationship", f"relationship must be one of: {allowed}")
-        codes = self._needs(needs, bad)
-        when = self._occurred_at(occ, bad)
-        person_id = self._person_id(pid, bad)
-        fields = (
-            number, given, family, sex, nat, born, years, household or None,
-            rel or None, bio or None, codes, g_latin or None, f_latin or None, when, person_id,
-        )  # fmt: skip
-        return problems, fields
+        codes = self._needs(needs, bad) if needs else ()
+        when = self._occurred_at(occurred, bad) if occurred else None
+        person_id = self._person_id(person, bad) if person else None
+        return problems, ArrivalFields(
+            registration_number=number,
+            given_name=given,
+            family_name=family,
+            sex=sex,
+            nationality=nationality,
+            date_of_birth=born,
+            estimated_age=years,
+            household_id=household or None,
+            relationship=relationship or None,
+            biometric_reference=bio or None,
+            specific_needs=codes,
+            given_name_latin=given_latin or None,
+            family_name_latin=family_latin or None,
+            occurred_at=when,
+            person_id=person_id,
+        )
 
-    def _date_of_birth(self, text: str, bad: Callable[[str, str, str], None]) -> date | None:
-        if not text:
-            return None
+    def _registration_number(self, number: str, bad: Bad) -> str:
+        if not number:
+            bad("registration_number", "required", "registration_number is required")
+        elif len(number) > REGISTRATION_NUMBER_MAX:
+            bad(
+                "registration_number",
+                "too-long",
+                f"registration_number is longer than {REGISTRATION_NUMBER_MAX}",
+            )
+        else:  # to be folded into its one form, or refused, by the domain's own rule
+            try:
+                return check_registration_number(number)
+            except errors.DomainError as error:
+                bad("registration_number", error.code, error.message)
+        return number
+
+    @staticmethod
+    def _text(given: str, family: str, household: str, bio: str, bad: Bad) -> None:
+        if not given:
+            bad("given_name", "required", "given_name is required")
+        for column, text, limit in (
+            ("given_name", given, TEXT_MAX),
+            ("family_name", family, TEXT_MAX),
+            ("household_id", household, IDENTIFIER_MAX),
+            ("biometric_reference", bio, IDENTIFIER_MAX),
+        ):
+            if len(text) > limit:
+                bad(column, "too-long", f"{column} is longer than {limit} characters")
+
+    @staticmethod
+    def _latin_names(given: str, family: str, bad: Bad) -> None:
+        for column, text in (("given_name_latin", given), ("family_name_latin", family)):
+            try:
+                check_latin_name(column, text)
+            except errors.DomainError as error:
+                bad(column, error.code, error.message)
+
+    def _nationality(self, code: str, bad: Bad) -> str:
+        try:
+            known = self.nationalities[code] = parse_nationality(code)
+        except errors.DomainError as error:
+            bad("nationality", error.code, error.message)
+            return code
+        return known
+
+    def _date_of_birth(self, text: str, bad: Bad) -> date | None:
         try:
             born = date.fromisoformat(text)
         except ValueError:
             bad("date_of_birth", "invalid-date", "date_of_birth must be a date as YYYY-MM-DD")
             return None
+        if self.oldest_birth < born <= self.today:
+            return born
         if born > self.today:
             bad("date_of_birth", "invalid-age", "date_of_birth is in the future")
         elif age_on(born, self.today) > MAX_AGE:
             bad("date_of_birth", "invalid-age", f"date_of_birth gives an age above {MAX_AGE}")
         return born
 
-    def _estimated_age(self, text: str, bad: Callable[[str, str, str], None]) -> int | None:
-        if not text:
-            return None
+    def _estimated_age(self, text: str, bad: Bad) -> int | None:
         if (
             not (text.isascii() and text.isdigit())
             or len(text) > _AGE_DIGITS
@@ -442,7 +310,7 @@ class _RowChecker:
             return None
         return int(text)
 
-    def _needs(self, text: str, bad: Callable[[str, str, str], None]) -> tuple[str, ...]:
+    def _needs(self, text: str, bad: Bad) -> tuple[str, ...]:
         codes = [n for n in text.split(NEEDS_SEPARATOR) if n.strip()]
         try:
             return parse_specific_needs(codes)
@@ -454,9 +322,7 @@ class _RowChecker:
             )
             return ()
 
-    def _occurred_at(self, text: str, bad: Callable[[str, str, str], None]) -> datetime | None:
-        if not text:
-            return None
+    def _occurred_at(self, text: str, bad: Bad) -> datetime | None:
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
@@ -468,9 +334,7 @@ class _RowChecker:
             bad("occurred_at", "occurred-in-future", "occurred_at is in the future")
         return when
 
-    def _person_id(self, text: str, bad: Callable[[str, str, str], None]) -> UUID | None:
-        if not text:
-            return None
+    def _person_id(self, text: str, bad: Bad) -> UUID | None:
         try:
             return UUID(text)
         except ValueError:
@@ -478,67 +342,19 @@ class _RowChecker:
             return None
 
 
+def _unstorable(line: int, cells: Sequence[str]) -> dict[str, RowProblem]:
+    found = {}
+    for column, cell in zip(COLUMNS, cells, strict=True):
+        reason = unstorable_text(cell)
+        if reason is not None:
+            found[column] = RowProblem(
+                line, column, errors.UnstorableValue.code, f"{column} {reason}"
+            )
+    return found
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def _flag_duplicates(checked: CheckedFile) -> None:
-    """The same registration number, biometric reference or person id on two lines:
-    the later line is the bad one (the Registry would refuse the pair anyway)."""
-    good = checked.good
-    positions = {
-        column: COLUMNS.index(column)
-        for column in ("registration_number", "biometric_reference", "person_id")
-    }
-    duplicates: set[int] = set()
-    for column, position in positions.items():
-        values = [f[position] for _, f in good if f[position] is not None]
-        if len(set(values)) == len(values):
-            continue  # the usual case, found without a loop in Python
-        first: dict[Any, int] = {}
-        for line, fields in good:
-            value = fields[position]
-            if value is None:
-                continue
-            seen = first.setdefault(value, line)
-            if seen != line:
-                duplicates.add(line)
-                checked.problems.append(
-                    RowProblem(
-                        line,
-                        column,
-                        f"duplicate-{column.replace('_', '-')}",
-                        f"the same {column} is on line {seen}",
-                    )
-                )
-    if duplicates:
-        checked.good = [g for g in good if g[0] not in duplicates]
-
-
-def arrival_template() -> str:
-    """A header row and one example row, to start a file from."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerow(
-        ["RC-0001", "Amina", "Haroun", "female", "SDN", "1990-04-01", "", "H-17",
-         "focal_point", "", "WR;SM-MN", "2025-03-01T08:30:00+00:00", ""]
-    )  # fmt: skip
-    return buffer.getvalue()
-
-
-__all__ = [
-    "COLUMNS",
-    "REQUIRED_COLUMNS",
-    "CheckedFile",
-    "Fields",
-    "ImportFileError",
-    "RowProblem",
-    "arrival_template",
-    "digest_of",
-    "read_arrivals",
-    "to_arrival",
-]

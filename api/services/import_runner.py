@@ -1,6 +1,7 @@
 """Importing a checked arrivals file: batches through ``Registry.register_arrivals``.
 
-Each batch (up to 1,000 arrivals) is one command, so one transaction: all of it or none.
+Each batch (up to ``MAX_BATCH`` arrivals) is one command, so one transaction: all of it
+or none.
 
 Running the same file again never registers anyone twice, and an interrupted import
 resumes where it stopped:
@@ -14,38 +15,27 @@ resumes where it stopped:
   the batch holds, so two runs racing on the same file (or a retry after an answer was
   lost) replay each other's batches rather than clash.
 
-Batches can run in worker processes, each with its own Registry: the command path is
-pure Python, so a second process is what lets a second core (and the database's own
-time) work in parallel.
+Batches can run in worker processes (``api.services.import_workers``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from concurrent.futures import Future, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from psycopg.sql import SQL, Identifier
-
 from campledger.api.database.recorder import CampledgerRecorder
-from campledger.api.services.import_rows import (
-    CheckedFile,
-    ChunkCheck,
-    ChunkResult,
-    Fields,
-    RawRow,
-    RowProblem,
-    read_arrivals,
-    to_arrival,
-)
+from campledger.api.services.import_file import CheckedFile, read_arrivals
+from campledger.api.services.import_report import BatchOutcome, ImportReport
+from campledger.api.services.import_rows import ArrivalFields, GoodRow, RowProblem, to_arrival
+from campledger.api.services.import_workers import Workers, worker_pool
 from campledger.domain.commands import MAX_BATCH, RegisterArrivals
 from campledger.domain.model import errors
 from campledger.domain.service.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
@@ -64,111 +54,21 @@ _COLUMN_OF_CODE = {
     "invalid-occurred-at": "occurred_at",
     "occurred-in-future": "occurred_at",
 }
+# The claims an arrival makes, and the field each one claims.
+_CLAIMED = {
+    REGISTRATION_NUMBER: attrgetter("registration_number"),
+    BIOMETRIC_REFERENCE: attrgetter("biometric_reference"),
+}
 
 Progress = Callable[[int], None]
 
 
-@dataclass
-class BatchOutcome:
-    index: int
-    first_line: int
-    last_line: int
-    size: int
-    # planned (dry run) | imported | replayed (by a concurrent run) | refused
-    status: str
-    position: int | None = None
-    problems: list[RowProblem] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "first_line": self.first_line,
-            "last_line": self.last_line,
-            "size": self.size,
-            "status": self.status,
-            "position": self.position,
-            "problems": [p.as_dict() for p in self.problems],
-        }
-
-
-@dataclass
-class ImportReport:
-    """What an import found and did; ``ok`` says whether it did all it was asked."""
-
-    site_code: str
-    digest: str
-    rows: int
-    dry_run: bool
-    skip_bad_rows: bool
-    problems: list[RowProblem] = field(default_factory=list)
-    batches: list[BatchOutcome] = field(default_factory=list)
-    # Good rows left out because an earlier run of this file imported them.
-    already_imported: int = 0
-    # Good rows to be imported in batches.
-    to_import: int = 0
-    seconds: float = 0.0
-
-    def count(self, *statuses: str) -> int:
-        return sum(b.size for b in self.batches if b.status in statuses)
-
-    @property
-    def imported(self) -> int:
-        return self.count("imported")
-
-    @property
-    def replayed(self) -> int:
-        return self.count("replayed")
-
-    @property
-    def refused(self) -> int:
-        return self.count("refused")
-
-    @property
-    def bad_rows(self) -> int:
-        return len({p.line for p in self.problems})
-
-    @property
-    def position(self) -> int | None:
-        found = [b.position for b in self.batches if b.position is not None]
-        return max(found) if found else None
-
-    @property
-    def ok(self) -> bool:
-        if self.refused:
-            return False
-        return self.skip_bad_rows or not self.problems
-
-    def all_problems(self) -> list[RowProblem]:
-        found = [*self.problems, *(p for b in self.batches for p in b.problems)]
-        return sorted(found, key=lambda p: p.line)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "site_code": self.site_code,
-            "sha256": self.digest,
-            "rows": self.rows,
-            "dry_run": self.dry_run,
-            "skip_bad_rows": self.skip_bad_rows,
-            "ok": self.ok,
-            "imported": self.imported,
-            "replayed": self.replayed,
-            "already_imported": self.already_imported,
-            "to_import": self.to_import,
-            "refused": self.refused,
-            "bad_rows": self.bad_rows,
-            "position": self.position,
-            "seconds": round(self.seconds, 3),
-            "problems": [p.as_dict() for p in self.all_problems()],
-            "batches": [b.as_dict() for b in self.batches],
-        }
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Batch:
     index: int
     key: str
     lines: list[int]
-    fields: list[Fields]
+    fields: list[ArrivalFields]
 
 
 def key_prefix(digest: str, site_code: str) -> str:
@@ -213,7 +113,7 @@ def import_arrivals(
         pool = None
         if parallel:
             # Started first: the workers import and connect while the file is checked.
-            pool = stack.enter_context(_worker_pool(workers, worker_env or {}))
+            pool = stack.enter_context(worker_pool(workers, worker_env or {}, [__name__]))
         registry.get_open_site(site_code)
         # With workers, they check the rows too: they would otherwise sit idle until then.
         mapper = pool.map_chunks if pool is not None else None
@@ -234,7 +134,7 @@ def import_arrivals(
         if dry_run:
             report.batches = [_outcome(b, "planned") for b in batches]
         elif pool is not None:
-            report.batches = _run_in_workers(pool.started(), batches, site_code, actor, on_progress)
+            report.batches = _run_in_workers(pool, batches, site_code, actor, on_progress)
         else:
             report.batches = [
                 _run_batch(registry, b, site_code, actor, on_progress) for b in batches
@@ -256,18 +156,22 @@ def _plan(
     report.problems = list(checked.problems)
     good = checked.good
     owners = {
-        scope: _claims(recorder, scope, [f[position] for _, f in good if f[position] is not None])
-        for scope, position in _UNIQUE_FIELDS
+        scope: recorder.find_claims(scope, [v for _, f in good if (v := value_of(f)) is not None])
+        for scope, value_of in _CLAIMED.items()
     }
     if any(owners.values()):
         prefix = key_prefix(checked.digest, report.site_code)
-        ours = _registered_by_this_file(recorder, actor, prefix)
+        ours = {
+            UUID(person_id)
+            for result in recorder.find_results(actor, COMMAND, prefix)
+            for person_id in result.get("person_ids", ())
+        }
         taken, done = _sort_claimed(good, owners, ours)
         report.problems.extend(taken)
         report.problems.sort(key=lambda p: p.line)
         report.already_imported = len(done)
         left_out = done | {p.line for p in taken}
-        good = [g for g in good if g[0] not in left_out]
+        good = [(line, fields) for line, fields in good if line not in left_out]
     report.to_import = len(good)
     batches = []
     for index, start in enumerate(range(0, len(good), batch_size)):
@@ -278,29 +182,27 @@ def _plan(
     return batches
 
 
-_UNIQUE_FIELDS = ((REGISTRATION_NUMBER, 0), (BIOMETRIC_REFERENCE, 9))
-
-
 def _sort_claimed(
-    good: list[tuple[int, Fields]], owners: dict[str, dict[str, UUID]], ours: set[UUID]
+    good: list[GoodRow], owners: dict[str, dict[str, UUID]], ours: set[UUID]
 ) -> tuple[list[RowProblem], set[int]]:
     """Rows whose unique values are already held: by this file's earlier runs (done), or
     by someone else (a problem, named by column)."""
     problems: list[RowProblem] = []
     done: set[int] = set()
     for line, fields in good:
-        held = [
-            (scope, owner)
-            for scope, position in _UNIQUE_FIELDS
-            if fields[position] is not None
-            and (owner := owners[scope].get(fields[position])) is not None
-        ]
+        held = {
+            scope: owner
+            for scope, value_of in _CLAIMED.items()
+            if (value := value_of(fields)) is not None
+            and (owner := owners[scope].get(value)) is not None
+        }
         if not held:
             continue
-        if len({o for _, o in held}) == 1 and held[0][1] in ours:
+        holders = set(held.values())
+        if len(holders) == 1 and holders <= ours:
             done.add(line)
             continue
-        for scope, owner in held:
+        for scope, owner in held.items():
             if owner not in ours:
                 problems.append(
                     RowProblem(
@@ -314,29 +216,108 @@ def _sort_claimed(
     return problems, done
 
 
-def _registered_by_this_file(recorder: CampledgerRecorder, actor: str, prefix: str) -> set[UUID]:
-    """The persons that earlier runs of this file, by this actor, registered."""
-    query = SQL(
-        "SELECT result FROM {}.{} WHERE actor = %s AND starts_with(key, %s) AND command = %s"
-    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.commands_table_name))
-    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-        rows = cur.execute(query, (actor, prefix, COMMAND)).fetchall()
-    return {UUID(p) for row in rows for p in row["result"].get("person_ids", ())}
-
-
-def _claims(recorder: CampledgerRecorder, scope: str, values: list[str]) -> dict[str, UUID]:
-    """Which of these values are held, and by whom: one query for the whole file."""
-    if not values:
-        return {}
-    query = SQL("SELECT value, owner_id FROM {}.{} WHERE scope = %s AND value = ANY(%b)").format(
-        Identifier(recorder.datastore.schema), Identifier(recorder.claims_table_name)
-    )
-    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-        rows = cur.execute(query, (scope, values)).fetchall()
-    return {r["value"]: r["owner_id"] for r in rows}
-
-
 # --- running -----------------------------------------------------------------------------
+
+# What became of one batch, as plain data: it comes back from a worker process.
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    position: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _RefusedItem:
+    index: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """The batch was refused for these of its items."""
+
+    items: list[_RefusedItem]
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """The batch was refused as a whole."""
+
+    code: str
+    message: str
+
+
+_Verdict = _Registered | _Refused | _Failed
+
+
+def _register(
+    registry: Registry, site_code: str, actor: str, key: str, rows: list[ArrivalFields]
+) -> _Verdict:
+    """One batch through the Registry."""
+    try:
+        command = RegisterArrivals(site_code=site_code, arrivals=[to_arrival(f) for f in rows])
+        result = registry.handle(command, actor=actor, idempotency_key=key)
+    except errors.BatchRejected as error:
+        return _Refused(
+            [
+                _RefusedItem(i["index"], i["code"], i["message"])
+                for i in error.details.get("items", ())
+            ]
+        )
+    except errors.DomainError as error:
+        return _Failed(error.code, error.message)
+    return _Registered(result.position, result.replayed)
+
+
+def _run_batch(
+    registry: Registry, batch: _Batch, site_code: str, actor: str, on_progress: Progress | None
+) -> BatchOutcome:
+    outcome = _settle(batch, _register(registry, site_code, actor, batch.key, batch.fields))
+    if on_progress is not None:
+        on_progress(outcome.size)
+    return outcome
+
+
+def _run_in_workers(
+    pool: Workers,
+    batches: list[_Batch],
+    site_code: str,
+    actor: str,
+    on_progress: Progress | None,
+) -> list[BatchOutcome]:
+    futures = {pool.submit(_register, site_code, actor, b.key, b.fields): b for b in batches}
+    return list(_settled(futures, on_progress))
+
+
+def _settled(
+    futures: dict[Future[_Verdict], _Batch], on_progress: Progress | None
+) -> Iterator[BatchOutcome]:
+    for future in as_completed(futures):
+        outcome = _settle(futures[future], future.result())
+        if on_progress is not None:
+            on_progress(outcome.size)
+        yield outcome
+
+
+def _settle(batch: _Batch, verdict: _Verdict) -> BatchOutcome:
+    if isinstance(verdict, _Registered):
+        status = "replayed" if verdict.replayed else "imported"
+        return _outcome(batch, status, position=verdict.position)
+    if isinstance(verdict, _Refused):
+        problems = [
+            RowProblem(
+                batch.lines[item.index],
+                _COLUMN_OF_CODE.get(item.code, "*"),
+                item.code,
+                item.message,
+            )
+            for item in verdict.items
+        ]
+    else:
+        problems = [RowProblem(batch.lines[0], "*", verdict.code, verdict.message)]
+    return _outcome(batch, "refused", problems=problems)
 
 
 def _outcome(batch: _Batch, status: str, **kwargs: Any) -> BatchOutcome:
@@ -348,155 +329,3 @@ def _outcome(batch: _Batch, status: str, **kwargs: Any) -> BatchOutcome:
         status=status,
         **kwargs,
     )
-
-
-def _run_batch(
-    registry: Registry, batch: _Batch, site_code: str, actor: str, on_progress: Progress | None
-) -> BatchOutcome:
-    verdict = _register(registry, site_code, actor, batch.key, batch.fields)
-    outcome = _settle(batch, verdict)
-    if on_progress is not None:
-        on_progress(outcome.size)
-    return outcome
-
-
-def _register(
-    registry: Registry, site_code: str, actor: str, key: str, rows: list[Fields]
-) -> tuple[Any, ...]:
-    """One batch through the Registry; the verdict is plain data, fit to cross processes."""
-    try:
-        command = RegisterArrivals(site_code=site_code, arrivals=[to_arrival(f) for f in rows])
-        result = registry.handle(command, actor=actor, idempotency_key=key)
-    except errors.BatchRejected as error:
-        items = [
-            {"index": i["index"], "code": i["code"], "message": i["message"]}
-            for i in error.details.get("items", ())
-        ]
-        return ("refused", items)
-    except errors.DomainError as error:
-        return ("failed", error.code, error.message)
-    return ("ok", result.position, result.replayed)
-
-
-def _settle(batch: _Batch, verdict: tuple[Any, ...]) -> BatchOutcome:
-    if verdict[0] == "ok":
-        _, position, replayed = verdict
-        return _outcome(batch, "replayed" if replayed else "imported", position=position)
-    if verdict[0] == "refused":
-        problems = [
-            RowProblem(
-                batch.lines[item["index"]],
-                _COLUMN_OF_CODE.get(item["code"], "*"),
-                item["code"],
-                item["message"],
-            )
-            for item in verdict[1]
-        ]
-    else:
-        problems = [RowProblem(batch.lines[0], "*", verdict[1], verdict[2])]
-    return _outcome(batch, "refused", problems=problems)
-
-
-_worker: Registry | None = None
-
-
-def _start_worker(env: dict[str, str]) -> None:
-    global _worker
-    # The parent's Registry created the tables; concurrent CREATE TABLE IF NOT EXISTS
-    # statements from several workers would clash in the catalog.
-    _worker = Registry(env={**env, "CREATE_TABLE": "false"})
-
-
-def _ready() -> bool:
-    return _worker is not None
-
-
-def _register_in_worker(
-    site_code: str, actor: str, key: str, rows: list[Fields]
-) -> tuple[Any, ...]:
-    assert _worker is not None, "worker not started"
-    return _register(_worker, site_code, actor, key, rows)
-
-
-class _Workers:
-    """Worker processes, each with its own Registry, and whether they have started yet."""
-
-    def __init__(self, executor: ProcessPoolExecutor, count: int) -> None:
-        self.executor = executor
-        self.count = count
-        self.warming: list[Future[bool]] = []
-        # Spawning is lazy: ask every worker for something so that all of them start now.
-        # From a thread: the first submit waits for the fork server to import its
-        # modules, which this process can spend checking rows instead.
-        self._starter = threading.Thread(target=self._start, name="import-workers", daemon=True)
-        self._starter.start()
-
-    def _start(self) -> None:
-        self.warming = [self.executor.submit(_ready) for _ in range(self.count)]
-
-    def ready(self) -> bool:
-        return not self._starter.is_alive() and all(f.done() for f in self.warming)
-
-    def started(self) -> ProcessPoolExecutor:
-        """The executor, once the workers have been asked to start."""
-        self._starter.join()
-        return self.executor
-
-    def map_chunks(self, check: ChunkCheck, chunks: list[list[RawRow]]) -> list[ChunkResult]:
-        """Check chunks of rows, results in order. This process checks a chunk itself
-        whenever the workers are still starting or already have two chunks each to do,
-        so that no core waits for another."""
-        results: list[ChunkResult | None] = [None] * len(chunks)
-        queued: dict[Future[ChunkResult], int] = {}
-        for index, chunk in enumerate(chunks):
-            busy = sum(1 for f in queued if not f.done())
-            if self.ready() and busy < 2 * self.count:
-                queued[self.executor.submit(check, chunk)] = index
-            else:
-                results[index] = check(chunk)
-        for future, index in queued.items():
-            results[index] = future.result()
-        return [r for r in results if r is not None]
-
-
-@contextmanager
-def _worker_pool(workers: int, env: dict[str, str]) -> Iterator[_Workers]:
-    # Not forked from this process: a child would share its open database connections
-    # and could close them under it. A fork server starts clean, imports this module
-    # once, and forks each worker from there, which costs a fraction of a fresh spawn.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    executor = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(env,),
-    )
-    pool = _Workers(executor, workers)
-    try:
-        yield pool
-    finally:
-        pool.started().shutdown(wait=True, cancel_futures=True)
-
-
-def _run_in_workers(
-    pool: ProcessPoolExecutor,
-    batches: list[_Batch],
-    site_code: str,
-    actor: str,
-    on_progress: Progress | None,
-) -> list[BatchOutcome]:
-    futures: dict[Future[tuple[Any, ...]], _Batch] = {
-        pool.submit(_register_in_worker, site_code, actor, b.key, b.fields): b for b in batches
-    }
-    return list(_settled(futures, on_progress))
-
-
-def _settled(
-    futures: dict[Future[tuple[Any, ...]], _Batch], on_progress: Progress | None
-) -> Iterator[BatchOutcome]:
-    for future in as_completed(futures):
-        outcome = _settle(futures[future], future.result())
-        if on_progress is not None:
-            on_progress(outcome.size)
-        yield outcome

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -18,16 +19,17 @@ from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app as cli
-from campledger.api.services import import_rows as imports
-from campledger.api.services import import_runner
-from campledger.api.services.import_rows import (
-    COLUMNS,
+from campledger.api.services import import_file as imports
+from campledger.api.services import import_runner, import_workers
+from campledger.api.services.import_file import (
     ImportFileError,
     _column_indices,
-    _RowChecker,
+    arrival_template,
     read_arrivals,
 )
+from campledger.api.services.import_rows import COLUMNS, ArrivalFields, _RowChecker
 from campledger.api.services.import_runner import import_arrivals
+from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry
 from tests.api.conftest import Api, api, api_database_url, assert_problem
 
@@ -202,6 +204,16 @@ def test_the_quick_path_accepts_only_what_the_full_check_accepts(overrides: dict
         assert quick == fields
 
 
+def test_the_template_is_a_file_the_import_takes_whole() -> None:
+    checked = read_arrivals(arrival_template().encode(), now=NOW)
+    assert checked.problems == []
+    assert [line for line, _ in checked.good] == [2]
+
+
+def test_a_checked_row_holds_the_fields_of_an_arrival_in_their_order() -> None:
+    assert ArrivalFields._fields == COLUMNS == tuple(f.name for f in dataclasses.fields(Arrival))
+
+
 # --- the command line on a real database ----------------------------------------------------
 
 
@@ -332,7 +344,7 @@ def test_rows_checked_in_chunks_elsewhere_keep_their_lines_and_order(
     rows = with_bad_rows()
     whole = read_arrivals(csv_file(rows), now=NOW)
     with ThreadPoolExecutor(2) as pool:
-        workers = import_runner._Workers(pool, 2)  # type: ignore[arg-type]
+        workers = import_workers.Workers(pool, 2)  # type: ignore[arg-type]
         for started in (False, True):
             if started:
                 workers.started()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from campledger.api.http.deps import BackendDep, require
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.import_rows import ImportFileError
+from campledger.api.services.import_file import ImportFileError
 from campledger.api.services.import_runner import import_arrivals
 from campledger.api.services.problems import ApiProblem
 
