@@ -73,6 +73,18 @@ class Households(ReadModel):
         "CREATE TABLE IF NOT EXISTS {schema}.touched (household_id text PRIMARY KEY)",
     )
 
+    rows = Rows(
+        "members",
+        "person_id",
+        updates={
+            Person.Held: "status = 'held'",
+            Person.Released: "status = 'present'",
+            Person.MarkedUnaccountedFor: "status = 'unaccounted', site_code = NULL",
+            Person.Departed: "status = 'departed'",
+            Person.MergedInto: "status = 'merged', site_code = NULL",
+        },
+    )
+
     def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
         self._changed: list[Any] = []
         super().apply(cur, batch)
@@ -104,20 +116,9 @@ class Households(ReadModel):
         )
         self.run(cur, "DELETE FROM {schema}.touched")
 
-    rows = Rows(
-        "members",
-        "person_id",
-        updates={
-            Person.Held: "status = 'held'",
-            Person.Released: "status = 'present'",
-            Person.MarkedUnaccountedFor: "status = 'unaccounted', site_code = NULL",
-            Person.Departed: "status = 'departed'",
-            Person.MergedInto: "status = 'merged', site_code = NULL",
-        },
-    )
-
     def set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
         super().set(cur, envelope, assignments, **params)
+        # The member's household is summarised again at the end of the batch.
         self._changed.append(envelope.originator_id)
 
     @handles(Person.Registered)

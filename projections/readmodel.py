@@ -78,7 +78,8 @@ class ReadModel:
     """Base of every read model: one schema, DDL, and one handler per event type.
 
     Subclasses set ``name`` and ``ddl`` (statements with a ``{schema}`` placeholder,
-    formatted as an identifier), and decorate handler methods with ``@handles``.
+    formatted as an identifier), and decorate handler methods with ``@handles``; one that
+    keeps a row per record names that table in ``rows``.
     Handlers write with ``cur.execute``; the engine runs them inside a pipeline,
     so each statement costs no round trip. ``self.schema`` is the schema to write
     to: the live one, or a fresh one during a rebuild.
