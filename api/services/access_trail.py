@@ -39,13 +39,17 @@ class AccessEntry:
         }
 
 
+# A purpose names an endpoint or a command; longer text is cut, never refused: the read
+# it records has already happened.
+PURPOSE_MAX = 200
+
+
 def record_access(conn: psycopg.Connection[Any], actor: str, person_id: UUID, purpose: str) -> int:
     """Record that ``actor`` was shown ``person_id``'s personal data; returns the entry id."""
-    if not actor:
-        raise ValueError("an access needs an authenticated actor")
+    _check_actor(actor)
     row = conn.execute(
         "INSERT INTO access_trail (actor, person_id, purpose) VALUES (%s, %s, %s) RETURNING id",
-        (actor, person_id, purpose[:200]),
+        (actor, person_id, purpose[:PURPOSE_MAX]),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -55,14 +59,18 @@ def record_accesses(
     conn: psycopg.Connection[Any], actor: str, person_ids: list[UUID], purpose: str
 ) -> None:
     """Record that ``actor`` was shown the personal data of everyone on a page (one insert)."""
-    if not actor:
-        raise ValueError("an access needs an authenticated actor")
+    _check_actor(actor)
     if person_ids:
         conn.execute(
             "INSERT INTO access_trail (actor, person_id, purpose) "
             "SELECT %s, unnest(%s::uuid[]), %s",
-            (actor, person_ids, purpose[:200]),
+            (actor, person_ids, purpose[:PURPOSE_MAX]),
         )
+
+
+def _check_actor(actor: str) -> None:
+    if not actor:
+        raise ValueError("an access needs an authenticated actor")
 
 
 def access_entries(

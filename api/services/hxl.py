@@ -119,40 +119,30 @@ def occupancy_rows(
     occupancies: Iterable[dict[str, Any]], sites: Iterable[dict[str, Any]], day: date
 ) -> list[dict[str, Any]]:
     """Occupancy figures joined with each site's p-codes and position, dated ``day``."""
-    by_code = {s["code"]: s for s in sites}
-    rows = []
-    for occupancy in occupancies:
-        site = by_code.get(occupancy["site_code"], {})
-        rows.append(
-            {
-                **occupancy,
-                "date": day,
-                "admin1_pcode": site.get("admin1_pcode"),
-                "admin2_pcode": site.get("admin2_pcode"),
-                "latitude": site.get("latitude"),
-                "longitude": site.get("longitude"),
-            }
-        )
-    return rows
+    site_fields = ("admin1_pcode", "admin2_pcode", "latitude", "longitude")
+    return _joined(occupancies, sites, site_fields, date=day)
 
 
 def flow_rows(
     flows: Iterable[dict[str, Any]], sites: Iterable[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Daily flows joined with each site's name and p-codes."""
+    return _joined(flows, sites, ("name", "admin1_pcode", "admin2_pcode"))
+
+
+def _joined(
+    rows: Iterable[dict[str, Any]],
+    sites: Iterable[dict[str, Any]],
+    site_fields: tuple[str, ...],
+    **extra: Any,
+) -> list[dict[str, Any]]:
+    """Each row, then ``extra``, then these fields of its site (None if it has none)."""
     by_code = {s["code"]: s for s in sites}
-    rows = []
-    for flow in flows:
-        site = by_code.get(flow["site_code"], {})
-        rows.append(
-            {
-                **flow,
-                "name": site.get("name"),
-                "admin1_pcode": site.get("admin1_pcode"),
-                "admin2_pcode": site.get("admin2_pcode"),
-            }
-        )
-    return rows
+    joined = []
+    for row in rows:
+        site = by_code.get(row["site_code"], {})
+        joined.append({**row, **extra, **{name: site.get(name) for name in site_fields}})
+    return joined
 
 
 def to_csv(columns: tuple[Column, ...], rows: Iterable[dict[str, Any]], *, hxl: bool = True) -> str:
