@@ -40,11 +40,11 @@ from campledger.api.services.problems import (
 from campledger.api.services.scoping import persons_visible_to
 from campledger.api.services.sync_items import COMMAND_TYPES, ITEM, AnyItem, SyncRequest
 from campledger.domain.model import errors
+from campledger.domain.service.journal import IDEMPOTENCY_KEY_MAX
 from campledger.domain.service.registry import CommandResult, Registry
 from campledger.domain.service.unit_of_work import StepFailed
 
 MAX_SYNC_ITEMS = 1_000
-MAX_KEY_LENGTH = 200
 
 
 # --- what comes back ----------------------------------------------------------------------
@@ -254,6 +254,6 @@ def _named(raw: Any) -> tuple[str | None, str | None]:
         return None, None
     key, kind = raw.get("idempotency_key"), raw.get("type")
     return (
-        key if isinstance(key, str) and len(key) <= MAX_KEY_LENGTH else None,
+        key if isinstance(key, str) and len(key) <= IDEMPOTENCY_KEY_MAX else None,
         kind if isinstance(kind, str) and kind in COMMAND_TYPES else None,
     )

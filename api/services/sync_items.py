@@ -34,6 +34,7 @@ from campledger.api.schemas import (
 )
 from campledger.domain import commands
 from campledger.domain.commands import Command
+from campledger.domain.service.journal import IDEMPOTENCY_KEY_MAX
 
 # What a device id may look like: it ends up in the actor of every event, so no spaces,
 # no '@' (the separator) and nothing that could be a person's name in free form.
@@ -43,7 +44,7 @@ DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 class SyncItem(Strict):
     """One command recorded offline: the body is the single endpoint's request body."""
 
-    idempotency_key: str = Field(min_length=1, max_length=200)
+    idempotency_key: str = Field(min_length=1, max_length=IDEMPOTENCY_KEY_MAX)
     occurred_at: DateTime = Field(description="When it happened in the field.")
     device_id: str = Field(pattern=DEVICE_ID, examples=["tablet-07"])
     body: BaseModel

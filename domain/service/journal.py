@@ -21,6 +21,9 @@ import orjson
 
 from campledger.domain.model import errors
 
+# The longest idempotency key a client may send (a UUID, or a device's own key scheme).
+IDEMPOTENCY_KEY_MAX = 200
+
 
 @dataclass(frozen=True, slots=True)
 class UniqueClaim:

@@ -48,6 +48,7 @@ from campledger.domain.model.values import check_storable
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.memory import InMemoryRecorder
 from campledger.domain.service.journal import (
+    IDEMPOTENCY_KEY_MAX,
     CommandJournal,
     IdempotencyRecord,
     fingerprint,
@@ -241,8 +242,10 @@ class Registry(StoredRecords):
         if key:
             check_storable("idempotency key", key)
             digest = fingerprint(name, command.payload())
-            if len(key) > 200:
-                raise errors.InvalidInput("idempotency key is longer than 200 characters")
+            if len(key) > IDEMPOTENCY_KEY_MAX:
+                raise errors.InvalidInput(
+                    f"idempotency key is longer than {IDEMPOTENCY_KEY_MAX} characters"
+                )
             if replay := self._replay(actor, key, name, digest):
                 return replay
         try:
