@@ -24,6 +24,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from campledger.api.schemas import ArrivalCreate
 from campledger.domain.model import errors
 from campledger.domain.model.arrival import (
     IDENTIFIER_MAX,
@@ -44,12 +45,14 @@ from campledger.domain.model.values import (
     Sex,
     age_on,
     parse_nationality,
+    parse_sex,
     unstorable_text,
 )
 
 # An arrival's fields, in its order; the file may hold them in any order.
 COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Arrival))
-REQUIRED_COLUMNS = ("registration_number", "given_name", "sex", "nationality")
+# The fields a JSON body must hold are the columns a file must have.
+REQUIRED_COLUMNS = tuple(name for name in COLUMNS if ArrivalCreate.model_fields[name].is_required())
 NEEDS_SEPARATOR = ";"
 
 _SEXES = frozenset(s.value for s in Sex)
@@ -210,7 +213,7 @@ class _RowChecker:
             self._latin_names(given_latin, family_latin, bad)
         sex = sex.lower()
         if sex not in _SEXES:
-            bad("sex", "invalid-sex", "sex must be one of: female, male, unknown")
+            self._sex(sex, bad)
         nationality = self.nationalities.get(nationality) or self._nationality(nationality, bad)
         born = self._date_of_birth(dob, bad) if dob else None
         years = self._estimated_age(age, bad) if age else None
@@ -277,6 +280,13 @@ class _RowChecker:
                 check_latin_name(column, text)
             except errors.DomainError as error:
                 bad(column, error.code, error.message)
+
+    @staticmethod
+    def _sex(sex: str, bad: Bad) -> None:
+        try:
+            parse_sex(sex)
+        except errors.DomainError as error:
+            bad("sex", error.code, error.message)
 
     def _nationality(self, code: str, bad: Bad) -> str:
         try:
