@@ -247,3 +247,13 @@ def test_an_import_inside_a_function_says_why() -> None:
                     if not any("#" in line for line in said):
                         unexplained.append(f"{name}:{inner.lineno}")
     assert unexplained == []
+
+
+def test_every_module_fits_on_a_few_screens() -> None:
+    """400 lines at most: past that a module does more than one job (split it by job)."""
+    longest = {
+        name: count
+        for name, path in _modules().items()
+        if (count := len(path.read_text().splitlines())) > 400
+    }
+    assert longest == {}
