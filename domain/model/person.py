@@ -19,11 +19,15 @@ from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import corrections, custody, duplicates, errors, movements, upcasting
 from campledger.domain.model.arrival import Arrival
+from campledger.domain.model.events import RecordedEvent
 from campledger.domain.model.values import PersonStatus, ScreeningOutcome, check_occurred_at
 
 
 class Person(Aggregate):
-    class Registered(Aggregate.Created):
+    class Event(RecordedEvent):
+        pass
+
+    class Registered(Event, Aggregate.Created):
         # v2: specific needs are UNHCR's standard codes (SM-MN, UM, ...); arrivals recorded
         # before v2 carry campledger's first ad hoc codes, which read as their standard
         # code (domain.model.needs.LEGACY_NEEDS): the log is never rewritten.
@@ -43,14 +47,12 @@ class Person(Aggregate):
         biometric_reference: str | None
         specific_needs: tuple[str, ...]
         site_code: str
-        actor: str
-        occurred_at: datetime
         given_name_latin: str | None
         family_name_latin: str | None
         upcast_v1_v2 = staticmethod(upcasting.needs_in_standard_codes)
         upcast_v2_v3 = staticmethod(upcasting.no_latin_names)
 
-    class ScreeningStepRecorded(Aggregate.Event):
+    class ScreeningStepRecorded(Event):
         # v2 added the hold order: a 'held' outcome is a hold, decided by an authority
         # under an order reference, reviewed by a date. Steps recorded before v2 read with
         # empty values (the log never said who ordered those holds).
@@ -59,8 +61,6 @@ class Person(Aggregate):
         outcome: str
         site_code: str
         reason: str
-        actor: str
-        occurred_at: datetime
         authority: str
         order_reference: str
         review_date: date | None
@@ -70,15 +70,12 @@ class Person(Aggregate):
             person.screening[self.step] = self.outcome
             if self.outcome == ScreeningOutcome.HELD:
                 person._start_hold(self)
-            person.last_occurred_at = self.occurred_at
 
-    class Held(Aggregate.Event):
+    class Held(Event):
         # v2: the deciding authority, the order reference and the review date (see above).
         class_version = 2
         site_code: str
         reason: str
-        actor: str
-        occurred_at: datetime
         authority: str
         order_reference: str
         review_date: date | None
@@ -86,15 +83,12 @@ class Person(Aggregate):
 
         def apply(self, person: Person) -> None:
             person._start_hold(self)
-            person.last_occurred_at = self.occurred_at
 
-    class Released(Aggregate.Event):
+    class Released(Event):
         # v2: the authority that ended the hold and its order reference.
         class_version = 2
         site_code: str
         reason: str
-        actor: str
-        occurred_at: datetime
         authority: str
         order_reference: str
         upcast_v1_v2 = staticmethod(upcasting.no_release_order)
@@ -106,56 +100,44 @@ class Person(Aggregate):
             person.hold_authority = ""
             person.hold_order_reference = ""
             person.hold_review_date = None
-            person.last_occurred_at = self.occurred_at
 
-    class PlacedOnManifest(Aggregate.Event):
+    class PlacedOnManifest(Event):
         # v2 added ``in_custody``: the person was held and travels in custody. Nobody
         # held could be placed on a manifest before v2, so older events read as False.
         class_version = 2
         transfer_id: UUID
-        actor: str
-        occurred_at: datetime
         in_custody: bool
         upcast_v1_v2 = staticmethod(upcasting.not_in_custody)
 
         def apply(self, person: Person) -> None:
             person.transfer_id = self.transfer_id
-            person.last_occurred_at = self.occurred_at
 
-    class RemovedFromManifest(Aggregate.Event):
+    class RemovedFromManifest(Event):
         transfer_id: UUID
         reason: str
-        actor: str
-        occurred_at: datetime
 
         def apply(self, person: Person) -> None:
             person.transfer_id = None
-            person.last_occurred_at = self.occurred_at
 
-    class TransferDispatched(Aggregate.Event):
+    class TransferDispatched(Event):
         # v2: ``in_custody`` as on PlacedOnManifest.
         class_version = 2
         transfer_id: UUID
         origin: str
         destination: str
-        actor: str
-        occurred_at: datetime
         in_custody: bool
         upcast_v1_v2 = staticmethod(upcasting.not_in_custody)
 
         def apply(self, person: Person) -> None:
             person.status = PersonStatus.IN_TRANSIT
             person.site_code = None
-            person.last_occurred_at = self.occurred_at
 
-    class TransferReceived(Aggregate.Event):
+    class TransferReceived(Event):
         # v2: ``in_custody``: the person arrived held, so read models that do not follow
         # holds through transit (roster, stays) know the status they arrive in.
         class_version = 2
         transfer_id: UUID
         site_code: str
-        actor: str
-        occurred_at: datetime
         in_custody: bool
         upcast_v1_v2 = staticmethod(upcasting.not_in_custody)
 
@@ -164,29 +146,22 @@ class Person(Aggregate):
             person.status = PersonStatus.HELD if self.in_custody else PersonStatus.PRESENT
             person.site_code = self.site_code
             person.transfer_id = None
-            person.last_occurred_at = self.occurred_at
 
-    class MarkedUnaccountedFor(Aggregate.Event):
+    class MarkedUnaccountedFor(Event):
         transfer_id: UUID
-        actor: str
-        occurred_at: datetime
 
         def apply(self, person: Person) -> None:
             person.status = PersonStatus.UNACCOUNTED
-            person.last_occurred_at = self.occurred_at
 
-    class Departed(Aggregate.Event):
+    class Departed(Event):
         site_code: str
         reason: str
-        actor: str
-        occurred_at: datetime
 
         def apply(self, person: Person) -> None:
             person.status = PersonStatus.DEPARTED
             person.departure_reason = self.reason
-            person.last_occurred_at = self.occurred_at
 
-    class DetailCorrected(Aggregate.Event):
+    class DetailCorrected(Event):
         # v2 added ``family_tracing``: the correction joined a household on purpose, as
         # family tracing, by a role allowed to (its members may be at sites outside the
         # actor's). Corrections recorded before v2 were not: they read as False.
@@ -196,8 +171,6 @@ class Person(Aggregate):
         field: str
         new_value: Any
         reason: str
-        actor: str
-        occurred_at: datetime
         family_tracing: bool
         upcast_v1_v2 = staticmethod(upcasting.not_family_tracing)
         upcast_v2_v3 = staticmethod(upcasting.corrected_needs_in_standard_codes)
@@ -210,29 +183,20 @@ class Person(Aggregate):
             elif self.field == "specific_needs":
                 value = tuple(value)
             setattr(person, self.field, value)
-            person.last_occurred_at = self.occurred_at
 
-    class MergedInto(Aggregate.Event):
+    class MergedInto(Event):
         survivor_id: UUID
         reason: str
-        actor: str
-        occurred_at: datetime
 
         def apply(self, person: Person) -> None:
             person.status = PersonStatus.MERGED
             person.merged_into = self.survivor_id
             person.site_code = None
-            person.last_occurred_at = self.occurred_at
 
-    class DuplicateMerged(Aggregate.Event):
+    class DuplicateMerged(Event):
         duplicate_id: UUID
         duplicate_registration_number: str
         reason: str
-        actor: str
-        occurred_at: datetime
-
-        def apply(self, person: Person) -> None:
-            person.last_occurred_at = self.occurred_at
 
     # --- registration -------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors
+from campledger.domain.model.events import RecordedEvent
 from campledger.domain.model.values import (
     REASON_MAX,
     SiteKind,
@@ -43,7 +44,10 @@ def check_site_code(code: str) -> str:
 
 
 class Site(Aggregate):
-    class Opened(Aggregate.Created):
+    class Event(RecordedEvent):
+        pass
+
+    class Opened(Event, Aggregate.Created):
         code: str
         name: str
         kind: str
@@ -52,19 +56,19 @@ class Site(Aggregate):
         admin2_pcode: str | None
         latitude: float | None
         longitude: float | None
-        actor: str
-        occurred_at: datetime
 
-    class CapacityChanged(Aggregate.Event):
+    class CapacityChanged(Event):
         capacity: int
         reason: str
-        actor: str
-        occurred_at: datetime
 
-    class Closed(Aggregate.Event):
+        def apply(self, site: Site) -> None:
+            site.capacity = self.capacity
+
+    class Closed(Event):
         reason: str
-        actor: str
-        occurred_at: datetime
+
+        def apply(self, site: Site) -> None:
+            site.is_open = False
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -138,33 +142,23 @@ class Site(Aggregate):
     ) -> None:
         self.check_open()
         check_occurred_at(occurred_at, now, self.last_occurred_at)
-        self._capacity_changed(
+        self.trigger_event(
+            self.CapacityChanged,
             capacity=check_capacity(capacity),
             reason=check_text("reason", reason, max_length=REASON_MAX, required=False),
             actor=actor,
             occurred_at=occurred_at,
         )
 
-    @event(CapacityChanged)
-    def _capacity_changed(
-        self, capacity: int, reason: str, actor: str, occurred_at: datetime
-    ) -> None:
-        self.capacity = capacity
-        self.last_occurred_at = occurred_at
-
     def close(self, *, reason: str, actor: str, occurred_at: datetime, now: datetime) -> None:
         self.check_open()
         check_occurred_at(occurred_at, now, self.last_occurred_at)
-        self._closed(
+        self.trigger_event(
+            self.Closed,
             reason=check_text("reason", reason, max_length=REASON_MAX, required=False),
             actor=actor,
             occurred_at=occurred_at,
         )
-
-    @event(Closed)
-    def _closed(self, reason: str, actor: str, occurred_at: datetime) -> None:
-        self.is_open = False
-        self.last_occurred_at = occurred_at
 
 
 def _pcode(value: str | None) -> str | None:

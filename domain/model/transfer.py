@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors, upcasting
+from campledger.domain.model.events import RecordedEvent
 from campledger.domain.model.values import (
     ORDER_REFERENCE_MAX,
     REASON_MAX,
@@ -21,7 +22,10 @@ VEHICLE_MAX = 100
 
 
 class Transfer(Aggregate):
-    class Planned(Aggregate.Created):
+    class Event(RecordedEvent):
+        pass
+
+    class Planned(Event, Aggregate.Created):
         # v2 added ``custody``: the persons on the manifest who travel held. Nobody held
         # could be placed on a manifest before v2, so older plans read with nobody.
         class_version = 2
@@ -30,30 +34,33 @@ class Transfer(Aggregate):
         manifest: tuple[UUID, ...]
         vehicle: str
         order_reference: str
-        actor: str
-        occurred_at: datetime
         custody: tuple[UUID, ...]
         upcast_v1_v2 = staticmethod(upcasting.nobody_in_custody)
 
-    class Dispatched(Aggregate.Event):
-        actor: str
-        occurred_at: datetime
+    class Dispatched(Event):
+        def apply(self, transfer: Transfer) -> None:
+            transfer.state = TransferState.DISPATCHED
 
-    class Received(Aggregate.Event):
+    class Received(Event):
         site_code: str
         persons: tuple[UUID, ...]
-        actor: str
-        occurred_at: datetime
 
-    class Reconciled(Aggregate.Event):
+        def apply(self, transfer: Transfer) -> None:
+            transfer.received.update(self.persons)
+            transfer.unaccounted_for.difference_update(self.persons)
+
+    class Reconciled(Event):
         unaccounted_for: tuple[UUID, ...]
-        actor: str
-        occurred_at: datetime
 
-    class Cancelled(Aggregate.Event):
+        def apply(self, transfer: Transfer) -> None:
+            transfer.state = TransferState.RECONCILED
+            transfer.unaccounted_for = set(self.unaccounted_for)
+
+    class Cancelled(Event):
         reason: str
-        actor: str
-        occurred_at: datetime
+
+        def apply(self, transfer: Transfer) -> None:
+            transfer.state = TransferState.CANCELLED
 
     @staticmethod
     def check_manifest(origin: str, destination: str, manifest: tuple[UUID, ...]) -> None:
@@ -135,12 +142,7 @@ class Transfer(Aggregate):
     def dispatch(self, *, actor: str, occurred_at: datetime, now: datetime) -> None:
         self._check_state(TransferState.PLANNED)
         check_occurred_at(occurred_at, now, self.last_occurred_at)
-        self._dispatched(actor=actor, occurred_at=occurred_at)
-
-    @event(Dispatched)
-    def _dispatched(self, actor: str, occurred_at: datetime) -> None:
-        self.state = TransferState.DISPATCHED
-        self.last_occurred_at = occurred_at
+        self.trigger_event(self.Dispatched, actor=actor, occurred_at=occurred_at)
 
     def receive(
         self,
@@ -175,17 +177,13 @@ class Transfer(Aggregate):
                     f"person {person_id} was already received", person=str(person_id)
                 )
         check_occurred_at(occurred_at, now, self.last_occurred_at)
-        self._received(
-            site_code=site_code, persons=tuple(persons), actor=actor, occurred_at=occurred_at
+        self.trigger_event(
+            self.Received,
+            site_code=site_code,
+            persons=tuple(persons),
+            actor=actor,
+            occurred_at=occurred_at,
         )
-
-    @event(Received)
-    def _received(
-        self, site_code: str, persons: tuple[UUID, ...], actor: str, occurred_at: datetime
-    ) -> None:
-        self.received.update(persons)
-        self.unaccounted_for.difference_update(persons)
-        self.last_occurred_at = occurred_at
 
     @property
     def missing(self) -> tuple[UUID, ...]:
@@ -204,27 +202,17 @@ class Transfer(Aggregate):
         occurred_at = max(occurred_at, self.last_occurred_at)
         check_occurred_at(occurred_at, now, self.last_occurred_at)
         missing = self.missing
-        self._reconciled(unaccounted_for=missing, actor=actor, occurred_at=occurred_at)
+        self.trigger_event(
+            self.Reconciled, unaccounted_for=missing, actor=actor, occurred_at=occurred_at
+        )
         return missing
-
-    @event(Reconciled)
-    def _reconciled(
-        self, unaccounted_for: tuple[UUID, ...], actor: str, occurred_at: datetime
-    ) -> None:
-        self.state = TransferState.RECONCILED
-        self.unaccounted_for = set(unaccounted_for)
-        self.last_occurred_at = occurred_at
 
     def cancel(self, *, reason: str, actor: str, occurred_at: datetime, now: datetime) -> None:
         self._check_state(TransferState.PLANNED)
         check_occurred_at(occurred_at, now, self.last_occurred_at)
-        self._cancelled(
+        self.trigger_event(
+            self.Cancelled,
             reason=check_text("reason", reason, max_length=REASON_MAX),
             actor=actor,
             occurred_at=occurred_at,
         )
-
-    @event(Cancelled)
-    def _cancelled(self, reason: str, actor: str, occurred_at: datetime) -> None:
-        self.state = TransferState.CANCELLED
-        self.last_occurred_at = occurred_at
