@@ -19,6 +19,7 @@ from campledger.domain.commands.transfers import (
     PlanTransfer,
     ReceiveTransfer,
     ReconcileTransfer,
+    TransferCommand,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "RegisterArrival",
     "RegisterArrivals",
     "ReleasePerson",
+    "TransferCommand",
     "every_command",
     "handler_for",
 ]

@@ -31,41 +31,44 @@ class PlanTransfer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DispatchTransfer(Command):
+class TransferCommand(Command):
+    """A command on one planned transfer."""
+
+    transfer_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchTransfer(TransferCommand):
     """The vehicle has left the origin with everyone on the manifest."""
 
     command_name = "dispatch_transfer"
-    transfer_id: UUID
     occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceiveTransfer(Command):
+class ReceiveTransfer(TransferCommand):
     """Check persons in at the destination. When the last one is in, the transfer
     reconciles itself with nobody unaccounted for."""
 
     command_name = "receive_transfer"
-    transfer_id: UUID
     site_code: str
     persons: Sequence[UUID]
     occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReconcileTransfer(Command):
+class ReconcileTransfer(TransferCommand):
     """Close a transfer: whoever was dispatched but not received is unaccounted for."""
 
     command_name = "reconcile_transfer"
-    transfer_id: UUID
     occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class CancelTransfer(Command):
+class CancelTransfer(TransferCommand):
     """Cancel a planned transfer; everyone on its manifest is free to move again."""
 
     command_name = "cancel_transfer"
-    transfer_id: UUID
     reason: str
     occurred_at: datetime | None = None
 
