@@ -276,6 +276,7 @@ def roster_page(
     nationality: str | None = None,
     specific_need: str | None = None,
     household_id: str | None = None,
+    registration_number: str | None = None,
     name: str | None = None,
     order: RosterOrder = RosterOrder.REGISTRATION_NUMBER,
     locale: Locale = Locale.EN,
@@ -312,6 +313,7 @@ def roster_page(
         ("sex", sex),
         ("nationality", nationality),
         ("household_id", household_id),
+        ("registration_number", registration_number),
     ):
         if value is not None:
             where.append(sql.SQL("{} = %s").format(sql.Identifier(column)))

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import Depends, Header, Response
 
 from campledger.api.composition import Backend
 from campledger.api.http.deps import require
-from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Principal
 from campledger.api.services.catalogue import execute, permission_of
 from campledger.api.services.family_tracing import HouseholdSites
 from campledger.api.services.problems import bad_if_match
-from campledger.api.services.scoping import person_sites
 from campledger.domain.commands import Command
-from campledger.domain.service.registry import CommandResult, Registry
+from campledger.domain.service.registry import CommandResult
 
 IdempotencyKey = Annotated[
     str | None,
@@ -59,11 +56,6 @@ def send(
         principal, command, backend.registry, idempotency_key=idempotency_key, households=households
     )
     return accepted(result, response)
-
-
-def check_person_scope(principal: Principal, registry: Registry, person_id: UUID) -> None:
-    if principal.scoped:
-        check_scope(principal, *person_sites(registry, person_id))
 
 
 # A person's ETag, as GET /persons/{id} sends it (optionally weak, optionally unquoted):

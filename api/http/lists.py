@@ -17,6 +17,7 @@ from fastapi import Query
 
 from campledger.api.services.auth import Principal
 from campledger.api.services.problems import bad_query
+from campledger.api.services.scoping import within as within
 from campledger.projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN, Page
 
 Cursor = Annotated[
@@ -39,11 +40,6 @@ FormerCursor = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
-
-
-def within(principal: Principal) -> list[str] | None:
-    """The sites a scoped caller's lists are limited to (None: every site)."""
-    return sorted(principal.sites) if principal.scoped else None
 
 
 def page_body(page: Page) -> dict[str, Any]:

@@ -27,6 +27,11 @@ def person_sites(registry: Registry, person_id: UUID) -> list[str | None]:
     return [None]
 
 
+def within(principal: Principal) -> list[str] | None:
+    """The sites a scoped caller's lists are limited to (None: every site)."""
+    return sorted(principal.sites) if principal.scoped else None
+
+
 def nobody(_: str) -> bool:
     return False
 

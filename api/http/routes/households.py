@@ -7,12 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from campledger.api.http.deps import ReadConn, require
-from campledger.api.http.lists import Cursor, Limit, page_body, within
+from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import Page
-from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem, bad_query
-from campledger.projections import households
+from campledger.api.services.households_read import read_household, separated_page
 
 router = APIRouter(prefix="/households", tags=["households"])
 
@@ -30,17 +28,7 @@ def separated(
     """Households whose members are at different sites, or held, in transit or unaccounted.
     A site-scoped reader sees those with a member at its sites, listing only its sites
     (unless it may trace families)."""
-    if site_code is not None:
-        check_scope(principal, site_code)
-    with bad_query():
-        page = households.separated_households(
-            conn,
-            site_code,
-            after=cursor,
-            limit=limit,
-            within=within(principal),
-            visible_sites=_visible_sites(principal),
-        )
+    page = separated_page(conn, principal, site_code, cursor, limit)
     return page_body(page)
 
 
@@ -49,22 +37,4 @@ def get_household(household_id: str, principal: Reader, conn: ReadConn) -> dict[
     """A household's members, where each one is, and whether it is separated. A site-scoped
     reader that may not trace families sees the members at other sites only counted, in
     ``members_outside_scope``."""
-    found = households.household(conn, household_id)
-    if found is None:
-        raise ApiProblem(
-            404, "household-not-found", "Household not found", "no household with that id"
-        )
-    check_scope(principal, *(found.get("sites") or [None]))
-    visible = _visible_sites(principal)
-    return found if visible is None else households.within_sites(found, visible)
-
-
-def _visible_sites(principal: Principal) -> frozenset[str] | None:
-    """The sites whose household members this reader may see identified (None: all).
-
-    A household id can be typed at any site, so a family's members elsewhere are
-    identified only to roles allowed to trace families across sites.
-    """
-    if not principal.scoped or principal.can(Permission.FAMILY_TRACING):
-        return None
-    return principal.sites
+    return read_household(conn, principal, household_id)

@@ -13,7 +13,6 @@ from campledger.api.http.dispatch import (
     IF_MATCH_PATTERN,
     IdempotencyKey,
     allowed,
-    check_person_scope,
     expected_version,
     send,
 )
@@ -27,10 +26,9 @@ from campledger.api.schemas import (
     ReleaseCreate,
     ScreeningCreate,
 )
-from campledger.api.services.access_trail import record_access
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.family_tracing import HouseholdSites, households_in
-from campledger.api.services.problems import ApiProblem
+from campledger.api.services.persons_read import read_person
 from campledger.domain.commands import (
     CorrectDetail,
     HoldPerson,
@@ -40,7 +38,6 @@ from campledger.domain.commands import (
     RecordScreeningStep,
     ReleasePerson,
 )
-from campledger.projections import roster
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 
@@ -64,18 +61,7 @@ def get_person(
 ) -> dict[str, Any]:
     """A person's current state; names, date of birth and biometric reference only for
     roles allowed to see personal data (and every such read is put on the access trail)."""
-    check_person_scope(principal, backend.registry, person_id)
-    personal = principal.can(Permission.PERSONAL_DATA)
-    row = roster.get_person_row(conn, person_id, include_personal=personal)
-    if row is None:
-        raise ApiProblem(
-            404,
-            "person-not-found",
-            "Person not found",
-            f"no person with id {person_id} (or not yet projected: pass wait_for)",
-        )
-    if personal:
-        record_access(conn, principal.actor, person_id, "GET /persons/{id}")
+    row = read_person(conn, backend.registry, principal, person_id, "GET /persons/{id}")
     response.headers["ETag"] = f'"{row["version"]}"'
     return row
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import orjson
@@ -23,14 +21,20 @@ from campledger.api.schemas import (
     SiteCommandPublic,
     SiteCreate,
 )
-from campledger.api.services import safe_csv
-from campledger.api.services.access import check_permission, check_scope
-from campledger.api.services.access_trail import record_accesses
+from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.api.services.problems import bad_query
+from campledger.api.services.rosters import (
+    RosterQuery,
+    known_site,
+    read_roster,
+    roster_csv,
+    roster_csv_headers,
+    site_found,
+)
 from campledger.domain.commands import ChangeSiteCapacity, CloseSite, OpenSite
-from campledger.domain.model.values import AGE_BANDS, PERSONAL_FIELDS, PersonStatus
-from campledger.projections import flows, occupancy, roster, stays
+from campledger.domain.model.values import AGE_BANDS, PersonStatus
+from campledger.projections import flows, occupancy
 from campledger.projections.collation import Locale
 from campledger.projections.roster import RosterOrder
 
@@ -43,12 +47,6 @@ BAND_NAMES = [name for name, _, _ in AGE_BANDS]
 SiteReader = Annotated[Principal, Depends(require(Permission.SITES_READ))]
 SiteWriter = Annotated[Principal, allowed(OpenSite)]
 RosterReader = Annotated[Principal, Depends(require(Permission.ROSTERS_READ))]
-
-ROSTER_CSV_COLUMNS = (
-    "person_id", "registration_number", "site_code", "status", "sex", "age", "age_band",
-    "nationality", "household_id", "relationship", "specific_needs", "transfer_id",
-    "registered_at", "updated_at",
-)  # fmt: skip
 
 
 @router.post("", status_code=201, response_model=SiteCommandPublic)
@@ -128,24 +126,14 @@ def all_flows(
 @router.get("/{code}")
 def get_site(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
     check_scope(principal, code)
-    return _known_site(conn, code)
-
-
-def _known_site(conn: ReadConn, code: str) -> dict[str, Any]:
-    return _site_found(occupancy.get_site(conn, code), code)
-
-
-def _site_found(found: dict[str, Any] | None, code: str) -> dict[str, Any]:
-    if found is None:
-        raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
-    return found
+    return known_site(conn, code)
 
 
 @router.get("/{code}/occupancy")
 def site_occupancy(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
     """Head count by sex × age band and by specific need, against capacity."""
     check_scope(principal, code)
-    return _site_found(occupancy.site_occupancy(conn, code), code)
+    return site_found(occupancy.site_occupancy(conn, code), code)
 
 
 @router.get("/{code}/flows", response_model=Page[dict[str, Any]])
@@ -160,7 +148,7 @@ def site_flows(
 ) -> dict[str, Any]:
     check_scope(principal, code)
     # A mistyped code must not read as "no movement at this site".
-    _known_site(conn, code)
+    known_site(conn, code)
     with bad_query():
         page = flows.flows_page(conn, code, start, end, after=cursor, limit=limit)
     return page_body(page)
@@ -233,59 +221,20 @@ def site_roster(
     """Who is at the site (present or held), filtered and keyset-paginated; JSON or CSV.
 
     With ``as_of``, who was at the site at that field time (ids and status only)."""
-    check_scope(principal, code)
-    # A mistyped code must not read as "nobody is at this site".
-    _known_site(conn, code)
-    personal = principal.can(Permission.PERSONAL_DATA)
-    by_name = name is not None or sort is RosterOrder.NAME
-    if by_name:
-        # A search or an order by name tells names: it needs what reading them needs.
-        check_permission(principal, Permission.PERSONAL_DATA)
-    # Roster cursors were opaque before every list had one scheme, under the name `after`.
-    cursor = cursor or after
-    with bad_query():
-        if as_of is not None and (
-            by_name or _filtered(status, sex, age_band, nationality, specific_need, household_id)
-        ):
-            raise ValueError("as_of lists ids and status only: no filter, name or sort with it")
-        if as_of is not None:
-            page = stays.roster_as_of(conn, code, as_of, after=cursor, limit=limit)
-        else:
-            page = roster.roster_page(
-                conn, code, status=status, sex=sex, age_band=age_band,
-                nationality=nationality, specific_need=specific_need,
-                household_id=household_id, name=name, order=sort, locale=lang,
-                after=cursor, limit=limit, include_personal=personal,
-            )  # fmt: skip
-            if personal:
-                record_accesses(
-                    conn, principal.actor, [r["person_id"] for r in page.rows],
-                    "GET /sites/{code}/roster",
-                )  # fmt: skip
+    query = RosterQuery(
+        status=status, sex=sex, age_band=age_band, nationality=nationality,
+        specific_need=specific_need, household_id=household_id, name=name, sort=sort,
+        lang=lang, as_of=as_of,
+        # Roster cursors were opaque before every list had one scheme, under the name `after`.
+        cursor=cursor or after, limit=limit,
+    )  # fmt: skip
+    read = read_roster(conn, principal, code, query, "GET /sites/{code}/roster")
+    page = read.page
     if format == "csv":
-        columns = ROSTER_CSV_COLUMNS + (PERSONAL_FIELDS if personal else ())
-        if as_of is not None:
-            columns = ("person_id", "status")
-        headers = {"Content-Disposition": f'attachment; filename="roster-{code}.csv"'}
-        if page.next_cursor:
-            headers["X-Next-Cursor"] = page.next_cursor
-        return StreamingResponse(_csv(page.rows, columns), media_type="text/csv", headers=headers)
+        rows = roster_csv(page.rows, read.csv_columns)
+        headers = roster_csv_headers(code, page)
+        return StreamingResponse(rows, media_type="text/csv", headers=headers)
     # orjson writes the same bytes as FastAPI's generic encoder (UUIDs, dates, datetimes)
     # at a fraction of its cost, which was most of the time of a page of 100 people.
     body = orjson.dumps(page_body(page))
     return Response(body, media_type="application/json")
-
-
-def _filtered(*filters: str | None) -> bool:
-    return any(f is not None for f in filters)
-
-
-def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:
-    buffer = io.StringIO()
-    # Names, household ids and biometric references are typed in the field: safe_csv
-    # keeps a spreadsheet from running them as formulas.
-    writer = safe_csv.writer(buffer)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([";".join(v) if isinstance(v := row.get(c), list) else v for c in columns])
-    yield buffer.getvalue()
