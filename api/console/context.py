@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from psycopg_pool import ConnectionPool
 from starlette.datastructures import State
 
-from campledger.api.console.pages import Navigation
 from campledger.api.services.accounts import AccountPolicy
 from campledger.api.settings import Settings
+
+if TYPE_CHECKING:
+    # The pages import the session, which reads this context: a type only, to break the loop.
+    from campledger.api.console.pages import Navigation
 
 
 def _utc_now() -> datetime:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
+from campledger.api.console import households, persons, rosters
+from campledger.api.console.i18n import N_
 from campledger.api.services.auth import Permission, Principal
 
 
@@ -46,4 +48,10 @@ class Navigation:
 
 
 # Filled by the slices that build the pages of issue 14, in the order the menu shows them.
-PAGES: tuple[Page, ...] = ()
+PAGES: tuple[Page, ...] = (
+    Page("rosters", "/sites", N_("Rosters"), Permission.ROSTERS_READ, rosters.router),
+    Page("people", "/persons", N_("People"), Permission.PERSONS_READ, persons.router),
+    Page(
+        "households", "/households", N_("Households"), Permission.HOUSEHOLDS_READ, households.router
+    ),
+)

@@ -63,12 +63,13 @@ def test_the_menu_is_empty_until_the_one_time_password_is_replaced(console: Cons
 
 
 def test_a_role_with_no_page_yet_lands_on_a_page_saying_who_it_is(console: Console) -> None:
-    browser = console.signed_in("transfer_officer", sites=["ABE-HF"])
+    # Transfer officers have the people page now; monitors read only metrics.
+    browser = console.signed_in("monitor", sites=["ABE-HF"])
     home = browser.get("/")
     assert home.status_code == 200
-    assert "Transfer officer" in home.text and "ABE-HF" in home.text
+    assert "Monitor" in home.text and "ABE-HF" in home.text
     assert "There is nothing for your role to open in the console yet." in home.text
-    assert "reads people without names" in home.text
+    assert "metrics only" in home.text
 
 
 def test_an_unscoped_account_is_shown_all_sites(console: Console) -> None:
