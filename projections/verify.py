@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,10 @@ from campledger.projections.event_log import EVENTS_TABLE
 from campledger.projections.ledger import ENCODE_SQL, GENESIS, Ledger
 
 FETCH = 20_000
+
+# Told (events hashed so far, position reached, the log's last position) after each
+# fetched batch, so that whoever waits on a long verification can watch it advance.
+Progress = Callable[[int, int, int], None]
 
 
 @dataclass(slots=True)
@@ -111,7 +115,9 @@ def _links(conn: psycopg.Connection[Any], schema: str) -> Iterator[tuple[Any, ..
     return _stream(conn, "ledger_links", query)
 
 
-def verify_log(conninfo: str, schema: str | None = None) -> VerifyReport:
+def verify_log(
+    conninfo: str, schema: str | None = None, progress: Progress | None = None
+) -> VerifyReport:
     """Recompute the chain over the whole log and compare it with the ledger's links."""
     schema = schema or Ledger.live_schema()
     started = time.perf_counter()
@@ -122,9 +128,32 @@ def verify_log(conninfo: str, schema: str | None = None) -> VerifyReport:
                 sql.SQL("SELECT max(position) FROM {}.links").format(sql.Identifier(schema))
             ).fetchone()
             ledger_head = int(row[0]) if row and row[0] is not None else 0
-            report = _compare(_events(conn, None), _links(conn, schema), ledger_head)
+            events = _events(conn, None)
+            if progress is not None:
+                events = _reported(events, _log_head(conn), progress)
+            report = _compare(events, _links(conn, schema), ledger_head)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _log_head(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute(
+        sql.SQL("SELECT max(notification_id) FROM {}").format(sql.Identifier(EVENTS_TABLE))
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _reported(
+    events: Iterator[tuple[Any, ...]], log_head: int, progress: Progress
+) -> Iterator[tuple[Any, ...]]:
+    count = 0
+    progress(0, 0, log_head)
+    for event in events:
+        yield event
+        count += 1
+        if count % FETCH == 0:
+            progress(count, event[0], log_head)
+    progress(count, log_head, log_head)
 
 
 def _compare(

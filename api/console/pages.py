@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
-from campledger.api.console import households, persons, rosters
+from campledger.api.console import audit, duplicates, households, persons, rosters
 from campledger.api.console.i18n import N_
 from campledger.api.services.auth import Permission, Principal
 
@@ -54,4 +54,8 @@ PAGES: tuple[Page, ...] = (
     Page(
         "households", "/households", N_("Households"), Permission.HOUSEHOLDS_READ, households.router
     ),
+    Page(
+        "duplicates", "/duplicates", N_("Duplicates"), Permission.DUPLICATES_READ, duplicates.router
+    ),
+    Page("audit", "/audit", N_("Audit"), Permission.AUDIT_READ, audit.router),
 )

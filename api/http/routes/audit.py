@@ -8,9 +8,6 @@ actor recorded in the access trail. The app must put the composition root on
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,19 +17,22 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from campledger.api.composition import Backend
-from campledger.api.database.access_trail import create_access_trail
 from campledger.api.http.deps import BackendDep, require
 from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import DateTime, Page
-from campledger.api.services import safe_csv
-from campledger.api.services.access import check_scope
-from campledger.api.services.access_trail import access_page, record_access
+from campledger.api.services.access_trail import record_access
+from campledger.api.services.audit_read import (
+    FILTERS,
+    access_trail_page,
+    audit_log_page,
+    check_auditor,
+    csv_lines,
+    read_digest,
+)
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import bad_query
 from campledger.domain.history import person_history
 from campledger.projections import paging
-from campledger.projections.audit_log import MAX_LIMIT, audit_page
-from campledger.projections.ledger import current_digest
+from campledger.projections.audit_log import MAX_LIMIT
 from campledger.projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from campledger.projections.verify import prove_digest
 
@@ -45,10 +45,7 @@ def require_auditor(
     principal: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
 ) -> str:
     """The authenticated auditor's name, recorded as the actor of what they read."""
-    # The audit endpoints span every site (the whole log, anyone's history, the access
-    # trail) and cannot be narrowed to a token's sites, so only unscoped tokens pass.
-    check_scope(principal, None)
-    return principal.actor
+    return check_auditor(principal)
 
 
 Auditor = Annotated[str, Depends(require_auditor)]
@@ -71,8 +68,7 @@ class ProofPublic(BaseModel):
 @router.get("/digest", response_model=DigestPublic)
 def get_digest(_: Auditor, app: BackendDep) -> DigestPublic:
     """The ledger's latest link: position and digest."""
-    with psycopg.connect(app.database_url) as conn:
-        found = current_digest(conn)
+    found = read_digest(app.database_url)
     if found is None:
         raise HTTPException(status_code=404, detail="the ledger holds no events yet")
     return DigestPublic(position=found.position, digest=found.hex)
@@ -116,16 +112,9 @@ def get_person_history(
 
 
 def _audit_page(app: Backend, query: AuditQuery) -> paging.Page:
-    with psycopg.connect(app.database_url) as conn, bad_query():
-        page = audit_page(conn, **query.model_dump(exclude={"cursor"}), after=query.cursor)
-    return paging.Page([_jsonable(row) for row in page.rows], page.next_cursor)
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v
-        for k, v in row.items()
-    }
+    return audit_log_page(
+        app.database_url, query.model_dump(include=set(FILTERS)), query.cursor, query.limit
+    )
 
 
 class AuditQuery(BaseModel):
@@ -167,23 +156,8 @@ def get_audit_log_csv(
     """The same query as ``/audit/log``, as CSV (the next page's cursor in the
     ``X-Next-Cursor`` header)."""
     page = _audit_page(app, query)
-    rows = page.rows
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        # Actors, reasons and order references are typed by users: safe_csv neutralises them.
-        columns = list(rows[0]) if rows else ["position"]
-        writer = safe_csv.writer(buffer)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(row.get(c) for c in columns)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
-
     return StreamingResponse(
-        lines(),
+        csv_lines(page.rows),
         media_type="text/csv",
         headers={
             "Content-Disposition": 'attachment; filename="audit-log.csv"',
@@ -204,9 +178,8 @@ def get_access_trail(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Who read whose personal data, when, through what, oldest first."""
-    with psycopg.connect(app.database_url, autocommit=True) as conn, bad_query():
-        create_access_trail(conn)
-        page = access_page(
-            conn, person_id=person_id, actor=actor, from_=from_, to=to, after=cursor, limit=limit
-        )
+    page = access_trail_page(
+        app.database_url,
+        person_id=person_id, actor=actor, from_=from_, to=to, after=cursor, limit=limit,
+    )  # fmt: skip
     return page_body(page)

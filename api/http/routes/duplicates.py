@@ -15,13 +15,11 @@ from pydantic import BaseModel, Field
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
-from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, within
+from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body
 from campledger.api.schemas import Command, CommandPublic, Page, required_text
-from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import bad_query
+from campledger.api.services.duplicates_read import candidates_page
 from campledger.domain.commands import DismissDuplicate
-from campledger.projections import duplicates
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
 
@@ -64,17 +62,7 @@ def list_candidates(
     """Pairs of records that may be one person, highest score first; with ``site_code``,
     pairs with a record at (or last at) that site. A site-scoped token sees only the pairs
     whose two records are both at its sites: the ones it may merge or dismiss."""
-    if site_code is not None:
-        check_scope(principal, site_code)
-    # Both records in scope, not either: a merge and a dismissal need scope on both, so a
-    # pair straddling another site is a decision for a coordinator whose token covers both;
-    # listing it here would hand out the other site's ids and registration numbers (and
-    # a page cursor made of them) to a reviewer who can do nothing with them.
-    sites = [site_code] if site_code is not None else None
-    with bad_query():
-        page = duplicates.candidates_page(
-            conn, sites, within=within(principal), after=cursor or after, limit=limit
-        )
+    page = candidates_page(conn, principal, site_code, cursor or after, limit)
     return page_body(page)
 
 
