@@ -18,12 +18,19 @@ import psycopg
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import Backend, open_backend
 from campledger.api.database.embedded import StopRequested
+from campledger.api.services.accounts import AccountPolicy
 from campledger.api.services.auth import create_token, ensure_tokens_table
 from campledger.api.services.demo import load_demo
+from campledger.api.services.demo_accounts import (
+    DEMO_ACCOUNTS_FILE,
+    issue_demo_accounts,
+    write_demo_accounts,
+)
 from campledger.projections.engine import Projector
 
 console = Console()
@@ -73,9 +80,11 @@ def serve(
     keep_alive = settings.keep_alive_seconds
     try:
         with open_backend(settings) as backend:
+            console_url = f"http://{_browsable(host)}:{port}/"
             if demo:
                 _load_demo(backend)
                 _demo_token(backend)
+                _demo_accounts(backend, console_url)
             # Workers started by uvicorn build their own app from the environment; they must
             # reach the database this process opened (the embedded server, if no URL was set).
             os.environ["CAMPLEDGER_DATABASE_URL"] = backend.database_url
@@ -83,6 +92,14 @@ def serve(
                 f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
                 f"http://{host}:{port}/docs; create a token with "
                 "`campledger token create --role admin --name me`"
+            )
+            console.print(
+                f"campledger console: point a browser at [bold]{console_url}[/] and sign in "
+                + (
+                    "with a demo account above"
+                    if demo
+                    else "with an account (`campledger user create --name … --role …`)"
+                )
             )
             with (
                 nullcontext() if no_projector else projector_process(backend.conninfo, level),
@@ -207,6 +224,31 @@ def _demo_token(backend: Backend) -> None:
     path.chmod(0o600)
     path.write_text(token + "\n")
     console.print(f"demo admin token [bold]{name}[/] written to {path}")
+
+
+def _demo_accounts(backend: Backend, console_url: str) -> None:
+    """One console account per role, with passwords shown here and kept beside the demo
+    token: demo only, so that a new user can sign in and look around."""
+    with psycopg.connect(backend.conninfo, autocommit=True) as conn:
+        accounts = issue_demo_accounts(
+            conn, now=datetime.now(UTC), policy=AccountPolicy.from_settings(backend.settings)
+        )
+    path = backend.settings.data_dir.expanduser() / DEMO_ACCOUNTS_FILE
+    write_demo_accounts(path, accounts, console_url)
+    table = Table(title="demo accounts for the console: DEMO ONLY, new passwords at every start")
+    for column in ("role", "name", "sites", "password"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(
+            account.role.value, account.name, ", ".join(account.sites) or "all", account.password
+        )
+    console.print(table)
+    console.print(f"the demo accounts and passwords are also in {path}")
+
+
+def _browsable(host: str) -> str:
+    """Where a browser on this machine reaches a server listening on ``host``."""
+    return "localhost" if host in ("0.0.0.0", "::", "") else host
 
 
 def register(app: typer.Typer) -> None:
