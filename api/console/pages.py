@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
-from campledger.api.console import audit, duplicates, households, persons, rosters
+from campledger.api.console import audit, duplicates, households, overview, persons, rosters
 from campledger.api.console.i18n import N_
 from campledger.api.services.auth import Permission, Principal
 
@@ -49,6 +49,7 @@ class Navigation:
 
 # Filled by the slices that build the pages of issue 14, in the order the menu shows them.
 PAGES: tuple[Page, ...] = (
+    Page("overview", "/overview", N_("Overview"), Permission.SITES_READ, overview.router),
     Page("rosters", "/sites", N_("Rosters"), Permission.ROSTERS_READ, rosters.router),
     Page("people", "/persons", N_("People"), Permission.PERSONS_READ, persons.router),
     Page(
