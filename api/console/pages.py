@@ -19,7 +19,15 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
-from campledger.api.console import audit, duplicates, households, overview, persons, rosters
+from campledger.api.console import (
+    audit,
+    duplicates,
+    holds,
+    households,
+    overview,
+    persons,
+    rosters,
+)
 from campledger.api.console.i18n import N_
 from campledger.api.services.auth import Permission, Principal
 
@@ -55,6 +63,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "households", "/households", N_("Households"), Permission.HOUSEHOLDS_READ, households.router
     ),
+    Page("holds", "/holds", N_("Holds"), Permission.HOLDS_READ, holds.router),
     Page(
         "duplicates", "/duplicates", N_("Duplicates"), Permission.DUPLICATES_READ, duplicates.router
     ),

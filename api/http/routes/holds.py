@@ -8,13 +8,10 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
 from campledger.api.http.deps import ReadConn, require
-from campledger.api.http.lists import Cursor, Limit, page_body, within
+from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import Page
-from campledger.api.services.access import check_scope
-from campledger.api.services.access_trail import record_accesses
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import bad_query
-from campledger.projections import holds
+from campledger.api.services.holds_read import holds_register_page
 
 router = APIRouter(prefix="/holds", tags=["holds"])
 
@@ -52,17 +49,9 @@ def holds_register(
     A site-scoped token sees only holds at its sites or travelling from or to them. Names
     are shown only to roles that may read personal data, and each such read is put on the
     access trail."""
-    if site is not None:
-        check_scope(principal, site)
-        sites: list[str] | None = [site]
-    else:
-        sites = within(principal)
-    personal = principal.can(Permission.PERSONAL_DATA)
-    with bad_query():
-        page = holds.holds_page(
-            conn, sites=sites, overdue=overdue, after=cursor, limit=limit, include_personal=personal
-        )
-    if personal:
-        record_accesses(conn, principal.actor, [r["person_id"] for r in page.rows], "GET /holds")
+    page = holds_register_page(
+        conn, principal, site=site, overdue=overdue, cursor=cursor, limit=limit,
+        purpose="GET /holds",
+    )  # fmt: skip
     body = orjson.dumps(page_body(page))
     return Response(body, media_type="application/json")

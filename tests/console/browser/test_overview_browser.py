@@ -1,6 +1,6 @@
 """The operation overview in Chromium, in English and Arabic, on the demo operation: the
 charts are drawn (each image decoded to its full size), the page reads right to left in
-Arabic, and a screenshot of each is kept to be looked at."""
+Arabic, and a screenshot of each is kept to be looked at; and the holds register."""
 
 from __future__ import annotations
 
@@ -41,4 +41,19 @@ def test_the_overview_draws_its_charts_in_english_and_arabic(
         # Decoded and laid out: a chart the browser refused (CSP, bad SVG) has no size.
         assert image.evaluate("i => i.complete && i.naturalWidth > 0 && i.width > 0")
     page.screenshot(path=str(screenshots / f"overview-{locale}.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize(("locale", "heading"), [("en", "Holds register"), ("ar", "سجل الاحتجاز")])
+def test_the_holds_register_in_english_and_arabic(
+    browser: Browser, demo_server: DemoServer, screenshots: Path, locale: str, heading: str
+) -> None:
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    demo_server.sign_in(page, *demo_server.account("site_manager", locale=locale))
+    page.locator("nav.nav a[href='/holds']").click()
+    expect(page.locator("h1")).to_have_text(heading)
+    # The filters work from the keyboard: a labelled site list and a submit button.
+    page.get_by_role("button").filter(has_text="Show" if locale == "en" else "عرض").focus()
+    page.screenshot(path=str(screenshots / f"holds-{locale}.png"), full_page=True)
     context.close()
