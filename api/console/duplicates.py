@@ -19,6 +19,7 @@ from campledger.api.console.session import console, signed_in
 from campledger.api.services.auth import Permission
 from campledger.api.services.duplicates_read import candidates_page, with_names
 from campledger.api.services.problems import ApiProblem
+from campledger.api.services.scoping import within
 from campledger.projections import occupancy
 
 router = APIRouter()
@@ -63,14 +64,13 @@ def reasons(text: str) -> list[tuple[str, float | None]]:
 @router.get("/duplicates")
 def likely_duplicates(request: Request, site: str = "", cursor: str = "") -> Response:
     reader = signed_in(request).account.principal
-    within = sorted(reader.sites) if reader.scoped else None
     with console(request).pool.connection() as conn:
         try:
             page = candidates_page(conn, reader, site or None, cursor or None, PAGE_SIZE)
         except ApiProblem as problem:
             raise HTTPException(403 if problem.status == 403 else 400) from None
         pairs = with_names(conn, reader, page.rows, PURPOSE)
-        sites = occupancy.sites_page(conn, within=within, limit=1000).rows
+        sites = occupancy.sites_page(conn, within=within(reader), limit=1000).rows
     next_link = urlencode(
         {k: v for k, v in {"site": site, "cursor": page.next_cursor}.items() if v}
     )

@@ -19,6 +19,7 @@ from campledger.api.services.access import check_scope
 from campledger.api.services.access_trail import record_accesses
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import bad_query
+from campledger.api.services.scoping import within
 from campledger.projections import duplicates, roster
 from campledger.projections.paging import Page
 
@@ -36,9 +37,10 @@ def candidates_page(
     if site_code is not None:
         check_scope(principal, site_code)
     sites = [site_code] if site_code is not None else None
-    within = sorted(principal.sites) if principal.scoped else None
     with bad_query():
-        return duplicates.candidates_page(conn, sites, within=within, after=after, limit=limit)
+        return duplicates.candidates_page(
+            conn, sites, within=within(principal), after=after, limit=limit
+        )
 
 
 def with_names(
