@@ -79,6 +79,7 @@ PERSONAL_NAMES = {
     "biometric_reference": N_("Biometric reference"),
 }
 
+
 def written_name(family: str | None, given: str | None) -> str:
     """Family name first (the order a roster sorts by), with the comma of the name's own
     script: an Arabic name keeps an Arabic comma on an English page, and reads right to
