@@ -1,0 +1,157 @@
+"""Screenshots of every page of the console, in English and Arabic, into ``docs/console/``.
+
+    python -m bench.console_screenshots [--out docs/console]
+
+Starts a PostgreSQL of its own in a temporary folder and ``campledger serve --demo`` on a
+free port against it, creates an administrator for each language with
+``campledger user create`` (the one-time password is changed at first sign-in, as a person
+would), then signs in in Debian's Chromium and photographs the sign-in page, the first
+password change, home, language, an error page and every page of the navigation
+(``PAGES``: a page added later is photographed without touching this script) with the
+first detail page it links to. A fixed tablet-sized viewport keeps the files small, and
+``optipng`` squeezes them when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+from bench.api_load import free_port
+from campledger.api.console.pages import PAGES
+from campledger.api.database.embedded import embedded_server
+
+CHROMIUM = os.environ.get("CAMPLEDGER_CHROMIUM", "/usr/bin/chromium")
+VIEWPORT = {"width": 1280, "height": 800}
+CHOSEN = "a long walk to the well"
+# Names the screenshots show: a registrar's console as a field office would see it.
+ADMINS = {"en": "Amina Haroun", "ar": "حليمة آدم"}
+
+
+def campledger(*args: str, env: dict[str, str]) -> str:
+    executable = Path(sys.executable).with_name("campledger")
+    done = subprocess.run(
+        [str(executable), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+@contextmanager
+def demo_server(database_url: str, data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``campledger serve --demo`` on a free port, once its read models have caught up."""
+    env = {**os.environ, "CAMPLEDGER_DATABASE_URL": database_url}
+    env["CAMPLEDGER_DATA_DIR"] = str(data_dir)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (data_dir / "serve.log").open("wb")
+    executable = Path(sys.executable).with_name("campledger")
+    server = subprocess.Popen(
+        [str(executable), "serve", "--demo", "--port", str(port)],
+        env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_until_caught_up(base, server)
+        yield base, env
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+def wait_until_caught_up(base: str, server: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("campledger serve --demo stopped; see serve.log")
+        try:
+            health = httpx.get(base + "/health", timeout=5).json()
+            if health.get("lag") and not any(health["lag"].values()):
+                return
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(1)
+    raise SystemExit("the demo's read models did not catch up in time")
+
+
+def detail_link(page: Page, under: str) -> str | None:
+    hrefs: list[str] = page.locator("main a[href]").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    return next((h for h in hrefs if h.startswith(under + "/") and "?" not in h), None)
+
+
+def photograph(page: Page, base: str, locale: str, name: str, password: str, out: Path) -> int:
+    def shot(label: str) -> None:
+        page.screenshot(path=out / f"{label}-{locale}.png")
+
+    page.goto(base + "/sign-in")
+    shot("sign-in")
+    page.locator("input[name=name]").fill(name)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action='/sign-in'] button[type=submit]").click()
+    page.wait_for_url(base + "/password")
+    shot("password-first")
+    page.locator("input[name=current]").fill(password)
+    page.locator("input[name=new]").fill(CHOSEN)
+    page.locator("input[name=confirm]").fill(CHOSEN)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(base + "/?done=password-changed")
+    shot("home")
+    for label, path in (("language", "/language"), ("error", "/no-such-page")):
+        page.goto(base + path)
+        shot(label)
+    taken = 5
+    for entry in PAGES:
+        page.goto(base + entry.path)
+        shot(entry.key)
+        detail = detail_link(page, entry.path)
+        if detail:
+            page.goto(base + detail)
+            shot(f"{entry.key}-detail")
+            taken += 1
+        taken += 1
+    return taken
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/console"))
+    out: Path = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    with (
+        tempfile.TemporaryDirectory(prefix="campledger-screenshots-") as tmp,
+        embedded_server(Path(tmp) / "pg") as database_url,
+        demo_server(database_url, Path(tmp)) as (base, env),
+        sync_playwright() as driver,
+    ):
+        browser = driver.chromium.launch(executable_path=CHROMIUM)
+        for locale, name in ADMINS.items():
+            created = campledger("user", "create", "--name", name, "--role", "admin",
+                                 "--locale", locale, env=env)  # fmt: skip
+            password = created.strip().splitlines()[-1]
+            context = browser.new_context(viewport=VIEWPORT, locale=locale)
+            taken = photograph(context.new_page(), base, locale, name, password, out)
+            context.close()
+            print(f"{taken} screenshots in {locale}")
+        browser.close()
+    if shutil.which("optipng"):
+        subprocess.run(["optipng", "-quiet", "-o2", *map(str, out.glob("*.png"))], check=True)
+    total = sum(png.stat().st_size for png in out.glob("*.png"))
+    print(f"{out}: {len(list(out.glob('*.png')))} PNGs, {total / 1024:,.0f} KB")
+
+
+if __name__ == "__main__":
+    main()
