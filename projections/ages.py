@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from campledger.domain.model import values
 from campledger.domain.model.values import AGE_BANDS
 
 BAND_NAMES = [name for name, _, _ in AGE_BANDS]
@@ -30,8 +31,8 @@ def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
     """Birth dates (exclusive lower, inclusive upper) of people in this age band today."""
     for name, low, high in AGE_BANDS:
         if name == band:
-            born_by = _shift_years(today, -low)
-            born_after = None if high is None else _shift_years(today, -(high + 1))
+            born_by = values.years_before(today, low)
+            born_after = None if high is None else values.years_before(today, high + 1)
             return born_after, born_by
     raise ValueError(f"unknown age band {band!r}; bands are {', '.join(b[0] for b in AGE_BANDS)}")
 
@@ -39,7 +40,7 @@ def age_band_bounds(band: str, today: date) -> tuple[date | None, date]:
 def years_before(day: date, years: int | None) -> date | None:
     if years is None:
         return None
-    return _shift_years(day, -years)
+    return values.years_before(day, years)
 
 
 def estimate_corrected(field: str) -> str:
@@ -49,11 +50,3 @@ def estimate_corrected(field: str) -> str:
     if field == "date_of_birth":
         return f"COALESCE(%(v)s::date, {_ESTIMATE.format(age='estimated_age')})"
     return f"COALESCE(date_of_birth, {_ESTIMATE.format(age='%(v)s::integer')})"
-
-
-def _shift_years(day: date, years: int) -> date:
-    # 29 February has no twin in most years: the 28th is the day the birthday has passed.
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)

@@ -47,6 +47,7 @@ from campledger.domain.model.values import (
     parse_nationality,
     parse_sex,
     unstorable_text,
+    years_before,
 )
 
 # An arrival's fields, in its order; the file may hold them in any order.
@@ -140,7 +141,7 @@ class _RowChecker:
         self.latest = now + CLOCK_SKEW
         self.today = now.date()
         # Anyone born after this day is at most MAX_AGE: no need to count their years.
-        self.oldest_birth = _years_before(self.today, MAX_AGE + 1)
+        self.oldest_birth = years_before(self.today, MAX_AGE + 1)
         # A missing column reads the empty string appended after the row's last field.
         positions = [indices.get(name, width) for name in COLUMNS]
         self.pick = itemgetter(*positions)
@@ -361,10 +362,3 @@ def _unstorable(line: int, cells: Sequence[str]) -> dict[str, RowProblem]:
                 line, column, errors.UnstorableValue.code, f"{column} {reason}"
             )
     return found
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)

@@ -116,6 +116,15 @@ def age_band(age: int | None) -> str:
     return "unknown"
 
 
+def years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier; 29 February has no twin in most years, and the 28th
+    is the day by which that birthday has passed."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def age_on(date_of_birth: date, day: date) -> int:
     years = day.year - date_of_birth.year
     if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):

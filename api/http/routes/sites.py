@@ -33,16 +33,14 @@ from campledger.api.services.rosters import (
     site_found,
 )
 from campledger.domain.commands import ChangeSiteCapacity, CloseSite, OpenSite
-from campledger.domain.model.values import AGE_BANDS, PersonStatus
+from campledger.domain.model.values import PersonStatus
 from campledger.projections import flows, occupancy
+from campledger.projections.ages import BAND_NAMES
 from campledger.projections.collation import Locale
 from campledger.projections.roster import RosterOrder
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
-# The roster's filters a read model refuses outside their vocabulary (400 bad-query), as
-# the document states.
-BAND_NAMES = [name for name, _, _ in AGE_BANDS]
 
 SiteReader = Annotated[Principal, Depends(require(Permission.SITES_READ))]
 SiteWriter = Annotated[Principal, allowed(OpenSite)]
@@ -172,6 +170,7 @@ def site_roster(
     conn: ReadConn,
     status: Annotated[str | None, Query(json_schema_extra={"enum": list(PersonStatus)})] = None,
     sex: str | None = None,
+    # A band outside the vocabulary is refused by the read model (400), as the document states.
     age_band: Annotated[str | None, Query(json_schema_extra={"enum": BAND_NAMES})] = None,
     nationality: str | None = None,
     specific_need: Annotated[
