@@ -17,7 +17,7 @@ from fastapi import Query
 
 from campledger.api.services.auth import Principal
 from campledger.api.services.problems import bad_query
-from campledger.api.services.scoping import within as within
+from campledger.api.services.scoping import within
 from campledger.projections.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN, Page
 
 Cursor = Annotated[

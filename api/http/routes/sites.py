@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
-from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, page_of, within
+from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, page_of
 from campledger.api.schemas import (
     NEED_PATTERN,
     CapacityChange,
@@ -32,6 +32,7 @@ from campledger.api.services.rosters import (
     roster_csv_headers,
     site_found,
 )
+from campledger.api.services.scoping import within
 from campledger.domain.commands import ChangeSiteCapacity, CloseSite, OpenSite
 from campledger.domain.model.values import PersonStatus
 from campledger.projections import flows, occupancy
