@@ -267,6 +267,46 @@ def transfers_in_transit(
     )
 
 
+def closed_transfers(
+    conn: psycopg.Connection[Any],
+    *,
+    state: str,
+    within: Sequence[str] | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """Transfers planned (not yet dispatched) or reconciled, the latest first: a planned
+    one by when it was planned, a reconciled one by when it was reconciled. With
+    ``within``, those from or to one of those sites."""
+    paging.check_limit(limit)
+    if state not in _CLOSED_ORDER:
+        raise ValueError(f"state must be one of {', '.join(_CLOSED_ORDER)}")
+    kind = f"{state} transfers"
+    since, transfer = paging.decode_cursor(kind, after, _IN_TRANSIT_KEY) if after else (None, None)
+    column = _CLOSED_ORDER[state]
+    rows = _fetch(
+        conn,
+        sql.SQL(
+            "SELECT transfer_id, origin, destination, vehicle, order_reference, planned_at, "
+            "planned_by, dispatched_at, reconciled_at, manifest_count, custody_count, "
+            "received_count, unaccounted_count FROM {table} WHERE state = %(state)s "
+            "AND (%(within)s::text[] IS NULL OR origin = ANY(%(within)s::text[]) "
+            "     OR destination = ANY(%(within)s::text[])) "
+            "AND (%(since)s::timestamptz IS NULL "
+            "     OR ({moment}, transfer_id) < (%(since)s, %(transfer)s)) "
+            "ORDER BY {moment} DESC, transfer_id DESC LIMIT %(limit)s"
+        ).format(table=_T, moment=sql.Identifier(column)),
+        {
+            "state": state,
+            "within": list(within) if within is not None else None,
+            "since": since,
+            "transfer": transfer,
+            "limit": limit + 1,
+        },
+    )
+    return paging.page_of(kind, rows, limit, lambda row: (row[column], row["transfer_id"]))
+
+
 def unaccounted_persons(
     conn: psycopg.Connection[Any],
     *,
@@ -313,6 +353,8 @@ def unaccounted_persons(
 
 
 _IN_TRANSIT = "transfers in transit"
+# The moment a planned or reconciled transfer is listed by, latest first.
+_CLOSED_ORDER = {"planned": "planned_at", "reconciled": "reconciled_at"}
 _IN_TRANSIT_KEY = (paging.INSTANT, paging.ID)
 _UNACCOUNTED = "unaccounted persons"
 _UNACCOUNTED_KEY = (paging.INSTANT, paging.ID, paging.INTEGER)

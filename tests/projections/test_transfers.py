@@ -7,12 +7,14 @@ from typing import Any
 from uuid import uuid4
 
 import psycopg
+import pytest
 
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector
 from campledger.projections.roster import Roster
 from campledger.projections.transfers import (
     Transfers,
+    closed_transfers,
     get_transfer,
     list_transfers,
     transfers_in_transit,
@@ -126,6 +128,40 @@ def test_a_cancelled_transfer_frees_its_manifest(
     assert list_transfers(conn, state="planned") == []
     assert list_transfers(conn, site_code="CAMP-1") == [row]
     assert list_transfers(conn, site_code="ELSEWHERE") == []
+
+
+def test_planned_and_reconciled_transfers_list_latest_first_a_page_at_a_time(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    people = register(registry, "RC-1", *(arrival(f"R-{n}") for n in range(4)))
+    planned = [
+        registry.plan_transfer(
+            origin="RC-1", destination="CAMP-1", manifest=[person], occurred_at=t(hour),
+            actor=ACTOR,
+        ).result["transfer_id"]
+        for hour, person in zip((2, 4, 3), people[:3], strict=True)
+    ]  # fmt: skip
+    registry.dispatch_transfer(transfer_id=planned[2], occurred_at=t(5), actor=ACTOR)
+    registry.reconcile_transfer(transfer_id=planned[2], occurred_at=t(6), actor=ACTOR)
+    project(database_url)
+
+    first = closed_transfers(conn, state="planned", limit=1)
+    assert [str(r["transfer_id"]) for r in first.rows] == [planned[1]]  # planned at 4, the latest
+    assert first.next_cursor is not None
+    rest = closed_transfers(conn, state="planned", after=first.next_cursor, limit=5)
+    assert [str(r["transfer_id"]) for r in rest.rows] == [planned[0]]
+    assert rest.next_cursor is None
+    [reconciled] = closed_transfers(conn, state="reconciled").rows
+    assert (str(reconciled["transfer_id"]), reconciled["unaccounted_count"]) == (planned[2], 1)
+    assert closed_transfers(conn, state="reconciled", within=["ELSEWHERE"]).rows == []
+    assert len(closed_transfers(conn, state="planned", within=["CAMP-1"]).rows) == 2
+
+    # A cursor resumes only the list that handed it out; a state outside the list is refused.
+    with pytest.raises(ValueError, match="cursor"):
+        closed_transfers(conn, state="reconciled", after=first.next_cursor)
+    with pytest.raises(ValueError, match="state must be one of"):
+        closed_transfers(conn, state="cancelled")
 
 
 def test_an_unknown_transfer_is_none(

@@ -18,9 +18,8 @@ from campledger.api.schemas import (
     TransferCommandPublic,
     TransferCreate,
 )
-from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem
+from campledger.api.services.transfers_read import read_transfer
 from campledger.domain.commands import (
     CancelTransfer,
     DispatchTransfer,
@@ -126,10 +125,4 @@ def unaccounted(
 @router.get("/{transfer_id}")
 def get_transfer(transfer_id: UUID, principal: Reader, conn: ReadConn) -> dict[str, Any]:
     """A transfer's state, manifest, and who was received or is unaccounted for."""
-    found = transfers.get_transfer(conn, transfer_id)
-    if found is None:
-        raise ApiProblem(
-            404, "transfer-not-found", "Transfer not found", f"no transfer with id {transfer_id}"
-        )
-    check_scope(principal, found["origin"], found["destination"])
-    return found
+    return read_transfer(conn, principal, transfer_id)
