@@ -84,11 +84,30 @@ def wait_until_caught_up(base: str, server: subprocess.Popen[bytes], timeout: fl
     raise SystemExit("the demo's read models did not catch up in time")
 
 
-def detail_link(page: Page, under: str) -> str | None:
-    hrefs: list[str] = page.locator("main a[href]").evaluate_all(
+def links(page: Page, selector: str) -> list[str]:
+    found: list[str] = page.locator(selector).evaluate_all(
         "links => links.map(a => a.getAttribute('href'))"
     )
-    return next((h for h in hrefs if h.startswith(under + "/") and "?" not in h), None)
+    return found
+
+
+def tab_links(page: Page) -> list[str]:
+    """The other tabs of a page (the transfers' states, the audit's parts)."""
+    return links(page, "main nav.tabs a[href]:not([aria-current])")
+
+
+def detail_link(page: Page, base: str, under: str) -> str | None:
+    """The first link of the page's own content into a page below it (a person, a
+    transfer), looked for on the page, then on each of its tabs: a tab may be empty in
+    the demo while the next lists something."""
+    for tab in [None, *tab_links(page)]:
+        if tab is not None:
+            page.goto(base + tab)
+        hrefs = links(page, "main a[href]")
+        found = next((h for h in hrefs if h.startswith(under + "/") and "?" not in h), None)
+        if found:
+            return found
+    return None
 
 
 def photograph(page: Page, base: str, locale: str, name: str, password: str, out: Path) -> int:
@@ -115,7 +134,7 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
     for entry in PAGES:
         page.goto(base + entry.path)
         shot(entry.key)
-        detail = detail_link(page, entry.path)
+        detail = detail_link(page, base, entry.path)
         if detail:
             page.goto(base + detail)
             shot(f"{entry.key}-detail")

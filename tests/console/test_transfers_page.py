@@ -131,4 +131,12 @@ def test_the_transfers_page_in_arabic(world: World) -> None:
     browser, _ = signed_in(world, "transfer_officer", locale="ar")
     page = browser.get("/transfers").text
     assert 'dir="rtl"' in page and "عمليات النقل" in page
-    assert 'dir="rtl"' in browser.get(f"/transfers/{transfer}").text
+    detail = browser.get(f"/transfers/{transfer}").text
+    # The arrow points the way the page reads: from the origin to the destination.
+    assert 'dir="rtl"' in detail
+    assert f"<bdi>{origin}</bdi> ← <bdi>{destination}</bdi>" in detail
+    english, _ = signed_in(world, "transfer_officer")
+    assert (
+        f"<bdi>{origin}</bdi> → <bdi>{destination}</bdi>"
+        in english.get(f"/transfers/{transfer}").text
+    )

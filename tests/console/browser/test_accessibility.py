@@ -1,7 +1,8 @@
 """No serious or critical accessibility fault on any page of the console, in English and
 in Arabic: axe-core run in Chromium on the sign-in page, the forced password change, home,
 language, password, an error page, and every page of the navigation (``PAGES``, so a page
-added later is checked without touching this file) with the first detail page it links to.
+added later is checked without touching this file) with each of its tabs and the first
+detail page it or a tab links to.
 
 axe is evaluated into the page through the browser's debugging protocol, which the
 console's Content-Security-Policy (no inline scripts) does not govern: the page is checked
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from bench.console_screenshots import detail_link, tab_links
 from campledger.api.console.pages import PAGES
 from tests.console.browser.conftest import CHOSEN, TABLET, DemoServer
 
@@ -40,14 +42,6 @@ def describe(where: str, violations: list[dict[str, Any]]) -> list[str]:
         + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
         for v in violations
     ]
-
-
-def first_detail_link(page: Page, under: str) -> str | None:
-    """The first link of the page's own content into a page below it (a person, a site)."""
-    hrefs: list[str] = page.locator("main a[href]").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))"
-    )
-    return next((h for h in hrefs if h.startswith(under + "/") and "?" not in h), None)
 
 
 def test_axe_itself_runs_under_the_consoles_content_security_policy(
@@ -108,7 +102,11 @@ def test_no_serious_or_critical_violation_on_any_page(
     for entry in PAGES:
         page.goto(base + entry.path)
         check(entry.path)
-        detail = first_detail_link(page, entry.path)
+        for tab in tab_links(page):
+            page.goto(base + tab)
+            check(tab)
+        page.goto(base + entry.path)
+        detail = detail_link(page, base, entry.path)
         if detail:
             page.goto(base + detail)
             check(detail)
@@ -116,3 +114,6 @@ def test_no_serious_or_critical_violation_on_any_page(
 
     assert not faults, "\n".join(faults)
     assert len(checked) >= 7 + len(PAGES)
+    # The demo's transfers are all reconciled: a manifest is reached through the tabs.
+    assert "/transfers?view=reconciled" in checked
+    assert any(where.startswith("/transfers/") for where in checked)
