@@ -2,7 +2,7 @@
 
 Field sites have slow links or none: nothing comes from a CDN. Each link carries a digest
 of the file's content (``?v=``), so a browser may keep the file for a year and still
-fetches a new one the day it changes.
+fetches a new one the day it changes. They go gzipped, as the pages do (``app.py``).
 """
 
 from __future__ import annotations

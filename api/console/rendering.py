@@ -3,8 +3,9 @@
 One Jinja2 environment per language, each with its catalogue installed once, so that a
 request never changes what another one renders with. Every page gets the reader's
 language and direction, their session, the navigation their role allows and the CSRF
-token its forms carry. Static files are linked with a digest of their content, so a
-browser on a slow link keeps them until they change (``assets.py``).
+token its forms carry, masked afresh for each page (``session.masked``). Static files are
+linked with a digest of their content, so a browser on a slow link keeps them until they
+change (``assets.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.responses import HTMLResponse
 
 from campledger.api.console.assets import static_url
 from campledger.api.console.i18n import NATIVE_NAMES, Formats, negotiate, supported, translations
-from campledger.api.console.session import console, current_session
+from campledger.api.console.session import console, current_session, masked
 from campledger.api.console.words import (
     CONFIRMATIONS,
     PASSWORD_RULES,
@@ -78,7 +79,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         "nav": context.navigation.for_principal(principal)
         if session and not session.account.must_change_password and principal
         else [],
-        "csrf_token": session.csrf_token if session else "",
+        # Masked afresh on every page: compressed pages must not repeat a secret (BREACH).
+        "csrf_token": masked(session.csrf_token) if session else "",
         "path": request.url.path,
         **values,
     }

@@ -11,10 +11,19 @@ Every POST, PUT, PATCH and DELETE must carry the session's CSRF token, in the fo
 ``hx-headers``). The sign-in form, sent before there is a session, carries a token that
 must match a cookie set with the form (double submit), so another site cannot sign a
 browser in to an account of its choosing.
+
+Pages are compressed on the wire, and a page that carries a secret and reflects what
+someone typed (a search box) lets an attacker who sees the compressed sizes guess the
+secret a character at a time (BREACH). So a page never carries the token itself but a
+fresh random mask and the token XORed with it (``masked``), as Django does: no two pages
+carry the same bytes, and the check unmasks what comes back before comparing it, in
+constant time, with the token kept server-side.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 from typing import Any
@@ -37,6 +46,8 @@ SIGN_IN_PATH = "/sign-in"
 PASSWORD_PATH = "/password"
 # The sign-in form's token lives as long as someone may leave the form open.
 SIGN_IN_FORM_SECONDS = 3600
+# Far longer than any masked token (a 43-character token masks to 116): not worth decoding.
+MASKED_LIMIT = 200
 
 
 class SignInRequired(Exception):
@@ -121,16 +132,47 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()
         field = form.get(CSRF_FIELD)
         presented = field if isinstance(field, str) else None
+    revealed = unmasked(presented)
     if request.url.path == SIGN_IN_PATH:
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not (expected and presented and _same(expected, presented)):
+        if not (expected and revealed and _same(expected, revealed)):
             raise CsrfRefused()
         return
     session = current_session(request)
     if session is None:
         raise SignInRequired()
-    if not csrf_matches(session, presented):
+    if not csrf_matches(session, revealed):
         raise CsrfRefused()
+
+
+def masked(token: str) -> str:
+    """The token as one page carries it: a fresh random mask, then the token XORed with
+    it, in URL-safe base64."""
+    secret = token.encode()
+    mask = secrets.token_bytes(len(secret))
+    return base64.urlsafe_b64encode(mask + _xor(mask, secret)).decode()
+
+
+def unmasked(presented: str | None) -> str | None:
+    """The token a masked one carries, or None for anything that is not a masked token
+    (the bare token included: a page never shows it, so nobody honest sends it)."""
+    if not presented or len(presented) > MASKED_LIMIT:
+        return None
+    try:
+        raw = base64.b64decode(presented.encode("ascii"), altchars=b"-_", validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        return None
+    half = len(raw) // 2
+    if half == 0 or len(raw) % 2:
+        return None
+    try:
+        return _xor(raw[:half], raw[half:]).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
 
 
 def _same(a: str, b: str) -> bool:
@@ -154,7 +196,8 @@ def clear_session_cookie(response: Response, request: Request) -> None:
 
 
 def sign_in_form_token(request: Request) -> str:
-    """The token the sign-in form carries (the one in its cookie, if there is one)."""
+    """The token the sign-in form's cookie carries (the one it has, if it has one); the
+    form carries it masked."""
     return request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
 
 

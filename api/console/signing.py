@@ -21,6 +21,7 @@ from campledger.api.console.session import (
     clear_sign_in_cookie,
     console,
     current_session,
+    masked,
     set_session_cookie,
     set_sign_in_cookie,
     sign_in_form_token,
@@ -114,7 +115,7 @@ def _form(
 ) -> Response:
     token = sign_in_form_token(request)
     response = render(
-        request, "sign_in.html", status_code, sign_in_token=token, next=next, name=name,
+        request, "sign_in.html", status_code, sign_in_token=masked(token), next=next, name=name,
         done=done, refusal=refusal, retry_after=retry_after, missing=missing,
     )  # fmt: skip
     set_sign_in_cookie(response, request, token)
