@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 
+from campledger.api.database.tables import create_tables
+
 TABLE = "access_trail"
 
 DDL = (
@@ -25,9 +27,4 @@ DDL = (
 
 def create_access_trail(conn: psycopg.Connection[Any]) -> None:
     """Create the table if missing (at startup; the application role may lack CREATE)."""
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
-    if exists and exists[0]:
-        return
-    with conn.transaction():
-        for statement in DDL:
-            conn.execute(statement)
+    create_tables(conn, TABLE, DDL)

@@ -21,6 +21,8 @@ from typing import Any
 
 import psycopg
 
+from campledger.api.database.tables import create_tables
+
 ACCOUNTS = "accounts"
 ATTEMPTS = "sign_in_attempts"
 SESSIONS = "account_sessions"
@@ -59,9 +61,4 @@ DDL = (
 
 def create_account_tables(conn: psycopg.Connection[Any]) -> None:
     """Create the tables if missing (at startup, and before a command that needs them)."""
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SESSIONS,)).fetchone()
-    if exists and exists[0]:
-        return
-    with conn.transaction():
-        for statement in DDL:
-            conn.execute(statement)
+    create_tables(conn, SESSIONS, DDL)
