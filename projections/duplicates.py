@@ -36,7 +36,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.duplicates import DuplicatePair, ordered
 from campledger.domain.model.person import Person
@@ -51,6 +50,7 @@ from campledger.projections.matching import (
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel
 from campledger.projections.roster import Roster
+from campledger.projections.rows import rows_of
 
 
 class _Index:
@@ -381,8 +381,7 @@ def candidates_page(
         "other": other,
         "limit": limit + 1,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()
+    rows = rows_of(conn, query, params)
     page = paging.page_of(_KIND, rows, limit, _key)
     for row in page.rows:
         row["score"] = row.pop("points") / 1000

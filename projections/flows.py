@@ -13,12 +13,12 @@ from typing import Any
 
 import psycopg
 from psycopg import Cursor
-from psycopg.rows import dict_row
 
 from campledger.domain.model.person import Person
 from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.rows import rows_of
 
 COUNTERS = ("arrivals", "transfers_in", "transfers_out", "departures")
 
@@ -73,15 +73,14 @@ def daily_flows(
     """Movement per site per day from ``start`` to ``end`` inclusive (days with movement only)."""
     if end < start:
         raise ValueError("the end of the range is before its start")
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
-            f"FROM {Flows.live_schema()}.daily "
-            "WHERE day BETWEEN %s AND %s AND (%s::text IS NULL OR site_code = %s) "
-            "ORDER BY day, site_code",
-            (start, end, site_code, site_code),
-        )
-        return cur.fetchall()
+    return rows_of(
+        conn,
+        "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
+        f"FROM {Flows.live_schema()}.daily "
+        "WHERE day BETWEEN %s AND %s AND (%s::text IS NULL OR site_code = %s) "
+        "ORDER BY day, site_code",
+        (start, end, site_code, site_code),
+    )
 
 
 def flows_page(
@@ -100,26 +99,25 @@ def flows_page(
         raise ValueError("the end of the range is before its start")
     paging.check_limit(limit)
     day, site = paging.decode_cursor(_KIND, after, _KEY) if after else (None, None)
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
-            f"FROM {Flows.live_schema()}.daily "
-            "WHERE day BETWEEN %(start)s AND %(end)s "
-            "AND (%(site)s::text IS NULL OR site_code = %(site)s) "
-            "AND (%(within)s::text[] IS NULL OR site_code = ANY(%(within)s::text[])) "
-            "AND (%(day)s::date IS NULL OR (day, site_code) > (%(day)s, %(after)s)) "
-            "ORDER BY day, site_code LIMIT %(limit)s",
-            {
-                "start": start,
-                "end": end,
-                "site": site_code,
-                "within": list(within) if within is not None else None,
-                "day": day,
-                "after": site,
-                "limit": limit + 1,
-            },
-        )
-        rows = cur.fetchall()
+    rows = rows_of(
+        conn,
+        "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
+        f"FROM {Flows.live_schema()}.daily "
+        "WHERE day BETWEEN %(start)s AND %(end)s "
+        "AND (%(site)s::text IS NULL OR site_code = %(site)s) "
+        "AND (%(within)s::text[] IS NULL OR site_code = ANY(%(within)s::text[])) "
+        "AND (%(day)s::date IS NULL OR (day, site_code) > (%(day)s, %(after)s)) "
+        "ORDER BY day, site_code LIMIT %(limit)s",
+        {
+            "start": start,
+            "end": end,
+            "site": site_code,
+            "within": list(within) if within is not None else None,
+            "day": day,
+            "after": site,
+            "limit": limit + 1,
+        },
+    )
     return paging.page_of(_KIND, rows, limit, lambda row: (row["day"], row["site_code"]))
 
 

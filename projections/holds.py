@@ -21,7 +21,6 @@ from typing import Any
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import PersonStatus, ScreeningOutcome
@@ -29,6 +28,7 @@ from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
+from campledger.projections.rows import rows_of
 
 _START = (
     "INSERT INTO {schema}.holds (person_id, status, site_code, held_at_site, held_since, "
@@ -192,8 +192,7 @@ def holds_page(
         "ORDER BY h.held_since, h.person_id LIMIT %s"
     ).format(names=names, h=_H, r=_R, where=sql.SQL(" AND ").join(where))
     params.append(limit + 1)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()
+    rows = rows_of(conn, query, params)
     page = paging.page_of(_KIND, rows, limit, lambda row: (row["held_since"], row["person_id"]))
     for row in page.rows:
         held_on = row["held_since"].astimezone(UTC).date()

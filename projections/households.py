@@ -20,13 +20,13 @@ from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.person import Person
 from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
+from campledger.projections.rows import row_of, rows_of
 
 # Where a member is, for comparing members: on site, on which vehicle, or nowhere known.
 _PLACE = (
@@ -186,22 +186,23 @@ _SUMMARY = (
 
 def household(conn: psycopg.Connection[Any], household_id: str) -> dict[str, Any] | None:
     """A household's summary and members (by id and relationship; no personal data)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        found = cur.execute(
-            sql.SQL(f"SELECT {_SUMMARY} FROM {{}} WHERE household_id = %s").format(_H),
-            (household_id,),
-        ).fetchone()
-        if found is None:
-            return None
-        found["members"] = cur.execute(
-            sql.SQL(
-                "SELECT m.person_id, r.registration_number, m.relationship, m.status, "
-                "m.site_code, m.last_site_code, m.transfer_id FROM {} m "
-                "LEFT JOIN {} r USING (person_id) "
-                "WHERE m.household_id = %s ORDER BY r.registration_number, m.person_id"
-            ).format(_MEMBERS, sql.Identifier(Roster.live_schema(), "roster")),
-            (household_id,),
-        ).fetchall()
+    found = row_of(
+        conn,
+        sql.SQL(f"SELECT {_SUMMARY} FROM {{}} WHERE household_id = %s").format(_H),
+        (household_id,),
+    )
+    if found is None:
+        return None
+    found["members"] = rows_of(
+        conn,
+        sql.SQL(
+            "SELECT m.person_id, r.registration_number, m.relationship, m.status, "
+            "m.site_code, m.last_site_code, m.transfer_id FROM {} m "
+            "LEFT JOIN {} r USING (person_id) "
+            "WHERE m.household_id = %s ORDER BY r.registration_number, m.person_id"
+        ).format(_MEMBERS, sql.Identifier(Roster.live_schema(), "roster")),
+        (household_id,),
+    )
     return found
 
 
@@ -252,22 +253,22 @@ def separated_households(
     paging.check_limit(limit)
     scope = visible_sites if visible_sites is not None else within
     start = paging.decode_cursor(_SEPARATED, after, (paging.TEXT,))[0] if after else None
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            sql.SQL(
-                f"SELECT {_SUMMARY} FROM {{}} WHERE separated "
-                "AND (%(site)s::text IS NULL OR %(site)s = ANY(sites)) "
-                "AND (%(scope)s::text[] IS NULL OR sites && %(scope)s::text[]) "
-                "AND (%(after)s::text IS NULL OR household_id > %(after)s) "
-                "ORDER BY household_id LIMIT %(limit)s"
-            ).format(_H),
-            {
-                "site": site_code,
-                "scope": list(scope) if scope is not None else None,
-                "after": start,
-                "limit": limit + 1,
-            },
-        ).fetchall()
+    rows = rows_of(
+        conn,
+        sql.SQL(
+            f"SELECT {_SUMMARY} FROM {{}} WHERE separated "
+            "AND (%(site)s::text IS NULL OR %(site)s = ANY(sites)) "
+            "AND (%(scope)s::text[] IS NULL OR sites && %(scope)s::text[]) "
+            "AND (%(after)s::text IS NULL OR household_id > %(after)s) "
+            "ORDER BY household_id LIMIT %(limit)s"
+        ).format(_H),
+        {
+            "site": site_code,
+            "scope": list(scope) if scope is not None else None,
+            "after": start,
+            "limit": limit + 1,
+        },
+    )
     page = paging.page_of(_SEPARATED, rows, limit, lambda row: (row["household_id"],))
     if visible_sites is None:
         return page

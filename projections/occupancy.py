@@ -21,7 +21,6 @@ from typing import Any
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.needs import SpecificNeed, with_categories
 from campledger.domain.model.person import Person
@@ -32,6 +31,7 @@ from campledger.projections.ages import BAND_NAMES, band_sql
 from campledger.projections.holds import held_counts
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
+from campledger.projections.rows import row_of, rows_of
 
 # Completed years on the registration day, as domain.values.age_on counts them; the date
 # of birth wins over an estimate. age(timestamp, timestamp) is immutable, so the band can
@@ -262,8 +262,7 @@ def list_sites(
     query = sql.SQL("SELECT " + _SITE_COLUMNS + " FROM {} {} ORDER BY code").format(
         _t("sites"), sql.SQL("" if include_closed else "WHERE is_open")
     )
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query).fetchall()
+    return rows_of(conn, query)
 
 
 def sites_page(
@@ -286,8 +285,7 @@ def sites_page(
         "after": start,
         "limit": limit + 1,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()
+    rows = rows_of(conn, query, params)
     return paging.page_of(_SITES, rows, limit, lambda row: (row["code"],))
 
 
@@ -297,8 +295,7 @@ _SITES = "sites"
 def get_site(conn: psycopg.Connection[Any], code: str) -> dict[str, Any] | None:
     """One site, or None if no site has that code."""
     query = sql.SQL("SELECT " + _SITE_COLUMNS + " FROM {} WHERE code = %s").format(_t("sites"))
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, (code,)).fetchone()
+    return row_of(conn, query, (code,))
 
 
 def _empty_matrix() -> dict[str, dict[str, int]]:

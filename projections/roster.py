@@ -25,7 +25,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.needs import needs_within, parse_need
@@ -38,6 +37,7 @@ from campledger.projections.name_keys import KEY_COLUMNS, NAME_FIELDS, name_keys
 from campledger.projections.names import search_keys
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
+from campledger.projections.rows import row_of, rows_of
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
@@ -357,8 +357,7 @@ def roster_page(
         "SELECT * FROM {table} WHERE {where} ORDER BY {sort}, person_id LIMIT %s"
     ).format(table=table, where=sql.SQL(" AND ").join(where), sort=sort)
     params.append(limit + 1)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, params).fetchall()
+    rows = rows_of(conn, query, params)
     page = paging.page_of(kind, rows, limit, key)
     return Page([_public(r, include_personal, today) for r in page.rows], page.next_cursor)
 
@@ -374,8 +373,7 @@ def get_person_row(
     query = sql.SQL("SELECT * FROM {} WHERE person_id = %s").format(
         sql.Identifier(Roster.live_schema(), "roster")
     )
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query, (person_id,)).fetchone()
+    row = row_of(conn, query, (person_id,))
     if row is None:
         return None
     return _public(row, include_personal, today or datetime.now(UTC).date())
@@ -389,6 +387,5 @@ def household_members(
         "SELECT * FROM {} WHERE household_id = %s ORDER BY registration_number, person_id"
     ).format(sql.Identifier(Roster.live_schema(), "roster"))
     today = datetime.now(UTC).date()
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, (household_id,)).fetchall()
+    rows = rows_of(conn, query, (household_id,))
     return [_public(r, include_personal, today) for r in rows]

@@ -28,13 +28,13 @@ from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import PersonStatus
 from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, handles
+from campledger.projections.rows import rows_of
 
 _ON_SITE = [PersonStatus.PRESENT.value, PersonStatus.HELD.value]
 
@@ -191,8 +191,7 @@ def roster_as_of(
         "AND status = ANY(%s) AND person_id > %s ORDER BY person_id LIMIT %s"
     ).format(_table())
     start = UUID(int=0) if after is None else paging.decode_cursor(_AS_OF, after, _AS_OF_KEY)[0]
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, (site_code, at, _ON_SITE, start, limit + 1)).fetchall()
+    rows = rows_of(conn, query, (site_code, at, _ON_SITE, start, limit + 1))
     return paging.page_of(_AS_OF, rows, limit, lambda row: (row["person_id"],))
 
 
@@ -220,5 +219,4 @@ def person_stays(conn: psycopg.Connection[Any], person_id: UUID) -> list[dict[st
         "SELECT site_code, status, transfer_id, lower(period) AS since, upper(period) AS until "
         "FROM {} WHERE person_id = %s ORDER BY lower(period), seq"
     ).format(_table())
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, (person_id,)).fetchall()
+    return rows_of(conn, query, (person_id,))

@@ -17,7 +17,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
-from psycopg.rows import dict_row
 
 from campledger.domain.model.person import Person
 from campledger.domain.model.transfer import Transfer
@@ -25,6 +24,7 @@ from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
+from campledger.projections.rows import rows_of
 
 
 class Transfers(ReadModel):
@@ -184,20 +184,15 @@ _M = sql.Identifier(Transfers.live_schema(), "manifest")
 _R = sql.Identifier(Roster.live_schema(), "roster")
 
 
-def _fetch(conn: psycopg.Connection[Any], query: sql.Composed, params: Any) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
-
-
 def get_transfer(conn: psycopg.Connection[Any], transfer_id: UUID) -> dict[str, Any] | None:
     """A transfer with its manifest (in manifest order), or None if there is none."""
-    found = _fetch(conn, sql.SQL("SELECT * FROM {} WHERE transfer_id = %s").format(_T),
+    found = rows_of(conn, sql.SQL("SELECT * FROM {} WHERE transfer_id = %s").format(_T),
                    (transfer_id,))  # fmt: skip
     if not found:
         return None
     transfer: dict[str, Any] = found[0]
     transfer.pop("position", None)
-    transfer["manifest"] = _fetch(
+    transfer["manifest"] = rows_of(
         conn,
         sql.SQL(
             "SELECT m.person_id, r.registration_number, m.status, m.in_custody, "
@@ -217,7 +212,7 @@ def list_transfers(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Transfers, newest plan first, optionally in one state or touching one site."""
-    return _fetch(
+    return rows_of(
         conn,
         sql.SQL(
             "SELECT transfer_id, origin, destination, state, vehicle, order_reference, "
@@ -244,7 +239,7 @@ def transfers_in_transit(
     since, transfer = (
         paging.decode_cursor(_IN_TRANSIT, after, _IN_TRANSIT_KEY) if after else (None, None)
     )
-    rows = _fetch(
+    rows = rows_of(
         conn,
         sql.SQL(
             "SELECT transfer_id, origin, destination, vehicle, order_reference, dispatched_at, "
@@ -284,7 +279,7 @@ def closed_transfers(
     kind = f"{state} transfers"
     since, transfer = paging.decode_cursor(kind, after, _IN_TRANSIT_KEY) if after else (None, None)
     column = _CLOSED_ORDER[state]
-    rows = _fetch(
+    rows = rows_of(
         conn,
         sql.SQL(
             "SELECT transfer_id, origin, destination, vehicle, order_reference, planned_at, "
@@ -320,7 +315,7 @@ def unaccounted_persons(
     since, transfer, line = (
         paging.decode_cursor(_UNACCOUNTED, after, _UNACCOUNTED_KEY) if after else (None,) * 3
     )
-    rows = _fetch(
+    rows = rows_of(
         conn,
         sql.SQL(
             "SELECT m.person_id, r.registration_number, t.transfer_id, t.origin, "
