@@ -10,7 +10,7 @@ import psycopg
 
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.api.services.problems import bad_query, not_found
 from campledger.api.services.scoping import within
 from campledger.projections import households
 from campledger.projections.paging import Page
@@ -55,9 +55,7 @@ def read_household(
     """A household's members and where each one is, as this reader may see them."""
     found = households.household(conn, household_id)
     if found is None:
-        raise ApiProblem(
-            404, "household-not-found", "Household not found", "no household with that id"
-        )
+        raise not_found("household", "no household with that id")
     check_scope(principal, *(found.get("sites") or [None]))
     visible = visible_sites(principal)
     return found if visible is None else households.within_sites(found, visible)

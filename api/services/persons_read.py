@@ -11,7 +11,7 @@ import psycopg
 from campledger.api.services.access import check_scope
 from campledger.api.services.access_trail import record_access
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem
+from campledger.api.services.problems import not_found
 from campledger.api.services.scoping import person_sites
 from campledger.domain.service.registry import Registry
 from campledger.projections import roster
@@ -38,11 +38,8 @@ def read_person(
     personal = principal.can(Permission.PERSONAL_DATA)
     row = roster.get_person_row(conn, person_id, include_personal=personal)
     if row is None:
-        raise ApiProblem(
-            404,
-            "person-not-found",
-            "Person not found",
-            f"no person with id {person_id} (or not yet projected: pass wait_for)",
+        raise not_found(
+            "person", f"no person with id {person_id} (or not yet projected: pass wait_for)"
         )
     if personal:
         record_access(conn, principal.actor, person_id, purpose)

@@ -51,6 +51,11 @@ def bad_if_match() -> ApiProblem:
     return ApiProblem(400, "bad-if-match", "Bad If-Match", "If-Match must be a version ETag")
 
 
+def not_found(what: str, detail: str) -> ApiProblem:
+    """No such transfer, household, person or site: one code and title for each kind."""
+    return ApiProblem(404, f"{what}-not-found", f"{what.capitalize()} not found", detail)
+
+
 @contextmanager
 def bad_query() -> Iterator[None]:
     """Read models raise ValueError for malformed query input (cursor, band, range)."""

@@ -20,7 +20,7 @@ from campledger.api.services import safe_csv
 from campledger.api.services.access import check_permission, check_scope
 from campledger.api.services.access_trail import record_accesses
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.api.services.problems import bad_query, not_found
 from campledger.domain.model.values import PERSONAL_FIELDS
 from campledger.projections import occupancy, roster, stays
 from campledger.projections.collation import Locale
@@ -82,7 +82,7 @@ class RosterRead:
 
 def site_found(found: dict[str, Any] | None, code: str) -> dict[str, Any]:
     if found is None:
-        raise ApiProblem(404, "site-not-found", "Site not found", f"no site with code {code}")
+        raise not_found("site", f"no site with code {code}")
     return found
 
 

@@ -11,7 +11,7 @@ import psycopg
 
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Principal
-from campledger.api.services.problems import ApiProblem, bad_query
+from campledger.api.services.problems import ApiProblem, bad_query, not_found
 from campledger.api.services.scoping import within
 from campledger.projections import transfers
 from campledger.projections.paging import Page
@@ -27,9 +27,7 @@ def read_transfer(
     """A transfer with its manifest, if the reader may see either of its ends."""
     found = transfers.get_transfer(conn, transfer_id)
     if found is None:
-        raise ApiProblem(
-            404, "transfer-not-found", "Transfer not found", f"no transfer with id {transfer_id}"
-        )
+        raise not_found("transfer", f"no transfer with id {transfer_id}")
     check_scope(principal, found["origin"], found["destination"])
     return found
 
