@@ -61,10 +61,11 @@ def list_() -> None:
     """List accounts and their state (never a password or its hash)."""
     with connection(load_settings()) as conn:
         accounts = list_accounts(conn)
+    now = datetime.now(UTC)
     table = Table("name", "role", "sites", "language", "state", "created")
     for a in accounts:
         table.add_row(
-            a.name, a.role.value, ", ".join(a.sites) or "all", a.locale, a.status,
+            a.name, a.role.value, ", ".join(a.sites) or "all", a.locale, a.status_at(now),
             f"{a.created_at:%Y-%m-%d %H:%M}",
         )  # fmt: skip
     console.print(table)

@@ -6,7 +6,8 @@ routes (a page requested by URL without it is refused), so the two cannot disagr
 page not built yet cannot appear as a dead link.
 
 Each page sits under the permission its API reads need (overview ``sites:read``,
-transfers ``transfers:read``, ...), so a role sees the same things in both.
+transfers ``transfers:read``, ...), so a role sees the same things in both; the accounts
+page, which the API does not have, under ``accounts:admin``, an administrator's alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from campledger.api.console import (
+    accounts,
     audit,
     duplicates,
     holds,
@@ -67,4 +69,5 @@ PAGES: tuple[Page, ...] = (
         "duplicates", "/duplicates", N_("Duplicates"), Permission.DUPLICATES_READ, duplicates.router
     ),
     Page("audit", "/audit", N_("Audit"), Permission.AUDIT_READ, audit.router),
+    Page("accounts", "/accounts", N_("Accounts"), Permission.ACCOUNTS_ADMIN, accounts.router),
 )

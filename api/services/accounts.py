@@ -38,6 +38,8 @@ from campledger.api.settings import Settings
 LOCALES = ("en", "ar", "fr")
 DEFAULT_LOCALE = "en"
 MAX_NAME_LENGTH = 100
+# What ``Account.status_at`` answers, in the order a list of accounts explains them.
+STATUSES = ("active", "one-time password", "one-time password expired", "locked", "disabled")
 
 ACCOUNT_COLUMNS = (
     "a.account_id, a.name, a.role, a.sites, a.locale, a.must_change_password, "
@@ -98,6 +100,14 @@ class Account:
         if self.must_change_password:
             return "one-time password"
         return "active"
+
+    def status_at(self, now: datetime) -> str:
+        """The status as sign-in would find it at ``now``: a one-time password past its
+        expiry signs nobody in, and only a reset helps."""
+        expires = self.password_expires_at
+        if self.status == "one-time password" and expires is not None and now >= expires:
+            return "one-time password expired"
+        return self.status
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class Permission(StrEnum):
     # identified in household reads: reuniting families is the site manager's call.
     FAMILY_TRACING = "households:trace"
     METRICS_READ = "metrics:read"
+    # List, disable, enable and reset people's accounts: an administrator's alone. Not a
+    # ":read", which the auditor would get: the list leads straight to its buttons.
+    ACCOUNTS_ADMIN = "accounts:admin"
 
 
 P = Permission

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
 from campledger.api.services.accounts import (
+    STATUSES,
     AccountError,
     create_account,
     disable_account,
@@ -101,6 +103,22 @@ def test_the_list_shows_each_accounts_state(conn: Conn, clock: Clock) -> None:
     disable_account(conn, "disabled", now=clock())
     states = {account.name: account.status for account in list_accounts(conn)}
     assert states == {"active": "active", "disabled": "disabled", "new": "one-time password"}
+
+
+def test_a_one_time_password_past_its_expiry_shows_as_expired_until_a_reset(
+    conn: Conn, clock: Clock
+) -> None:
+    create_account(conn, name="late", role="registrar", now=clock(), policy=POLICY)
+    expiry = POLICY.one_time_password_lifetime
+    (account,) = list_accounts(conn)
+    assert account.status_at(clock() + expiry - timedelta(seconds=1)) == "one-time password"
+    assert account.status_at(clock() + expiry) == "one-time password expired"
+    assert account.status == "one-time password"  # the stored state, without a clock
+
+    reset_account(conn, "late", now=clock() + expiry, policy=POLICY)
+    (account,) = list_accounts(conn)
+    assert account.status_at(clock() + expiry) == "one-time password"
+    assert {account.status_at(clock()) for account in list_accounts(conn)} <= set(STATUSES)
 
 
 def test_a_disabled_account_cannot_sign_in_until_enabled(conn: Conn, clock: Clock) -> None:
