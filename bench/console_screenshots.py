@@ -103,7 +103,8 @@ def detail_link(page: Page, base: str, under: str) -> str | None:
     for tab in [None, *tab_links(page)]:
         if tab is not None:
             page.goto(base + tab)
-        hrefs = links(page, "main a[href]")
+        # A list's rows first: a button above it ("Open a site") is a form, not a detail.
+        hrefs = links(page, "main table a[href]") + links(page, "main a[href]")
         found = next((h for h in hrefs if h.startswith(under + "/") and "?" not in h), None)
         if found:
             return found

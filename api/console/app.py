@@ -20,7 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount, Route
 from starlette.types import Scope
 
-from campledger.api.console import errors, home, language, password, signing
+from campledger.api.console import errors, home, language, password, signing, site_management
 from campledger.api.console.assets import static_files
 from campledger.api.console.context import ConsoleContext
 from campledger.api.console.pages import PAGES, Navigation, Page
@@ -47,7 +47,8 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
     )
     console.state.console = ConsoleContext.from_settings(host, settings, Navigation(pages))
     errors.install(console)
-    for module in (signing, password, language, home):
+    # Forms that write are guarded by their command's permission, not by a page's.
+    for module in (signing, password, language, home, site_management):
         console.include_router(module.router)
     for page in pages:
         console.include_router(_guarded(page))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
+from campledger.api.console.forms import may_send
 from campledger.api.console.person_words import WORDS
 from campledger.api.console.reading import (
     CONSOLE,
@@ -35,6 +36,7 @@ from campledger.api.services.rosters import (
     roster_csv_headers,
 )
 from campledger.api.services.scoping import within
+from campledger.domain.commands import OpenSite
 from campledger.domain.model import errors
 from campledger.domain.model.registration_numbers import check_registration_number
 from campledger.domain.model.values import AGE_BANDS, PersonStatus, Sex
@@ -120,7 +122,10 @@ def sites(request: Request, cursor: str | None = None) -> Response:
     reader = principal(request)
     with read_connection(request) as conn, refusals():
         page = occupancy.sites_page(conn, within=within(reader), after=cursor, limit=100)
-    return render(request, "sites.html", sites=page.rows, next_cursor=page.next_cursor)
+    return render(
+        request, "sites.html",
+        sites=page.rows, next_cursor=page.next_cursor, may_manage=may_send(request, OpenSite),
+    )  # fmt: skip
 
 
 @router.get(ROSTER_PATH)

@@ -96,10 +96,16 @@ class Console:
     app: FastAPI
     conn: psycopg.Connection[Any]
     clock: Clock
+    # The event loop the application was started in (its lifespan's): every browser's
+    # requests run there, as under a server, so that what the lifespan started (the
+    # projection watch a form waits on) serves them.
+    portal: Any = None
     _serial: Iterator[int] = field(default_factory=itertools.count)
 
     def browser(self, base_url: str = "http://testserver") -> Browser:
-        return Browser(TestClient(self.app, base_url=base_url, follow_redirects=False))
+        client = TestClient(self.app, base_url=base_url, follow_redirects=False)
+        client.portal = self.portal
+        return Browser(client)
 
     def account(
         self,
@@ -151,9 +157,9 @@ def console(console_database_url: str) -> Iterator[Console]:
     console_context(app).clock = clock
     try:
         with (
-            TestClient(app),
+            TestClient(app) as started,
             psycopg.connect(console_database_url, autocommit=True) as conn,
         ):
-            yield Console(app=app, conn=conn, clock=clock)
+            yield Console(app=app, conn=conn, clock=clock, portal=started.portal)
     finally:
         registry.close()

@@ -57,7 +57,10 @@ def world(console_database_url: str) -> Iterator[World]:
             TestClient(app) as client,
             psycopg.connect(console_database_url, autocommit=True) as conn,
         ):
-            yield World(Api(client=client, backend=backend, conn=conn), Console(app, conn, clock))
+            yield World(
+                Api(client=client, backend=backend, conn=conn),
+                Console(app, conn, clock, client.portal),
+            )
     finally:
         registry.close()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bench.console_screenshots import detail_link, tab_links
+from bench.console_screenshots import detail_link, links, tab_links
 from campledger.api.console.pages import PAGES
 from tests.console.browser.conftest import CHOSEN, TABLET, DemoServer
 
@@ -110,6 +110,16 @@ def test_no_serious_or_critical_violation_on_any_page(
         if detail:
             page.goto(base + detail)
             check(detail)
+    # The forms that write, which no menu entry leads to directly.
+    page.goto(base + "/sites")
+    site = links(page, "main a[href$='/manage']")[0]
+    for path in ("/sites/new", site):
+        page.goto(base + path)
+        check(path)
+    page.locator("#capacity").fill("-5")
+    page.locator("form[action$='/capacity'] button[type=submit]").click()
+    assert page.locator(".error-summary").is_visible()
+    check(site + " (refused)")
     context.close()
 
     assert not faults, "\n".join(faults)

@@ -1,0 +1,46 @@
+"""The domain's refusals in the reader's words, by the error's stable code
+(``domain/model/errors.py``): what the console shows next to a form's field. A refusal
+without a message here shows the domain's own words (identifiers only, never personal
+data) after a translated lead-in."""
+
+from __future__ import annotations
+
+from campledger.api.console.i18n import N_
+
+REFUSAL_NAMES = {
+    "site-already-exists": N_("A site with this code already exists."),
+    "site-not-found": N_("There is no site with this code."),
+    "site-closed": N_("This site is closed: it takes no more people."),
+    "person-not-found": N_("There is no such person."),
+    "transfer-not-found": N_("There is no such transfer."),
+    "person-not-at-site": N_("This person is not at this site."),
+    "person-in-transit": N_("This person is on the road: receive them first."),
+    "person-held": N_("This person is held: release them first, or move them in custody."),
+    "custody-changed": N_(
+        "Someone on this manifest was held or released after it was planned: plan it again."
+    ),
+    "person-not-held": N_("This person is not held."),
+    "person-departed": N_("This person has left the caseload."),
+    "person-merged": N_("This record was merged into another: use the record kept."),
+    "person-unaccounted-for": N_("This person is unaccounted for."),
+    "person-on-another-manifest": N_("This person is already on another transfer."),
+    "person-not-on-manifest": N_("This person is not on this transfer's manifest."),
+    "person-already-received": N_("This person has already been received."),
+    "wrong-receiving-site": N_("This transfer goes to another site."),
+    "transfer-state-invalid": N_("This transfer cannot do that in its present state."),
+    "duplicate-registration-number": N_("This registration number is already recorded."),
+    "duplicate-biometric-reference": N_("This biometric reference is already recorded."),
+    "concurrent-change": N_(
+        "Someone changed this record while you were working on it: reload and try again."
+    ),
+    "idempotency-key-reused": N_(
+        "This form was already sent with other values: reload the page to send a new one."
+    ),
+    "occurred-in-future": N_("This time is in the future."),
+    "occurred-before-last-event": N_("This time is before the last thing recorded about them."),
+    "invalid-nationality": N_("Use a three-letter country code, e.g. SDN."),
+    "invalid-sex": N_("Choose female, male or unknown."),
+    "invalid-age": N_("This age is not possible."),
+    "invalid-registration-number": N_("This is not a registration number."),
+    "unstorable-value": N_("This text holds characters that cannot be stored."),
+}
