@@ -379,13 +379,14 @@ def get_person_row(
     return _public(row, include_personal, today or datetime.now(UTC).date())
 
 
-def household_members(
-    conn: psycopg.Connection[Any], household_id: str, include_personal: bool = False
-) -> Sequence[dict[str, Any]]:
-    """Everyone registered under a household id, wherever they are now."""
+def registration_numbers(
+    conn: psycopg.Connection[Any], person_ids: Sequence[UUID]
+) -> dict[UUID, str | None]:
+    """The registration number each of these persons has now (an identifier, not personal
+    data: every reader of a roster may see it)."""
     query = sql.SQL(
-        "SELECT * FROM {} WHERE household_id = %s ORDER BY registration_number, person_id"
+        "SELECT person_id, registration_number FROM {} WHERE person_id = ANY(%s)"
     ).format(sql.Identifier(Roster.live_schema(), "roster"))
-    today = datetime.now(UTC).date()
-    rows = rows_of(conn, query, (household_id,))
-    return [_public(r, include_personal, today) for r in rows]
+    return {
+        r["person_id"]: r["registration_number"] for r in rows_of(conn, query, (list(person_ids),))
+    }

@@ -40,7 +40,7 @@ from campledger.domain.commands import OpenSite
 from campledger.domain.model import errors
 from campledger.domain.model.registration_numbers import check_registration_number
 from campledger.domain.model.values import AGE_BANDS, PersonStatus, Sex
-from campledger.projections import occupancy
+from campledger.projections import occupancy, roster
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
 from campledger.projections.roster import RosterOrder
@@ -137,9 +137,15 @@ def site_roster(request: Request, code: str, cursor: str | None = None) -> Respo
             conn, reader, code, form.query(request, cursor, PAGE_SIZE), CONSOLE + ROSTER_PATH
         )
         site = known_site(conn, code)
+        # A past day's roster is ids and statuses (the API's); a person is found by number.
+        numbers = (
+            roster.registration_numbers(conn, [row["person_id"] for row in read.page.rows])
+            if read.as_of
+            else {}
+        )
     return render(
         request, "roster.html",
-        site=site, form=form, read=read, rows=read.page.rows,
+        site=site, form=form, read=read, rows=read.page.rows, numbers=numbers,
         next_link=form.link(cursor=read.page.next_cursor) if read.page.next_cursor else None,
         csv_link=form.link(), statuses=ROSTER_STATUSES, sexes=list(Sex), bands=BANDS,
         may_search_names=reader.can(Permission.PERSONAL_DATA), **WORDS,

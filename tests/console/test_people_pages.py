@@ -185,6 +185,12 @@ def test_the_roster_as_of_a_past_day_is_the_apis_for_the_same_moment(world: Worl
     assert api.status_code == 200, api.text
     assert sorted(numbers(page.text)) == sorted(r["person_id"] for r in api.json()["items"])
     assert sorted(numbers(page.text)) == sorted(str(p) for p in early)
+    # Each shown by the registration number they have now, not by an id nobody reads.
+    for person in early:
+        found = world.api.client.get(
+            f"{PREFIX}/persons/{person}", headers=world.api.auth("auditor")
+        ).json()
+        assert f"<bdi>{found['registration_number']}</bdi>" in page.text
 
 
 def test_the_roster_downloads_as_the_apis_csv(world: World) -> None:
