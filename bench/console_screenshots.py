@@ -8,7 +8,8 @@ free port against it, creates an administrator for each language with
 would), then signs in in Debian's Chromium and photographs the sign-in page, the first
 password change, home, language, an error page and every page of the navigation
 (``PAGES``: a page added later is photographed without touching this script) with the
-first detail page it links to. A fixed tablet-sized viewport keeps the files small, and
+first detail page it or one of its tabs links to, and the forms that open and manage a
+site. A fixed tablet-sized viewport keeps the files small, and
 ``optipng`` squeezes them when it is installed.
 """
 
@@ -141,6 +142,14 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
             shot(f"{entry.key}-detail")
             taken += 1
         taken += 1
+    # The forms that write, which no menu entry leads to directly.
+    page.goto(base + "/sites")
+    manage = links(page, "main a[href$='/manage']")
+    for label, path in (("site-new", "/sites/new"), ("site-manage", manage[0] if manage else "")):
+        if path:
+            page.goto(base + path)
+            shot(label)
+            taken += 1
     return taken
 
 
