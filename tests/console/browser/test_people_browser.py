@@ -107,7 +107,7 @@ def test_from_the_roster_by_name_to_the_person_in_english_and_arabic(
     sign_in(page, server, "Amina Haroun", ("Account name", "Password", "Sign in"))
 
     page.get_by_role("navigation").get_by_role("link", name="Rosters").click()
-    page.get_by_role("link", name="Abéché reception centre").click()
+    page.get_by_role("link", name="Abéché reception centre", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Roster of Abéché")
     expect(page.locator("#roster-body tr")).to_have_count(5)
     page.screenshot(path=screenshots / "roster-en.png", full_page=True)
