@@ -13,6 +13,7 @@ per console language, ``projections.collation``): never returned.
 ``birth_date_estimate`` is the date of birth or, when only an age was estimated, the
 registration date minus that many years: it lets the age band be computed for any
 day at query time. It reveals the date of birth, so it is personal too.
+``screening_steps``: each screening step the person has had, whatever its outcome.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Roster(ReadModel):
             household_id text,
             relationship text,
             specific_needs text[] NOT NULL DEFAULT '{{}}',
+            screening_steps text[] NOT NULL DEFAULT '{{}}',
             transfer_id uuid,
             merged_into uuid,
             given_name text,
@@ -152,12 +154,14 @@ class Roster(ReadModel):
 
     @handles(Person.ScreeningStepRecorded)
     def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        # Only a 'held' outcome changes the status; other outcomes still bump the version.
+        # Only a 'held' outcome changes the status; a step recorded again is kept once.
         self.set(
             cur,
             envelope,
-            "status = CASE WHEN %(outcome)s = 'held' THEN 'held' ELSE status END",
+            "status = CASE WHEN %(outcome)s = 'held' THEN 'held' ELSE status END, "
+            "screening_steps = array_remove(screening_steps, %(step)s) || %(step)s::text",
             outcome=envelope.event.outcome,
+            step=envelope.event.step,
         )
 
     @handles(Person.PlacedOnManifest)
@@ -277,6 +281,7 @@ def roster_page(
     specific_need: str | None = None,
     household_id: str | None = None,
     registration_number: str | None = None,
+    without_step: str | None = None,
     name: str | None = None,
     order: RosterOrder = RosterOrder.REGISTRATION_NUMBER,
     locale: Locale = Locale.EN,
@@ -323,6 +328,9 @@ def roster_page(
         # rather than read as "nobody has that need".
         where.append(sql.SQL("specific_needs && %s::text[]"))
         params.append(list(needs_within(parse_need(specific_need))))
+    if without_step is not None:
+        where.append(sql.SQL("NOT (%s = ANY(screening_steps))"))
+        params.append(without_step)
     if age_band is not None:
         born_after, born_by = age_band_bounds(age_band, today)
         where.append(sql.SQL("birth_date_estimate <= %s"))

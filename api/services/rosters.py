@@ -21,7 +21,7 @@ from campledger.api.services.access import check_permission, check_scope
 from campledger.api.services.access_trail import record_accesses
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import bad_query, not_found
-from campledger.domain.model.values import PERSONAL_FIELDS
+from campledger.domain.model.values import PERSONAL_FIELDS, ScreeningStep
 from campledger.projections import occupancy, roster, stays
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
@@ -48,6 +48,8 @@ class RosterQuery:
     household_id: str | None = None
     # As stored (``check_registration_number``): one person, or nobody.
     registration_number: str | None = None
+    # Only who has not had this screening step yet (the screening queue).
+    without_step: str | None = None
     name: str | None = None
     sort: RosterOrder = RosterOrder.REGISTRATION_NUMBER
     lang: Locale = Locale.EN
@@ -61,7 +63,7 @@ class RosterQuery:
 
     @property
     def filtered(self) -> bool:
-        filters = (self.status, self.sex, self.age_band, self.nationality)
+        filters = (self.status, self.sex, self.age_band, self.nationality, self.without_step)
         others = (self.specific_need, self.household_id, self.registration_number)
         return any(f is not None for f in (*filters, *others))
 
@@ -120,12 +122,18 @@ def read_roster(
                 nationality=query.nationality, specific_need=query.specific_need,
                 household_id=query.household_id,
                 registration_number=query.registration_number, name=query.name, order=query.sort,
+                without_step=_step(query.without_step),
                 locale=query.lang, after=query.cursor, limit=query.limit,
                 include_personal=personal,
             )  # fmt: skip
             if personal:
                 record_accesses(conn, principal.actor, [r["person_id"] for r in page.rows], purpose)
     return RosterRead(page, personal, query.as_of is not None)
+
+
+def _step(step: str | None) -> str | None:
+    # An unknown step is refused (400), not read as "nobody has had it".
+    return None if step is None else ScreeningStep(step).value
 
 
 def roster_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Iterator[str]:

@@ -103,6 +103,38 @@ def test_a_held_person_stays_on_the_roster_of_their_site_with_status_held(
     assert planned["transfer_id"] == people.transfer and planned["status"] == "present"
 
 
+def test_the_roster_keeps_each_screening_step_once_and_lists_who_has_not_had_one(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    twice, held, waiting = register(
+        registry, "RC-1", *(arrival(f"R-{n}", sex="male") for n in (1, 2, 3))
+    )
+    for person, step, outcome, order in (
+        (twice, "security", "cleared", {}),
+        (twice, "medical", "referred", {}),
+        (twice, "security", "cleared", {}),
+        (held, "security", "held", {"authority": "Governor", "order_reference": "GOV-1"}),
+    ):
+        registry.record_screening_step(
+            person_id=person, step=step, outcome=outcome, reason="", occurred_at=t(2),
+            actor=ACTOR, **order,
+        )  # fmt: skip
+    project(database_url)
+
+    def without(step: str, **filters: Any) -> list[Any]:
+        return [
+            r["person_id"] for r in roster_page(conn, "RC-1", without_step=step, **filters).rows
+        ]
+
+    steps = {r["person_id"]: r["screening_steps"] for r in roster_page(conn, "RC-1").rows}
+    assert steps == {twice: ["medical", "security"], held: ["security"], waiting: []}
+    assert without("security") == [waiting]
+    assert without("medical") == [held, waiting]
+    assert without("medical", status="held") == [held]
+    assert without("identity", sex="female") == []
+
+
 def test_persons_in_transit_are_on_no_site_roster(
     registry: Registry, database_url: str, conn: psycopg.Connection[Any]
 ) -> None:
