@@ -20,7 +20,15 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount, Route
 from starlette.types import Scope
 
-from campledger.api.console import errors, home, language, password, signing, site_management
+from campledger.api.console import (
+    errors,
+    home,
+    language,
+    password,
+    screening_forms,
+    signing,
+    site_management,
+)
 from campledger.api.console.assets import static_files
 from campledger.api.console.context import ConsoleContext
 from campledger.api.console.pages import PAGES, Navigation, Page
@@ -48,7 +56,7 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
     console.state.console = ConsoleContext.from_settings(host, settings, Navigation(pages))
     errors.install(console)
     # Forms that write are guarded by their command's permission, not by a page's.
-    for module in (signing, password, language, home, site_management):
+    for module in (signing, password, language, home, site_management, screening_forms):
         console.include_router(module.router)
     for page in pages:
         console.include_router(_guarded(page))

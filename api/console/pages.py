@@ -26,6 +26,7 @@ from campledger.api.console import (
     overview,
     persons,
     rosters,
+    screening,
     transfers,
 )
 from campledger.api.console.i18n import N_
@@ -65,6 +66,8 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("transfers", "/transfers", N_("Transfers"), Permission.TRANSFERS_READ, transfers.router),
     Page("holds", "/holds", N_("Holds"), Permission.HOLDS_READ, holds.router),
+    # A queue of work, not a read: only those who record screening have it.
+    Page("screening", "/screening", N_("Screening"), Permission.SCREENING_WRITE, screening.router),
     Page(
         "duplicates", "/duplicates", N_("Duplicates"), Permission.DUPLICATES_READ, duplicates.router
     ),

@@ -1,0 +1,140 @@
+"""Recording a screening step and releasing a hold, from the screening queue.
+
+Each form sends its command through the catalogue (``api/console/forms.py``), so a
+screener scoped to some sites screens and releases only the people there, exactly as
+over the API. A 'held' outcome asks for what the API asks of it (``ScreeningCreate``): the
+deciding authority and the order's reference, and optionally a review date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from campledger.api.console.forms import (
+    FIELD_LIMIT,
+    Fields,
+    FormRefused,
+    Problem,
+    form_key,
+    require,
+    submit,
+)
+from campledger.api.console.i18n import N_
+from campledger.api.console.screening import PERSON_PATH, Queue, person_page, queue_path
+from campledger.domain.commands import RecordScreeningStep, ReleasePerson
+from campledger.domain.model.values import ScreeningOutcome
+
+router = APIRouter()
+
+Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
+Key = Annotated[str, Form(alias="form_key", max_length=64)]
+
+# The domain's refusals (by code, or by their first words) and the field each concerns.
+STEP_FIELDS = {
+    "invalid-screening-step": "step",
+    "invalid-screening-outcome": "outcome",
+    "reason": "reason",
+    "authority": "authority",
+    "order reference": "order_reference",
+    "an authority, order reference or review date": "outcome",
+    "a hold's review date": "review_date",
+}
+RELEASE_FIELDS = {
+    "reason": "release_reason",
+    "authority": "release_authority",
+    "order reference": "release_order_reference",
+}
+NOT_A_DATE = N_("Enter a date as year-month-day, e.g. 2025-06-30.")
+
+
+@router.post(PERSON_PATH + "/steps")
+async def record_step(
+    request: Request,
+    person_id: UUID,
+    step: Text = "",
+    outcome: Text = "",
+    reason: Text = "",
+    authority: Text = "",
+    order_reference: Text = "",
+    review_date: Text = "",
+    queue: Text = "",
+    form_key_sent: Key = "",
+) -> Response:
+    require(request, RecordScreeningStep)
+    sent = {
+        "form": "step", "step": step, "outcome": outcome, "reason": reason,
+        "authority": authority, "order_reference": order_reference,
+        "review_date": review_date, "form_key": form_key_sent,
+    }  # fmt: skip
+    key = form_key(sent)
+    fields = Fields(sent)
+    # The API refuses a 'held' outcome without its order: so does the form, by field.
+    held = outcome == ScreeningOutcome.HELD
+    try:
+        command = RecordScreeningStep(
+            person_id=person_id,
+            step=fields.text("step"),
+            outcome=fields.text("outcome"),
+            reason=fields.text("reason", required=False),
+            authority=fields.text("authority", required=held),
+            order_reference=fields.text("order_reference", required=held),
+            review_date=_day(fields, "review_date"),
+        )
+        fields.check()
+        await submit(request, command, key, STEP_FIELDS)
+    except FormRefused as refused:
+        return person_page(
+            request, person_id, Queue.carried(queue), sent, refused.problems, status_code=400
+        )
+    done = "held" if held else "step-recorded"
+    return RedirectResponse(queue_path(Queue.carried(queue), done=done), status_code=303)
+
+
+@router.post(PERSON_PATH + "/release")
+async def release(
+    request: Request,
+    person_id: UUID,
+    reason: Text = "",
+    authority: Text = "",
+    order_reference: Text = "",
+    queue: Text = "",
+    form_key_sent: Key = "",
+) -> Response:
+    require(request, ReleasePerson)
+    sent = {
+        "form": "release", "release_reason": reason, "release_authority": authority,
+        "release_order_reference": order_reference, "form_key": form_key_sent,
+    }  # fmt: skip
+    key = form_key(sent)
+    fields = Fields(sent)
+    try:
+        # As over the API, the order of a release may follow later: the reason may not.
+        command = ReleasePerson(
+            person_id=person_id,
+            reason=fields.text("release_reason"),
+            authority=fields.text("release_authority", required=False),
+            order_reference=fields.text("release_order_reference", required=False),
+        )
+        fields.check()
+        await submit(request, command, key, RELEASE_FIELDS)
+    except FormRefused as refused:
+        return person_page(
+            request, person_id, Queue.carried(queue), sent, refused.problems, status_code=400
+        )
+    return RedirectResponse(queue_path(Queue.carried(queue), done="released"), status_code=303)
+
+
+def _day(fields: Fields, name: str) -> date | None:
+    value = fields.text(name, required=False)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fields.problems.append(Problem(NOT_A_DATE, name))
+        return None
