@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
+from campledger.api.console.forms import may_send
 from campledger.api.console.person_words import WORDS
 from campledger.api.console.reading import (
     CONSOLE,
@@ -31,6 +32,7 @@ from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.households_read import read_household
 from campledger.api.services.persons_read import read_person
 from campledger.api.services.problems import ApiProblem
+from campledger.domain.commands import RecordScreeningStep
 from campledger.domain.history import person_history
 from campledger.domain.model import errors
 from campledger.domain.model.registration_numbers import check_registration_number
@@ -86,7 +88,7 @@ def person(request: Request, person_id: UUID, known_at: str = "") -> Response:
         request, "person.html",
         person=row, personal=personal, household=household, history=history,
         entries=list(reversed(history.entries)), known_at=known_at if moment else "",
-        **WORDS,
+        may_screen=may_send(request, RecordScreeningStep), **WORDS,
     )  # fmt: skip
 
 

@@ -108,6 +108,8 @@ def test_held_with_its_order_holds_the_person_on_the_register_under_the_screener
     assert listed(browser, code, step="security") == []
     assert listed(browser, code, step="security", held="1") == [person]
     assert world.api.registry.get_person(person).held
+    # The person's own page leads to the release too.
+    assert f'href="/screening/persons/{person}"' in browser.get(f"/persons/{person}").text
     register = browser.get("/holds", params={"site": code}).text
     assert "GOV-OUA-2025-114" in register and name in register
     row = world.api.conn.execute(
@@ -190,7 +192,8 @@ def test_roles_that_do_not_screen_get_no_form_and_are_refused(world: World) -> N
         assert 'href="/screening"' not in browser.get("/").text
         assert browser.get("/screening", params={"site": code}).status_code == 403
         assert browser.get(f"/screening/persons/{person}").status_code == 403
-        assert 'name="form_key"' not in browser.get(f"/persons/{person}").text
+        person_page = browser.get(f"/persons/{person}").text
+        assert 'name="form_key"' not in person_page and "/screening/" not in person_page
         refused = browser.submit(
             f"/screening/persons/{person}/steps",
             {"step": "security", "outcome": "cleared", "form_key": "0" * 32},
