@@ -8,9 +8,10 @@ free port against it, creates an administrator for each language with
 would), then signs in in Debian's Chromium and photographs the sign-in page, the first
 password change, home, language, an error page and every page of the navigation
 (``PAGES``: a page added later is photographed without touching this script) with the
-first detail page it or one of its tabs links to, and the forms that open and manage a
-site. A fixed tablet-sized viewport keeps the files small, and
-``optipng`` squeezes them when it is installed.
+first detail page it or one of its tabs links to, the forms that open and manage a
+site, and a site's screening queue with one person's screening forms. A fixed
+tablet-sized viewport keeps the files small, and ``optipng`` squeezes them when it is
+installed.
 """
 
 from __future__ import annotations
@@ -112,6 +113,22 @@ def detail_link(page: Page, base: str, under: str) -> str | None:
     return None
 
 
+def screening_pages(page: Page, base: str) -> tuple[str, str] | None:
+    """The men's security-interview queue of the first site that has one, and its first
+    person's screening page (an account with many sites opens the queue on none)."""
+    page.goto(base + "/screening")
+    sites: list[str] = page.locator("main select#site option").evaluate_all(
+        "options => options.map(o => o.value).filter(Boolean)"
+    )
+    for code in sites:
+        queue = f"/screening?site={code}&step=security&sex=male&age_band=18-59"
+        page.goto(base + queue)
+        people = links(page, "main table a[href^='/screening/persons/']")
+        if people:
+            return queue, people[0]
+    return None
+
+
 def photograph(page: Page, base: str, locale: str, name: str, password: str, out: Path) -> int:
     def shot(label: str) -> None:
         page.screenshot(path=out / f"{label}-{locale}.png")
@@ -150,6 +167,17 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
             page.goto(base + path)
             shot(label)
             taken += 1
+    screening = screening_pages(page, base)
+    if screening:
+        for label, path in zip(("screening-queue", "screening-person"), screening, strict=True):
+            page.goto(base + path)
+            shot(label)
+            taken += 1
+        # A 'held' outcome sent without its order: the refusal, next to the field.
+        page.locator("#outcome").select_option("held")
+        page.locator("form[action$='/steps'] button[type=submit]").click()
+        shot("screening-refused")
+        taken += 1
     return taken
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bench.console_screenshots import detail_link, links, tab_links
+from bench.console_screenshots import detail_link, links, screening_pages, tab_links
 from campledger.api.console.pages import PAGES
 from tests.console.browser.conftest import CHOSEN, TABLET, DemoServer
 
@@ -120,6 +120,15 @@ def test_no_serious_or_critical_violation_on_any_page(
     page.locator("form[action$='/capacity'] button[type=submit]").click()
     assert page.locator(".error-summary").is_visible()
     check(site + " (refused)")
+    screening = screening_pages(page, base)
+    assert screening is not None, "the demo has men waiting for a security interview"
+    for path in screening:
+        page.goto(base + path)
+        check(path)
+    page.locator("#outcome").select_option("held")
+    page.locator("form[action$='/steps'] button[type=submit]").click()
+    assert page.locator("#order_reference-error").is_visible()
+    check(screening[1] + " (refused)")
     context.close()
 
     assert not faults, "\n".join(faults)
