@@ -200,8 +200,10 @@ def _cut(
 def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterator[HistoryEntry]:
     person: Any = None
     for event in events:
-        person = event.mutate(person)
         values = vars(event) if hasattr(event, "__dict__") else {}
+        # A correction's event holds only the new value: the old one is the state before it.
+        before = _stored(getattr(person, values["field"], None)) if "new_value" in values else None
+        person = event.mutate(person)
         reference = {
             k: values[k]
             for k in _REFERENCE_FIELDS
@@ -209,6 +211,7 @@ def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterat
         }
         if "new_value" in values:
             personal = values.get("field") in PERSONAL_FIELDS and not include_personal
+            reference["old_value"] = REDACTED if personal else before
             reference["new_value"] = REDACTED if personal else values["new_value"]
         site = (
             values.get("site_code")
@@ -227,6 +230,13 @@ def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterat
             reference=reference,
             state=_state(person, include_personal),
         )
+
+
+def _stored(value: Any) -> Any:
+    """A person's value in the form a correction event stores it (dates as ISO text)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _state(person: Person, include_personal: bool) -> dict[str, Any]:

@@ -105,6 +105,8 @@ def test_history_lists_every_event_with_who_when_where_and_the_state_after(
     assert history.entries[4].state["sex"] == "female"
     assert history.entries[5].state["sex"] == "male"
     assert history.entries[5].reference["new_value"] == "male"
+    # And the value it replaced, read from the state before it: no event stores it.
+    assert history.entries[5].reference["old_value"] == "female"
 
 
 def test_personal_data_only_when_asked(registry: Registry) -> None:
@@ -113,11 +115,13 @@ def test_personal_data_only_when_asked(registry: Registry) -> None:
     assert "given_name" not in plain.entries[0].state
     assert "date_of_birth" not in plain.entries[0].state
     assert plain.entries[4].reference["new_value"] == REDACTED
+    assert plain.entries[4].reference["old_value"] == REDACTED
     assert "Amna" not in str(plain.as_dict())
     personal = person_history(registry, s.child, include_personal=True)
     assert personal.entries[0].state["given_name"] == "Amna"
     assert personal.entries[4].state["given_name"] == "Amina"
     assert personal.entries[4].reference["new_value"] == "Amina"
+    assert personal.entries[4].reference["old_value"] == "Amna"
 
 
 def test_as_of_occurred_time_includes_a_late_synced_event(registry: Registry) -> None:
@@ -189,3 +193,22 @@ def test_history_serialises_to_json_types(registry: Registry) -> None:
     s = story(registry)
     body = person_history(registry, s.father, include_duplicates=True).as_dict()
     assert json.loads(json.dumps(body))["events"][0]["action"] == "registered"
+
+
+def test_a_corrected_date_of_birth_shows_the_old_date_as_the_event_stores_dates(
+    registry: Registry,
+) -> None:
+    import json
+
+    s = story(registry)
+    registry.correct_detail(
+        person_id=s.child, field="date_of_birth", value="2014-06-01", reason="card",
+        occurred_at=t(8), actor=SCREENER,
+    )  # fmt: skip
+    last = person_history(registry, s.child, include_personal=True).entries[-1]
+    assert (last.reference["old_value"], last.reference["new_value"]) == (
+        "2015-06-01",
+        "2014-06-01",
+    )
+    body = json.loads(json.dumps(person_history(registry, s.child).as_dict()))
+    assert body["events"][-1]["reference"]["old_value"] == "[personal]"
