@@ -25,6 +25,7 @@ from campledger.api.console import (
     home,
     language,
     password,
+    person_forms,
     screening_forms,
     signing,
     site_management,
@@ -56,7 +57,15 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
     console.state.console = ConsoleContext.from_settings(host, settings, Navigation(pages))
     errors.install(console)
     # Forms that write are guarded by their command's permission, not by a page's.
-    for module in (signing, password, language, home, site_management, screening_forms):
+    for module in (
+        signing,
+        password,
+        language,
+        home,
+        site_management,
+        screening_forms,
+        person_forms,
+    ):
         console.include_router(module.router)
     for page in pages:
         console.include_router(_guarded(page))

@@ -176,6 +176,11 @@ def _refusals(fields: Mapping[str, str]) -> Iterator[None]:
     try:
         yield
     except ApiProblem as problem:
+        # A refusal of what was typed, though the API answers it 403 (a household that
+        # reaches beyond one's sites), is shown next to the field the form names for it.
+        where, known = fields.get(problem.code), REFUSAL_NAMES.get(problem.code)
+        if where is not None and known is not None:
+            raise FormRefused([Problem(known, where, detail=problem.detail)]) from None
         if problem.status in (403, 404):
             raise HTTPException(problem.status) from None
         raise FormRefused([Problem(GENERIC, detail=problem.detail or "")]) from None

@@ -64,6 +64,7 @@ REFERENCE_NAMES = {
     "step": N_("Screening step"),
     "outcome": N_("Outcome"),
     "field": N_("Field"),
+    "old_value": N_("Old value"),
     "new_value": N_("New value"),
     "survivor_id": N_("Kept record"),
     "duplicate_id": N_("Merged record"),

@@ -17,7 +17,9 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from campledger.api.console.forms import may_send
+from campledger.api.console.forms import Problem, may_send
+from campledger.api.console.person_form_words import CORRECTABLE_NAMES, DONE
+from campledger.api.console.person_offers import form_values, offers
 from campledger.api.console.person_words import WORDS
 from campledger.api.console.reading import (
     CONSOLE,
@@ -74,7 +76,22 @@ def _by_number(request: Request, reader: Principal, number: str) -> UUID | None:
 
 
 @router.get(PERSON_PATH)
-def person(request: Request, person_id: UUID, known_at: str = "") -> Response:
+def person(request: Request, person_id: UUID, known_at: str = "", done: str = "") -> Response:
+    return person_page(request, person_id, known_at=known_at, done=done)
+
+
+def person_page(
+    request: Request,
+    person_id: UUID,
+    *,
+    known_at: str = "",
+    done: str = "",
+    sent: dict[str, str] | None = None,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The person, and the forms their reader may send; drawn again with what was sent
+    and why it was refused (``person_forms.py``)."""
     reader = principal(request)
     moment = _moment(request, known_at)
     personal = reader.can(Permission.PERSONAL_DATA)
@@ -84,11 +101,13 @@ def person(request: Request, person_id: UUID, known_at: str = "") -> Response:
         history = person_history(
             registry(request), person_id, known_at=moment, include_personal=personal
         )
+    forms = form_values(offers(request, row), row, sent or {})
     return render(
-        request, "person.html",
+        request, "person.html", status_code,
         person=row, personal=personal, household=household, history=history,
         entries=list(reversed(history.entries)), known_at=known_at if moment else "",
-        may_screen=may_send(request, RecordScreeningStep), **WORDS,
+        may_screen=may_send(request, RecordScreeningStep), problems=problems or [],
+        done=DONE.get(done), correctable_names=CORRECTABLE_NAMES, **forms, **WORDS,
     )  # fmt: skip
 
 

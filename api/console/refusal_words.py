@@ -43,4 +43,9 @@ REFUSAL_NAMES = {
     "invalid-age": N_("This age is not possible."),
     "invalid-registration-number": N_("This is not a registration number."),
     "unstorable-value": N_("This text holds characters that cannot be stored."),
+    "household-outside-scope": N_(
+        "This household has members at sites outside yours: joining it is family tracing, "
+        "which must be asked for."
+    ),
+    "duplicate-already-dismissed": N_("This pair was already judged to be two people."),
 }
