@@ -386,3 +386,11 @@ def candidates_page(
     for row in page.rows:
         row["score"] = row.pop("points") / 1000
     return page
+
+
+def candidate(conn: psycopg.Connection[Any], a: UUID, b: UUID) -> dict[str, Any] | None:
+    """The pair's score and reasons while it is proposed (None once dismissed or closed)."""
+    query = sql.SQL("SELECT score, reasons FROM {} WHERE person_id = %s AND other_id = %s")
+    table = sql.Identifier(Duplicates.live_schema(), "candidates")
+    found = rows_of(conn, query.format(table), ordered(a, b))
+    return {"score": found[0]["score"] / 1000, "reasons": found[0]["reasons"]} if found else None

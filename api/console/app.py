@@ -21,6 +21,7 @@ from starlette.routing import Match, Mount, Route
 from starlette.types import Scope
 
 from campledger.api.console import (
+    duplicate_review,
     errors,
     home,
     language,
@@ -65,6 +66,7 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
         site_management,
         screening_forms,
         person_forms,
+        duplicate_review,
     ):
         console.include_router(module.router)
     for page in pages:
