@@ -129,6 +129,15 @@ def test_no_serious_or_critical_violation_on_any_page(
     page.locator("form[action$='/steps'] button[type=submit]").click()
     assert page.locator("#order_reference-error").is_visible()
     check(screening[1] + " (refused)")
+    # A person's page with its correction and departure forms, and a refused correction.
+    person = screening[1].split("?")[0].removeprefix("/screening")
+    page.goto(base + person)
+    check(person)
+    page.locator("#field").select_option("date_of_birth")
+    page.locator("#value").fill("someday")
+    page.locator("form[action$='/corrections'] button[type=submit]").click()
+    assert page.locator("#value-error").is_visible()
+    check(person + " (refused)")
     context.close()
 
     assert not faults, "\n".join(faults)
