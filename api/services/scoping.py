@@ -17,8 +17,12 @@ PersonFilter = Callable[[str], bool]
 
 def person_sites(registry: Registry, person_id: UUID) -> list[str | None]:
     """The sites a person belongs to for scoping: where they are, or both ends of the
-    transfer they are travelling on."""
+    transfer they are travelling on. A record merged into another belongs where the kept
+    record does: it leads there, and a merge sent again must meet the same scope to be
+    answered as the first was."""
     person = registry.get_person(person_id)
+    if person.merged_into is not None:
+        return person_sites(registry, person.merged_into)
     if person.site_code is not None:
         return [person.site_code]
     if person.transfer_id is not None:

@@ -105,3 +105,23 @@ def test_only_the_origin_may_cancel_a_transfer(api: Api) -> None:
         path, json={"reason": "road closed"}, headers=api.auth("transfer_officer", [origin])
     )
     assert done.status_code == 200, done.text
+
+
+def test_a_scoped_manager_sending_a_merge_again_gets_the_first_answer(api: Api) -> None:
+    # The merged-away record belongs where the kept one is: a retry meets the same scope
+    # and is answered as the first send was, writing nothing.
+    home, away = api.open_site(), api.open_site()
+    survivor, duplicate = api.register(home, 2)
+    headers = {**api.auth("site_manager", [home]), "Idempotency-Key": api.fresh_code("merge")}
+    body = {"survivor_id": str(survivor), "reason": "same fingerprints"}
+    path = f"{PREFIX}/persons/{duplicate}/merge"
+    first = api.client.post(path, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    before = api.writes()
+    again = api.client.post(path, json=body, headers=headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["position"] == first.json()["position"]
+    assert api.writes() == before
+    # Another site's manager still meets the kept record's scope, and is refused.
+    elsewhere = {**api.auth("site_manager", [away]), "Idempotency-Key": api.fresh_code("m")}
+    assert_problem(api.client.post(path, json=body, headers=elsewhere), 403, "out-of-scope")
