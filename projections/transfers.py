@@ -204,6 +204,16 @@ def get_transfer(conn: psycopg.Connection[Any], transfer_id: UUID) -> dict[str, 
     return transfer
 
 
+def manifest_names(conn: psycopg.Connection[Any], transfer_id: UUID) -> dict[UUID, dict[str, Any]]:
+    """The names of everyone on a transfer's manifest, by person id (personal data: only
+    for readers who may see it, each put on the access trail by the caller)."""
+    query = sql.SQL(
+        "SELECT m.person_id, r.family_name, r.given_name FROM {} m "
+        "JOIN {} r USING (person_id) WHERE m.transfer_id = %s"
+    ).format(_M, _R)
+    return {row.pop("person_id"): row for row in rows_of(conn, query, (transfer_id,))}
+
+
 def list_transfers(
     conn: psycopg.Connection[Any],
     *,

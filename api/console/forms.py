@@ -77,6 +77,10 @@ class Problem:
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     # The domain's own words, shown where the catalogue has none for this refusal.
     detail: str = ""
+    # The domain's code and what it names (a person's id...), so that a form can say
+    # which of the many it sent was refused, in the words its reader typed (a number).
+    code: str = ""
+    about: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class FormRefused(Exception):
@@ -196,7 +200,7 @@ def _problem(error: errors.DomainError, fields: Mapping[str, str]) -> Problem:
     where = fields.get(error.code) or next(
         (name for word, name in fields.items() if message.startswith(word)), None
     )
-    known = REFUSAL_NAMES.get(error.code)
+    known, about = REFUSAL_NAMES.get(error.code), error.details
     if known is not None:
-        return Problem(known, where, detail=message)
-    return Problem(GENERIC, where, {"detail": message}, detail=message)
+        return Problem(known, where, detail=message, code=error.code, about=about)
+    return Problem(GENERIC, where, {"detail": message}, message, error.code, about)

@@ -10,7 +10,8 @@ from uuid import UUID
 import psycopg
 
 from campledger.api.services.access import check_scope
-from campledger.api.services.auth import Principal
+from campledger.api.services.access_trail import record_accesses
+from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import ApiProblem, bad_query, not_found
 from campledger.api.services.scoping import within
 from campledger.projections import transfers
@@ -30,6 +31,18 @@ def read_transfer(
         raise not_found("transfer", f"no transfer with id {transfer_id}")
     check_scope(principal, found["origin"], found["destination"])
     return found
+
+
+def manifest_names(
+    conn: psycopg.Connection[Any], principal: Principal, transfer: dict[str, Any], purpose: str
+) -> dict[UUID, dict[str, Any]]:
+    """The names on a transfer's manifest (read with ``read_transfer``) for a reader who
+    may see them, each put on the access trail under ``purpose``; nobody's for others."""
+    if not principal.can(Permission.PERSONAL_DATA):
+        return {}
+    names = transfers.manifest_names(conn, transfer["transfer_id"])
+    record_accesses(conn, principal.actor, list(names), purpose)
+    return names
 
 
 def transfers_page(
