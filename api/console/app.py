@@ -30,6 +30,8 @@ from campledger.api.console import (
     screening_forms,
     signing,
     site_management,
+    transfer_forms,
+    transfer_plan,
 )
 from campledger.api.console.assets import static_files
 from campledger.api.console.context import ConsoleContext
@@ -67,6 +69,8 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
         screening_forms,
         person_forms,
         duplicate_review,
+        transfer_plan,
+        transfer_forms,
     ):
         console.include_router(module.router)
     for page in pages:

@@ -1,7 +1,8 @@
 """Transfers: those on the road, who never arrived, the transfers planned and reconciled,
-and each transfer's manifest. Read through ``api/services/transfers_read.py``, as the
-API's ``/transfers``: the reader's sites only, and persons by registration number (a
-person's name is one click away, on the person page, which puts it on the access trail)."""
+and each transfer's manifest (``transfer_manifest.py``). Read through
+``api/services/transfers_read.py``, as the API's ``/transfers``: the reader's sites only,
+and persons by registration number. Planning and the actions on a transfer are in
+``transfer_plan.py`` and ``transfer_forms.py``."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from campledger.api.console.forms import may_send
 from campledger.api.console.i18n import N_
-from campledger.api.console.person_words import WORDS
 from campledger.api.console.reading import principal, query_string, read_connection, refusals
 from campledger.api.console.rendering import render
+from campledger.api.console.transfer_manifest import TRANSFER_PATH, transfer_page
+from campledger.api.console.transfer_words import STATE_NAMES
 from campledger.api.services.scoping import within
-from campledger.api.services.transfers_read import VIEWS, read_transfer, transfers_page
+from campledger.api.services.transfers_read import VIEWS, transfers_page
+from campledger.domain.commands import PlanTransfer
 from campledger.projections import occupancy
 
 router = APIRouter()
@@ -28,22 +32,6 @@ VIEW_NAMES = {
     "unaccounted": N_("Unaccounted for"),
     "planned": N_("Planned"),
     "reconciled": N_("Reconciled"),
-}
-
-# A transfer's state, and where each person on its manifest is in it.
-STATE_NAMES = {
-    "planned": N_("Planned"),
-    "dispatched": N_("On the road"),
-    "reconciled": N_("Reconciled"),
-    "cancelled": N_("Cancelled"),
-}
-MANIFEST_NAMES = {
-    "planned": N_("Waiting to leave"),
-    "in_transit": N_("In transit"),
-    "received": N_("Received"),
-    "unaccounted": N_("Unaccounted for"),
-    "cancelled": N_("Transfer cancelled"),
-    "removed": N_("Taken off the manifest"),
 }
 
 
@@ -64,15 +52,10 @@ def transfer_lists(
         request, "transfers.html",
         rows=page.rows, view=view, views=VIEW_NAMES, site=site, sites=sites,
         next_link=next_link if page.next_cursor else None, state_names=STATE_NAMES,
+        may_plan=may_send(request, PlanTransfer),
     )  # fmt: skip
 
 
-@router.get("/transfers/{transfer_id}")
-def transfer(request: Request, transfer_id: UUID) -> Response:
-    reader = principal(request)
-    with read_connection(request) as conn, refusals():
-        found = read_transfer(conn, reader, transfer_id)
-    return render(
-        request, "transfer.html",
-        transfer=found, state_names=STATE_NAMES, manifest_names=MANIFEST_NAMES, **WORDS,
-    )  # fmt: skip
+@router.get(TRANSFER_PATH)
+def transfer(request: Request, transfer_id: UUID, done: str = "") -> Response:
+    return transfer_page(request, transfer_id, done=done)
