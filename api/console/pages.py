@@ -25,6 +25,7 @@ from campledger.api.console import (
     households,
     overview,
     persons,
+    registration,
     rosters,
     screening,
     transfers,
@@ -61,6 +62,8 @@ PAGES: tuple[Page, ...] = (
     Page("overview", "/overview", N_("Overview"), Permission.SITES_READ, overview.router),
     Page("rosters", "/sites", N_("Rosters"), Permission.ROSTERS_READ, rosters.router),
     Page("people", "/persons", N_("People"), Permission.PERSONS_READ, persons.router),
+    # A place of work, like the screening queue: only those who register have it.
+    Page("register", "/register", N_("Register"), Permission.ARRIVALS_WRITE, registration.router),
     Page(
         "households", "/households", N_("Households"), Permission.HOUSEHOLDS_READ, households.router
     ),

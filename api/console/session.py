@@ -129,7 +129,10 @@ async def check_csrf(request: Request) -> None:
         return
     presented = request.headers.get(CSRF_HEADER)
     if presented is None:
-        form = await request.form()
+        # Read under the limits its route declares (a truckload's grid sends thousands
+        # of fields, beyond Starlette's default 1,000): the form is parsed once, here.
+        limits = getattr(request.scope.get("route"), "form_limits", None) or {}
+        form = await request.form(**limits)
         field = form.get(CSRF_FIELD)
         presented = field if isinstance(field, str) else None
     revealed = unmasked(presented)

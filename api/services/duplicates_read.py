@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 
 from campledger.api.services.access import check_scope
 from campledger.api.services.access_trail import record_accesses
@@ -22,6 +23,7 @@ from campledger.api.services.problems import bad_query
 from campledger.api.services.scoping import within
 from campledger.projections import duplicates, roster
 from campledger.projections.paging import Page
+from campledger.projections.rows import rows_of
 
 
 def candidates_page(
@@ -69,3 +71,53 @@ def with_names(
 def _names(row: dict[str, Any] | None) -> dict[str, str | None]:
     fields = ("given_name", "family_name", "given_name_latin", "family_name_latin")
     return {field: (row or {}).get(field) for field in fields}
+
+
+_PAIRS_WITH = """
+SELECT c.person_id, c.other_id, c.score, c.reasons,
+       pa.site_code AS person_site_code, pb.site_code AS other_site_code,
+       ra.registration_number AS person_registration_number,
+       rb.registration_number AS other_registration_number
+FROM {candidates} c
+JOIN {people} pa ON pa.person_id = c.person_id
+JOIN {people} pb ON pb.person_id = c.other_id
+LEFT JOIN {roster} ra ON ra.person_id = c.person_id
+LEFT JOIN {roster} rb ON rb.person_id = c.other_id
+WHERE c.person_id = ANY(%(ids)s::uuid[]) OR c.other_id = ANY(%(ids)s::uuid[])
+ORDER BY c.score DESC, c.person_id, c.other_id
+"""
+
+
+def pairs_with(
+    conn: psycopg.Connection[Any], principal: Principal, person_ids: list[UUID]
+) -> list[dict[str, Any]]:
+    """The likely duplicates of these records (new ones, just registered), each pair as
+    ``new`` (one of them) and ``other``; the other record's registration number only where
+    ``principal``'s sites reach it. For those who registered them: no names, and nothing
+    to decide (the review is a reviewer's)."""
+    if not person_ids:
+        return []
+    query = sql.SQL(_PAIRS_WITH).format(
+        candidates=sql.Identifier(duplicates.Duplicates.live_schema(), "candidates"),
+        people=sql.Identifier(duplicates.Duplicates.live_schema(), "people"),
+        roster=sql.Identifier(roster.Roster.live_schema(), "roster"),
+    )
+    new = set(person_ids)
+    found = []
+    for row in rows_of(conn, query, {"ids": person_ids}):
+        mine, theirs = ("person", "other") if row["person_id"] in new else ("other", "person")
+        other_site = row[f"{theirs}_site_code"]
+        reached = principal.covers_any([other_site])
+        found.append(
+            {
+                "person_id": row[f"{mine}_id"],
+                "registration_number": row[f"{mine}_registration_number"],
+                "other_id": row[f"{theirs}_id"] if reached else None,
+                "other_registration_number": (
+                    row[f"{theirs}_registration_number"] if reached else None
+                ),
+                "other_site_code": other_site if reached else None,
+                "score": row["score"] / 1000,
+            }
+        )
+    return found

@@ -138,6 +138,15 @@ def test_no_serious_or_critical_violation_on_any_page(
     page.locator("form[action$='/corrections'] button[type=submit]").click()
     assert page.locator("#value-error").is_visible()
     check(person + " (refused)")
+    # The registration grid at a site, and a truckload refused on its row.
+    page.goto(base + "/register")
+    code = page.locator("#site option").nth(1).get_attribute("value")
+    page.goto(f"{base}/register?site={code}")
+    check("/register?site=")
+    page.locator("#r0-given_name").fill("Amina")
+    page.locator("#save").click()
+    assert page.locator(".error-summary").is_visible()
+    check("/register (refused)")
     context.close()
 
     assert not faults, "\n".join(faults)
