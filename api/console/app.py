@@ -27,6 +27,7 @@ from campledger.api.console import (
     language,
     password,
     person_forms,
+    registration_upload,
     screening_forms,
     signing,
     site_management,
@@ -71,6 +72,7 @@ def create_console(host: State, settings: Settings, pages: tuple[Page, ...] = PA
         duplicate_review,
         transfer_plan,
         transfer_forms,
+        registration_upload,
     ):
         console.include_router(module.router)
     for page in pages:
