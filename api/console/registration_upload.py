@@ -120,6 +120,9 @@ async def _run(
         "notice": notice,
     }
     status = 400 if problems or (report and (report.problems or not report.ok)) else 200
+    if request.headers.get("HX-Request") == "true":
+        # htmx swaps only a successful answer in: the check's report is one, bad rows or not.
+        status = 200
     return grid_page(
         request, site, [], [first_row()], [], new_form_key(), upload=upload, status_code=status
     )

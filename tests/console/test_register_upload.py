@@ -76,6 +76,14 @@ def test_no_file_or_an_unreadable_one_is_said_so(world: World) -> None:
     head = world.api.head()
     none = upload(browser, "/register/upload/check", site, None)
     assert none.status_code == 400 and "Choose the CSV file to import." in none.text
+    # htmx swaps in only a successful answer: to it, the report is one.
+    browser.get(f"/register?site={site}")
+    asked = browser.client.post(
+        "/register/upload/check",
+        data={"site": site, "csrf_token": browser.csrf()},
+        headers={"HX-Request": "true"},
+    )
+    assert asked.status_code == 200 and "Choose the CSV file to import." in asked.text
     garbled = upload(browser, "/register/upload/check", site, b"\xff\xfe\x00nonsense")
     assert garbled.status_code == 400 and "cannot be read as an arrivals CSV" in garbled.text
     assert world.api.head() == head

@@ -4,12 +4,15 @@ in it), Enter on "Save the truckload"; in English and in Arabic (right to left).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser.conftest import TABLET, DemoServer
 
 COLUMNS_AFTER_RELATIONSHIP = 11  # given name … specific needs
+HEADER = "registration_number,given_name,family_name,sex,nationality,estimated_age\n"
 
 
 def type_row(page: Page, values: list[str]) -> None:
@@ -62,3 +65,28 @@ def test_a_household_is_entered_with_the_keyboard_only_and_saved(
     done = "2 people registered." if locale == "en" else "سُجّل"
     expect(page.locator("main")).to_contain_text(done)
     context.close()
+
+
+def test_a_file_is_checked_then_imported_without_choosing_it_again(
+    browser: Browser, demo_server: DemoServer, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport=TABLET)
+    demo_server.sign_in(page, *demo_server.account("registrar"))
+    page.goto(demo_server.base_url + "/register")
+    code = page.locator("#site option").nth(1).get_attribute("value")
+    page.goto(f"{demo_server.base_url}/register?site={code}")
+    stamp = page.evaluate("Date.now()")
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(f"{HEADER}UP-{stamp}-1,Amina,Haroun,female,QQQ,30\n")
+    good.write_text(f"{HEADER}UP-{stamp}-2,Amina,Haroun,female,SDN,30\n"
+                    f"UP-{stamp}-3,Idris,Haroun,male,SDN,8\n")  # fmt: skip
+    page.locator("#file").set_input_files(bad)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#upload-report")).to_contain_text("nationality")
+    page.locator("#file").set_input_files(good)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#upload-report")).to_contain_text("2 rows checked, no problem")
+    # The check replaced its report only: the file is still chosen, and goes with Import.
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#upload-report")).to_contain_text("2 people imported.")
+    page.close()
