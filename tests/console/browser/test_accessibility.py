@@ -147,6 +147,13 @@ def test_no_serious_or_critical_violation_on_any_page(
     page.locator("#save").click()
     assert page.locator(".error-summary").is_visible()
     check("/register (refused)")
+    # Planning a transfer from a site's roster, and a plan refused at the typed numbers.
+    page.goto(f"{base}/transfers/new?origin={code}")
+    check("/transfers/new?origin=")
+    page.locator("#numbers").fill("NOBODY-0000")
+    page.locator("main form[method=post] button[type=submit]").last.click()
+    assert page.locator(".error-summary").is_visible()
+    check("/transfers/new (refused)")
     context.close()
 
     assert not faults, "\n".join(faults)
