@@ -178,6 +178,18 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
         page.locator("form[action$='/steps'] button[type=submit]").click()
         shot("screening-refused")
         taken += 1
+        # The person's own page, with its correction and departure forms.
+        page.goto(base + screening[1].split("?")[0].removeprefix("/screening"))
+        shot("person")
+        taken += 1
+    # Planning a transfer from the first site's roster.
+    page.goto(base + "/sites")
+    sites = links(page, "main table a[href$='/roster']")
+    if sites:
+        origin = sites[0].split("/")[2]
+        page.goto(f"{base}/transfers/new?origin={origin}")
+        shot("transfer-new")
+        taken += 1
     return taken
 
 
