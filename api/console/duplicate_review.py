@@ -10,19 +10,19 @@ drops the pair, and the list the reviewer is sent back to no longer shows it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.duplicates import PAIR_PATH, pair_page
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     require,
     submit,
@@ -30,9 +30,6 @@ from campledger.api.console.forms import (
 from campledger.domain.commands import DismissDuplicate, MergePersons
 
 router = APIRouter()
-
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
-Key = Annotated[str, Form(alias="form_key", max_length=64)]
 
 
 @router.post(PAIR_PATH + "/merge")

@@ -21,9 +21,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -47,6 +47,9 @@ SETTLE_SECONDS = 2.0
 # What a form may send in one field: far more than any field of any command takes.
 FIELD_LIMIT = 2000
 FORM_KEY = "form_key"
+# What a form route's parameters are: a field of text, bounded; the drawn form's key.
+Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
+Key = Annotated[str, Form(alias=FORM_KEY, max_length=64)]
 _FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 

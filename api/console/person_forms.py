@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     require,
     submit,
@@ -41,8 +42,6 @@ from campledger.domain.commands import CorrectDetail, RecordDeparture
 
 router = APIRouter()
 
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
-Key = Annotated[str, Form(alias="form_key", max_length=64)]
 Version = Annotated[str, Form(max_length=20)]
 
 # Details a person always has: left empty, the form says so rather than the domain.

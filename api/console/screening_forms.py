@@ -9,17 +9,17 @@ deciding authority and the order's reference, and optionally a review date.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     require,
     submit,
@@ -31,8 +31,6 @@ from campledger.domain.model.values import ScreeningOutcome
 
 router = APIRouter()
 
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
-Key = Annotated[str, Form(alias="form_key", max_length=64)]
 
 # The domain's refusals (by code, or by their first words) and the field each concerns.
 STEP_FIELDS = {

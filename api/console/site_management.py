@@ -12,10 +12,11 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     may_send,
     new_form_key,
@@ -32,7 +33,6 @@ from campledger.domain.model.values import SiteKind
 
 router = APIRouter()
 
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
 
 KIND_NAMES = {
     SiteKind.RECEPTION: N_("Reception point"),
@@ -79,7 +79,7 @@ async def open_site(
     admin2_pcode: Text = "",
     latitude: Text = "",
     longitude: Text = "",
-    form_key_sent: Annotated[str, Form(alias="form_key", max_length=64)] = "",
+    form_key_sent: Key = "",
 ) -> Response:
     require(request, OpenSite)
     sent = {
@@ -119,7 +119,7 @@ async def change_capacity(
     code: str,
     capacity: Text = "",
     reason: Text = "",
-    form_key_sent: Annotated[str, Form(alias="form_key", max_length=64)] = "",
+    form_key_sent: Key = "",
 ) -> Response:
     require(request, ChangeSiteCapacity)
     sent = {"capacity": capacity, "reason": reason, "form_key": form_key_sent}
@@ -144,7 +144,7 @@ async def close_site(
     code: str,
     reason: Text = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
-    form_key_sent: Annotated[str, Form(alias="form_key", max_length=64)] = "",
+    form_key_sent: Key = "",
 ) -> Response:
     require(request, CloseSite)
     sent = {"close_reason": reason, "form_key": form_key_sent}

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     require,
     submit,
@@ -49,8 +50,6 @@ from campledger.projections import roster
 
 router = APIRouter()
 
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
-Key = Annotated[str, Form(alias="form_key", max_length=64)]
 # A whole manifest's numbers, scanned one a line.
 Numbers = Annotated[str, Form(max_length=MAX_MANIFEST * 40)]
 Ticked = Annotated[list[str], Form(max_length=MAX_MANIFEST)]

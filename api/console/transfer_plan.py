@@ -11,18 +11,19 @@ refuses a held person bound for a site that cannot keep custody.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    FIELD_LIMIT,
     Fields,
     FormRefused,
+    Key,
     Problem,
+    Text,
     form_key,
     new_form_key,
     require,
@@ -51,8 +52,6 @@ router = APIRouter()
 
 PLAN_PATH = "/transfers/new"
 PAGE_SIZE = 100
-Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
-Key = Annotated[str, Form(alias="form_key", max_length=64)]
 
 # The domain's refusals (by code, or by their first words) and the field each concerns.
 PLAN_FIELDS = {
