@@ -29,24 +29,20 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urljoin
 
 import httpx
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bench.api_load import as_url, running_server
+from bench.console_session import account_and_token, sign_in, wait_for_projection
 from bench.duplicates_projection import caseload
 from bench.support import fresh_database, library_env_for
 from campledger.api.console.pages import PAGES
 from campledger.api.console.rosters import PAGE_SIZE
-from campledger.api.services.accounts import AccountPolicy, create_account
-from campledger.api.services.auth import create_token
-from campledger.api.services.sign_in import change_password
 from campledger.domain.commands import MAX_BATCH
 from campledger.domain.service.registry import Registry
 
@@ -54,7 +50,6 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 SITE = "RC-BENCH"
 NAME = "Bench Admin"
-PASSWORD = "a long walk to the well"
 TARGET_KB = 300
 TARGET_P99_MS = 100.0
 GZIP = {"Accept-Encoding": "gzip"}
@@ -83,41 +78,6 @@ def seed(url: str, people: int) -> float:
         return time.perf_counter() - start
     finally:
         registry.close()
-
-
-def wait_for_projection(base: str, timeout: float = 900) -> float:
-    """Until every read model has caught up with the log; the seconds it took."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        lag = httpx.get(f"{base}/health", timeout=10).json().get("lag")
-        if lag and max(lag.values()) == 0:
-            return time.perf_counter() - start
-        time.sleep(1)
-    raise RuntimeError("the read models did not catch up")
-
-
-def accounts(url: str) -> str:
-    """An administrator who has chosen a password, and an API token; returns the token."""
-    policy = AccountPolicy()
-    with psycopg.connect(url, autocommit=True) as conn:
-        issued = create_account(conn, name=NAME, role="admin", now=_now(), policy=policy)
-        change_password(conn, issued.account, current=issued.one_time_password, new=PASSWORD,
-                        now=_now(), policy=policy)  # fmt: skip
-        return create_token(conn, name="bench", role="admin")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def sign_in(client: httpx.Client) -> None:
-    form = client.get("/sign-in", headers=GZIP).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token, "the sign-in page has no CSRF token"
-    done = client.post("/sign-in", data={"name": NAME, "password": PASSWORD, "next": "/",
-                                         "csrf_token": token.group(1)})  # fmt: skip
-    if done.status_code != 303 or done.headers["location"] != "/":
-        raise RuntimeError(f"signing in failed: {done.status_code} {done.text[:200]}")
 
 
 # --- weight ----------------------------------------------------------------------------
@@ -310,12 +270,12 @@ def main(
         url = as_url(conninfo)
         seeded = seed(url, people)
         with running_server(url, workers=1) as (base, _):
-            projected = wait_for_projection(base)
-            token = accounts(url)
+            projected = wait_for_projection(base, poll=1)
+            token = account_and_token(url, NAME, "admin", "bench")
             console.print(f"{people:,} people registered in {seeded:.0f} s, projected in "
                           f"{projected:.0f} s more; measuring…")  # fmt: skip
             with httpx.Client(base_url=base, timeout=60) as client:
-                sign_in(client)
+                sign_in(client, NAME, GZIP)
                 found = weights(base, client)
                 timings = renders(client, token, requests, name)
     report(found, timings, f"{people:,} people")

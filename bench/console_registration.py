@@ -33,21 +33,17 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bench.api_load import as_url, running_server
+from bench.console_session import CSRF, account_and_token, sign_in, wait_for_projection
 from bench.duplicates_projection import caseload
 from bench.support import fresh_database, library_env_for
-from campledger.api.services.accounts import AccountPolicy, create_account
-from campledger.api.services.auth import create_token
-from campledger.api.services.sign_in import change_password
 from campledger.domain.commands import MAX_BATCH
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry
@@ -56,11 +52,9 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 SITE = "RC-BENCH"
 NAME = "Bench Registrar"
-PASSWORD = "a long walk to the well"
 TRUCKLOAD = 500
 TARGET_S = 1.0
 FORM_KEY = re.compile(r'name="form_key" value="([0-9a-f]{32})"')
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def seed(url: str, people: int) -> list[Arrival]:
@@ -78,36 +72,6 @@ def seed(url: str, people: int) -> list[Arrival]:
     finally:
         registry.close()
     return load[people:]
-
-
-def wait_for_projection(base: str, timeout: float = 900) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        lag = httpx.get(f"{base}/health", timeout=10).json().get("lag")
-        if lag and max(lag.values()) == 0:
-            return time.perf_counter() - start
-        time.sleep(0.02)
-    raise RuntimeError("the read models did not catch up")
-
-
-def accounts(url: str) -> str:
-    """A registrar who has chosen a password, and a registrar's API token."""
-    policy = AccountPolicy()
-    now = datetime.now(UTC)
-    with psycopg.connect(url, autocommit=True) as conn:
-        issued = create_account(conn, name=NAME, role="registrar", now=now, policy=policy)
-        change_password(conn, issued.account, current=issued.one_time_password, new=PASSWORD,
-                        now=now, policy=policy)  # fmt: skip
-        return create_token(conn, name="bench-registrar", role="registrar")
-
-
-def sign_in(client: httpx.Client) -> None:
-    token = CSRF.search(client.get("/sign-in").text)
-    assert token, "the sign-in page has no CSRF token"
-    done = client.post("/sign-in", data={"name": NAME, "password": PASSWORD, "next": "/",
-                                         "csrf_token": token.group(1)})  # fmt: skip
-    if done.status_code != 303:
-        raise RuntimeError(f"signing in failed: {done.status_code} {done.text[:200]}")
 
 
 def numbered(arrivals: list[Arrival], run: str) -> Iterator[Arrival]:
@@ -176,7 +140,7 @@ def measure(
     body_bytes = 0
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, timeout=60) as client:
-        sign_in(client)
+        sign_in(client, NAME)
         for i in range(saves + 1):  # the first of each is a warm-up
             load = list(numbered(truckloads[2 * i], f"G{i}"))
             page = client.get(f"/register?site={SITE}").text
@@ -201,7 +165,7 @@ def measure(
             api_took = time.perf_counter() - start
             if answer.status_code != 201:
                 raise RuntimeError(f"API batch: {answer.status_code} {answer.text[:500]}")
-            caught_up = wait_for_projection(base)
+            caught_up = wait_for_projection(base, poll=0.02)
             if i == 0:
                 continue
             grid.seconds.append(took)
@@ -248,8 +212,8 @@ def main(
         seeded = time.perf_counter() - start
         truckloads = [rest[i : i + TRUCKLOAD] for i in range(0, len(rest), TRUCKLOAD)]
         with running_server(url, workers=1) as (base, _):
-            projected = wait_for_projection(base)
-            token = accounts(url)
+            projected = wait_for_projection(base, poll=0.02)
+            token = account_and_token(url, NAME, "registrar", "bench-registrar")
             console.print(f"{people:,} people registered in {seeded:.0f} s, projected in "
                           f"{projected:.0f} s more; measuring…")  # fmt: skip
             timings, body_bytes = measure(base, token, truckloads, saves)
