@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -129,6 +130,16 @@ class Fields:
             self.problems.append(Problem(NOT_A_NUMBER, name))
             return None
 
+    def day(self, name: str) -> date | None:
+        value = self.text(name, required=False)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.problems.append(Problem(NOT_A_DATE, name))
+            return None
+
     def check(self) -> None:
         if self.problems:
             raise FormRefused(self.problems)
@@ -137,6 +148,7 @@ class Fields:
 MISSING = N_("Fill in this field.")
 NOT_A_WHOLE_NUMBER = N_("Enter a whole number.")
 NOT_A_NUMBER = N_("Enter a number, with a point for decimals.")
+NOT_A_DATE = N_("Enter a date as year-month-day, e.g. 2025-06-30.")
 
 
 def form_key(sent: Mapping[str, str]) -> str:

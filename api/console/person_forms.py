@@ -13,7 +13,6 @@ only roles allowed to trace families (``households:trace``) are shown.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -55,7 +54,6 @@ CORRECTION_FIELDS = {
     "'": "field",
 }
 STALE = REFUSAL_NAMES["concurrent-change"]
-NOT_A_DATE = N_("Enter a date as year-month-day, e.g. 2025-06-30.")
 TRACING_ONLY = N_("Your role sets a household only as family tracing: tick the box.")
 
 
@@ -137,11 +135,9 @@ def _value(fields: Fields, chosen: str) -> Any:
     typed = fields.text("value", required=False)
     if chosen == "specific_needs":
         return [code.strip() for code in typed.split(",") if code.strip()]
-    if chosen == "date_of_birth" and typed:
-        try:
-            date.fromisoformat(typed)
-        except ValueError:
-            fields.problems.append(Problem(NOT_A_DATE, "value"))
+    if chosen == "date_of_birth":
+        # Read only to refuse what is not a date at the field; the API's body sends text.
+        fields.day("value")
     return typed or None
 
 

@@ -8,7 +8,6 @@ deciding authority and the order's reference, and optionally a review date.
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -18,13 +17,11 @@ from campledger.api.console.forms import (
     Fields,
     FormRefused,
     Key,
-    Problem,
     Text,
     form_key,
     require,
     submit,
 )
-from campledger.api.console.i18n import N_
 from campledger.api.console.screening import PERSON_PATH, Queue, person_page, queue_path
 from campledger.domain.commands import RecordScreeningStep, ReleasePerson
 from campledger.domain.model.values import ScreeningOutcome
@@ -47,7 +44,6 @@ RELEASE_FIELDS = {
     "authority": "release_authority",
     "order reference": "release_order_reference",
 }
-NOT_A_DATE = N_("Enter a date as year-month-day, e.g. 2025-06-30.")
 
 
 @router.post(PERSON_PATH + "/steps")
@@ -81,7 +77,7 @@ async def record_step(
             reason=fields.text("reason", required=False),
             authority=fields.text("authority", required=held),
             order_reference=fields.text("order_reference", required=held),
-            review_date=_day(fields, "review_date"),
+            review_date=fields.day("review_date"),
         )
         fields.check()
         await submit(request, command, key, STEP_FIELDS)
@@ -125,14 +121,3 @@ async def release(
             request, person_id, Queue.carried(queue), sent, refused.problems, status_code=400
         )
     return RedirectResponse(queue_path(Queue.carried(queue), done="released"), status_code=303)
-
-
-def _day(fields: Fields, name: str) -> date | None:
-    value = fields.text(name, required=False)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fields.problems.append(Problem(NOT_A_DATE, name))
-        return None

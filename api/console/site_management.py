@@ -18,7 +18,6 @@ from campledger.api.console.forms import (
     Problem,
     Text,
     form_key,
-    may_send,
     new_form_key,
     require,
     submit,
@@ -56,10 +55,6 @@ OPENING_FIELDS = {
     "longitude": "longitude",
 }
 CHANGE_FIELDS = {"capacity": "capacity", "reason": "reason"}
-
-
-def may_manage_sites(request: Request) -> bool:
-    return may_send(request, OpenSite)
 
 
 @router.get("/sites/new")
