@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from campledger.api.console.i18n import N_
+from campledger.api.console.screening_words import OUTCOME_NAMES, STEP_NAMES
 from campledger.domain.model.values import PersonStatus, Relationship, Sex
 
 STATUS_NAMES = {
@@ -90,6 +91,9 @@ def written_name(family: str | None, given: str | None) -> str:
     return ("، " if arabic else ", ").join(parts)
 
 
+# Facts of a history entry stored as a code, and the words each code is shown as.
+CODED_REFERENCES = {"step": STEP_NAMES, "outcome": OUTCOME_NAMES}
+
 # What the pages about people give their templates.
 WORDS: dict[str, Any] = {
     "status_names": STATUS_NAMES,
@@ -97,6 +101,7 @@ WORDS: dict[str, Any] = {
     "relationship_names": RELATIONSHIP_NAMES,
     "action_names": ACTION_NAMES,
     "reference_names": REFERENCE_NAMES,
+    "coded_references": CODED_REFERENCES,
     "personal_names": PERSONAL_NAMES,
     "written_name": written_name,
 }
