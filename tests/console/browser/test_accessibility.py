@@ -4,47 +4,22 @@ language, password, an error page, and every page of the navigation (``PAGES``, 
 added later is checked without touching this file) with each of its tabs and the first
 detail page it or a tab links to.
 
-axe is evaluated into the page through the browser's debugging protocol, which the
-console's Content-Security-Policy (no inline scripts) does not govern: the page is checked
-exactly as it is served, CSP included.
+On every form, each control is also reached with the Tab key alone, without a trap.
+(How both are checked: ``checks.py``.)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from bench.console_screenshots import detail_link, links, screening_pages, tab_links
 from campledger.api.console.pages import PAGES
+from tests.console.browser.checks import axe_violations, describe, unreachable_by_tab
 from tests.console.browser.conftest import CHOSEN, TABLET, DemoServer
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-# Moderate and minor findings are for review; these two make a page unusable to someone.
-BLOCKING = {"serious", "critical"}
 
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    page.wait_for_load_state("load")
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [v for v in found if v["impact"] in BLOCKING]
-
-
-def describe(where: str, violations: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{where}: [{v['impact']}] {v['id']} ({v['help']}) at "
-        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
-        for v in violations
-    ]
-
-
-def test_axe_itself_runs_under_the_consoles_content_security_policy(
+def test_the_checks_run_under_the_consoles_content_security_policy_and_can_fail(
     browser: Browser, demo_server: DemoServer
 ) -> None:
     page = browser.new_page(viewport=TABLET)
@@ -59,6 +34,13 @@ def test_axe_itself_runs_under_the_consoles_content_security_policy(
         " {src: '/static/none.png'}))"
     )
     assert "image-alt" in [v["id"] for v in axe_violations(page)]
+    # So is a control the keyboard cannot reach, beside the form's own, which it can.
+    assert unreachable_by_tab(page) == []
+    page.evaluate(
+        "document.querySelector('main form').append(Object.assign("
+        "document.createElement('button'), {id: 'unreachable', tabIndex: -1}))"
+    )
+    assert unreachable_by_tab(page) == ["unreachable"]
     page.close()
 
 
@@ -72,23 +54,27 @@ def test_no_serious_or_critical_violation_on_any_page(
     faults: list[str] = []
     checked: list[str] = []
 
-    def check(where: str) -> None:
+    def check(where: str, *, by_tab: bool = False) -> None:
+        """axe on the page; on a form, every control reached with Tab too."""
         assert page.locator("html").get_attribute("dir") == ("rtl" if locale == "ar" else "ltr")
         checked.append(where)
         faults.extend(describe(f"{where} [{locale}]", axe_violations(page)))
+        if by_tab:
+            missed = unreachable_by_tab(page)
+            faults.extend(f"{where} [{locale}]: not reached by Tab: {c}" for c in missed)
 
     page.goto(base + "/sign-in")
-    check("/sign-in")
+    check("/sign-in", by_tab=True)
     page.locator("input[name=name]").fill("nobody")
     page.locator("input[name=password]").fill("not the password")
     page.locator("form[action='/sign-in'] button[type=submit]").click()
-    check("/sign-in (refused)")
+    check("/sign-in (refused)", by_tab=True)
 
     # An administrator opens every page; first the password change forced at first sign-in.
     name, one_time = demo_server.account("admin", locale=locale, chosen=False)
     demo_server.sign_in(page, name, one_time)
     assert page.url.endswith("/password")
-    check("/password (first sign-in)")
+    check("/password (first sign-in)", by_tab=True)
     page.locator("input[name=current]").fill(one_time)
     page.locator("input[name=new]").fill(CHOSEN)
     page.locator("input[name=confirm]").fill(CHOSEN)
@@ -98,7 +84,7 @@ def test_no_serious_or_critical_violation_on_any_page(
 
     for path in ("/password", "/language", "/no-such-page"):
         page.goto(base + path)
-        check(path)
+        check(path, by_tab=True)
     for entry in PAGES:
         page.goto(base + entry.path)
         check(entry.path)
@@ -115,45 +101,45 @@ def test_no_serious_or_critical_violation_on_any_page(
     site = links(page, "main a[href$='/manage']")[0]
     for path in ("/sites/new", site):
         page.goto(base + path)
-        check(path)
+        check(path, by_tab=True)
     page.locator("#capacity").fill("-5")
     page.locator("form[action$='/capacity'] button[type=submit]").click()
     assert page.locator(".error-summary").is_visible()
-    check(site + " (refused)")
+    check(site + " (refused)", by_tab=True)
     screening = screening_pages(page, base)
     assert screening is not None, "the demo has men waiting for a security interview"
     for path in screening:
         page.goto(base + path)
-        check(path)
+        check(path, by_tab=True)
     page.locator("#outcome").select_option("held")
     page.locator("form[action$='/steps'] button[type=submit]").click()
     assert page.locator("#order_reference-error").is_visible()
-    check(screening[1] + " (refused)")
+    check(screening[1] + " (refused)", by_tab=True)
     # A person's page with its correction and departure forms, and a refused correction.
     person = screening[1].split("?")[0].removeprefix("/screening")
     page.goto(base + person)
-    check(person)
+    check(person, by_tab=True)
     page.locator("#field").select_option("date_of_birth")
     page.locator("#value").fill("someday")
     page.locator("form[action$='/corrections'] button[type=submit]").click()
     assert page.locator("#value-error").is_visible()
-    check(person + " (refused)")
+    check(person + " (refused)", by_tab=True)
     # The registration grid at a site, and a truckload refused on its row.
     page.goto(base + "/register")
     code = page.locator("#site option").nth(1).get_attribute("value")
     page.goto(f"{base}/register?site={code}")
-    check("/register?site=")
+    check("/register?site=", by_tab=True)
     page.locator("#r0-given_name").fill("Amina")
     page.locator("#save").click()
     assert page.locator(".error-summary").is_visible()
-    check("/register (refused)")
+    check("/register (refused)", by_tab=True)
     # Planning a transfer from a site's roster, and a plan refused at the typed numbers.
     page.goto(f"{base}/transfers/new?origin={code}")
-    check("/transfers/new?origin=")
+    check("/transfers/new?origin=", by_tab=True)
     page.locator("#numbers").fill("NOBODY-0000")
     page.locator("main form[method=post] button[type=submit]").last.click()
     assert page.locator(".error-summary").is_visible()
-    check("/transfers/new (refused)")
+    check("/transfers/new (refused)", by_tab=True)
     context.close()
 
     assert not faults, "\n".join(faults)

@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from campledger.api.services.accounts import AccountPolicy, create_account, store_password
 from campledger.api.services.passwords import hash_password
+from tests.console.browser.checks import axe_violations, describe, unreachable_by_tab
 from tests.console.browser.conftest import CHOSEN, TABLET
 from tests.console.browser.test_register_browser import type_row
 from tests.reliability.support import Server
@@ -118,6 +119,13 @@ def test_the_desert_reception_through_the_console_alone(
     browser: Browser, reception: Reception, tmp_path: Path, screenshots: Path
 ) -> None:
     base = reception.base
+    faults: list[str] = []
+
+    def look(page: Page, where: str, *, by_tab: bool = True) -> None:
+        """No serious accessibility fault on the form, and every control reached by Tab."""
+        faults.extend(describe(where, axe_violations(page)))
+        if by_tab:
+            faults.extend(f"{where}: not reached by Tab: {c}" for c in unreachable_by_tab(page))
 
     # --- the site manager opens the sites --------------------------------------------------
     manager = reception.signed_in(browser, reception.account("Mahamat Saleh", "site_manager"))
@@ -130,6 +138,11 @@ def test_the_desert_reception_through_the_console_alone(
         manager.locator("#code").fill(code)
         manager.locator("#name").fill(name)
         manager.locator("#kind").select_option(kind)
+        if code == RECEPTION:
+            look(manager, "/sites/new")
+            manager.get_by_role("button", name="Open the site").click()
+            expect(manager.locator("#capacity-error")).to_be_visible()
+            look(manager, "/sites/new (refused)")
         manager.locator("#capacity").fill(capacity)
         manager.get_by_role("button", name="Open the site").click()
         expect(manager).to_have_url(f"{base}/sites/{code}/manage?done=site-opened")
@@ -170,6 +183,7 @@ def test_the_desert_reception_through_the_console_alone(
         assert row.locator("td").nth(0).inner_text() == str(column[0]), line
         assert row.locator("td").nth(1).inner_text() == column[1]
     registrar.screenshot(path=str(screenshots / "story-upload-checked.png"), full_page=True)
+    look(registrar, "/register (file checked, bad rows)", by_tab=False)
     registrar.locator("#file").set_input_files(write_csv(tmp_path / "truck-fixed.csv", rows))
     registrar.get_by_role("button", name="Check the file").click()
     expect(report).to_contain_text(f"{TRUCKLOAD} rows checked, no problem", timeout=SLOW)
@@ -184,21 +198,36 @@ def test_the_desert_reception_through_the_console_alone(
     expect(screener.locator("html")).to_have_attribute("dir", "rtl")
     queue = screener.locator("main table tbody tr")
     expect(queue).to_have_count(MEN)
+    look(screener, "/screening (men, security) [ar]")
     for index, number in enumerate(HELD):
         screener.goto(base + SECURITY_QUEUE)
         row = screener.locator("main table tbody tr", has_text=number)
         row.locator("a[href^='/screening/persons/']").click()
-        screener.locator("#outcome").select_option("held")
-        screener.locator("#authority").fill("Sûreté nationale, Adré")
+        if index == 0:
+            look(screener, "/screening/persons/… [ar]")
+        # From the keyboard: the outcome (cleared, referred, held), past the notes to the
+        # authority and the order's reference, then Enter.
+        screener.locator("#outcome").focus()
+        screener.keyboard.press("ArrowDown")
+        screener.keyboard.press("ArrowDown")
+        expect(screener.locator("#outcome")).to_have_value("held")
+        screener.keyboard.press("Tab")
+        screener.keyboard.press("Tab")
+        screener.keyboard.type("Sûreté nationale, Adré")
         if index == 0:
             # Refused, in Arabic, next to the field that is missing; nothing recorded.
-            screener.locator("form[action$='/steps'] button[type=submit]").click()
+            screener.keyboard.press("Enter")
             error = screener.locator("#order_reference-error")
             expect(error).to_be_visible()
             assert re.search(r"[\u0600-\u06ff]", error.inner_text()), error.inner_text()
             screener.screenshot(path=str(screenshots / "story-hold-refused-ar.png"))
-        screener.locator("#order_reference").fill(f"SN-ADR-2026-{index + 1:03d}")
-        screener.locator("form[action$='/steps'] button[type=submit]").click()
+            look(screener, "/screening/persons/… (refused) [ar]")
+            screener.locator("#order_reference").focus()
+        else:
+            screener.keyboard.press("Tab")
+        expect(screener.locator("#order_reference")).to_be_focused()
+        screener.keyboard.type(f"SN-ADR-2026-{index + 1:03d}")
+        screener.keyboard.press("Enter")
         expect(screener).to_have_url(re.compile(r"/screening\?"))
     expect(queue).to_have_count(MEN - len(HELD))
     while queue.count():  # the others are cleared, one button each, as the list shrinks
@@ -216,6 +245,8 @@ def test_the_desert_reception_through_the_console_alone(
 
     def plan(destination: str, numbers: list[str], order: str) -> None:
         officer.goto(f"{base}/transfers/new?origin={RECEPTION}")
+        if destination == HOLDING:
+            look(officer, "/transfers/new?origin=")
         officer.locator("#destination").select_option(destination)
         officer.locator("#order_reference").fill(order)
         officer.locator("#numbers").fill("\n".join(numbers))
@@ -228,9 +259,12 @@ def test_the_desert_reception_through_the_console_alone(
 
     plan(HOLDING, list(HELD), "SN-ADR-2026-T01")
     expect(officer.locator("main")).to_contain_text("3 in custody")
-    for number in HELD:
-        officer.locator("tr", has_text=number).locator("input[form=receive-form]").check()
-    officer.get_by_role("button", name="Receive", exact=True).click()
+    look(officer, "/transfers/… (on the road)")
+    for number in HELD:  # ticked from the keyboard
+        officer.locator("tr", has_text=number).locator("input[form=receive-form]").focus()
+        officer.keyboard.press("Space")
+    officer.get_by_role("button", name="Receive", exact=True).focus()
+    officer.keyboard.press("Enter")
     # The last of the three received, the transfer reconciled itself: nobody missing.
     expect(officer.locator("main")).to_contain_text("Reconciled")
 
@@ -243,12 +277,16 @@ def test_the_desert_reception_through_the_console_alone(
     officer.get_by_role("button", name="Receive", exact=True).click()
     expect(officer.locator("#numbers-error")).to_contain_text(HELD[0])
     officer.screenshot(path=str(screenshots / "story-receive-refused.png"))
+    look(officer, "/transfers/… (receipt refused)", by_tab=False)  # 499 ticks: axe only
     receive.fill("\n".join(onward[:-1]))
     officer.get_by_role("button", name="Receive", exact=True).click()
     received = officer.locator("dl.facts dt", has_text="Received").locator("+ dd")
     expect(received).to_have_text(str(len(onward) - 1), timeout=SLOW)
-    officer.locator("#confirm").check()
-    officer.get_by_role("button", name="Reconcile", exact=True).click()
+    officer.locator("#confirm").focus()
+    officer.keyboard.press("Space")
+    officer.keyboard.press("Tab")
+    expect(officer.get_by_role("button", name="Reconcile", exact=True)).to_be_focused()
+    officer.keyboard.press("Enter")
     facts = officer.locator("dl.facts")
     expect(facts).to_contain_text("Unaccounted for", timeout=SLOW)
     expect(officer.locator("tr", has_text=missing)).to_contain_text("Unaccounted for")
@@ -277,3 +315,5 @@ def test_the_desert_reception_through_the_console_alone(
     auditor.goto(base + "/audit")
     auditor.locator("#verify-run button[type=submit]").click()
     expect(auditor.locator("#verify-run")).to_contain_text("The chain is intact.", timeout=SLOW)
+
+    assert not faults, "\n".join(faults)
