@@ -161,6 +161,7 @@ def test_the_desert_reception_through_the_console_alone(
     registrar.keyboard.press("ArrowDown")
     type_row(registrar, ["عثمان", "يوسف", "", "", "<choose>", "", "12", "SDN", "KBD-0002",
                          "", ""])  # fmt: skip
+    registrar.screenshot(path=str(screenshots / "story-household-keyed.png"))
     for _ in range(3):  # Add a member, Next household, Save the truckload
         registrar.keyboard.press("Tab")
     expect(registrar.locator(":focus")).to_have_attribute("id", "save")
@@ -199,6 +200,7 @@ def test_the_desert_reception_through_the_console_alone(
     queue = screener.locator("main table tbody tr")
     expect(queue).to_have_count(MEN)
     look(screener, "/screening (men, security) [ar]")
+    screener.screenshot(path=str(screenshots / "story-security-queue-ar.png"), full_page=True)
     for index, number in enumerate(HELD):
         screener.goto(base + SECURITY_QUEUE)
         row = screener.locator("main table tbody tr", has_text=number)
@@ -260,6 +262,7 @@ def test_the_desert_reception_through_the_console_alone(
     plan(HOLDING, list(HELD), "SN-ADR-2026-T01")
     expect(officer.locator("main")).to_contain_text("3 in custody")
     look(officer, "/transfers/… (on the road)")
+    officer.screenshot(path=str(screenshots / "story-custody-transfer.png"), full_page=True)
     for number in HELD:  # ticked from the keyboard
         officer.locator("tr", has_text=number).locator("input[form=receive-form]").focus()
         officer.keyboard.press("Space")
@@ -290,6 +293,7 @@ def test_the_desert_reception_through_the_console_alone(
     facts = officer.locator("dl.facts")
     expect(facts).to_contain_text("Unaccounted for", timeout=SLOW)
     expect(officer.locator("tr", has_text=missing)).to_contain_text("Unaccounted for")
+    officer.screenshot(path=str(screenshots / "story-reconciled.png"))
 
     # --- the overview: one unaccounted for, three held --------------------------------------
     manager.goto(base + "/overview")
