@@ -61,6 +61,11 @@ def test_each_view_lists_the_transfers_in_that_state(world: World) -> None:
         return response.text
 
     assert transfer_links(listed("in_transit")) == [str(on_the_road)]
+    # Without an order reference a transfer is called by the start of its id, never "".
+    named = f'<a href="/transfers/{on_the_road}"><bdi>{str(on_the_road)[:8]}</bdi></a>'
+    assert named in listed("in_transit")
+    page = browser.get(f"/transfers/{on_the_road}").text
+    assert f"<h1>Transfer {str(on_the_road)[:8]}</h1>" in page
     assert transfer_links(listed("planned")) == [str(planned)]
     assert transfer_links(listed("reconciled")) == [str(reconciled)]
     unaccounted = listed("unaccounted")
