@@ -9,7 +9,8 @@ would), then signs in in Debian's Chromium and photographs the sign-in page, the
 password change, home, language, an error page and every page of the navigation
 (``PAGES``: a page added later is photographed without touching this script) with the
 first detail page it or one of its tabs links to, the forms that open and manage a
-site, and a site's screening queue with one person's screening forms. A fixed
+site, a site's screening queue with one person's screening forms, and a separated
+household's member offered the way home with the transfer plan it opens. A fixed
 tablet-sized viewport keeps the files small, and ``optipng`` squeezes them when it is
 installed.
 """
@@ -182,6 +183,16 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
         page.goto(base + screening[1].split("?")[0].removeprefix("/screening"))
         shot("person")
         taken += 1
+    # A separated household's member offered the way home (the plain shot of the page may
+    # end above the first one), then the plan that link opens, filled in.
+    page.goto(base + "/households")
+    reunify = page.locator("main table a[href^='/transfers/new?']").first
+    if reunify.count():
+        reunify.evaluate("a => a.scrollIntoView({block: 'center'})")
+        shot("households-reunify")
+        page.goto(base + (reunify.get_attribute("href") or ""))
+        shot("transfer-reunify")
+        taken += 2
     # Planning a transfer from the first site's roster.
     page.goto(base + "/sites")
     sites = links(page, "main table a[href$='/roster']")

@@ -11,14 +11,15 @@ refuses a held person bound for a site that cannot keep custody.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
+    FIELD_LIMIT,
     Fields,
     FormRefused,
     Key,
@@ -73,10 +74,24 @@ PLAN_FIELDS = {
 }
 
 
+# A link may fill in the form (a household's member to bring home): a field's worth of
+# text at most, and registration numbers, never a name (a URL ends up in logs).
+Prefill = Annotated[str, Query(max_length=FIELD_LIMIT)]
+
+
 @router.get(PLAN_PATH)
-def new_transfer(request: Request, origin: str = "", cursor: str | None = None) -> Response:
+def new_transfer(
+    request: Request,
+    origin: str = "",
+    destination: Prefill = "",
+    numbers: Prefill = "",
+    cursor: str | None = None,
+) -> Response:
+    """The form, filled in from the link that opened it: only a prefill, every value is
+    checked when the form is sent."""
     require(request, PlanTransfer)
-    return plan_form(request, {"origin": origin.strip()}, [], cursor=cursor)
+    sent = {"origin": origin.strip(), "destination": destination.strip(), "numbers": numbers}
+    return plan_form(request, sent, [], cursor=cursor)
 
 
 @router.post(PLAN_PATH)
