@@ -71,7 +71,9 @@ P = Permission
 _READ_COMMON = {P.SITES_READ, P.PERSONS_READ}
 
 # Least privilege: each role gets what its field job needs and nothing more. Transfer
-# officers check people in by registration number, so they do not see names.
+# officers check people in by registration number, so they do not see names; they read
+# separated households (numbers, relationships, where each member is: no names) because
+# moving a person to their family is a transfer they plan.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Registrars and screeners work through the people of their own sites (a screening
     # queue, who is still to register): they read those rosters, as they read each person.
@@ -88,7 +90,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SCREENER: frozenset(
         _READ_COMMON | {P.ROSTERS_READ, P.SCREENING_WRITE, P.PERSONAL_DATA, P.HOLDS_READ}
     ),
-    Role.TRANSFER_OFFICER: frozenset(_READ_COMMON | {P.TRANSFERS_READ, P.TRANSFERS_WRITE}),
+    Role.TRANSFER_OFFICER: frozenset(
+        _READ_COMMON | {P.TRANSFERS_READ, P.TRANSFERS_WRITE, P.HOUSEHOLDS_READ}
+    ),
     Role.SITE_MANAGER: frozenset(
         _READ_COMMON
         | {

@@ -45,7 +45,7 @@ EVERY = {
 GRANTS: dict[str, set[str]] = {
     "registrar": _READS | {"rosters:read", "arrivals:write", "corrections:write", "imports:write"},
     "screener": _READS | {"rosters:read", "screening:write", "holds:read"},
-    "transfer_officer": _READS | {"transfers:read", "transfers:write"},
+    "transfer_officer": _READS | {"transfers:read", "transfers:write", "households:read"},
     "site_manager": _READS | {"sites:write", "rosters:read", "departures:write", "merges:write",
                               "transfers:read", "households:read", "duplicates:read",
                               "duplicates:review", "holds:read"},

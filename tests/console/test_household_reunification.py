@@ -61,7 +61,8 @@ def test_a_member_away_from_home_is_planned_home_from_the_prefilled_form(world: 
     household_id, people = household(world, **{camp: 2, hospital: 1})
     [patient] = people[hospital]
     [number] = numbers_of(world, [patient])
-    browser, _ = signed_in(world, "admin")
+    # The transfer officer of both sites: a reunification is a transfer they plan.
+    browser, _ = signed_in(world, "transfer_officer", [camp, hospital])
 
     listing = browser.get("/households", params={"site": hospital}).text
     link = f"/transfers/new?origin={hospital}&destination={camp}&numbers={number}"
