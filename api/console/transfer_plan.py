@@ -31,10 +31,11 @@ from campledger.api.console.forms import (
     submit,
 )
 from campledger.api.console.person_words import WORDS
-from campledger.api.console.reading import CONSOLE, query_string, read_connection, refusals
+from campledger.api.console.reading import CONSOLE, read_connection, refusals
 from campledger.api.console.rendering import render
 from campledger.api.console.transfer_forms import Numbers, Ticked
 from campledger.api.console.transfer_manifest import TRANSFER_PATH
+from campledger.api.console.transfer_selection import BANDS, SEXES, STATUSES, Selection
 from campledger.api.console.transfer_words import (
     NOBODY,
     NOT_ON_ROSTER,
@@ -86,12 +87,14 @@ def new_transfer(
     destination: Prefill = "",
     numbers: Prefill = "",
     cursor: str | None = None,
+    tick: str = "",
 ) -> Response:
     """The form, filled in from the link that opened it: only a prefill, every value is
-    checked when the form is sent."""
+    checked when the form is sent. ``tick=listed`` ticks everyone the page lists."""
     require(request, PlanTransfer)
     sent = {"origin": origin.strip(), "destination": destination.strip(), "numbers": numbers}
-    return plan_form(request, sent, [], cursor=cursor)
+    selection = Selection.of(request.query_params)
+    return plan_form(request, sent, [], selection, cursor=cursor, tick_listed=tick == "listed")
 
 
 @router.post(PLAN_PATH)
@@ -135,7 +138,10 @@ async def plan(
         fields.check()
         result = await submit(request, command, key, PLAN_FIELDS)
     except FormRefused as refused:
-        return plan_form(request, sent, named(refused.problems, known), status_code=400)
+        # Shown again as it was: the same people listed, so the ticks stay where they were.
+        selection = Selection.of(await request.form())
+        problems = named(refused.problems, known)
+        return plan_form(request, sent, problems, selection, status_code=400)
     path = TRANSFER_PATH.format(transfer_id=result.result["transfer_id"])
     return RedirectResponse(f"{path}?done=planned", status_code=303)
 
@@ -144,12 +150,15 @@ def plan_form(
     request: Request,
     sent: dict[str, str],
     problems: list[Problem],
+    selection: Selection,
     *,
     cursor: str | None = None,
+    tick_listed: bool = False,
     status_code: int = 200,
 ) -> Response:
     """The planning form: the officer's sites to leave from, the open sites to go to and,
-    once an origin is chosen, a page of who is there to tick."""
+    once an origin is chosen, a page of who is there (as the selection narrows it) to
+    tick."""
     reader = require(request, PlanTransfer)
     with read_connection(request) as conn, refusals():
         origins = occupancy.sites_page(conn, within=within(reader), limit=1000).rows
@@ -159,18 +168,25 @@ def plan_form(
         code = sent.get("origin", "")
         everywhere = occupancy.sites_page(conn, limit=1000).rows
         read = (
-            read_roster(conn, reader, code, RosterQuery(cursor=cursor, limit=PAGE_SIZE),
+            read_roster(conn, reader, code, selection.query(cursor, PAGE_SIZE),
                         CONSOLE + PLAN_PATH)
             if code else None
         )  # fmt: skip
     destinations = [s for s in everywhere if s["is_open"] and s["code"] != code]
+    rows = read.page.rows if read else []
     next_cursor = read.page.next_cursor if read else None
+    ticked = set(sent.get("persons", "").split())
+    if tick_listed:
+        ticked |= {str(row["person_id"]) for row in rows if not row["transfer_id"]}
+    prefill = {"origin": code, "destination": sent.get("destination"),
+               "numbers": sent.get("numbers")}  # fmt: skip
     return render(
         request, "transfer_new.html", status_code,
         sent=sent, problems=problems, origins=origins, destinations=destinations,
-        rows=read.page.rows if read else [], personal=bool(read and read.personal),
-        ticked=set(sent.get("persons", "").split()),
-        next_link=query_string({"origin": code, "cursor": next_cursor}) if next_cursor else None,
+        rows=rows, personal=bool(read and read.personal), ticked=ticked,
+        selection=selection, statuses=STATUSES, sexes=SEXES, bands=BANDS,
+        tick_link=selection.link(**prefill, cursor=cursor, tick="listed"),
+        next_link=selection.link(**prefill, cursor=next_cursor) if next_cursor else None,
         form_key=sent.get("form_key") or new_form_key(), **WORDS,
     )  # fmt: skip
 

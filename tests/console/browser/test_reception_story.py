@@ -245,21 +245,31 @@ def test_the_desert_reception_through_the_console_alone(
         reception.account("Idriss Abakar", "transfer_officer", (RECEPTION, HOLDING, CAMP)),
     )
 
-    def plan(destination: str, numbers: list[str], order: str) -> None:
+    def plan(destination: str, order: str, numbers: list[str] | None = None) -> None:
+        """Plan from the reception point and dispatch: the people typed by number, or
+        (with none given) the held, chosen by the roster's filter and ticked at once."""
         officer.goto(f"{base}/transfers/new?origin={RECEPTION}")
-        if destination == HOLDING:
-            look(officer, "/transfers/new?origin=")
+        if numbers is None:
+            officer.locator("#status").select_option("held")
+            officer.get_by_role("button", name="Show who is there").click()
+            officer.get_by_role("link", name="Tick everyone listed").click()
+            expect(officer.locator("input[name=person]:checked")).to_have_count(len(HELD))
+        else:
+            officer.locator("#numbers").fill("\n".join(numbers))
         officer.locator("#destination").select_option(destination)
         officer.locator("#order_reference").fill(order)
-        officer.locator("#numbers").fill("\n".join(numbers))
+        if numbers is None:
+            look(officer, "/transfers/new (the held, ticked)")
+            officer.screenshot(path=str(screenshots / "story-plan-custody.png"), full_page=True)
         officer.get_by_role("button", name="Plan the transfer").click()
-        expect(officer).to_have_url(
-            re.compile(r"/transfers/[0-9a-f-]+\?done=planned"), timeout=SLOW
-        )
+        planned = re.compile(r"/transfers/[0-9a-f-]+\?done=planned")
+        expect(officer).to_have_url(planned, timeout=SLOW)
+        if numbers is None:
+            look(officer, "/transfers/… (planned)")
         officer.get_by_role("button", name="Dispatch", exact=True).click()
         expect(officer.locator("main")).to_contain_text("Dispatched", timeout=SLOW)
 
-    plan(HOLDING, list(HELD), "SN-ADR-2026-T01")
+    plan(HOLDING, "SN-ADR-2026-T01")
     expect(officer.locator("main")).to_contain_text("3 in custody")
     look(officer, "/transfers/… (on the road)")
     officer.screenshot(path=str(screenshots / "story-custody-transfer.png"), full_page=True)
@@ -274,7 +284,7 @@ def test_the_desert_reception_through_the_console_alone(
     everyone = ["KBD-0001", "KBD-0002"] + [r["registration_number"] for r in rows]
     onward = [number for number in everyone if number not in HELD]
     missing = onward[-1]
-    plan(CAMP, onward, "ADR-MOVE-2026-11")
+    plan(CAMP, "ADR-MOVE-2026-11", onward)
     receive = officer.locator("#numbers")
     receive.fill(HELD[0])  # in the holding facility, not on this truck
     officer.get_by_role("button", name="Receive", exact=True).click()
