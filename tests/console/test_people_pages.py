@@ -85,7 +85,7 @@ def numbers(html: str) -> list[str]:
     ("role", "rosters", "people", "households"),
     [
         ("registrar", True, True, False),
-        ("transfer_officer", False, True, False),
+        ("transfer_officer", False, True, True),  # households: a reunification is theirs
         ("site_manager", True, True, True),
         ("monitor", False, False, False),
     ],
