@@ -82,7 +82,14 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         # Masked afresh on every page: compressed pages must not repeat a secret (BREACH).
         "csrf_token": masked(session.csrf_token) if session else "",
         "path": request.url.path,
+        # Filled by the form's fields as they are drawn (form_fields.html).
+        "field_labels": {},
         **values,
     }
-    html = environment(locale).get_template(template).render(page)
+    drawn = environment(locale).get_template(template)
+    if values.get("problems"):
+        # A refused form: a first drawing gathers the labels of the fields in trouble, so
+        # the summary at the top can name each field, not just say "Fill in this field".
+        drawn.render(page)
+    html = drawn.render(page)
     return HTMLResponse(html, status_code=status_code)

@@ -108,7 +108,10 @@ def test_a_refused_site_shows_why_next_to_the_field_and_writes_nothing(
     assert world.api.head() == head
     at_field = page.split(f'id="{field}-error">')[1].split("</span>")[0]
     assert message in at_field
-    assert f'href="#{field}"' in page  # the summary leads to the field
+    # The summary leads to the field, and names it by its label.
+    link = page.split(f'<a href="#{field}">')[1].split("</a>")[0]
+    label = page.split(f'<label for="{field}">')[1].split("</label>")[0]
+    assert link.startswith(f"{label}: ") and message in link, link
     assert "Traceback" not in page and "{" not in at_field
 
 
