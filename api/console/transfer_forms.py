@@ -100,7 +100,11 @@ async def cancel(
     return _done(transfer_id, "cancelled")
 
 
-@router.post(TRANSFER_PATH + "/receive")
+# A full manifest ticked is a field a person, beyond Starlette's default of 1,000 fields.
+RECEIVE_FORM_FIELDS = MAX_MANIFEST + 8
+
+
+@router.post(TRANSFER_PATH + "/receive", form_limits={"max_fields": RECEIVE_FORM_FIELDS})
 async def receive(
     request: Request,
     transfer_id: UUID,

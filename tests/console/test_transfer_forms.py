@@ -15,6 +15,7 @@ from uuid import UUID
 import httpx
 
 from campledger.api.console import transfer_manifest
+from campledger.domain.model.transfer import MAX_MANIFEST
 from campledger.projections import roster
 from campledger.projections.audit_log import AuditLog
 from tests.console import test_people_pages
@@ -282,6 +283,21 @@ def test_a_receipt_sent_twice_writes_once(world: World) -> None:
     browser.get(f"/transfers/{transfer}")
     assert send(browser, f"/transfers/{transfer}/receive", data).status_code == 303
     assert world.api.head() == head
+
+
+def test_a_full_manifest_of_a_thousand_is_received_by_ticking_everyone(world: World) -> None:
+    origin, destination = sites(world)
+    transfer = world.api.dispatched_transfer(origin, destination, count=MAX_MANIFEST)
+    everyone = [str(p) for p in world.api.manifest(transfer)]
+    world.api.wait()
+    browser, _ = signed_in(world, "transfer_officer", [destination])
+    page = browser.get(f"/transfers/{transfer}").text
+    form = page.split(f'action="/transfers/{transfer}/receive"')[1].split("</form>")[0]
+    [key] = re.findall(r'name="form_key" value="([0-9a-f]{32})"', form)
+    done = send(browser, f"/transfers/{transfer}/receive", {"person": everyone, "form_key": key})
+    assert done.status_code == 303, done.text[:500]
+    world.api.wait()
+    assert world.api.registry.get_transfer(transfer).state == "reconciled"
 
 
 def test_a_planned_transfer_is_cancelled_with_a_reason(world: World) -> None:
