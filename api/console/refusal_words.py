@@ -15,6 +15,10 @@ REFUSAL_NAMES = {
     "transfer-not-found": N_("There is no such transfer."),
     "person-not-at-site": N_("This person is not at this site."),
     "person-in-transit": N_("This person is on the road: receive them first."),
+    "held-person-departure": N_(
+        "This person is held: release them first. While held, a person leaves only as"
+        " deceased or absconded."
+    ),
     "person-held": N_("This person is held: release them first, or move them in custody."),
     "custody-changed": N_(
         "Someone on this manifest was held or released after it was planned: plan it again."

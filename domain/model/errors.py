@@ -155,6 +155,13 @@ class CustodyChanged(PersonHeld):
     code = "custody-changed"
 
 
+class HeldPersonDeparture(PersonHeld):
+    """A held person leaves the caseload by release first; while held, only by dying or
+    absconding, which are recorded as they happen."""
+
+    code = "held-person-departure"
+
+
 class PersonNotHeld(DomainError):
     code = "person-not-held"
 

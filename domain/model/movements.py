@@ -24,6 +24,11 @@ from campledger.domain.model.values import (
 if TYPE_CHECKING:
     from campledger.domain.model.person import Person
 
+# Custody ends by release. A held person who leaves the caseload without one has died or
+# escaped, and that must be recordable; returning home or resettling from custody is not
+# a departure but a release nobody ordered, so it is refused.
+HELD_DEPARTURES = frozenset({DepartureReason.DECEASED.value, DepartureReason.ABSCONDED.value})
+
 
 def place_on_manifest(
     person: Person,
@@ -142,6 +147,12 @@ def depart(
     """The person leaves the caseload (resettled, returned, deceased, ...) from their site."""
     reason = parse_enum(DepartureReason, reason, errors.InvalidInput).value
     site_code = person.check_on_site()
+    if person.status == PersonStatus.HELD and reason not in HELD_DEPARTURES:
+        raise errors.HeldPersonDeparture(
+            f"person {person.id} is held: release them first; while held, a person leaves "
+            "only as deceased or absconded",
+            person=str(person.id),
+        )
     person.check_not_on_manifest()
     person.check_time(occurred_at, now)
     person.trigger_event(

@@ -355,6 +355,19 @@ def test_a_departure_takes_a_person_off_the_roster(api: Api) -> None:
     assert_problem(again, 409, "person-departed")
 
 
+def test_a_held_person_departs_only_as_deceased_or_absconded(api: Api) -> None:
+    held = api.held_person(api.open_site())
+    head = api.head()
+    refused = api.client.post(
+        f"{PREFIX}/persons/{held}/departure",
+        json={"reason": "returned"},
+        headers=api.auth("site_manager"),
+    )
+    assert_problem(refused, 409, "held-person-departure")
+    assert api.head() == head
+    post(api, f"/persons/{held}/departure", {"reason": "deceased"}, role="site_manager")
+
+
 def test_a_correction_changes_the_detail_and_keeps_the_original_in_history(api: Api) -> None:
     code = api.open_site()
     person = api.person(code)

@@ -239,6 +239,21 @@ def test_a_refused_departure_says_why_and_writes_nothing(world: World) -> None:
         assert message in at_field(response.text, "departure_reason")
 
 
+def test_a_held_person_is_not_sent_home_from_custody_by_a_departure(world: World) -> None:
+    site = world.api.open_site()
+    held = world.api.held_person(site)
+    world.api.wait()
+    browser, _ = signed_in(world, "site_manager", [site])
+    drawn = page_forms(browser, held)
+    head = world.api.head()
+    response = browser.submit(
+        f"/persons/{held}/departure",
+        {"reason": "returned", "version": drawn["version"], "form_key": drawn["departure"]},
+    )
+    assert response.status_code == 400 and world.api.head() == head
+    assert "This person is held: release them first." in at_field(response.text, "departure_reason")
+
+
 # --- who may -------------------------------------------------------------------------------
 
 

@@ -98,3 +98,26 @@ def test_a_departed_persons_details_can_still_be_corrected(sites: Registry) -> N
         person_id=person_id, field="sex", value="male", reason="entry error", actor=ACTOR
     )
     assert person(sites, person_id).sex == "male"
+
+
+@pytest.mark.parametrize(
+    ("reason", "allowed"),
+    [(reason.value, reason.value in ("deceased", "absconded")) for reason in DepartureReason],
+)
+def test_a_held_person_leaves_only_by_death_or_escape_until_released(
+    sites: Registry, reason: str, allowed: bool
+) -> None:
+    person_id = register(sites)
+    sites.hold_person(person_id=person_id, reason="interview", actor=ACTOR)
+    before = head(sites)
+    if allowed:
+        sites.record_departure(person_id=person_id, reason=reason, actor=ACTOR)
+        assert person(sites, person_id).status == PersonStatus.DEPARTED
+        return
+    with refused(sites, errors.HeldPersonDeparture):
+        sites.record_departure(person_id=person_id, reason=reason, actor=ACTOR)
+    assert head(sites) == before and person(sites, person_id).status == PersonStatus.HELD
+    # Released first, the same departure is recorded.
+    sites.release_person(person_id=person_id, reason="cleared", actor=ACTOR)
+    sites.record_departure(person_id=person_id, reason=reason, actor=ACTOR)
+    assert person(sites, person_id).status == PersonStatus.DEPARTED

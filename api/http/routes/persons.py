@@ -142,7 +142,8 @@ def depart(
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Record that a person left the caseload."""
+    """Record that a person left the caseload. A held person leaves only as `deceased` or
+    `absconded` (409 `held-person-departure` otherwise): release them first."""
     command = RecordDeparture(person_id=person_id, **body.model_dump())
     return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
