@@ -10,7 +10,13 @@ from rich.table import Table
 
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import connection
-from campledger.api.services.auth import Role, create_token, list_tokens, revoke_token
+from campledger.api.services.auth import (
+    Role,
+    TokenError,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 
 console = Console()
 token_app = typer.Typer(help="API tokens: create, list, revoke.")
@@ -28,8 +34,9 @@ def create(
     with connection(load_settings()) as conn:
         try:
             token = create_token(conn, name=name, role=role.value, sites=site or ())
-        except ValueError as error:
-            console.print(f"[red]{error}[/]")
+        except TokenError as error:
+            # Without markup: the name in the message is the caller's, brackets and all.
+            console.print(str(error), style="red", markup=False, highlight=False)
             raise typer.Exit(code=2) from None
     # Plain print: the token must be copyable, without rich's wrapping or markup.
     print(token)

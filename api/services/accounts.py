@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,14 +29,14 @@ from campledger.api.database.accounts import (
     SESSIONS,
     create_account_tables,
 )
-from campledger.api.services.auth import TOKENS_TABLE, Principal, Role, ensure_tokens_table
+from campledger.api.services.actor_names import MAX_NAME_LENGTH, Refused, name_key
+from campledger.api.services.auth import Principal, Role, token_named
 from campledger.api.services.passwords import hash_password, one_time_password
 from campledger.api.settings import Settings
 
 # The console's languages; an account's locale is one of them (English by default).
 LOCALES = ("en", "ar", "fr")
 DEFAULT_LOCALE = "en"
-MAX_NAME_LENGTH = 100
 # What ``Account.status_at`` answers, in the order a list of accounts explains them.
 STATUSES = ("active", "one-time password", "one-time password expired", "locked", "disabled")
 
@@ -118,14 +117,8 @@ class Issued:
     one_time_password: str
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A request about accounts that cannot be carried out; the message says why."""
-
-
-def name_key(name: str) -> str:
-    """What makes two names the same account: case, width and spacing do not count."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return re.sub(r"\s+", " ", folded).strip()
 
 
 def name_digest(name: str) -> str:
@@ -146,18 +139,23 @@ def create_account(
     """Create an account with a one-time password, returned once."""
     name = re.sub(r"\s+", " ", name).strip()
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise AccountError(f"an account needs a name of 1 to {MAX_NAME_LENGTH} characters")
-    checked_role = Role(role)
+        raise AccountError(
+            f"an account needs a name of 1 to {MAX_NAME_LENGTH} characters", "bad-name"
+        )
+    try:
+        checked_role = Role(role)
+    except ValueError:
+        raise AccountError(f"there is no role {role!r}", "unknown-role") from None
     _check_locale(locale)
     create_account_tables(conn)
-    ensure_tokens_table(conn)
     # A token and an account with one name would record the same actor on events: the
     # audit log could not tell a person from a machine.
-    clash = conn.execute(
-        f"SELECT 1 FROM {TOKENS_TABLE} WHERE lower(name) = lower(%s)", (name,)
-    ).fetchone()
-    if clash:
-        raise AccountError(f"an API token is already named {name!r}")
+    if token_named(conn, name):
+        raise AccountError(
+            f"an API token is already named {name!r}: the audit trail could not tell the "
+            "person's actions from the token's; choose another name",
+            "token-name",
+        )
     password = one_time_password()
     account_id = secrets.token_hex(6)
     try:
@@ -175,7 +173,7 @@ def create_account(
             # Failures counted against this name before it was an account are not its own.
             conn.execute(f"DELETE FROM {ATTEMPTS} WHERE name_digest = %s", (name_digest(name),))
     except psycopg.errors.UniqueViolation:
-        raise AccountError(f"an account named {name!r} already exists") from None
+        raise AccountError(f"an account named {name!r} already exists", "name-taken") from None
     account = get_account(conn, account_id)
     assert account is not None
     return Issued(account=account, one_time_password=password)
@@ -295,7 +293,7 @@ def _require(conn: psycopg.Connection[Any], name: str) -> Account:
     create_account_tables(conn)
     account = find_account(conn, name)
     if account is None:
-        raise AccountError(f"no account named {name!r}")
+        raise AccountError(f"no account named {name!r}", "no-account")
     return account
 
 
@@ -307,4 +305,6 @@ def _reloaded(conn: psycopg.Connection[Any], account: Account) -> Account:
 
 def _check_locale(locale: str) -> None:
     if locale not in LOCALES:
-        raise AccountError(f"the console speaks {', '.join(LOCALES)}, not {locale!r}")
+        raise AccountError(
+            f"the console speaks {', '.join(LOCALES)}, not {locale!r}", "unknown-language"
+        )

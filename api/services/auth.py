@@ -6,7 +6,8 @@ low-entropy passwords against guessing; a 256-bit random secret cannot be guesse
 slow hash on every request would cap the API at a few dozen requests per second. The
 comparison is constant-time (``hmac.compare_digest``).
 
-The actor recorded on every event is the token's name, never anything from the request.
+The actor recorded on every event is the token's name, never anything from the request;
+so no token takes the name of a person's account (``actor_names.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+from campledger.api.services.actor_names import MAX_NAME_LENGTH, Refused, account_named, name_key
 
 
 class Role(StrEnum):
@@ -174,6 +177,10 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
+class TokenError(Refused):
+    """A token that cannot be created as asked; the message says why."""
+
+
 def ensure_tokens_table(conn: psycopg.Connection[Any]) -> None:
     conn.execute(_DDL)
 
@@ -186,11 +193,22 @@ def create_token(
     conn: psycopg.Connection[Any], *, name: str, role: str, sites: Sequence[str] = ()
 ) -> str:
     """Create a token and return it; this is the only time the secret exists in clear."""
-    checked_role = Role(role)
+    try:
+        checked_role = Role(role)
+    except ValueError:
+        raise TokenError(f"there is no role {role!r}", "unknown-role") from None
     name = name.strip()
-    if not name or len(name) > 100:
-        raise ValueError("a token needs a name of 1 to 100 characters")
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise TokenError(
+            f"a token needs a name of 1 to {MAX_NAME_LENGTH} printable characters", "bad-name"
+        )
     ensure_tokens_table(conn)
+    if account_named(conn, name):
+        raise TokenError(
+            f"a person's account is already named {name!r}: the audit trail could not tell "
+            "the token's actions from theirs; choose another name",
+            "account-name",
+        )
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     try:
@@ -200,8 +218,17 @@ def create_token(
             (token_id, name, checked_role.value, sorted(set(sites)), _digest(secret)),
         )
     except psycopg.errors.UniqueViolation:
-        raise ValueError(f"a token named {name!r} already exists") from None
+        raise TokenError(f"a token named {name!r} already exists", "name-taken") from None
     return f"cl_{token_id}_{secret}"
+
+
+def token_named(conn: psycopg.Connection[Any], name: str) -> bool:
+    """Whether a token, live or revoked, goes by this name however it is cased or spaced
+    (a revoked token's name is still the actor of what it wrote)."""
+    ensure_tokens_table(conn)
+    key = name_key(name)
+    names = conn.execute(f"SELECT name FROM {TOKENS_TABLE}").fetchall()
+    return any(name_key(found) == key for (found,) in names)
 
 
 def authenticate(conn: psycopg.Connection[Any], token: str) -> Principal | None:
@@ -236,12 +263,32 @@ def list_tokens(conn: psycopg.Connection[Any]) -> list[TokenInfo]:
     return [TokenInfo(**row) for row in rows]
 
 
+def get_token(conn: psycopg.Connection[Any], token_id: str) -> TokenInfo | None:
+    ensure_tokens_table(conn)
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            f"SELECT token_id, name, role, sites, created_at, revoked_at FROM {TOKENS_TABLE} "
+            "WHERE token_id = %s",
+            (token_id,),
+        ).fetchone()
+    return TokenInfo(**row) if row else None
+
+
 def revoke_token(conn: psycopg.Connection[Any], name_or_id: str) -> bool:
     """Revoke by name or id; True if a live token was revoked."""
+    return _revoke(conn, "name = %s OR token_id = %s", (name_or_id, name_or_id))
+
+
+def revoke_token_id(conn: psycopg.Connection[Any], token_id: str) -> bool:
+    """Revoke by id alone (a form's button names its row by id, and another token's name
+    could be that id); True if a live token was revoked."""
+    return _revoke(conn, "token_id = %s", (token_id,))
+
+
+def _revoke(conn: psycopg.Connection[Any], where: str, values: tuple[str, ...]) -> bool:
     ensure_tokens_table(conn)
     cur = conn.execute(
-        f"UPDATE {TOKENS_TABLE} SET revoked_at = %s "
-        "WHERE (name = %s OR token_id = %s) AND revoked_at IS NULL",
-        (datetime.now(UTC), name_or_id, name_or_id),
+        f"UPDATE {TOKENS_TABLE} SET revoked_at = %s WHERE ({where}) AND revoked_at IS NULL",
+        (datetime.now(UTC), *values),
     )
     return cur.rowcount > 0
