@@ -5,8 +5,9 @@ or resetting ends the account's sessions here exactly as there.
 
 A reset's one-time password is shown once, on the page that answers the form: never in
 an address (a redirect would put it in the history), never logged, never stored by the
-browser (``Cache-Control: no-store``). An administrator's own account has no such forms:
-disabling it, or resetting it, would sign them out in the middle of their work."""
+browser (``Cache-Control: no-store``), as when an account is created (``account_forms.py``).
+An administrator's own account has no such forms: disabling it, or resetting it, would
+sign them out in the middle of their work."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.account_words import CHANGES, WORDS
+from campledger.api.console.actor_fields import shown_once
 from campledger.api.console.rendering import render
 from campledger.api.console.session import console, signed_in
 from campledger.api.services.accounts import (
@@ -69,11 +71,8 @@ def reset(request: Request, account_id: AccountId) -> Response:
         if _own(request, target):
             return _list(request, conn, refused="own-reset", status_code=409)
         issued = reset_account(conn, target.name, now=context.now(), policy=context.policy)
-    response = render(request, "account_reset.html", issued=issued, target=issued.account)
-    # Every answer is no-store already (api/http/headers.py); this one says so itself, as
-    # the one page that carries a password must not depend on what it is mounted in.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    page = render(request, "account_reset.html", issued=issued, target=issued.account)
+    return shown_once(page)
 
 
 def _list(

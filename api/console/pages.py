@@ -7,7 +7,8 @@ page not built yet cannot appear as a dead link.
 
 Each page sits under the permission its API reads need (overview ``sites:read``,
 transfers ``transfers:read``, ...), so a role sees the same things in both; the accounts
-page, which the API does not have, under ``accounts:admin``, an administrator's alone.
+page, which the API does not have, under ``accounts:admin``, an administrator's alone,
+with all it leads to: creating an account.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from campledger.api.console import (
+    account_forms,
     accounts,
     audit,
     duplicates,
@@ -57,6 +59,17 @@ class Navigation:
         return [page for page in self.pages if page.open_to(principal)]
 
 
+def _together(*routers: APIRouter) -> APIRouter:
+    """One page's routes, from the modules that each serve a part of it."""
+    router = APIRouter()
+    for part in routers:
+        router.include_router(part)
+    return router
+
+
+# The accounts page and the form that creates one.
+ACCOUNTS_ROUTES = _together(accounts.router, account_forms.router)
+
 # In the order the menu shows them.
 PAGES: tuple[Page, ...] = (
     Page("overview", "/overview", N_("Overview"), Permission.SITES_READ, overview.router),
@@ -75,5 +88,5 @@ PAGES: tuple[Page, ...] = (
         "duplicates", "/duplicates", N_("Duplicates"), Permission.DUPLICATES_READ, duplicates.router
     ),
     Page("audit", "/audit", N_("Audit"), Permission.AUDIT_READ, audit.router),
-    Page("accounts", "/accounts", N_("Accounts"), Permission.ACCOUNTS_ADMIN, accounts.router),
+    Page("accounts", "/accounts", N_("Accounts"), Permission.ACCOUNTS_ADMIN, ACCOUNTS_ROUTES),
 )

@@ -1,7 +1,8 @@
 """The accounts page through the ASGI app: an administrator's alone, every account with
 its status, and disable, enable and reset doing what ``campledger user`` does (sessions
 ended, a one-time password shown once); a form without its token, on one's own account or
-on an account that does not exist changes nothing."""
+on an account that does not exist changes nothing. Creating an account, with the sites of
+an operation, is ``test_account_creation.py``; API tokens ``test_tokens_page.py``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from tests.console.conftest import CHOSEN, POLICY, Browser, Console
 NAVIGATION = re.compile(r'<nav class="nav"[^>]*>(.*?)</nav>', re.S)
 ONE_TIME = re.compile(r'id="one-time-password"[^>]*>([^<]+)<')
 ACTIONS = ("disable", "enable", "reset")
+# What creating an account sends, filled in as an administrator would.
+NEW_ACCOUNT = {"name": "Amina Haroun", "role": "admin", "scope": "all", "locale": "en"}
 
 
 def account_id(console: Console, name: str) -> str:
@@ -121,12 +124,17 @@ def test_every_other_role_finds_no_accounts_page_and_its_forms_are_refused(
     home = browser.get("/")
     assert 'href="/accounts"' not in home.text
     assert browser.get("/accounts").status_code == 403
+    assert browser.get("/accounts/new").status_code == 403
     before = stored(console)
     for action in ACTIONS:
         browser.get("/")
         refused = browser.submit(f"/accounts/{target_id}/{action}")
         assert refused.status_code == 403, action
         assert "You may not open this page" in refused.text
+    browser.get("/")
+    created = browser.submit("/accounts/new", NEW_ACCOUNT)
+    assert created.status_code == 403 and "You may not open this page" in created.text
+    assert ONE_TIME.search(created.text) is None
     assert stored(console) == before
 
 
@@ -232,6 +240,20 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
     assert refused.status_code == 403 and "This form has expired" in refused.text
     assert stored(console) == before
     assert elsewhere.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_creating_an_account_without_the_csrf_token_is_refused_and_creates_nothing(
+    console: Console, token: str | None
+) -> None:
+    browser, _ = admin(console)
+    assert browser.get("/accounts/new").status_code == 200
+    before = stored(console)
+    data = {**NEW_ACCOUNT, **({} if token is None else {"csrf_token": token})}
+    refused = browser.post("/accounts/new", data)
+    assert refused.status_code == 403 and "This form has expired" in refused.text
+    assert ONE_TIME.search(refused.text) is None
+    assert stored(console) == before
 
 
 @pytest.mark.parametrize(
