@@ -8,7 +8,7 @@ page not built yet cannot appear as a dead link.
 Each page sits under the permission its API reads need (overview ``sites:read``,
 transfers ``transfers:read``, ...), so a role sees the same things in both; the accounts
 page, which the API does not have, under ``accounts:admin``, an administrator's alone,
-with all it leads to: creating an account.
+with all it leads to: creating an account, and the API tokens.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from campledger.api.console import (
     registration,
     rosters,
     screening,
+    tokens,
     transfers,
 )
 from campledger.api.console.i18n import N_
@@ -67,8 +68,8 @@ def _together(*routers: APIRouter) -> APIRouter:
     return router
 
 
-# The accounts page and the form that creates one.
-ACCOUNTS_ROUTES = _together(accounts.router, account_forms.router)
+# The accounts page, the form that creates one, and the API tokens it leads to.
+ACCOUNTS_ROUTES = _together(accounts.router, account_forms.router, tokens.router)
 
 # In the order the menu shows them.
 PAGES: tuple[Page, ...] = (
