@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import sys
 import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,3 +34,59 @@ def test_the_command_line_is_the_installed_module() -> None:
     assert module.startswith("campledger.api.")
     assert (ROOT / "api" / Path(*module.split(".")[2:])).with_suffix(".py").exists()
     assert attribute == "app"
+
+
+def imported_distributions(folders: list[str]) -> dict[str, set[str]]:
+    """The installed distributions whose modules the product's code imports, each with the
+    files that import it (the standard library and campledger itself left out)."""
+    import_names = packages_distributions()
+    found: dict[str, set[str]] = {}
+    for folder in folders:
+        for source in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top in sys.stdlib_module_names or top == "campledger":
+                        continue
+                    for distribution in import_names.get(top, [top]):
+                        found.setdefault(canonical(distribution), set()).add(
+                            str(source.relative_to(ROOT))
+                        )
+    return found
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared(requirements: list[str]) -> set[str]:
+    return {canonical(re.split(r"[\[=<>~! ;]", line, maxsplit=1)[0]) for line in requirements}
+
+
+def test_every_package_the_product_imports_is_declared_and_pinned() -> None:
+    """A library the code imports must be a dependency of its own, not one that another
+    library happens to bring today (pydantic through fastapi, say)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dependencies = project["dependencies"]
+    missing = {
+        name: sorted(files)[:3]
+        for name, files in imported_distributions(list(FOLDERS)).items()
+        if name not in declared(dependencies)
+    }
+    assert missing == {}
+    assert all("==" in line for line in dependencies), "every dependency pinned exactly"
+
+
+def test_what_only_tests_and_benchmarks_use_is_a_development_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    product = imported_distributions(list(FOLDERS))
+    for name in ("httpx", "pytest", "playwright", "hypothesis"):
+        assert name not in product, name
+        assert name not in declared(project["dependencies"]), name
+        assert name in declared(project["optional-dependencies"]["dev"]), name
