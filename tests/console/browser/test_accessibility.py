@@ -140,6 +140,16 @@ def test_no_serious_or_critical_violation_on_any_page(
     page.locator("main form[method=post] button[type=submit]").last.click()
     assert page.locator(".error-summary").is_visible()
     check("/transfers/new (refused)", by_tab=True)
+    # An administrator's forms: creating an account, refused without a role or sites, and
+    # the API tokens with theirs (reached as a tab of the accounts page, checked by Tab).
+    for path in ("/accounts/new", "/accounts/tokens"):
+        page.goto(base + path)
+        check(path, by_tab=True)
+    page.goto(base + "/accounts/new")
+    page.locator("#name").fill("Amina Haroun")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator("#role-error").is_visible()
+    check("/accounts/new (refused)", by_tab=True)
     context.close()
 
     assert not faults, "\n".join(faults)
