@@ -10,9 +10,15 @@ password change, home, language, an error page and every page of the navigation
 (``PAGES``: a page added later is photographed without touching this script) with the
 first detail page it or one of its tabs links to, the forms that open and manage a
 site, a site's screening queue with one person's screening forms, and a separated
-household's member offered the way home with the transfer plan it opens. A fixed
-tablet-sized viewport keeps the files small, and ``optipng`` squeezes them when it is
-installed.
+household's member offered the way home with the transfer plan it opens, and an
+administrator's new-account form and API tokens. A fixed tablet-sized viewport keeps the
+files small, and ``optipng`` squeezes them when it is installed.
+
+The workflows the demo has already finished (a file's check, a hold refused, a custody
+transfer received, a reconciliation) are photographed by the reception story's browser
+test instead: ``CAMPLEDGER_SCREENSHOTS=docs/console pytest
+tests/console/browser/test_reception_story.py`` writes its ``story-*.png`` here, and this
+script leaves them alone.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ CHROMIUM = os.environ.get("CAMPLEDGER_CHROMIUM", "/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 800}
 CHOSEN = "a long walk to the well"
 # Names the screenshots show: a registrar's console as a field office would see it.
+STORY_SHOTS = "story-"
 ADMINS = {"en": "Amina Haroun", "ar": "حليمة آدم"}
 
 
@@ -201,6 +208,11 @@ def photograph(page: Page, base: str, locale: str, name: str, password: str, out
         page.goto(f"{base}/transfers/new?origin={origin}")
         shot("transfer-new")
         taken += 1
+    # An administrator's forms: a new account, and the API tokens.
+    for label, path in (("account-new", "/accounts/new"), ("tokens", "/accounts/tokens")):
+        page.goto(base + path)
+        shot(label)
+        taken += 1
     return taken
 
 
@@ -209,8 +221,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/console"))
     out: Path = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
+    # The reception story's pictures are the browser test's (STORY_SHOTS): kept.
     for old in out.glob("*.png"):
-        old.unlink()
+        if not old.name.startswith(STORY_SHOTS):
+            old.unlink()
     with (
         tempfile.TemporaryDirectory(prefix="campledger-screenshots-") as tmp,
         embedded_server(Path(tmp) / "pg") as database_url,
