@@ -1,22 +1,88 @@
-"""campledger's configuration: the one place that reads the environment."""
+"""campledger's configuration: the one place that reads the environment.
+
+It fails closed: a ``CAMPLEDGER_*`` variable that is not a setting is refused, so that a
+misspelled database URL variable stops the start instead of leaving the real one unset
+(which would start an empty embedded database). The few variables with the prefix
+that belong to the tests, the benchmarks or one command's option are listed in
+``NOT_SETTINGS``; README.md's "Configuration" lists both.
+"""
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+PREFIX: Final = "CAMPLEDGER_"
+
+# Variables with the prefix that are not settings, and who reads them. The server never
+# does: they are accepted in the environment so that the tests, the benchmarks and
+# `db secure` can be given them, and refused in a .env file, which none of them reads.
+NOT_SETTINGS: Final[Mapping[str, str]] = {
+    # Typer's envvar for `db secure --password`: a password the server must never hold.
+    "CAMPLEDGER_APP_PASSWORD": "campledger db secure (the application role's password)",
+    "CAMPLEDGER_CHROMIUM": "the browser tests and bench/console_screenshots.py (Chromium's path)",
+    "CAMPLEDGER_SCREENSHOTS": "the browser tests (a folder to keep their screenshots in)",
+    "CAMPLEDGER_FUZZ_EXAMPLES": "tests/security (generated requests per operation)",
+    "CAMPLEDGER_FUZZ_ONLY": "tests/security (the operations to fuzz)",
+    "CAMPLEDGER_SOAK_SECONDS": "tests/reliability (how long the soak runs)",
+}
+
+
+class UnknownSettingError(ValueError):
+    """``CAMPLEDGER_*`` variables that campledger does not know; nothing was started.
+
+    Each problem is one line naming the variable and where it was found, never its value:
+    a database URL carries a password.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+def unknown_variables(names: Iterable[str], *, known: Iterable[str], where: str) -> list[str]:
+    """One line for each name in ``names`` that has the prefix and is not ``known``, with
+    the closest known name when one is close."""
+    known = set(known)
+    # Compared without the prefix they all share, which would make any two look alike.
+    by_suffix = {name.removeprefix(PREFIX): name for name in known}
+    problems = []
+    for name in sorted(names):
+        upper = name.upper()  # pydantic-settings matches names in any case
+        if not upper.startswith(PREFIX) or upper in known:
+            continue
+        if upper in NOT_SETTINGS:
+            hint = f"not a setting: read from the environment only, by {NOT_SETTINGS[upper]}"
+        elif close := difflib.get_close_matches(upper.removeprefix(PREFIX), by_suffix, n=1):
+            hint = f"did you mean {by_suffix[close[0]]}?"
+        else:
+            hint = "no known name is close to it"
+        problems.append(f"unknown setting {name} {where}; {hint}")
+    return problems
 
 
 class Settings(BaseSettings):
-    """Read from ``CAMPLEDGER_*`` variables (and a ``.env`` file); invalid values fail at start."""
+    """Read from ``CAMPLEDGER_*`` variables (and a ``.env`` file); invalid values and
+    unknown ``CAMPLEDGER_*`` names fail at start."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CAMPLEDGER_",
+        env_prefix=PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
+        # Unknown CAMPLEDGER_* names are refused before this (settings_customise_sources);
+        # "forbid" would also refuse a shared .env's variables of other programs.
         extra="ignore",
         frozen=True,
         # Validation errors must not echo a URL that carries a password.
@@ -84,3 +150,37 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, once no ``CAMPLEDGER_*`` variable is unknown."""
+        settings = {PREFIX + name.upper() for name in settings_cls.model_fields}
+        problems = unknown_variables(
+            os.environ, known=settings | NOT_SETTINGS.keys(), where="in the environment"
+        )
+        if isinstance(dotenv_settings, DotEnvSettingsSource) and dotenv_settings.env_vars:
+            problems += unknown_variables(
+                # Read in lower case (case_sensitive=False); written in capitals, as a rule.
+                (name.upper() for name in dotenv_settings.env_vars),
+                known=settings,
+                where=f"in {_files(dotenv_settings.env_file)}",
+            )
+        if problems:
+            raise UnknownSettingError(problems)
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
+
+
+def _files(env_file: object) -> str:
+    """The .env file(s) named in the message, as configured."""
+    if isinstance(env_file, str | os.PathLike):
+        return os.fspath(env_file)
+    if isinstance(env_file, Iterable):
+        return ", ".join(os.fspath(file) for file in env_file)
+    return ".env"

@@ -67,7 +67,11 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the API. The projector runs beside it unless --no-projector is given."""
+    """Serve the API. The projector runs beside it unless --no-projector is given.
+
+    Refused with exit code 78, and nothing started, when a CAMPLEDGER_* variable
+    is not a setting (misspelled?) or has an invalid value; stderr names it.
+    """
     # Here, not at the top: the HTTP application (FastAPI and every route) takes longer to
     # import than the rest of the command line together, and only this command needs it.
     from campledger.api.http.app import create_app

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
-from campledger.api.settings import Settings
+from campledger.api.settings import Settings, UnknownSettingError
 
-console = Console()
+# sysexits.h's EX_CONFIG: apart from Typer's 2 for a usage error, so that a supervisor (or
+# a person) can tell "the configuration is wrong" from "the command line is wrong".
+CONFIGURATION_REFUSED: Final = 78
 
 
 def load_settings() -> Settings:
-    """Settings, or a readable exit when the environment holds a bad value."""
+    """Settings, or an exit with one line on stderr for each unknown ``CAMPLEDGER_*``
+    variable or bad value, before anything starts. Values are never shown: a database
+    URL carries a password."""
     try:
         return Settings()
+    except UnknownSettingError as e:
+        problems = list(e.problems)
     except ValidationError as e:
-        for error in e.errors():
-            field = ".".join(str(p) for p in error["loc"])
-            console.print(f"[red]invalid setting CAMPLEDGER_{field.upper()}:[/] {error['msg']}")
-        raise typer.Exit(code=2) from None
+        problems = [
+            f"invalid setting CAMPLEDGER_{'.'.join(str(p) for p in error['loc']).upper()}: "
+            f"{error['msg']}"
+            for error in e.errors()
+        ]
+    for problem in problems:
+        typer.echo(f"campledger: {problem}", err=True)
+    raise typer.Exit(code=CONFIGURATION_REFUSED)
