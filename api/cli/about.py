@@ -14,12 +14,17 @@ from campledger.api.database import describe_url
 console = Console()
 
 
-def version() -> None:
-    """Print the installed campledger version."""
+def installed_version() -> str:
+    """The version of the installed campledger package."""
     try:
-        console.print(package_version("campledger"))
+        return package_version("campledger")
     except PackageNotFoundError:
-        console.print("unknown (not installed)")
+        return "unknown (not installed)"
+
+
+def version() -> None:
+    """Print the installed campledger version (also `campledger --version`)."""
+    console.print(installed_version(), markup=False, highlight=False)
 
 
 def db_url() -> None:

@@ -1,7 +1,7 @@
 """The configuration fails closed: a ``CAMPLEDGER_*`` variable that is not a setting stops
 every way in before anything starts (the command line, ``serve``, the composition root,
 the workers' app factory), names the variable and the closest setting, and never shows a
-value. The variables that belong to the tests and benchmarks pass."""
+value. The variables that belong to the tests and benchmarks pass. ``--version`` answers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,15 @@ def test_the_composition_root_and_the_workers_refuse_too(
     assert started == []
 
 
+def test_version_prints_the_installed_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == version("campledger") + "\n"
+    # It reads no settings: it answers even where the configuration would be refused.
+    monkeypatch.setenv(MISSPELLED, URL)
+    assert runner.invoke(cli, ["--version"]).stdout == version("campledger") + "\n"
+
+
 # Files where a CAMPLEDGER_* name can be set or read: code, make, CI, test configuration.
 CODE = ("api", "bench", "domain", "projections", "tests")
 NAME = re.compile(r"\b(CAMPLEDGER_[A-Z0-9_]+)\b")
@@ -204,4 +214,4 @@ def test_the_readme_lists_every_setting_and_every_other_variable() -> None:
     settings = {PREFIX + name.upper() for name in Settings.model_fields}
     assert sorted(settings - named) == []
     assert sorted(set(NOT_SETTINGS) - named) == []
-    assert f"{CONFIGURATION_REFUSED}" in section
+    assert f"{CONFIGURATION_REFUSED}" in section and "--version" in readme
