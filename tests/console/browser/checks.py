@@ -62,7 +62,10 @@ def unreachable_by_tab(page: Page, limit: int = 400) -> list[str]:
     count = page.evaluate(
         """(selector) => {
             const shown = [...document.querySelectorAll(selector)]
-                .filter(el => !el.disabled && el.getClientRects().length > 0);
+                // Shown: laid out, and not folded away in a closed <details> (its
+                // summary is what Tab reaches; Enter opens it).
+                .filter(el => !el.disabled && el.getClientRects().length > 0
+                              && !el.closest("details:not([open])"));
             // A group of radio buttons is one stop: the arrow keys move within it.
             const stops = [];
             for (const el of shown) {

@@ -238,6 +238,9 @@ def test_the_desert_reception_through_the_console_alone(
         expect(queue).to_have_count(before - 1)
     screener.goto(f"{base}/screening?site={RECEPTION}&held=1")
     expect(screener.locator("main table tbody tr")).to_have_count(len(HELD))
+    screener.locator("main table a[href^='/screening/persons/']").first.click()
+    expect(screener.locator("form[action$='/release']")).to_have_count(1)
+    look(screener, "/screening/persons/… (held: the release form) [ar]")
 
     # --- the transfer officer: custody to the holding facility, the rest to the camp -------
     officer = reception.signed_in(
