@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import load_settings
+from campledger.api.cli.shared import fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.secure import secure_database
@@ -88,8 +88,7 @@ def history(
                 include_duplicates=duplicates,
             )
         except errors.DomainError as e:
-            console.print(f"[red]{e}[/]")
-            raise typer.Exit(code=1) from None
+            fail(e.message, 1)
         if personal and actor:
             with psycopg.connect(app.conninfo, autocommit=True) as conn:
                 create_access_trail(conn)
@@ -107,8 +106,7 @@ def _person_id(registry: Any, person: str) -> UUID:
         pass
     owner = registry.journal.find_claim(REGISTRATION_NUMBER, person)
     if owner is None:
-        console.print(f"[red]no person with id or registration number {person}[/]")
-        raise typer.Exit(code=1)
+        fail(f"no person with id or registration number {person!r}", 1)
     return UUID(str(owner))
 
 
@@ -274,8 +272,7 @@ def verify(
         try:
             report = verify_log(app.conninfo)
         except psycopg.errors.UndefinedTable:
-            console.print("[red]no ledger yet: run `campledger project` or `rebuild ledger`[/]")
-            raise typer.Exit(code=2) from None
+            fail("no ledger yet: run `campledger project` or `rebuild ledger`", 2)
     if as_json:
         _print_json(report.as_dict())
     else:
@@ -317,7 +314,7 @@ def secure(
     """Make the event log append-only and create a least-privileged application role."""
     settings = load_settings()
     if not settings.database_url:
-        console.print("[yellow]no CAMPLEDGER_DATABASE_URL: securing the embedded server[/]")
+        typer.echo("no CAMPLEDGER_DATABASE_URL: securing the embedded server", err=True)
     if password is None and not keep_password:
         password = typer.prompt("password for the application role", hide_input=True)
     with open_backend(settings) as app:  # starting the Registry creates its tables

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from campledger.api.cli.shared import load_settings
+from campledger.api.cli.shared import fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.services.import_file import ImportFileError, arrival_template
 from campledger.api.services.import_report import ImportReport
@@ -131,20 +131,19 @@ def arrivals(
                     on_progress=advanced,
                 )
             finally:
-                progress.stop()
+                if task is not None:  # a progress never started would still end a line
+                    progress.stop()
         except ImportFileError as error:
-            err_console.print(f"[red]cannot import {file.name}:[/] {error}")
-            raise typer.Exit(code=2) from None
+            fail(f"cannot import {file.name}: {error}", 2)
         except errors.DomainError as error:
-            err_console.print(f"[red]cannot import at {site}:[/] {error.message}")
-            raise typer.Exit(code=2) from None
+            fail(f"cannot import at {site}: {error.message}", 2)
         except (PersistenceError, psycopg.Error, BrokenProcessPool) as error:
             # Batches written so far stand; the next run leaves them out.
-            err_console.print(
-                f"[red]the import stopped ({type(error).__name__}):[/] the batches already "
-                "written stand; run the same command again to import the rest"
+            fail(
+                f"the import stopped ({type(error).__name__}): the batches already written "
+                "stand; run the same command again to import the rest",
+                3,
             )
-            raise typer.Exit(code=3) from None
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -183,13 +182,14 @@ def _print_report(report: ImportReport) -> None:
     if report.imported and seconds:
         table.add_row("arrivals/s", f"{report.imported / seconds:,.0f}")
     console.print(table)
+    # The verdicts of a failed import go with the other refusals, to stderr.
     if report.problems and not report.skip_bad_rows:
-        console.print(
+        err_console.print(
             "[red]nothing was imported:[/] fix the rows above, or import the good ones "
             "with --skip-bad-rows"
         )
     elif report.refused:
-        console.print(
+        err_console.print(
             "[red]some batches were refused:[/] the other batches were imported; run the "
             "same command again to see which rows are still bad"
         )

@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from campledger.api.cli.shared import load_settings
+from campledger.api.cli.shared import fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.projections import quarantine
 from campledger.projections.engine import (
@@ -113,9 +113,7 @@ def refuse_unknown(projector: Projector, names: Sequence[str] | None) -> None:
     known = [m.name for m in projector.models]
     unknown = sorted(set(names or ()) - set(known))
     if unknown:
-        console.print(f"[red]unknown read models:[/] {', '.join(unknown)}")
-        console.print(f"known: {', '.join(known) or 'none'}")
-        raise typer.Exit(code=2)
+        fail(f"unknown read models: {', '.join(unknown)}; known: {', '.join(known) or 'none'}", 2)
 
 
 @contextmanager
@@ -128,7 +126,8 @@ def rebuild_progress() -> Iterator[Callable[[int, int], None]]:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         TimeElapsedColumn(),
-        console=console,
+        # Progress is not a result: stdout keeps only the summary, for scripts to read.
+        console=Console(stderr=True),
     )
     with progress:
         task = progress.add_task("rebuild", total=None)
@@ -230,8 +229,7 @@ def quarantine_retry(
         return
     console.print(summary_table(summary))
     if left:
-        console.print(f"[red]{len(left):,} events are still set aside[/]")
-        raise typer.Exit(code=1)
+        fail(f"{len(left):,} events are still set aside", 1)
     console.print("[green]every event set aside has now been applied[/]")
 
 

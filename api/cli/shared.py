@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -31,3 +31,11 @@ def load_settings() -> Settings:
     for problem in problems:
         typer.echo(f"campledger: {problem}", err=True)
     raise typer.Exit(code=CONFIGURATION_REFUSED)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Say why on stderr and exit: stdout carries results only, so that a script reading
+    them never reads a refusal as one. Plain text, never markup: the message may quote a
+    name as it was typed, brackets and all."""
+    typer.echo(f"campledger: {message}", err=True)
+    raise typer.Exit(code=code)

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import load_settings
+from campledger.api.cli.shared import fail, load_settings
 from campledger.api.composition import connection
 from campledger.api.services.auth import (
     Role,
@@ -35,9 +35,7 @@ def create(
         try:
             token = create_token(conn, name=name, role=role.value, sites=site or ())
         except TokenError as error:
-            # Without markup: the name in the message is the caller's, brackets and all.
-            console.print(str(error), style="red", markup=False, highlight=False)
-            raise typer.Exit(code=2) from None
+            fail(str(error), 2)
     # Plain print: the token must be copyable, without rich's wrapping or markup.
     print(token)
 
@@ -62,9 +60,8 @@ def revoke(name: Annotated[str, typer.Argument(help="Token name or id.")]) -> No
     """Revoke a token: it stops working at once."""
     with connection(load_settings()) as conn:
         if not revoke_token(conn, name):
-            console.print(f"[red]no live token named {name}[/]")
-            raise typer.Exit(code=1)
-    console.print(f"revoked {name}")
+            fail(f"no live token named {name!r}", 1)
+    console.print(f"revoked {name}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import load_settings
+from campledger.api.cli.shared import fail, load_settings
 from campledger.api.composition import connection
 from campledger.api.services.accounts import (
     LOCALES,
@@ -121,8 +121,7 @@ def _print_password(issued: Issued, done: str) -> None:
 
 
 def _refuse(error: AccountError) -> NoReturn:
-    console.print(str(error), style="red", markup=False, highlight=False)
-    raise typer.Exit(code=2)
+    fail(str(error), 2)
 
 
 def register(app: typer.Typer) -> None:
