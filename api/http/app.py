@@ -20,7 +20,7 @@ from campledger.api.composition import Backend
 from campledger.api.console.app import mount_console
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.accounts import create_account_tables
-from campledger.api.http import metrics, openapi, problems, ratelimit
+from campledger.api.http import metrics, openapi, operations, problems, ratelimit
 from campledger.api.http.asgi import HttpMiddleware
 from campledger.api.http.deps import check_parameters
 from campledger.api.http.headers import SecurityHeaders
@@ -100,6 +100,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
         ),
         lifespan=lifespan,
         dependencies=[Depends(check_parameters)],
+        generate_unique_id_function=operations.operation_id,
         responses={
             401: {"description": "No token, or an unknown or revoked one."},
             403: {"description": "The token's role or site scope does not allow this."},

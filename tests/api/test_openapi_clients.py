@@ -51,3 +51,36 @@ def test_an_operation_declares_the_token_exactly_where_it_is_refused_without_one
         else:
             assert declared is None, (method, path, response.status_code)
             assert path.removeprefix("/api/v1") in PUBLIC, (method, path)
+
+
+# Every operationId, as a generated client names its methods: renaming one breaks the
+# clients built on it, so a change here is a change of the API.
+OPERATION_IDS = {
+    "registerArrival", "registerArrivals",
+    "listAccessTrail", "getAuditDigest", "listAuditLog", "exportAuditLogCsv",
+    "getPersonHistory", "getAuditProof",
+    "listDuplicateCandidates", "dismissDuplicate",
+    "getHealth", "getLiveness", "getReadiness", "getMetrics",
+    "probeHealth", "probeLiveness", "probeReadiness", "scrapeMetrics",
+    "listHolds", "listSeparatedHouseholds", "getHousehold",
+    "getPerson", "correctPerson", "recordDeparture", "holdPerson", "mergePersons",
+    "releasePerson", "recordScreeningStep",
+    "listSites", "openSite", "listFlows", "exportFlowsHxl", "listOccupancy",
+    "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",
+    "importArrivals", "getSiteOccupancy", "listSiteRoster",
+    "syncDevice",
+    "planTransfer", "listTransfersInTransit", "listUnaccounted", "getTransfer",
+    "cancelTransfer", "dispatchTransfer", "receiveTransfer", "reconcileTransfer",
+}  # fmt: skip
+CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
+
+
+def test_operation_ids_are_readable_unique_and_the_ones_clients_were_built_on(
+    document: dict[str, Any],
+) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert [i for i in ids if not CAMEL_CASE.match(i)] == []
+    assert len(ids) == len(set(ids))
+    assert set(ids) == OPERATION_IDS
+    roster = document["paths"]["/api/v1/sites/{code}/roster"]["get"]
+    assert roster["operationId"] == "listSiteRoster"
