@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.secure import secure_database
@@ -88,7 +88,7 @@ def history(
                 include_duplicates=duplicates,
             )
         except errors.DomainError as e:
-            fail(e.message, 1)
+            fail(e.message, domain_exit_code(e))
         if personal and actor:
             with psycopg.connect(app.conninfo, autocommit=True) as conn:
                 create_access_trail(conn)
@@ -106,7 +106,7 @@ def _person_id(registry: Any, person: str) -> UUID:
         pass
     owner = registry.journal.find_claim(REGISTRATION_NUMBER, person)
     if owner is None:
-        fail(f"no person with id or registration number {person!r}", 1)
+        fail(f"no person with id or registration number {person!r}", ExitCode.NOT_FOUND)
     return UUID(str(owner))
 
 
@@ -268,11 +268,13 @@ def verify(
             else:
                 console.print(f"[red]✗ {proof.problem}[/]")
                 console.print(f"  kept:       {proof.expected}\n  recomputed: {proof.recomputed}")
-            raise typer.Exit(code=0 if proof.ok else 1)
+            raise typer.Exit(code=ExitCode.OK if proof.ok else ExitCode.FAILED)
         try:
             report = verify_log(app.conninfo)
         except psycopg.errors.UndefinedTable:
-            fail("no ledger yet: run `campledger project` or `rebuild ledger`", 2)
+            fail(
+                "no ledger yet: run `campledger project` or `rebuild ledger`", ExitCode.UNAVAILABLE
+            )
     if as_json:
         _print_json(report.as_dict())
     else:
@@ -290,7 +292,7 @@ def verify(
             table.add_row("not yet in the ledger", f"{report.unverified:,} (run the projector)")
         table.add_row("speed", f"{report.events_per_second:,.0f} events/s")
         console.print(table)
-    raise typer.Exit(code=0 if report.ok else 1)
+    raise typer.Exit(code=ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
 # --- db secure -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import psycopg
 import typer
 from rich.console import Console
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.services import hxl
 from campledger.projections import flows, occupancy
@@ -45,7 +45,9 @@ def _read(query: Any) -> Any:
         try:
             return query(conn)
         except psycopg.errors.UndefinedTable:
-            fail("the read models are not built yet: run `campledger project`", 2)
+            fail(
+                "the read models are not built yet: run `campledger project`", ExitCode.UNAVAILABLE
+            )
 
 
 @export_app.command("occupancy")

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.services.import_file import ImportFileError, arrival_template
 from campledger.api.services.import_report import ImportReport
@@ -75,8 +75,9 @@ def arrivals(
     """Import arrivals from a CSV file: all rows are checked before any is written.
 
     Exits 0 when everything asked was done, 1 when rows were bad (nothing is imported
-    unless --skip-bad-rows) or a batch was refused, 2 when the file or site is unusable,
-    3 when the database or a worker failed midway (run it again to resume).
+    unless --skip-bad-rows) or a batch was refused or the site is closed, 3 when there is
+    no such site, 65 when the file is unusable, 75 when the database or a worker failed
+    midway (run it again to resume).
     Running the same file again is safe: batches already imported are not repeated.
     """
     content = file.read_bytes()
@@ -134,21 +135,21 @@ def arrivals(
                 if task is not None:  # a progress never started would still end a line
                     progress.stop()
         except ImportFileError as error:
-            fail(f"cannot import {file.name}: {error}", 2)
+            fail(f"cannot import {file.name}: {error}", ExitCode.DATA_ERROR)
         except errors.DomainError as error:
-            fail(f"cannot import at {site}: {error.message}", 2)
+            fail(f"cannot import at {site}: {error.message}", domain_exit_code(error))
         except (PersistenceError, psycopg.Error, BrokenProcessPool) as error:
             # Batches written so far stand; the next run leaves them out.
             fail(
                 f"the import stopped ({type(error).__name__}): the batches already written "
                 "stand; run the same command again to import the rest",
-                3,
+                ExitCode.TEMPORARY_FAILURE,
             )
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         _print_report(report)
-    raise typer.Exit(code=0 if report.ok else 1)
+    raise typer.Exit(code=ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
 @import_app.command("template")

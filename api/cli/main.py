@@ -21,13 +21,11 @@ from campledger.api.cli import (
     tokens,
     users,
 )
-from campledger.api.cli.shared import CONFIGURATION_REFUSED
+from campledger.api.cli.shared import ExitCode
 
-EXIT_CODES = (
-    "Exit codes: 0 done; 1 the command ran and found a problem (see its help); 2 a usage "
-    f"error, or a command's own refusal; {CONFIGURATION_REFUSED} the configuration was "
-    "refused and nothing was started: an unknown CAMPLEDGER_* variable (misspelled?) or an "
-    "invalid value, named on stderr without its value."
+# Click joins an epilog's lines into one paragraph; a "\b" line keeps the next ones apart.
+EXIT_CODES = "Exit codes, the same for every command:\n\b\n" + "\n".join(
+    f"{code.value:>3}  {code.meaning}" for code in ExitCode
 )
 
 app = typer.Typer(epilog=EXIT_CODES)

@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.projections import quarantine
 from campledger.projections.engine import (
@@ -113,7 +113,10 @@ def refuse_unknown(projector: Projector, names: Sequence[str] | None) -> None:
     known = [m.name for m in projector.models]
     unknown = sorted(set(names or ()) - set(known))
     if unknown:
-        fail(f"unknown read models: {', '.join(unknown)}; known: {', '.join(known) or 'none'}", 2)
+        fail(
+            f"unknown read models: {', '.join(unknown)}; known: {', '.join(known) or 'none'}",
+            ExitCode.NOT_FOUND,
+        )
 
 
 @contextmanager
@@ -229,7 +232,7 @@ def quarantine_retry(
         return
     console.print(summary_table(summary))
     if left:
-        fail(f"{len(left):,} events are still set aside", 1)
+        fail(f"{len(left):,} events are still set aside", ExitCode.FAILED)
     console.print("[green]every event set aside has now been applied[/]")
 
 

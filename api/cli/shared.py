@@ -2,16 +2,55 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Final, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from campledger.api.settings import Settings, UnknownSettingError
+from campledger.domain.model.errors import DomainError, ErrorKind
 
-# sysexits.h's EX_CONFIG: apart from Typer's 2 for a usage error, so that a supervisor (or
-# a person) can tell "the configuration is wrong" from "the command line is wrong".
-CONFIGURATION_REFUSED: Final = 78
+
+class ExitCode(IntEnum):
+    """What every command's exit status means, defined once. Apart from Click's 2 for a
+    usage error, and from sysexits.h where one of its codes fits, so that a script or a
+    supervisor can tell "the command line is wrong" from "the name matches nothing" from
+    "try again later" without reading the message."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2  # Click's own, for a malformed command line: never used by a command
+    NOT_FOUND = 3
+    DATA_ERROR = 65  # EX_DATAERR
+    UNAVAILABLE = 69  # EX_UNAVAILABLE
+    TEMPORARY_FAILURE = 75  # EX_TEMPFAIL
+    CONFIG = 78  # EX_CONFIG
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+
+_MEANINGS: Final = {
+    ExitCode.OK: "done",
+    ExitCode.FAILED: "refused, or the command ran and found a problem (a name taken, bad "
+    "rows, a broken hash chain); stderr says which, and nothing was written unless it says so",
+    ExitCode.USAGE: "usage error: an unknown option, a missing argument, a malformed date",
+    ExitCode.NOT_FOUND: "what was named matches nothing: a token, an account, a person, a "
+    "site, a read model",
+    ExitCode.DATA_ERROR: "the input file is unusable as a whole (no header, not CSV)",
+    ExitCode.UNAVAILABLE: "not ready yet: the read models or the ledger are not built "
+    "(run `campledger project`)",
+    ExitCode.TEMPORARY_FAILURE: "stopped midway (database or worker): what was written "
+    "stands; run the same command again",
+    ExitCode.CONFIG: "the configuration was refused and nothing was started: an unknown "
+    "CAMPLEDGER_* variable (misspelled?) or an invalid value, named on stderr without its "
+    "value",
+}
+
+# The name the configuration's callers and tests knew it by before the others were defined.
+CONFIGURATION_REFUSED: Final = ExitCode.CONFIG
 
 
 def load_settings() -> Settings:
@@ -33,9 +72,15 @@ def load_settings() -> Settings:
     raise typer.Exit(code=CONFIGURATION_REFUSED)
 
 
-def fail(message: str, code: int) -> NoReturn:
+def fail(message: str, code: ExitCode) -> NoReturn:
     """Say why on stderr and exit: stdout carries results only, so that a script reading
     them never reads a refusal as one. Plain text, never markup: the message may quote a
     name as it was typed, brackets and all."""
     typer.echo(f"campledger: {message}", err=True)
     raise typer.Exit(code=code)
+
+
+def domain_exit_code(error: DomainError) -> ExitCode:
+    """A refusal of the domain as an exit status: an unknown site or person is told apart
+    from a rule that forbids what was asked."""
+    return ExitCode.NOT_FOUND if error.kind is ErrorKind.NOT_FOUND else ExitCode.FAILED

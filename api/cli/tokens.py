@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import connection
 from campledger.api.services.auth import (
     Role,
@@ -35,7 +35,7 @@ def create(
         try:
             token = create_token(conn, name=name, role=role.value, sites=site or ())
         except TokenError as error:
-            fail(str(error), 2)
+            fail(str(error), ExitCode.FAILED)
     # Plain print: the token must be copyable, without rich's wrapping or markup.
     print(token)
 
@@ -60,7 +60,7 @@ def revoke(name: Annotated[str, typer.Argument(help="Token name or id.")]) -> No
     """Revoke a token: it stops working at once."""
     with connection(load_settings()) as conn:
         if not revoke_token(conn, name):
-            fail(f"no live token named {name!r}", 1)
+            fail(f"no live token named {name!r}", ExitCode.NOT_FOUND)
     console.print(f"revoked {name}", markup=False, highlight=False)
 
 

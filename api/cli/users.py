@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import fail, load_settings
+from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import connection
 from campledger.api.services.accounts import (
     LOCALES,
@@ -121,7 +121,8 @@ def _print_password(issued: Issued, done: str) -> None:
 
 
 def _refuse(error: AccountError) -> NoReturn:
-    fail(str(error), 2)
+    found = error.code != "no-account"
+    fail(str(error), ExitCode.FAILED if found else ExitCode.NOT_FOUND)
 
 
 def register(app: typer.Typer) -> None:

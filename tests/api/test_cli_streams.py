@@ -1,5 +1,6 @@
-"""The command line's two streams: a refusal says why on stderr and leaves stdout empty,
-so that a script reading a command's results never reads an error as one."""
+"""The command line's conventions: a refusal says why on stderr and leaves stdout empty,
+so that a script reading a command's results never reads an error as one; and its exit
+status says what kind of refusal it was, never Click's 2 for a usage error."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app
+from campledger.api.cli.shared import ExitCode
 from tests.reliability.support import as_url
 
 runner = CliRunner()
@@ -34,25 +36,32 @@ def test_every_refusal_goes_to_stderr_with_its_reason_and_stdout_stays_empty(
     assert invoke("token", "create", "--role", "admin", "--name", "field-app").exit_code == 0
     arrivals = tmp_path / "arrivals.csv"
     arrivals.write_text(invoke("import", "template").stdout, encoding="utf-8")
+    failed, not_found, unavailable = ExitCode.FAILED, ExitCode.NOT_FOUND, ExitCode.UNAVAILABLE
     refusals = {
-        ("token", "create", "--role", "admin", "--name", "AMINA"): "already named",
-        ("token", "create", "--role", "admin", "--name", "field-app"): "already exists",
-        ("token", "revoke", "nobody"): "no live token named 'nobody'",
-        ("user", "create", "--name", "Field-App", "--role", "screener"): "already named",
-        ("user", "create", "--name", "x", "--role", "screener", "--locale", "de"): "not 'de'",
-        ("user", "disable", "nobody"): "no account named 'nobody'",
-        ("user", "enable", "nobody"): "no account named 'nobody'",
-        ("user", "reset", "nobody"): "no account named 'nobody'",
-        ("rebuild", "rosters"): "unknown read models: rosters",
-        ("quarantine", "retry", "rosters"): "unknown read models: rosters",
-        ("history", "R-404"): "no person with id or registration number 'R-404'",
-        ("import", "arrivals", str(arrivals), "--site", "NOPE"): "no site with code NOPE",
-        ("export", "occupancy"): "the read models are not built yet",
-        ("verify",): "no ledger yet",
+        ("token", "create", "--role", "admin", "--name", "AMINA"): ("already named", failed),
+        ("token", "create", "--role", "admin", "--name", "field-app"): ("already exists", failed),
+        ("token", "revoke", "nobody"): ("no live token named 'nobody'", not_found),
+        ("user", "create", "--name", "Field-App", "--role", "screener"): ("already named", failed),
+        ("user", "create", "--name", "x", "--role", "screener", "--locale", "de"): (
+            "not 'de'",
+            failed,
+        ),
+        ("user", "disable", "nobody"): ("no account named 'nobody'", not_found),
+        ("user", "enable", "nobody"): ("no account named 'nobody'", not_found),
+        ("user", "reset", "nobody"): ("no account named 'nobody'", not_found),
+        ("rebuild", "rosters"): ("unknown read models: rosters", not_found),
+        ("quarantine", "retry", "rosters"): ("unknown read models: rosters", not_found),
+        ("history", "R-404"): ("no person with id or registration number 'R-404'", not_found),
+        ("import", "arrivals", str(arrivals), "--site", "NOPE"): (
+            "no site with code NOPE",
+            not_found,
+        ),
+        ("export", "occupancy"): ("the read models are not built yet", unavailable),
+        ("verify",): ("no ledger yet", unavailable),
     }
-    for args, why in refusals.items():
+    for args, (why, code) in refusals.items():
         result = invoke(*args)
-        assert result.exit_code != 0, args
+        assert result.exit_code == code, (args, result.output)
         assert result.stdout == "", (args, result.stdout)
         assert why in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
         assert result.stderr.startswith("campledger: "), (args, result.stderr)
@@ -67,3 +76,21 @@ def test_results_go_to_stdout_and_nothing_to_stderr(cli_db: str) -> None:
     assert created.stderr == ""
     listed = invoke("token", "list")
     assert "field-app" in listed.stdout and listed.stderr == ""
+
+
+def test_exit_codes_are_distinct_and_listed_in_the_help_and_the_readme() -> None:
+    codes = [code.value for code in ExitCode]
+    assert len(set(codes)) == len(codes) and ExitCode.USAGE == 2 and ExitCode.CONFIG == 78
+    shown = invoke("--help")
+    assert shown.exit_code == 0
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Command line") :]
+    section = section[: section.index("\n## ")]
+    for code in ExitCode:
+        assert f"{code.value:>3}  {code.meaning[:30]}" in shown.stdout, code
+        assert f"| `{code.value}` |" in section, code
+
+
+def test_a_usage_error_is_clicks_2_and_no_command_uses_2_for_its_own_refusals() -> None:
+    unknown = invoke("token", "list", "--colour")
+    assert unknown.exit_code == ExitCode.USAGE and "No such option" in unknown.stderr

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app
+from campledger.api.cli.shared import ExitCode
 from campledger.api.services.accounts import create_account, list_accounts
 from campledger.api.services.auth import authenticate, list_tokens
 from tests.console import test_cli_users
@@ -39,7 +40,7 @@ def test_a_token_is_refused_the_name_of_an_account_and_nothing_is_written(
         conn, name="Amina Haroun", role="registrar", now=datetime.now(UTC), policy=POLICY
     )
     refused = runner.invoke(app, ["token", "create", "--role", "admin", "--name", same])
-    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert refused.exit_code == ExitCode.FAILED and "Traceback" not in refused.output
     assert "already named" in refused.output and "audit trail" in refused.output
     assert list_tokens(conn) == []
 
@@ -48,5 +49,7 @@ def test_an_account_is_refused_the_name_of_a_token_and_nothing_is_written(conn: 
     made = runner.invoke(app, ["token", "create", "--role", "registrar", "--name", "Field App"])
     assert made.exit_code == 0, made.output
     refused = runner.invoke(app, ["user", "create", "--name", "field  app", "--role", "registrar"])
-    assert refused.exit_code == 2 and "an API token is already named" in refused.output
+    assert (
+        refused.exit_code == ExitCode.FAILED and "an API token is already named" in refused.output
+    )
     assert list_accounts(conn) == []

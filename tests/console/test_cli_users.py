@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app
+from campledger.api.cli.shared import ExitCode
 from campledger.api.services.sign_in import Outcome, sign_in
 from tests.console.conftest import POLICY
 from tests.reliability.support import as_url
@@ -55,11 +56,11 @@ def test_disable_enable_and_reset(conn: Any) -> None:
 
 def test_refusals_exit_with_a_readable_message(conn: Any) -> None:
     run("create", "--name", "amina", "--role", "screener")
-    for args in (
-        ["create", "--name", "AMINA", "--role", "screener"],
-        ["create", "--name", "x", "--role", "screener", "--locale", "de"],
-        ["disable", "nobody"],
-        ["reset", "nobody"],
+    for args, code in (
+        (["create", "--name", "AMINA", "--role", "screener"], ExitCode.FAILED),
+        (["create", "--name", "x", "--role", "screener", "--locale", "de"], ExitCode.FAILED),
+        (["disable", "nobody"], ExitCode.NOT_FOUND),
+        (["reset", "nobody"], ExitCode.NOT_FOUND),
     ):
         result = runner.invoke(app, ["user", *args])
-        assert result.exit_code == 2 and "Traceback" not in result.output, args
+        assert result.exit_code == code and "Traceback" not in result.output, args

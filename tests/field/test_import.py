@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app as cli
+from campledger.api.cli.shared import ExitCode
 from campledger.api.services import import_file as imports
 from campledger.api.services import import_runner, import_workers
 from campledger.api.services.import_file import (
@@ -370,7 +371,7 @@ def test_cli_stopped_by_the_database_says_so_and_the_next_run_finishes(
 
     monkeypatch.setattr(import_runner, "_register", fail_on_third)
     stopped = run(path, "--batch-size", "10", "--workers", "1")
-    assert stopped.exit_code == 3, stopped.output
+    assert stopped.exit_code == ExitCode.TEMPORARY_FAILURE, stopped.output
     assert "run the same command again" in " ".join(stopped.output.split())
     assert registered(url) == 20
     monkeypatch.setattr(import_runner, "_register", real)
@@ -386,12 +387,12 @@ def test_cli_refuses_an_unknown_site_and_an_unreadable_file(
 ) -> None:
     path = write(tmp_path, good_rows(2))
     unknown = runner.invoke(cli, ["import", "arrivals", str(path), "--site", "NOPE"])
-    assert unknown.exit_code == 2
+    assert unknown.exit_code == ExitCode.NOT_FOUND
     assert "no site with code NOPE" in unknown.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"given_name,sex\nAmina,female\n")
     unreadable = run(bad)
-    assert unreadable.exit_code == 2
+    assert unreadable.exit_code == ExitCode.DATA_ERROR
     assert "registration_number" in unreadable.output
 
 

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app
+from campledger.api.cli.shared import ExitCode
 from campledger.domain.service.registry import Registry
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.engine import Projector
@@ -144,7 +145,7 @@ def test_rebuild_of_an_unknown_read_model_changes_nothing(
         projected = projector.catch_up()
     before = snapshot(conn)
     result = runner.invoke(app, ["rebuild", "roster", "rosters"])
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.NOT_FOUND
     assert "unknown read models" in result.output and "rosters" in result.output
     assert set(checkpoints(conn).values()) == {projected}
     assert snapshot(conn) == before

@@ -19,6 +19,7 @@ from psycopg import Cursor
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app
+from campledger.api.cli.shared import ExitCode
 from campledger.domain.service.registry import Registry
 from campledger.projections import quarantine
 from campledger.projections.catalog import READ_MODELS
@@ -207,7 +208,9 @@ def test_status_names_what_was_set_aside_and_the_commands_list_and_retry_it(
     retried = runner.invoke(app, ["quarantine", "retry", "roster"])
     assert retried.exit_code == 1, retried.output
     assert "still set aside" in retried.output
-    assert runner.invoke(app, ["quarantine", "retry", "nosuchmodel"]).exit_code == 2
+    assert (
+        runner.invoke(app, ["quarantine", "retry", "nosuchmodel"]).exit_code == ExitCode.NOT_FOUND
+    )
 
 
 def json_of(result: Any) -> Any:
