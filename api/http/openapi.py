@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from campledger.api.http.openapi_headers import declare_headers
 from campledger.api.services.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
         )
         add_problems(schema)
         declare_storable_text(schema)
+        declare_headers(schema)
         app.openapi_schema = schema
         return schema
 

@@ -1,0 +1,93 @@
+"""The response headers each operation sends, declared in the OpenAPI document.
+
+Named by operationId (api/http/operations.py) beside the code that sends them, so a
+generated client exposes them and schemathesis checks them
+(tests/api/test_openapi_clients.py sends each and finds it declared).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_POSITION = {
+    "description": "The log position of the command's last event: pass it as `wait_for` "
+    "to read your own write.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+_REPLAYED = {
+    "description": "`true` when the Idempotency-Key was seen before: nothing was written "
+    "and the first result is returned.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_ETAG = {
+    "description": 'The person\'s version (`"7"`): send it back as `If-Match` to refuse a '
+    "change made since.",
+    "schema": {"type": "string"},
+}
+_NEXT_CURSOR = {
+    "description": "The next page's cursor (CSV answers; a JSON page carries `next_cursor`); "
+    "absent on the last page.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,1024}$"},
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+# Commands answered through api/http/dispatch.py ``accepted``: position always, the replay
+# flag on a replay (200; a command answering 201 the first time answers 200 then).
+_DISPATCHED = (
+    "registerArrival", "registerArrivals", "dismissDuplicate", "openSite",
+    "changeSiteCapacity", "closeSite", "planTransfer", "dispatchTransfer", "receiveTransfer",
+    "reconcileTransfer", "cancelTransfer", "recordScreeningStep", "holdPerson",
+    "releasePerson", "recordDeparture", "correctPerson", "mergePersons",
+)  # fmt: skip
+# A command on one person answers the person's new version (api/http/routes/persons.py).
+_VERSIONED = (
+    "recordScreeningStep",
+    "holdPerson",
+    "releasePerson",
+    "recordDeparture",
+    "correctPerson",
+)
+
+# operationId -> status -> header name -> (declaration, always sent)
+HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
+    **{
+        name: {
+            "200": {"X-Log-Position": (_POSITION, True), "Idempotent-Replayed": (_REPLAYED, False)},
+            "201": {"X-Log-Position": (_POSITION, True)},
+        }
+        for name in _DISPATCHED
+    },
+    "importArrivals": {
+        "200": {"X-Log-Position": (_POSITION, False)},  # a dry run writes nothing
+        "201": {"X-Log-Position": (_POSITION, True)},
+    },
+    "syncDevice": {"200": {"X-Log-Position": (_POSITION, True)}},
+    "getPerson": {"200": {"ETag": (_ETAG, True)}},
+    "listSiteRoster": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
+    "exportAuditLogCsv": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
+}
+for _name in _VERSIONED:
+    HEADERS[_name]["200"]["ETag"] = (_ETAG, False)
+
+
+def declare_headers(schema: dict[str, Any]) -> None:
+    """Add each operation's headers to its answers, and Retry-After to every 429 and 503
+    of the operations that need a token (the rate limit, a busy or absent database, and
+    ``wait_for`` all send it)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for status, headers in HEADERS.get(operation.get("operationId", ""), {}).items():
+                if status not in responses:
+                    continue
+                declared = responses[status].setdefault("headers", {})
+                for name, (header, required) in headers.items():
+                    declared[name] = {**header, "required": required}
+            if operation.get("security"):
+                for status in ("429", "503"):
+                    if status in responses:
+                        declared = responses[status].setdefault("headers", {})
+                        declared["Retry-After"] = {**RETRY_AFTER, "required": False}
