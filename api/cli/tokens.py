@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -41,10 +42,25 @@ def create(
 
 
 @token_app.command("list")
-def list_() -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List tokens (never their secrets)."""
     with connection(load_settings()) as conn:
         tokens = list_tokens(conn)
+    if as_json:
+        # Named fields only, never the whole record: nothing added to a token later (a
+        # hash, a secret) can reach the output by default.
+        listed = [
+            {
+                "id": t.token_id, "name": t.name, "role": t.role, "sites": list(t.sites),
+                "created_at": t.created_at.isoformat(),
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in tokens
+        ]  # fmt: skip
+        typer.echo(json.dumps(listed, indent=2))
+        return
     table = Table("id", "name", "role", "sites", "created", "revoked")
     for t in tokens:
         table.add_row(

@@ -6,6 +6,7 @@ first sign-in. ``disable`` and ``reset`` end the account's sessions at once.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, NoReturn
 
@@ -57,11 +58,26 @@ def create(
 
 
 @user_app.command("list")
-def list_() -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List accounts and their state (never a password or its hash)."""
     with connection(load_settings()) as conn:
         accounts = list_accounts(conn)
     now = datetime.now(UTC)
+    if as_json:
+        # Named fields only, never the whole record: a field added to an account later
+        # (a password's hash, a sign-in secret) reaches no output by default.
+        listed = [
+            {
+                "name": a.name, "role": a.role.value, "sites": list(a.sites),
+                "language": a.locale, "state": a.status_at(now),
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in accounts
+        ]  # fmt: skip
+        typer.echo(json.dumps(listed, indent=2))
+        return
     table = Table("name", "role", "sites", "language", "state", "created")
     for a in accounts:
         table.add_row(

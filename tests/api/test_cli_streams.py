@@ -4,6 +4,7 @@ status says what kind of refusal it was, never Click's 2 for a usage error."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,34 @@ def test_exit_codes_are_distinct_and_listed_in_the_help_and_the_readme() -> None
 def test_a_usage_error_is_clicks_2_and_no_command_uses_2_for_its_own_refusals() -> None:
     unknown = invoke("token", "list", "--colour")
     assert unknown.exit_code == ExitCode.USAGE and "No such option" in unknown.stderr
+
+
+def test_token_and_user_lists_print_json_without_secrets(cli_db: str) -> None:
+    made = invoke("user", "create", "--name", "Amina", "--role", "screener", "--site", "TIN-RC")
+    password = made.stdout.strip().splitlines()[-1]
+    token = invoke("token", "create", "--role", "admin", "--name", "field-app").stdout.strip()
+    assert invoke("token", "create", "--role", "registrar", "--name", "old").exit_code == 0
+    assert invoke("token", "revoke", "old").exit_code == 0
+    tokens = invoke("token", "list", "--json")
+    assert tokens.exit_code == 0 and tokens.stderr == ""
+    listed = json.loads(tokens.stdout)
+    assert [(t["name"], t["role"], t["sites"]) for t in listed] == [
+        ("field-app", "admin", []),
+        ("old", "registrar", []),
+    ]
+    assert listed[0]["revoked_at"] is None and listed[1]["revoked_at"] is not None
+    assert token.split("_", 2)[1] == listed[0]["id"]
+    assert token.split("_", 2)[2] not in tokens.stdout
+    users = invoke("user", "list", "--json")
+    assert users.exit_code == 0 and users.stderr == ""
+    assert json.loads(users.stdout) == [
+        {
+            "name": "Amina",
+            "role": "screener",
+            "sites": ["TIN-RC"],
+            "language": "en",
+            "state": json.loads(users.stdout)[0]["state"],
+            "created_at": json.loads(users.stdout)[0]["created_at"],
+        }
+    ]
+    assert password not in users.stdout and "hash" not in users.stdout
