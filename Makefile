@@ -21,6 +21,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]'
+	# The OpenAPI client generator (tests/api/test_generated_client.py): see pyproject's dev.
+	$(BIN)/pip install -q --no-deps openapi-python-client==0.29.1
 	touch $(STAMP)
 
 run: venv
