@@ -1,4 +1,6 @@
-"""``campledger import arrivals FILE.csv --site CODE``: a registration list, in bulk."""
+"""``campledger import arrivals FILE.csv --site CODE``: a registration list, in bulk.
+
+``-`` for the file reads it from stdin, for a list piped out of another tool."""
 
 from __future__ import annotations
 
@@ -46,11 +48,11 @@ def _default_workers() -> int:
 
 @import_app.command("arrivals")
 def arrivals(
+    # A file type rather than a Path: Click opens it, reads stdin for "-", and turns a file
+    # that cannot be opened into a usage error (Typer's Path check refuses "-" as missing).
     file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True, dir_okay=False, readable=True, help="CSV with a header row (see docs)."
-        ),
+        typer.FileBinaryRead,
+        typer.Argument(help="CSV with a header row (see docs); - reads it from stdin."),
     ],
     site: Annotated[str, typer.Option(help="Code of the (open) site the people arrived at.")],
     dry_run: Annotated[
@@ -80,7 +82,9 @@ def arrivals(
     midway (run it again to resume).
     Running the same file again is safe: batches already imported are not repeated.
     """
-    content = file.read_bytes()
+    content = file.read()
+    name = str(getattr(file, "name", "-"))  # stdin may be a stream without a name
+    source = "stdin" if name in ("-", "<stdin>") else Path(name).name
     who = actor or f"cli:{getpass.getuser()}"
     progress = Progress(
         TextColumn("[bold]importing"),
@@ -135,7 +139,7 @@ def arrivals(
                 if task is not None:  # a progress never started would still end a line
                     progress.stop()
         except ImportFileError as error:
-            fail(f"cannot import {file.name}: {error}", ExitCode.DATA_ERROR)
+            fail(f"cannot import {source}: {error}", ExitCode.DATA_ERROR)
         except errors.DomainError as error:
             fail(f"cannot import at {site}: {error.message}", domain_exit_code(error))
         except (PersistenceError, psycopg.Error, BrokenProcessPool) as error:

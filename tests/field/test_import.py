@@ -318,6 +318,21 @@ def test_cli_running_the_same_file_again_registers_nobody_twice(
     assert registered(url) == 30
 
 
+def test_cli_reads_the_file_from_stdin_given_a_dash(url: str, registry: Registry) -> None:
+    piped = runner.invoke(
+        cli, ["import", "arrivals", "-", "--site", SITE, "--json"], input=csv_file(good_rows(12))
+    )
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)["imported"] == 12 and registered(url) == 12
+    position = head(registry)
+    unusable = runner.invoke(
+        cli, ["import", "arrivals", "-", "--site", SITE], input=b"given_name,sex\nAmina,female\n"
+    )
+    assert unusable.exit_code == ExitCode.DATA_ERROR and unusable.stdout == ""
+    assert "cannot import stdin:" in unusable.stderr and "Amina" not in unusable.stderr
+    assert head(registry) == position
+
+
 def test_cli_checks_and_imports_in_parallel_worker_processes(
     url: str, registry: Registry, tmp_path: Path
 ) -> None:
