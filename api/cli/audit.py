@@ -32,17 +32,22 @@ db_app = typer.Typer(help="Database administration.")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _time(value: str | None, option: str) -> datetime | None:
-    """An ISO 8601 time with a zone; a naive time would mean different things on two axes."""
-    if value is None:
-        return None
+def _zoned_time(value: str) -> datetime:
+    """An ISO 8601 time with a zone, parsed with the command line: a malformed one is a
+    usage error naming the option. A naive time would mean different things on two axes."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=option) from None
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2025-03-01T10:00Z"
+        ) from None
     if parsed.tzinfo is None:
-        raise typer.BadParameter("give a time zone, e.g. 2025-03-01T10:00Z", param_hint=option)
+        raise typer.BadParameter("give a time zone, e.g. 2025-03-01T10:00Z")
     return parsed
+
+
+def _time_option(help: str, *names: str) -> Any:
+    return typer.Option(*names, help=help, parser=_zoned_time, metavar="TIME")
 
 
 def _print_json(body: Any) -> None:
@@ -55,10 +60,10 @@ def _print_json(body: Any) -> None:
 def history(
     person: Annotated[str, typer.Argument(help="Person id (UUID) or registration number.")],
     as_of: Annotated[
-        str | None, typer.Option(help="State at this field time (occurred_at ≤ T).")
+        datetime | None, _time_option("State at this field time (occurred_at ≤ T).")
     ] = None,
     known_at: Annotated[
-        str | None, typer.Option(help="What the system knew at this recorded time.")
+        datetime | None, _time_option("What the system knew at this recorded time.")
     ] = None,
     personal: Annotated[
         bool, typer.Option(help="Show personal data (recorded in the access trail).")
@@ -72,8 +77,6 @@ def history(
     as_json: AsJson = False,
 ) -> None:
     """Every event of a person in order, with the state after each one."""
-    occurred = _time(as_of, "--as-of")
-    recorded = _time(known_at, "--known-at")
     if personal and not actor:
         raise typer.BadParameter("say who you are with --actor", param_hint="--personal")
     with open_backend(load_settings()) as app:
@@ -82,8 +85,8 @@ def history(
             found = person_history(
                 app.registry,
                 person_id,
-                as_of=occurred,
-                known_at=recorded,
+                as_of=as_of,
+                known_at=known_at,
                 include_personal=personal,
                 include_duplicates=duplicates,
             )
@@ -159,11 +162,11 @@ def audit(
     site: Annotated[str | None, typer.Option(help="Only events at this site code.")] = None,
     action: Annotated[str | None, typer.Option(help="Only this action.")] = None,
     from_: Annotated[
-        str | None, typer.Option("--from", help="Recorded at or after this time.")
+        datetime | None, _time_option("Recorded at or after this time.", "--from")
     ] = None,
-    to: Annotated[str | None, typer.Option(help="Recorded before this time.")] = None,
-    occurred_from: Annotated[str | None, typer.Option(help="Occurred at or after.")] = None,
-    occurred_to: Annotated[str | None, typer.Option(help="Occurred before.")] = None,
+    to: Annotated[datetime | None, _time_option("Recorded before this time.")] = None,
+    occurred_from: Annotated[datetime | None, _time_option("Occurred at or after.")] = None,
+    occurred_to: Annotated[datetime | None, _time_option("Occurred before.")] = None,
     after: Annotated[int | None, typer.Option(help="Page on: after this log position.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
     as_json: AsJson = False,
@@ -175,10 +178,10 @@ def audit(
         "subject_id": UUID(subject) if subject else None,
         "site_code": site,
         "action": action,
-        "recorded_from": _time(from_, "--from"),
-        "recorded_to": _time(to, "--to"),
-        "occurred_from": _time(occurred_from, "--occurred-from"),
-        "occurred_to": _time(occurred_to, "--occurred-to"),
+        "recorded_from": from_,
+        "recorded_to": to,
+        "occurred_from": occurred_from,
+        "occurred_to": occurred_to,
         "after_position": after,
         "limit": limit,
     }
@@ -216,8 +219,8 @@ def _print_rows(rows: list[dict[str, Any]], title: str, as_json: bool, as_csv: b
 def access_trail(
     person: Annotated[str | None, typer.Option(help="Only reads of this person id.")] = None,
     actor: Annotated[str | None, typer.Option(help="Only reads by this actor.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="At or after this time.")] = None,
-    to: Annotated[str | None, typer.Option(help="Before this time.")] = None,
+    from_: Annotated[datetime | None, _time_option("At or after this time.", "--from")] = None,
+    to: Annotated[datetime | None, _time_option("Before this time.")] = None,
     after: Annotated[int | None, typer.Option(help="Page on: after this entry id.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries.")] = 100,
     as_json: AsJson = False,
@@ -230,8 +233,8 @@ def access_trail(
             conn,
             person_id=UUID(person) if person else None,
             actor=actor,
-            from_=_time(from_, "--from"),
-            to=_time(to, "--to"),
+            from_=from_,
+            to=to,
             after=after,
             limit=limit,
         )

@@ -25,11 +25,13 @@ Output = Annotated[
 ]
 
 
-def _day(text: str, option: str) -> date:
+def _day(text: str) -> date:
+    """A day, parsed with the command line: a malformed one is a usage error naming the
+    option."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter("expected a date as YYYY-MM-DD", param_hint=option) from None
+        raise typer.BadParameter(f"{text!r} is not a date as YYYY-MM-DD") from None
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -66,13 +68,18 @@ def occupancy_export(as_hxl: Hxl = False, output: Output = None) -> None:
 
 @export_app.command("flows")
 def flows_export(
-    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, field time, UTC).")],
-    end: Annotated[str, typer.Option(help="Last day, included.")],
+    start: Annotated[
+        date,
+        typer.Option(help="First day (field time, UTC).", parser=_day, metavar="YYYY-MM-DD"),
+    ],
+    end: Annotated[
+        date, typer.Option(help="Last day, included.", parser=_day, metavar="YYYY-MM-DD")
+    ],
     as_hxl: Hxl = False,
     output: Output = None,
 ) -> None:
     """Arrivals, transfers in and out, and departures per site per day."""
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = start, end
     if last < first:
         raise typer.BadParameter("the end is before the start", param_hint="--end")
 

@@ -126,3 +126,22 @@ def test_token_and_user_lists_print_json_without_secrets(cli_db: str) -> None:
         }
     ]
     assert password not in users.stdout and "hash" not in users.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["export", "flows", "--start", "2025-13-01", "--end", "2025-01-02"], "--start"),
+        (["export", "flows", "--start", "2025-01-01", "--end", "1 March"], "--end"),
+        (["audit", "--from", "yesterday"], "--from"),
+        (["audit", "--occurred-to", "2025-03-01T10:00"], "give a time zone"),
+        (["access-trail", "--to", "2025-02-30T00:00Z"], "--to"),
+        (["history", "R-001", "--as-of", "now"], "--as-of"),
+        (["history", "R-001", "--known-at", "2025-03-01 10:00"], "give a time zone"),
+    ],
+)
+def test_a_malformed_date_is_a_usage_error_naming_the_option(args: list[str], says: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.USAGE and result.stdout == ""
+    assert "Invalid value" in result.stderr and says in result.stderr
+    assert "Traceback" not in result.stderr
