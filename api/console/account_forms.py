@@ -20,13 +20,12 @@ from starlette.responses import Response
 from campledger.api.console.actor_fields import (
     FIELD_WORDS,
     Ticked,
-    chosen_role,
-    chosen_sites,
     operation_sites,
+    read_actor,
     refusal,
     shown_once,
 )
-from campledger.api.console.forms import Fields, Problem, Text
+from campledger.api.console.forms import Problem, Text
 from campledger.api.console.i18n import N_
 from campledger.api.console.rendering import render
 from campledger.api.console.session import console
@@ -74,20 +73,17 @@ def create(
     sent = {"name": name, "role": role, "scope": scope, "locale": locale}
     ticked = sites or []
     with context.pool.connection() as conn:
-        known = operation_sites(conn)
-        fields = Fields(sent)
-        typed = fields.text("name")
-        chosen, problems = chosen_sites(scope, ticked, known)
-        problems = [*fields.problems, *chosen_role(role), *problems]
-        if problems:
-            return _form(request, conn, sent, ticked, problems, known)
+        actor = read_actor(conn, sent, ticked)
+        if actor.problems:
+            return _form(request, conn, sent, ticked, actor.problems, actor.known)
         try:
             issued = create_account(
-                conn, name=typed, role=role, sites=chosen, locale=locale,
+                conn, name=actor.name, role=role, sites=actor.sites, locale=locale,
                 now=context.now(), policy=context.policy,
             )  # fmt: skip
         except AccountError as error:
-            return _form(request, conn, sent, ticked, [refusal(error, ACCOUNT_REFUSALS)], known)
+            problem = refusal(error, ACCOUNT_REFUSALS)
+            return _form(request, conn, sent, ticked, [problem], actor.known)
     page = render(request, "account_reset.html", issued=issued, target=issued.account, created=True)
     return shown_once(page)
 

@@ -12,13 +12,14 @@ the form checks only what the service does not know: that each site is the opera
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Form
 from starlette.responses import Response
 
-from campledger.api.console.forms import GENERIC, Problem
+from campledger.api.console.forms import GENERIC, Fields, Problem
 from campledger.api.console.i18n import N_
 from campledger.api.console.words import ROLE_DUTIES
 from campledger.api.services.actor_names import MAX_NAME_LENGTH, Refused
@@ -77,6 +78,29 @@ def chosen_sites(
 def chosen_role(role: str) -> list[Problem]:
     """A role left unchosen (the service refuses one that is not a role)."""
     return [] if role else [Problem(CHOOSE_ROLE, "role")]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a creation form says will act, as read from it: the name typed, the sites
+    chosen (empty: all), the operation's sites (to draw the form again) and what is wrong."""
+
+    name: str
+    sites: list[str]
+    known: list[dict[str, Any]]
+    problems: list[Problem]
+
+
+def read_actor(
+    conn: psycopg.Connection[Any], sent: Mapping[str, str], ticked: Sequence[str]
+) -> Actor:
+    """The name, role and sites of an account's or a token's form, checked as far as the
+    form checks them; the service checks the rest when asked to create."""
+    known = operation_sites(conn)
+    fields = Fields(dict(sent))
+    name = fields.text("name")
+    chosen, problems = chosen_sites(sent.get("scope", ""), ticked, known)
+    return Actor(name, chosen, known, [*fields.problems, *chosen_role(sent["role"]), *problems])
 
 
 def refusal(error: Refused, own: Mapping[str, Problem]) -> Problem:

@@ -24,13 +24,12 @@ from starlette.responses import RedirectResponse, Response
 from campledger.api.console.actor_fields import (
     FIELD_WORDS,
     Ticked,
-    chosen_role,
-    chosen_sites,
     operation_sites,
+    read_actor,
     refusal,
     shown_once,
 )
-from campledger.api.console.forms import Fields, Problem, Text
+from campledger.api.console.forms import Problem, Text
 from campledger.api.console.i18n import N_
 from campledger.api.console.rendering import render
 from campledger.api.console.session import console
@@ -85,17 +84,14 @@ def create(
     sent = {"name": name, "role": role, "scope": scope}
     ticked = sites or []
     with console(request).pool.connection() as conn:
-        known = operation_sites(conn)
-        fields = Fields(sent)
-        typed = fields.text("name")
-        chosen, problems = chosen_sites(scope, ticked, known)
-        problems = [*fields.problems, *chosen_role(role), *problems]
-        if problems:
-            return _page(request, conn, sent, ticked, problems, known)
+        actor = read_actor(conn, sent, ticked)
+        if actor.problems:
+            return _page(request, conn, sent, ticked, actor.problems, actor.known)
         try:
-            token = create_token(conn, name=typed, role=role, sites=chosen)
+            token = create_token(conn, name=actor.name, role=role, sites=actor.sites)
         except TokenError as error:
-            return _page(request, conn, sent, ticked, [refusal(error, TOKEN_REFUSALS)], known)
+            problem = refusal(error, TOKEN_REFUSALS)
+            return _page(request, conn, sent, ticked, [problem], actor.known)
         made = get_token(conn, token.split("_", 2)[1])
     assert made is not None
     return shown_once(render(request, "token_created.html", token=token, made=made))
