@@ -135,6 +135,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
     api.include_router(sync.router)
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
+    app.include_router(health.probes)  # /livez and /readyz
     # The web console at /, last: every path of the API above stays the API's.
     mount_console(app, backend.settings)
     return app

@@ -67,7 +67,13 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
     "syncDevice": {"200": {"X-Log-Position": (_POSITION, True)}},
     "getPerson": {"200": {"ETag": (_ETAG, True)}},
     "listSiteRoster": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
+    "exportSiteRosterXlsx": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     "exportAuditLogCsv": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
+    # Readiness sends Retry-After with every 503, though it needs no token.
+    **{
+        name: {"503": {"Retry-After": (RETRY_AFTER, True)}}
+        for name in ("checkReadiness", "probeReadiness", "getReadiness")
+    },
 }
 for _name in _VERSIONED:
     HEADERS[_name]["200"]["ETag"] = (_ETAG, False)

@@ -44,8 +44,10 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", _API + "/sites"): "openSite",
     ("GET", _API + "/sites/flows"): "listFlows",
     ("GET", _API + "/sites/flows.hxl.csv"): "exportFlowsHxl",
+    ("GET", _API + "/sites/flows.hxl.xlsx"): "exportFlowsXlsx",
     ("GET", _API + "/sites/occupancy"): "listOccupancy",
     ("GET", _API + "/sites/occupancy.hxl.csv"): "exportOccupancyHxl",
+    ("GET", _API + "/sites/occupancy.hxl.xlsx"): "exportOccupancyXlsx",
     ("GET", _API + "/sites/{code}"): "getSite",
     ("POST", _API + "/sites/{code}/capacity"): "changeSiteCapacity",
     ("POST", _API + "/sites/{code}/close"): "closeSite",
@@ -53,6 +55,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", _API + "/sites/{code}/imports"): "importArrivals",
     ("GET", _API + "/sites/{code}/occupancy"): "getSiteOccupancy",
     ("GET", _API + "/sites/{code}/roster"): "listSiteRoster",
+    ("GET", _API + "/sites/{code}/roster.xlsx"): "exportSiteRosterXlsx",
     ("POST", _API + "/sync"): "syncDevice",
     ("POST", _API + "/transfers"): "planTransfer",
     ("GET", _API + "/transfers/in-transit"): "listTransfersInTransit",
@@ -66,6 +69,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/health/live"): "probeLiveness",
     ("GET", "/health/ready"): "probeReadiness",
     ("GET", "/metrics"): "scrapeMetrics",
+    ("GET", "/livez"): "checkLiveness",
+    ("GET", "/readyz"): "checkReadiness",
 }
 
 

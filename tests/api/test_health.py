@@ -23,6 +23,46 @@ def test_liveness_and_readiness_answer_without_a_token(api: Api) -> None:
     assert api.client.get(f"{PREFIX}/health/ready").status_code == 200
 
 
+def test_livez_and_readyz_are_the_probes_and_the_old_paths_are_deprecated_aliases(
+    api: Api,
+) -> None:
+    live = api.client.get("/livez")
+    assert (live.status_code, live.json()) == (200, {"status": "alive"})
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+    assert ready.json()["database"] is True
+    paths = api.client.get("/openapi.json").json()["paths"]
+    for path in ("/livez", "/readyz"):
+        assert not paths[path]["get"].get("deprecated"), path
+    for path in (
+        "/health/live",
+        "/health/ready",
+        f"{PREFIX}/health/live",
+        f"{PREFIX}/health/ready",
+    ):
+        assert paths[path]["get"]["deprecated"] is True, path
+    assert "Retry-After" in paths["/readyz"]["get"]["responses"]["503"]["headers"]
+
+
+def test_readyz_is_503_busy_while_every_pooled_connection_is_held_and_livez_still_answers(
+    api: Api,
+) -> None:
+    pool = api.client.app.state.pool  # type: ignore[attr-defined]
+    held = []
+    try:
+        while len(held) < pool.max_size:
+            held.append(pool.getconn(timeout=5))
+        busy = api.client.get("/readyz")
+        assert busy.status_code == 503 and busy.json()["status"] == "busy"
+        assert busy.headers["Retry-After"] == "1"
+        assert busy.json()["database"] is True
+        assert api.client.get("/livez").status_code == 200
+    finally:
+        for conn in held:
+            pool.putconn(conn)
+    assert api.client.get("/readyz").status_code == 200
+
+
 def test_health_is_ok_while_the_projector_runs_and_nothing_is_set_aside(api: Api) -> None:
     api.register(api.open_site(), 2)
     api.wait()

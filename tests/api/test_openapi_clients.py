@@ -14,7 +14,7 @@ import pytest
 
 from tests.api.conftest import PREFIX, Api, arrival_json
 
-PUBLIC = {"/health", "/health/live", "/health/ready"}
+PUBLIC = {"/health", "/health/live", "/health/ready", "/livez", "/readyz"}
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,14 @@ OPERATION_IDS = {
     "listDuplicateCandidates", "dismissDuplicate",
     "getHealth", "getLiveness", "getReadiness", "getMetrics",
     "probeHealth", "probeLiveness", "probeReadiness", "scrapeMetrics",
+    "checkLiveness", "checkReadiness",
     "listHolds", "listSeparatedHouseholds", "getHousehold",
     "getPerson", "correctPerson", "recordDeparture", "holdPerson", "mergePersons",
     "releasePerson", "recordScreeningStep",
     "listSites", "openSite", "listFlows", "exportFlowsHxl", "listOccupancy",
     "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",
     "importArrivals", "getSiteOccupancy", "listSiteRoster",
+    "exportOccupancyXlsx", "exportFlowsXlsx", "exportSiteRosterXlsx",
     "syncDevice",
     "planTransfer", "listTransfersInTransit", "listUnaccounted", "getTransfer",
     "cancelTransfer", "dispatchTransfer", "receiveTransfer", "reconcileTransfer",

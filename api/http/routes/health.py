@@ -15,6 +15,9 @@ from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
 
 router = APIRouter(tags=["health"])
+# The conventional probe paths (Kubernetes' /livez and /readyz), at the root only: a probe
+# is configured with a path, not with the API's prefix.
+probes = APIRouter(tags=["health"])
 
 
 @router.get(
@@ -37,14 +40,23 @@ def health(backend: BackendDep, pool: Pool, request: Request, response: Response
     return report.as_dict()
 
 
-@router.get(
-    "/health/ready",
+_READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": HealthPublic,
+        "description": "busy (every pooled connection in use) or unavailable (no database).",
+    }
+}
+
+
+@probes.get(
+    "/readyz",
     response_model=HealthPublic,
     response_model_exclude_none=True,
-    responses={503: {"model": HealthPublic, "description": "busy or unavailable"}},
+    responses=_READY_RESPONSES,
 )
-def ready(backend: BackendDep, pool: Pool, response: Response) -> dict[str, Any]:
-    """Readiness, for a load balancer: 200 while this process can serve requests; 503 with
+def readyz(backend: BackendDep, pool: Pool, response: Response) -> dict[str, Any]:
+    """Readiness, for a load balancer: 200 while this process can serve requests (the
+    database answers and a pooled connection is free within half a second); 503 with
     status "busy" (every pooled connection in use) or "unavailable" (no database)."""
     report = readiness.check(pool, backend.database_url, full=False)
     if not report.ready:
@@ -53,11 +65,29 @@ def ready(backend: BackendDep, pool: Pool, response: Response) -> dict[str, Any]
     return report.as_dict()
 
 
-@router.get("/health/live", response_model=LivePublic)
-async def live() -> dict[str, str]:
+@probes.get("/livez", response_model=LivePublic)
+async def livez() -> dict[str, str]:
     """Liveness, for a supervisor: the process answers. Needs no database, so a database
     outage never gets the API restarted."""
     return {"status": "alive"}
+
+
+@router.get(
+    "/health/ready",
+    response_model=HealthPublic,
+    response_model_exclude_none=True,
+    responses=_READY_RESPONSES,
+    deprecated=True,
+)
+def ready(backend: BackendDep, pool: Pool, response: Response) -> dict[str, Any]:
+    """Deprecated alias of `/readyz`, kept for probes configured before it: same answer."""
+    return readyz(backend, pool, response)
+
+
+@router.get("/health/live", response_model=LivePublic, deprecated=True)
+async def live() -> dict[str, str]:
+    """Deprecated alias of `/livez`, kept for probes configured before it: same answer."""
+    return await livez()
 
 
 def require_metrics_reader(
