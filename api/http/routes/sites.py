@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
 from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, page_of
+from campledger.api.http.roster_params import roster_query
 from campledger.api.schemas import (
     NEED_PATTERN,
     CapacityChange,
@@ -21,6 +22,7 @@ from campledger.api.schemas import (
     SiteCommandPublic,
     SiteCreate,
 )
+from campledger.api.services import export_sheets, xlsx
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import bad_query
@@ -238,3 +240,33 @@ def site_roster(
     # at a fraction of its cost, which was most of the time of a page of 100 people.
     body = orjson.dumps(page_body(page))
     return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/{code}/roster.xlsx",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {xlsx.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A page of the roster as a spreadsheet: the CSV's columns, typed "
+            "cells (dates as dates, UTC), right to left with `lang=ar`; the next page's "
+            "cursor in the `X-Next-Cursor` header.",
+        }
+    },
+)
+def site_roster_xlsx(
+    code: str,
+    principal: RosterReader,
+    conn: ReadConn,
+    query: Annotated[RosterQuery, Depends(roster_query)],
+) -> Response:
+    """Who is at the site, as the roster lists them, in an XLSX workbook of one sheet.
+
+    The same rights, scope, filters and pages as the roster; every person shown with
+    personal data is on the access trail, as for any reading of the roster."""
+    read = read_roster(conn, principal, code, query, "GET /sites/{code}/roster.xlsx")
+    return Response(
+        export_sheets.roster_workbook(read, query.lang),
+        media_type=xlsx.MEDIA_TYPE,
+        headers=export_sheets.attachment_headers(f"roster-{code}.xlsx", read.page),
+    )
