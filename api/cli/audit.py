@@ -17,6 +17,7 @@ from rich.table import Table
 from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.database.access_trail import create_access_trail
+from campledger.api.database.embedded import EMBEDDED_POSTGRES_MAJOR, upgrade_embedded
 from campledger.api.database.secure import secure_database
 from campledger.api.services import safe_csv
 from campledger.api.services.access_trail import access_entries, record_access
@@ -336,6 +337,22 @@ def secure(
     console.print(
         "Run the application as this role with CREATE_TABLE=false (it cannot create tables)."
     )
+
+
+@db_app.command("upgrade-embedded")
+def upgrade_embedded_database() -> None:
+    """Upgrade the embedded database's data folder to the PostgreSQL major this release runs
+    (pg_upgrade, in place; the old folder stays beside it as pgdata.old). Back up first."""
+    settings = load_settings()
+    if settings.database_url:
+        fail("CAMPLEDGER_DATABASE_URL is set: upgrade that server as its operator does "
+             "(docs/database.md)", ExitCode.FAILED)  # fmt: skip
+    typer.echo(f"upgrading {settings.data_dir} to PostgreSQL {EMBEDDED_POSTGRES_MAJOR}…", err=True)
+    was = upgrade_embedded(settings.data_dir)
+    if was is None:
+        typer.echo(f"already PostgreSQL {EMBEDDED_POSTGRES_MAJOR} (or no data yet): nothing to do")
+    else:
+        typer.echo(f"upgraded from PostgreSQL {was} to {EMBEDDED_POSTGRES_MAJOR}")
 
 
 def register(app: typer.Typer) -> None:

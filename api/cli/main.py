@@ -6,9 +6,10 @@ The command modules import nothing from here: each adds its commands through
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from campledger.api.cli import (
     about,
@@ -22,13 +23,27 @@ from campledger.api.cli import (
     users,
 )
 from campledger.api.cli.shared import ExitCode
+from campledger.api.database.embedded import EmbeddedVersionMismatch
 
 # Click joins an epilog's lines into one paragraph; a "\b" line keeps the next ones apart.
 EXIT_CODES = "Exit codes, the same for every command:\n\b\n" + "\n".join(
     f"{code.value:>3}  {code.meaning}" for code in ExitCode
 )
 
-app = typer.Typer(epilog=EXIT_CODES)
+
+class Commands(TyperGroup):
+    """Every command, with one refusal they may all meet when they open the database: the
+    embedded data folder was written by another PostgreSQL major (nothing was started)."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click.Context
+        try:
+            return super().invoke(ctx)
+        except EmbeddedVersionMismatch as e:
+            typer.echo(f"campledger: {e}", err=True)
+            raise typer.Exit(code=ExitCode.CONFIG) from None
+
+
+app = typer.Typer(epilog=EXIT_CODES, cls=Commands)
 
 
 def _print_version(asked: bool) -> None:

