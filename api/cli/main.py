@@ -16,6 +16,7 @@ from campledger.api.cli import (
     audit,
     demo,
     exports,
+    gazetteer,
     import_arrivals,
     projections,
     serve,
@@ -79,6 +80,7 @@ for command_module in (
     audit,
     import_arrivals,
     exports,
+    gazetteer,
 ):
     command_module.register(app)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -32,6 +33,7 @@ from campledger.api.console.i18n import N_
 from campledger.api.console.reading import principal, registry
 from campledger.api.console.refusal_words import REFUSAL_NAMES
 from campledger.api.console.session import NotAllowed, console
+from campledger.api.services import gazetteer
 from campledger.api.services.auth import Principal
 from campledger.api.services.catalogue import execute, permission_of
 from campledger.api.services.family_tracing import households_in
@@ -173,6 +175,7 @@ def send(
         return execute(
             principal(request), command, registry(request), idempotency_key=key,
             households=households,
+            site_areas=partial(gazetteer.check_in_pool, console(request).pool),
         )  # fmt: skip
 
 

@@ -53,3 +53,10 @@ REFUSAL_NAMES = {
     ),
     "duplicate-already-dismissed": N_("This pair was already judged to be two people."),
 }
+    "invalid-pcode": N_(
+        "A p-code starts with its country's ISO code, then letters and digits, e.g. TD09."
+    ),
+    "admin2-outside-admin1": N_(
+        "An admin2 p-code starts with its admin1 p-code, e.g. TD0901 in TD09."
+    ),
+    "unknown-pcode": N_("This p-code is not in the gazetteer loaded for its country."),

@@ -50,7 +50,9 @@ OPENING_FIELDS = {
     "site name": "name",
     "sitekind": "kind",
     "capacity": "capacity",
-    "admin-area": "admin1_pcode",
+    "admin2-outside-admin1": "admin2_pcode",
+    "admin1 p-code": "admin1_pcode",
+    "admin2 p-code": "admin2_pcode",
     "latitude": "latitude",
     "longitude": "longitude",
 }

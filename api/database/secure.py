@@ -26,6 +26,8 @@ from psycopg import sql
 
 from campledger.api.database.access_trail import TABLE as ACCESS_TRAIL
 from campledger.api.database.access_trail import create_access_trail
+from campledger.api.database.gazetteer import TABLE as GAZETTEER
+from campledger.api.database.gazetteer import create_gazetteer
 
 EVENTS = "registry_events"
 GUARD_FUNCTION = "campledger_append_only"
@@ -49,6 +51,8 @@ def secure_database(
     """
     claims, commands = f"{events}_claims", f"{events}_commands"
     create_access_trail(conn)
+    # The application reads the gazetteer when a site is opened; only the owner loads it.
+    create_gazetteer(conn)
     with conn.transaction():
         for table in (events, claims, commands):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
@@ -79,6 +83,7 @@ def secure_database(
             f"SELECT, INSERT, DELETE ON {claims}",
             f"SELECT, INSERT ON {commands}",
             f"SELECT, INSERT ON {ACCESS_TRAIL}",
+            f"SELECT ON {GAZETTEER}",
         ]
         statements = [
             sql.SQL("GRANT CONNECT, CREATE ON DATABASE {} TO {}").format(sql.Identifier(dbname), r),
@@ -89,6 +94,7 @@ def secure_database(
             (claims, "SELECT, INSERT, DELETE"),
             (commands, "SELECT, INSERT"),
             (ACCESS_TRAIL, "SELECT, INSERT"),
+            (GAZETTEER, "SELECT"),
         ):
             t = sql.Identifier(table)
             # Revoke first: re-running the command after a mistaken grant must narrow it.

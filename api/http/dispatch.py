@@ -5,12 +5,14 @@ a person."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
 
 from campledger.api.composition import Backend
 from campledger.api.http.deps import require
+from campledger.api.services import gazetteer
 from campledger.api.services.auth import Principal
 from campledger.api.services.catalogue import execute, permission_of
 from campledger.api.services.family_tracing import HouseholdSites
@@ -53,8 +55,9 @@ def send(
 ) -> dict[str, Any]:
     """Authorise and run a command (``api/services/catalogue.py``), and answer with its result."""
     result = execute(
-        principal, command, backend.registry, idempotency_key=idempotency_key, households=households
-    )
+        principal, command, backend.registry, idempotency_key=idempotency_key,
+        households=households, site_areas=partial(gazetteer.check_at, backend.conninfo),
+    )  # fmt: skip
     return accepted(result, response)
 
 

@@ -23,6 +23,9 @@ from campledger.domain.commands import Command, PersonCommand, every_command
 from campledger.domain.service.registry import CommandResult, Registry
 
 C = TypeVar("C", bound=Command)
+# (admin1 p-code, admin2 p-code) -> None, or the refusal: the loaded gazetteer's check
+# (``api/services/gazetteer.py``), bound to a connection by each way in.
+SiteAreas = Callable[[str | None, str | None], None]
 SiteGroups = Sequence[Sequence[str | None]]
 
 
@@ -131,7 +134,13 @@ def execute(
     idempotency_key: str | None = None,
     households: HouseholdSites | None = None,
     actor: str | None = None,
+    site_areas: SiteAreas | None = None,
 ) -> CommandResult:
-    """Authorise the command, then run it as ``actor`` (by default the caller itself)."""
+    """Authorise the command, then run it as ``actor`` (by default the caller itself).
+    ``site_areas`` checks a site's p-codes against the gazetteer before it is opened."""
     authorise(principal, command, registry, households)
+    if isinstance(command, commands.OpenSite):
+        if site_areas is None:
+            raise TypeError("a site is opened knowing the gazetteer")
+        site_areas(command.admin1_pcode, command.admin2_pcode)
     return registry.handle(command, actor=actor or principal.actor, idempotency_key=idempotency_key)

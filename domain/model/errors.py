@@ -78,6 +78,23 @@ class InvalidRegistrationNumber(InvalidInput):
 
 
 class BatchTooLarge(InvalidInput):
+class InvalidPcode(InvalidInput):
+    """An admin-area p-code whose shape is wrong: no ISO 3166 country prefix, or not
+    letters and digits (``domain/model/pcodes.py``)."""
+
+    code = "invalid-pcode"
+
+
+class Admin2OutsideAdmin1(InvalidInput):
+    code = "admin2-outside-admin1"
+
+
+class UnknownPcode(InvalidInput):
+    """A p-code the loaded gazetteer of its country does not hold."""
+
+    code = "unknown-pcode"
+
+
     code = "batch-too-large"
 
 

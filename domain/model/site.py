@@ -9,6 +9,8 @@ from eventsourcing.domain import Aggregate, event
 
 from campledger.domain.model import errors
 from campledger.domain.model.events import RecordedEvent
+from campledger.domain.model.pcodes import PCODE_MAX as PCODE_MAX
+from campledger.domain.model.pcodes import parse_pcodes
 from campledger.domain.model.values import (
     REASON_MAX,
     SiteKind,
@@ -19,7 +21,6 @@ from campledger.domain.model.values import (
 
 MAX_CAPACITY = 10_000_000
 SITE_CODE_MAX = 40
-PCODE_MAX = 20
 
 
 def site_id(code: str) -> UUID:
@@ -95,13 +96,14 @@ class Site(Aggregate):
             raise errors.InvalidInput("latitude must be between -90 and 90")
         if longitude is not None and not -180 <= longitude <= 180:
             raise errors.InvalidInput("longitude must be between -180 and 180")
+        admin1, admin2 = parse_pcodes(admin1_pcode, admin2_pcode)
         return cls(
             code=check_site_code(code),
             name=check_text("site name", name),
             kind=parse_enum(SiteKind, kind, errors.InvalidInput).value,
             capacity=check_capacity(capacity),
-            admin1_pcode=_pcode(admin1_pcode),
-            admin2_pcode=_pcode(admin2_pcode),
+            admin1_pcode=admin1,
+            admin2_pcode=admin2,
             latitude=latitude,
             longitude=longitude,
             actor=actor,
@@ -159,13 +161,3 @@ class Site(Aggregate):
             actor=actor,
             occurred_at=occurred_at,
         )
-
-
-def _pcode(value: str | None) -> str | None:
-    if value is None or not value.strip():
-        return None
-    code = value.strip().upper()
-    # P-codes are an ISO alpha-2 country prefix followed by digits (e.g. SD01, SD01001).
-    if not (3 <= len(code) <= PCODE_MAX and code[:2].isalpha() and code[2:].isalnum()):
-        raise errors.InvalidInput("admin-area p-codes look like 'SD01' or 'SD01001'")
-    return code

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from campledger.domain.model import errors
+from campledger.domain.model.pcodes import parse_pcode, pcode_pattern
 from campledger.domain.model.site import Site, site_id
 from campledger.domain.service.registry import Registry
 from tests.domain.support import (
@@ -87,6 +89,11 @@ def test_a_second_site_with_the_same_code_is_refused(registry: Registry) -> None
         {"longitude": -180.1},
         {"admin1_pcode": "1234"},
         {"admin2_pcode": "S"},
+        # Neither QQ nor QQQ is an ISO 3166 country code.
+        {"admin1_pcode": "QQ01"},
+        {"admin2_pcode": "QQQ0101"},
+        {"admin1_pcode": "SD01-2"},
+        {"admin1_pcode": "SD" + "0" * 19},
     ],
     ids=lambda o: f"{next(iter(o))}={next(iter(o.values()))!r}",
 )
@@ -204,3 +211,54 @@ def test_a_site_cannot_be_opened_in_the_future(registry: Registry) -> None:
 def test_every_command_needs_an_actor(registry: Registry) -> None:
     with refused(registry, errors.InvalidInput):
         registry.open_site(**VALID, actor="")
+
+
+@pytest.mark.parametrize(
+    ("admin1", "admin2"),
+    [("SD01", "SD0201"), ("SD01", "TD0101"), ("SD01", "SD01"), ("SD0101", "SD01")],
+)
+def test_an_admin2_pcode_not_under_its_admin1_is_refused_and_nothing_recorded(
+    registry: Registry, admin1: str, admin2: str
+) -> None:
+    with refused(registry, errors.Admin2OutsideAdmin1) as info:
+        registry.open_site(**VALID, admin1_pcode=admin1, admin2_pcode=admin2, actor=ACTOR)
+    assert info.value.details == {"field": "admin2_pcode"}
+    assert events_after(registry, 0) == []
+
+
+@pytest.mark.parametrize(
+    ("admin1", "admin2"),
+    [
+        ("sd01", "sd01001"),
+        ("UA05", "UA0502"),
+        ("UKR01", "UKR0101"),
+        ("XK01", None),
+        (None, "TD0901"),
+    ],
+)
+def test_pcodes_with_an_iso_country_prefix_are_accepted(
+    registry: Registry, admin1: str | None, admin2: str | None
+) -> None:
+    registry.open_site(**VALID, admin1_pcode=admin1, admin2_pcode=admin2, actor=ACTOR)
+    opened = site(registry, "SCR-01")
+    assert (opened.admin1_pcode, opened.admin2_pcode) == (
+        admin1 and admin1.upper(),
+        admin2 and admin2.upper(),
+    )
+
+
+def test_an_unknown_country_prefix_names_its_field(registry: Registry) -> None:
+    with refused(registry, errors.InvalidPcode) as info:
+        registry.open_site(**VALID, admin1_pcode="SD01", admin2_pcode="ZZ0101", actor=ACTOR)
+    assert info.value.message.startswith("admin2 p-code must start with an ISO 3166-1")
+    assert info.value.details == {"field": "admin2_pcode"}
+
+
+def test_the_published_pcode_pattern_says_what_the_domain_accepts() -> None:
+    pattern = re.compile(pcode_pattern())
+    for good in ("", "  ", "SD01", "sd01001", "UKR0101", " Td09 "):
+        assert pattern.match(good) and parse_pcode("admin1", good) == (good.strip().upper() or None)
+    for bad in ("QQ01", "SD", "1234", "SD01-2"):
+        assert not pattern.match(bad)
+        with pytest.raises(errors.InvalidPcode):
+            parse_pcode("admin1", bad)
