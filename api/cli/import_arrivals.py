@@ -30,6 +30,7 @@ from rich.table import Table
 from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.services.import_file import ImportFileError, arrival_template
+from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_report import ImportReport
 from campledger.api.services.import_runner import import_arrivals
 from campledger.domain.commands import MAX_BATCH
@@ -73,6 +74,14 @@ def arrivals(
         int, typer.Option(min=1, max=8, help="Processes registering batches in parallel.")
     ] = _default_workers(),
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    from_: Annotated[
+        ImportSource,
+        typer.Option(
+            "--from",
+            help="Whose columns the file has: campledger's, or a KoboToolbox/ODK export "
+            "(XML values and headers); auto tells them apart by the header.",
+        ),
+    ] = ImportSource.AUTO,
 ) -> None:
     """Import arrivals from a CSV file: all rows are checked before any is written.
 
@@ -134,6 +143,7 @@ def arrivals(
                     worker_env=backend.library_env,
                     on_checked=checked,
                     on_progress=advanced,
+                    source=from_,
                 )
             finally:
                 if task is not None:  # a progress never started would still end a line

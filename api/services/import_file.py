@@ -16,8 +16,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from campledger.api.services.import_kobo import (
+    ImportSource,
+    KoboHeaderError,
+    from_kobo,
+    looks_like_kobo,
+)
 from campledger.api.services.import_rows import (
     COLUMNS,
+    NEEDS_SEPARATOR,
     REQUIRED_COLUMNS,
     CheckedRows,
     GoodRow,
@@ -59,13 +66,19 @@ ChunkMapper = Callable[[ChunkCheck, list[list[RawRow]]], Iterable[CheckedRows]]
 
 
 def read_arrivals(
-    content: bytes, *, now: datetime, map_chunks: ChunkMapper | None = None
+    content: bytes,
+    *,
+    now: datetime,
+    map_chunks: ChunkMapper | None = None,
+    source: ImportSource = ImportSource.AUTO,
 ) -> CheckedFile:
     """Parse and check a whole arrivals CSV; raises ``ImportFileError`` for an unusable file.
 
     ``now`` is the clock the checks use (date of birth not in the future, occurred_at
     not ahead of the clock); it must be timezone-aware. ``map_chunks`` (like ``map``,
     results in order) may check the chunks of rows elsewhere, in worker processes.
+    ``source`` says whose columns the file has; ``auto`` tells a Kobo/ODK export by its
+    header (``api.services.import_kobo``).
     """
     try:
         text = content.decode("utf-8-sig")
@@ -73,13 +86,19 @@ def read_arrivals(
         raise ImportFileError(
             f"the file is not UTF-8 text (first bad byte at offset {error.start})"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), strict=True, delimiter=_delimiter(text, source)
+    )
     rows: list[RawRow] = []
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError("the file is empty: it needs a header row and arrivals")
-        indices = _column_indices(header)
+        kobo = source is ImportSource.KOBO or (
+            source is ImportSource.AUTO and looks_like_kobo(header)
+        )
+        if not kobo:
+            indices = _column_indices(header)
         line = reader.line_num
         for values in reader:
             first_line, line = line + 1, reader.line_num
@@ -94,7 +113,16 @@ def read_arrivals(
     if not rows:
         raise ImportFileError("the file has a header row but no arrivals")
     checked = CheckedFile(digest=digest_of(content), rows=len(rows))
-    check = partial(check_rows, indices, len(header), now)
+    separator = NEEDS_SEPARATOR
+    if kobo:
+        try:
+            header, rows, misshapen = from_kobo(header, rows)
+        except KoboHeaderError as error:
+            raise ImportFileError(str(error)) from None
+        indices = _column_indices(header)
+        checked.problems.extend(misshapen)
+        separator = " "  # a select-multiple's choices
+    check = partial(check_rows, indices, len(header), now, needs_separator=separator)
     chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
     for chunk in (map_chunks or map)(check, chunks):
         checked.good.extend(chunk.good)
@@ -102,6 +130,15 @@ def read_arrivals(
     _flag_duplicates(checked)
     checked.problems.sort(key=lambda p: p.line)
     return checked
+
+
+def _delimiter(text: str, source: ImportSource) -> str:
+    """``,``; or ``;`` for a Kobo export, whose CSV exports separate fields with ``;`` by
+    default (a header of names never holds either character)."""
+    if source is ImportSource.CAMPLEDGER:
+        return ","
+    first = text.split("\n", 1)[0]
+    return ";" if ";" in first and "," not in first else ","
 
 
 def _column_indices(header: list[str]) -> dict[str, int]:

@@ -118,10 +118,17 @@ class CheckedRows(NamedTuple):
 
 
 def check_rows(
-    indices: dict[str, int], width: int, now: datetime, rows: list[RawRow]
+    indices: dict[str, int],
+    width: int,
+    now: datetime,
+    rows: list[RawRow],
+    needs_separator: str = NEEDS_SEPARATOR,
 ) -> CheckedRows:
-    """Check a chunk of rows: their fields if good, their problems if not."""
-    check = _RowChecker(indices, width, now)
+    """Check a chunk of rows: their fields if good, their problems if not.
+
+    ``needs_separator`` is what separates specific needs in a cell: ``;`` in campledger's
+    files, a space in a Kobo/ODK export (a select-multiple's answer)."""
+    check = _RowChecker(indices, width, now, needs_separator)
     checked = CheckedRows([], [])
     for line, values in rows:
         check(line, values, checked)
@@ -134,9 +141,16 @@ Bad = Callable[[str, str, str], None]
 class _RowChecker:
     """Checks rows of one file, with the column positions and the clock bound once."""
 
-    def __init__(self, indices: dict[str, int], width: int, now: datetime) -> None:
+    def __init__(
+        self,
+        indices: dict[str, int],
+        width: int,
+        now: datetime,
+        needs_separator: str = NEEDS_SEPARATOR,
+    ) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        self.needs_separator = needs_separator
         self.width = width
         self.latest = now + CLOCK_SKEW
         self.today = now.date()
@@ -322,14 +336,18 @@ class _RowChecker:
         return int(text)
 
     def _needs(self, text: str, bad: Bad) -> tuple[str, ...]:
-        codes = [n for n in text.split(NEEDS_SEPARATOR) if n.strip()]
+        if self.needs_separator == " ":
+            codes, separated = text.split(), "spaces"
+        else:
+            sep = self.needs_separator
+            codes, separated = [n for n in text.split(sep) if n.strip()], f"'{sep}'"
         try:
             return parse_specific_needs(codes)
         except errors.InvalidInput as error:
             bad(
                 "specific_needs",
                 "invalid-specific-need",
-                f"specific_needs holds codes separated by '{NEEDS_SEPARATOR}': {error}",
+                f"specific_needs holds codes separated by {separated}: {error}",
             )
             return ()
 

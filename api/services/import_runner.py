@@ -33,6 +33,7 @@ from uuid import UUID
 
 from campledger.api.database.recorder import CampledgerRecorder
 from campledger.api.services.import_file import CheckedFile, read_arrivals
+from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_report import BatchOutcome, ImportReport
 from campledger.api.services.import_rows import ArrivalFields, GoodRow, RowProblem, to_arrival
 from campledger.api.services.import_workers import Workers, worker_pool
@@ -96,6 +97,7 @@ def import_arrivals(
     on_checked: Callable[[ImportReport], None] | None = None,
     on_progress: Progress | None = None,
     now: datetime | None = None,
+    source: ImportSource = ImportSource.AUTO,
 ) -> ImportReport:
     """Check a whole arrivals CSV, then (unless told not to, or a row is bad) import it.
 
@@ -117,7 +119,9 @@ def import_arrivals(
         registry.get_open_site(site_code)
         # With workers, they check the rows too: they would otherwise sit idle until then.
         mapper = pool.map_chunks if pool is not None else None
-        checked = read_arrivals(content, now=now or registry.clock(), map_chunks=mapper)
+        checked = read_arrivals(
+            content, now=now or registry.clock(), map_chunks=mapper, source=source
+        )
         report = ImportReport(
             site_code=site_code,
             digest=checked.digest,
@@ -199,7 +203,9 @@ def _sort_claimed(
         if not held:
             continue
         holders = set(held.values())
-        if len(holders) == 1 and holders <= ours:
+        # Imported before: by this file's earlier run, or (a row naming its person, as a
+        # Kobo export's _uuid does) by any file, that person holding the row's values.
+        if len(holders) == 1 and (holders <= ours or holders == {fields.person_id}):
             done.add(line)
             continue
         for scope, owner in held.items():

@@ -10,6 +10,7 @@ from campledger.api.http.deps import BackendDep, require
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.import_file import ImportFileError
+from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_runner import import_arrivals
 from campledger.api.services.problems import ApiProblem
 
@@ -61,6 +62,16 @@ def import_arrivals_csv(
     skip_bad_rows: Annotated[
         bool, Query(description="Import the good rows even if some rows are bad.")
     ] = False,
+    source: Annotated[
+        ImportSource,
+        Query(
+            alias="from",
+            description="Whose columns the file has: `campledger`'s (docs/import.md), or a "
+            "KoboToolbox/ODK export with XML values and headers (`kobo`: group prefixes "
+            "stripped, `_uuid` as the person's id, metadata ignored, select-multiple "
+            "answers separated by spaces); `auto` tells them apart by the header.",
+        ),
+    ] = ImportSource.AUTO,
 ) -> dict[str, Any]:
     """Import arrivals at a site from a CSV file: every row is checked before any is written.
 
@@ -76,6 +87,7 @@ def import_arrivals_csv(
             actor=principal.actor,
             dry_run=dry_run,
             skip_bad_rows=skip_bad_rows,
+            source=source,
         )
     except ImportFileError as error:
         raise ApiProblem(422, "unreadable-import", "Unreadable import file", str(error)) from None
