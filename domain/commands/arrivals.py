@@ -131,7 +131,9 @@ def new_person(
 _ARRIVAL_FIELDS = tuple(f.name for f in fields(Arrival))
 # Arrival fields added after the first release: in the fingerprint only when given, so an
 # arrival retried across the upgrade that added them still replays.
-_LATER_ARRIVAL_FIELDS = frozenset({"given_name_latin", "family_name_latin"})
+_LATER_ARRIVAL_FIELDS = frozenset(
+    {"given_name_latin", "family_name_latin", "date_of_birth_precision"}
+)
 
 
 def arrival_payload(arrival: Arrival) -> dict[str, Any]:

@@ -14,7 +14,9 @@ from campledger.domain.model.registration_numbers import (
     check_registration_number as check_registration_number,
 )
 from campledger.domain.model.values import (
+    DAY,
     TEXT_MAX,
+    YEAR,
     Relationship,
     check_age,
     check_text,
@@ -46,10 +48,19 @@ class Arrival:
     # Offline devices mint the person's id themselves so that later commands
     # recorded on the same device can refer to the person before the sync.
     person_id: UUID | None = None
+    # "year" when only the year of birth is known (date_of_birth is then 1 January of it);
+    # a date of birth given without it is a day.
+    date_of_birth_precision: str | None = None
 
     def validate(self, today: date) -> Arrival:
         """The same arrival, normalised; raises the first broken rule."""
-        check_age(self.date_of_birth, self.estimated_age, today)
+        born, precision = self.date_of_birth, None
+        if born is not None:
+            precision = self.date_of_birth_precision or DAY
+            check_age(born, self.estimated_age, today, precision)
+            born = born.replace(month=1, day=1) if precision == YEAR else born
+        else:
+            check_age(None, self.estimated_age, today)
         relationship = None
         if self.relationship:
             relationship = parse_enum(Relationship, self.relationship, errors.InvalidInput).value
@@ -66,6 +77,8 @@ class Arrival:
             relationship=relationship,
             biometric_reference=optional_text("biometric reference", self.biometric_reference),
             specific_needs=parse_specific_needs(self.specific_needs),
+            date_of_birth=born,
+            date_of_birth_precision=precision,
         )
 
     def details(self) -> dict[str, Any]:

@@ -34,7 +34,11 @@ class Person(Aggregate):
         # v3: the name may be recorded in two forms, as the person writes it (given_name,
         # family_name: any script) and in Latin letters (the *_latin fields, None when
         # not recorded). Before v3 only the first form existed.
-        class_version = 3
+        # v4: ``date_of_birth_precision`` says how much of the date of birth is known:
+        # "day", or "year" when only the year is (date_of_birth is then 1 January of that
+        # year, and its month and day mean nothing); None without a date of birth. Every
+        # date of birth before v4 was a full date: those read as "day".
+        class_version = 4
         registration_number: str
         given_name: str
         family_name: str
@@ -49,8 +53,10 @@ class Person(Aggregate):
         site_code: str
         given_name_latin: str | None
         family_name_latin: str | None
+        date_of_birth_precision: str | None
         upcast_v1_v2 = staticmethod(upcasting.needs_in_standard_codes)
         upcast_v2_v3 = staticmethod(upcasting.no_latin_names)
+        upcast_v3_v4 = staticmethod(upcasting.dates_of_birth_to_the_day)
 
     class ScreeningStepRecorded(Event):
         # v2 added the hold order: a 'held' outcome is a hold, decided by an authority
@@ -178,8 +184,11 @@ class Person(Aggregate):
         def apply(self, person: Person) -> None:
             # The value is stored in its JSON form (dates as ISO text, needs as a list).
             value = self.new_value
-            if self.field == "date_of_birth" and value is not None:
-                value = date.fromisoformat(value)
+            if self.field == "date_of_birth":
+                # A correction gives a full date (or clears it): the day is known now.
+                person.date_of_birth_precision = None if value is None else "day"
+                if value is not None:
+                    value = date.fromisoformat(value)
             elif self.field == "specific_needs":
                 value = tuple(value)
             setattr(person, self.field, value)
@@ -233,6 +242,7 @@ class Person(Aggregate):
         occurred_at: datetime,
         given_name_latin: str | None,
         family_name_latin: str | None,
+        date_of_birth_precision: str | None,
     ) -> None:
         self.registration_number = registration_number
         self.given_name = given_name
@@ -241,6 +251,7 @@ class Person(Aggregate):
         self.family_name_latin = family_name_latin
         self.sex = sex
         self.date_of_birth = date_of_birth
+        self.date_of_birth_precision = date_of_birth_precision
         self.estimated_age = estimated_age
         self.nationality = nationality
         self.household_id = household_id

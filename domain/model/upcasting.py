@@ -55,3 +55,8 @@ def nobody_in_custody(state: State) -> None:
 def not_family_tracing(state: State) -> None:
     """No correction joined a household as family tracing."""
     state["family_tracing"] = False
+
+
+def dates_of_birth_to_the_day(state: State) -> None:
+    """Every date of birth recorded before a year alone could be was a full date."""
+    state["date_of_birth_precision"] = "day" if state.get("date_of_birth") else None

@@ -169,13 +169,82 @@ def parse_sex(value: str) -> Sex:
     return parse_enum(Sex, value, errors.InvalidSex)
 
 
-def check_age(date_of_birth: date | None, estimated_age: int | None, today: date) -> None:
+# How much of a date of birth is known. Registration papers and partners' lists often give
+# the year alone; it is recorded as such (the date's month and day then mean nothing: the
+# event holds 1 January of that year and says "year"), never as a 1 January birthday.
+DAY = "day"
+YEAR = "year"
+PRECISIONS = (DAY, YEAR)
+
+# A date of birth as text: ISO 8601 in full (1985-06-30) or reduced to the year (1985).
+DATE_OF_BIRTH_PATTERN = r"^\s*[0-9]{4}(-[0-9]{2}-[0-9]{2})?\s*$"
+_ISO_DATE_OF_BIRTH = re.compile(r"^([0-9]{4})(?:-([0-9]{2})-([0-9]{2}))?$")
+_DAY_FIRST = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+# The written orders of a full date an import may say its file uses (ISO is the default:
+# 03/04/2001 is 3 April in Chad and 4 March in a US spreadsheet, so it is never guessed).
+ISO_DATES = "YYYY-MM-DD"
+DAY_FIRST_DATES = "DD/MM/YYYY"
+DATE_FORMATS = (ISO_DATES, DAY_FIRST_DATES)
+
+
+def parse_date_of_birth(text: str, date_format: str = ISO_DATES) -> tuple[date, str]:
+    """A date of birth written as text and how precise it is: the full date in
+    ``date_format``, or a year alone (1985) in any format. Raises ``InvalidAge``."""
+    value = text.strip() if isinstance(text, str) else ""
+    if date_format == DAY_FIRST_DATES and (found := _DAY_FIRST.match(value)):
+        day, month, year = (int(part) for part in found.groups())
+    elif (found := _ISO_DATE_OF_BIRTH.match(value)) and (
+        found.group(2) is None or date_format == ISO_DATES
+    ):
+        if found.group(2) is None:
+            year = int(found.group(1))
+            if year < 1:
+                raise errors.InvalidAge("year of birth must be a year")
+            return date(year, 1, 1), YEAR
+        year, month, day = (int(part) for part in found.groups())
+    else:
+        raise errors.InvalidAge(f"date of birth must be a date as {date_format}, or a year (YYYY)")
+    try:
+        return date(year, month, day), DAY
+    except ValueError:
+        raise errors.InvalidAge(f"date of birth {value} is not a day of the calendar") from None
+
+
+def reckoned_birthday(date_of_birth: date, precision: str | None) -> date:
+    """The day ages are counted from. A year alone counts from 1 July, its middle: the age
+    given is the person's true age or one year off either way (older before their real
+    birthday in the first half of the year, younger after it in the second), never more."""
+    return date_of_birth.replace(month=7, day=1) if precision == YEAR else date_of_birth
+
+
+def age_from_birth(date_of_birth: date, precision: str | None, day: date) -> int:
+    """Completed years on ``day`` (see ``reckoned_birthday``); a year-only birth in this
+    very year is 0, not -1."""
+    return max(0, age_on(reckoned_birthday(date_of_birth, precision), day))
+
+
+def date_of_birth_text(date_of_birth: date | None, precision: str | None) -> str | None:
+    """A date of birth as it is known, ISO 8601: 1985-06-30, or 1985 for a year alone."""
+    if date_of_birth is None:
+        return None
+    return str(date_of_birth.year).zfill(4) if precision == YEAR else date_of_birth.isoformat()
+
+
+def check_age(
+    date_of_birth: date | None,
+    estimated_age: int | None,
+    today: date,
+    precision: str | None = DAY,
+) -> None:
     if date_of_birth is None and estimated_age is None:
         raise errors.InvalidAge("a date of birth or an estimated age is required")
+    if precision not in (*PRECISIONS, None):
+        raise errors.InvalidAge("date of birth precision must be one of: day, year")
     if date_of_birth is not None:
-        if date_of_birth > today:
+        earliest = date_of_birth.replace(month=1, day=1) if precision == YEAR else date_of_birth
+        if earliest > today:
             raise errors.InvalidAge("date of birth is in the future")
-        if age_on(date_of_birth, today) > MAX_AGE:
+        if age_on(reckoned_birthday(date_of_birth, precision), today) > MAX_AGE:
             raise errors.InvalidAge(f"date of birth gives an age above {MAX_AGE}")
     if estimated_age is not None and not 0 <= estimated_age <= MAX_AGE:
         raise errors.InvalidAge(f"estimated age must be between 0 and {MAX_AGE}")
