@@ -1,15 +1,20 @@
 """Flows: arrivals, transfers in and out, and departures per site per day.
 
-A day is the UTC date of the field time (``occurred_at``): flows describe when people
-moved, not when a device synced. Only days with movement have rows; a query for a
-range returns those days, and a caller wanting every day fills the gaps with zeros.
+A day is a day of the operation's time zone (``CAMPLEDGER_OPERATION_TIMEZONE``) around
+the field time (``occurred_at``): flows describe when people moved, not when a device
+synced. The table keeps counts per site per UTC quarter-hour (``slot``) and the day is cut
+when it is read: every zone's offset from UTC is a whole number of quarter-hours, so a
+zone's midnight always falls on a slot's edge, and choosing another zone takes effect at
+the next read, with no rebuild. Only days with movement have rows; a query for a range
+returns those days, and a caller wanting every day fills the gaps with zeros.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import Cursor
@@ -27,27 +32,26 @@ class Flows(ReadModel):
     name = "flows"
     ddl = (
         """
-        CREATE TABLE IF NOT EXISTS {schema}.daily (
+        CREATE TABLE IF NOT EXISTS {schema}.slots (
             site_code text NOT NULL,
-            day date NOT NULL,
+            slot timestamptz NOT NULL,
             arrivals integer NOT NULL DEFAULT 0,
             transfers_in integer NOT NULL DEFAULT 0,
             transfers_out integer NOT NULL DEFAULT 0,
             departures integer NOT NULL DEFAULT 0,
-            PRIMARY KEY (site_code, day)
+            PRIMARY KEY (site_code, slot)
         )
         """,
-        "CREATE INDEX IF NOT EXISTS daily_by_day ON {schema}.daily (day)",
+        "CREATE INDEX IF NOT EXISTS slots_by_slot ON {schema}.slots (slot)",
     )
 
     def _count(self, cur: Cursor[Any], site_code: str, envelope: Envelope, counter: str) -> None:
         assert counter in COUNTERS
-        day = envelope.event.occurred_at.astimezone(UTC).date()
         self.run(
             cur,
-            f"INSERT INTO {{schema}}.daily AS d (site_code, day, {counter}) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (site_code, day) DO UPDATE SET {counter} = d.{counter} + 1",
-            (site_code, day),
+            f"INSERT INTO {{schema}}.slots AS d (site_code, slot, {counter}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (site_code, slot) DO UPDATE SET {counter} = d.{counter} + 1",
+            (site_code, quarter_hour(envelope.event.occurred_at)),
         )
 
     @handles(Person.Registered)
@@ -67,19 +71,50 @@ class Flows(ReadModel):
         self._count(cur, envelope.event.site_code, envelope, "departures")
 
 
-def daily_flows(
-    conn: psycopg.Connection[Any], site_code: str | None, start: date, end: date
-) -> list[dict[str, Any]]:
-    """Movement per site per day from ``start`` to ``end`` inclusive (days with movement only)."""
+def quarter_hour(moment: datetime) -> datetime:
+    """The UTC quarter-hour ``moment`` falls in."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
+
+
+def _bounds(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    """From the first day's midnight to the midnight after the last day, in ``zone``."""
     if end < start:
         raise ValueError("the end of the range is before its start")
+    tz = ZoneInfo(zone)
+    return (
+        datetime.combine(start, time(), tz).astimezone(UTC),
+        datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC),
+    )
+
+
+# Slots summed into days of the zone; %(zone)s, %(since)s and %(until)s are the caller's.
+_DAYS = (
+    "SELECT site_code, (slot AT TIME ZONE %(zone)s)::date AS day, "
+    "sum(arrivals)::integer AS arrivals, sum(transfers_in)::integer AS transfers_in, "
+    "sum(transfers_out)::integer AS transfers_out, sum(departures)::integer AS departures "
+    f"FROM {Flows.live_schema()}.slots "
+    "WHERE slot >= %(since)s AND slot < %(until)s "
+    "AND (%(site)s::text IS NULL OR site_code = %(site)s) "
+    "GROUP BY site_code, day"
+)
+
+
+def daily_flows(
+    conn: psycopg.Connection[Any],
+    site_code: str | None,
+    start: date,
+    end: date,
+    *,
+    zone: str = "UTC",
+) -> list[dict[str, Any]]:
+    """Movement per site per day from ``start`` to ``end`` inclusive (days with movement
+    only), the days being those of the time zone ``zone``."""
+    since, until = _bounds(start, end, zone)
     return rows_of(
         conn,
-        "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
-        f"FROM {Flows.live_schema()}.daily "
-        "WHERE day BETWEEN %s AND %s AND (%s::text IS NULL OR site_code = %s) "
-        "ORDER BY day, site_code",
-        (start, end, site_code, site_code),
+        f"SELECT * FROM ({_DAYS}) AS d ORDER BY day, site_code",
+        {"zone": zone, "since": since, "until": until, "site": site_code},
     )
 
 
@@ -92,25 +127,23 @@ def flows_page(
     within: Sequence[str] | None = None,
     after: str | None = None,
     limit: int = 100,
+    zone: str = "UTC",
 ) -> Page:
     """One page of ``daily_flows`` (by day, then site); with ``within``, only those sites.
     ``after`` is the previous page's ``next_cursor``."""
-    if end < start:
-        raise ValueError("the end of the range is before its start")
+    since, until = _bounds(start, end, zone)
     paging.check_limit(limit)
     day, site = paging.decode_cursor(_KIND, after, _KEY) if after else (None, None)
     rows = rows_of(
         conn,
-        "SELECT site_code, day, arrivals, transfers_in, transfers_out, departures "
-        f"FROM {Flows.live_schema()}.daily "
-        "WHERE day BETWEEN %(start)s AND %(end)s "
-        "AND (%(site)s::text IS NULL OR site_code = %(site)s) "
-        "AND (%(within)s::text[] IS NULL OR site_code = ANY(%(within)s::text[])) "
+        f"SELECT * FROM ({_DAYS}) AS d "
+        "WHERE (%(within)s::text[] IS NULL OR site_code = ANY(%(within)s::text[])) "
         "AND (%(day)s::date IS NULL OR (day, site_code) > (%(day)s, %(after)s)) "
         "ORDER BY day, site_code LIMIT %(limit)s",
         {
-            "start": start,
-            "end": end,
+            "zone": zone,
+            "since": since,
+            "until": until,
             "site": site_code,
             "within": list(within) if within is not None else None,
             "day": day,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import psycopg
 import pytest
 
+from campledger.domain.model.person import Person
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector
 from campledger.projections.flows import Flows, daily_flows
@@ -80,4 +82,27 @@ def test_batches_split_differently_give_identical_tables(
     split = Flows(schema="flows_split")
     apply_in_batches(database_url, split, events, random.Random(7))
     assert table_contents(conn, "flows_split") == whole
-    assert whole["daily"]
+    assert whole["slots"]
+
+
+MOVES = (Person.Registered, Person.TransferDispatched, Person.TransferReceived, Person.Departed)
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kathmandu"]
+)
+def test_a_day_is_a_day_of_the_operation_time_zone(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any], zone: str
+) -> None:
+    full_lifecycle(registry)
+    project_flows(database_url)
+    moments = [e.event.occurred_at for e in envelopes(registry) if isinstance(e.event, MOVES)]
+    wide = (DAY - timedelta(days=2), DAY + timedelta(days=2))
+    rows = daily_flows(conn, None, *wide, zone=zone)
+    # Each movement lands on the day its field time has in that zone, and none is lost
+    # or counted twice whatever the zone (Kathmandu is UTC+5:45: quarter-hours matter).
+    assert {r["day"] for r in rows} == {m.astimezone(ZoneInfo(zone)).date() for m in moments}
+    counted = sum(
+        r[c] for r in rows for c in ("arrivals", "transfers_in", "transfers_out", "departures")
+    )
+    assert counted == len(moments)
