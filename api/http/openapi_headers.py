@@ -68,6 +68,7 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
     "getPerson": {"200": {"ETag": (_ETAG, True)}},
     "listSiteRoster": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     "exportSiteRosterXlsx": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
+    "exportSiteRosterCsv": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     "exportAuditLogCsv": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     # Readiness sends Retry-After with every 503, though it needs no token.
     **{

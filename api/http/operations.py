@@ -55,6 +55,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", _API + "/sites/{code}/imports"): "importArrivals",
     ("GET", _API + "/sites/{code}/occupancy"): "getSiteOccupancy",
     ("GET", _API + "/sites/{code}/roster"): "listSiteRoster",
+    ("GET", _API + "/sites/{code}/roster.csv"): "exportSiteRosterCsv",
     ("GET", _API + "/sites/{code}/roster.xlsx"): "exportSiteRosterXlsx",
     ("POST", _API + "/sync"): "syncDevice",
     ("POST", _API + "/transfers"): "planTransfer",

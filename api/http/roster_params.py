@@ -35,8 +35,9 @@ def roster_query(
         Query(
             min_length=1,
             max_length=200,
-            description="Any spelling of the person's name, in either script: every word "
-            "given must be in the name. Needs persons:personal.",
+            description="Any spelling of the person's name, in either script (محمد finds "
+            "Mohamed and Muhammad): every word given must be in the name. Needs "
+            "persons:personal. A name with no letters to search by finds nobody.",
         ),
     ] = None,
     sort: Annotated[
@@ -52,7 +53,10 @@ def roster_query(
     ] = Locale.EN,
     as_of: Annotated[
         DateTime | None,
-        Query(description="Field time: who was here then (ids and status only)."),
+        Query(
+            description="Field time: who was here then (ids and status only; no "
+            "filter, name search or sort goes with it)."
+        ),
     ] = None,
     cursor: Cursor = None,
     after: FormerCursor = None,

@@ -70,7 +70,7 @@ OPERATION_IDS = {
     "listSites", "openSite", "listFlows", "exportFlowsHxl", "listOccupancy",
     "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",
     "importArrivals", "getSiteOccupancy", "listSiteRoster",
-    "exportOccupancyXlsx", "exportFlowsXlsx", "exportSiteRosterXlsx",
+    "exportOccupancyXlsx", "exportFlowsXlsx", "exportSiteRosterXlsx", "exportSiteRosterCsv",
     "syncDevice",
     "planTransfer", "listTransfersInTransit", "listUnaccounted", "getTransfer",
     "cancelTransfer", "dispatchTransfer", "receiveTransfer", "reconcileTransfer",
@@ -131,11 +131,14 @@ def test_the_headers_each_answer_carries_are_declared(api: Api, document: dict[s
     assert held.status_code == 200, held.text
     assert "ETag" in held.headers
     assert_declared(document, "/persons/{person_id}/hold", held)
-    csv = api.client.get(
+    csv = api.client.get(f"{PREFIX}/sites/{code}/roster.csv", params={"limit": 1}, headers=admin)
+    assert "X-Next-Cursor" in csv.headers
+    assert_declared(document, "/sites/{code}/roster.csv", csv)
+    former = api.client.get(
         f"{PREFIX}/sites/{code}/roster", params={"format": "csv", "limit": 1}, headers=admin
     )
-    assert "X-Next-Cursor" in csv.headers
-    assert_declared(document, "/sites/{code}/roster", csv)
+    assert "X-Next-Cursor" in former.headers
+    assert_declared(document, "/sites/{code}/roster", former)
     log = api.client.get(PREFIX + "/audit/log.csv", params={"limit": 1}, headers=admin)
     assert "X-Next-Cursor" in log.headers
     assert_declared(document, "/audit/log.csv", log)

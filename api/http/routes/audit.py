@@ -20,6 +20,8 @@ from campledger.api.composition import Backend
 from campledger.api.http.deps import BackendDep, require
 from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import DateTime, Page
+from campledger.api.schemas.audit import AccessEntryPublic, AuditEntryPublic
+from campledger.api.schemas.people import PersonHistoryPublic
 from campledger.api.services.access_trail import record_access
 from campledger.api.services.audit_read import (
     FILTERS,
@@ -86,7 +88,11 @@ def get_proof(
     return ProofPublic.model_validate(proof, from_attributes=True)
 
 
-@router.get("/persons/{person_id}/history")
+@router.get(
+    "/persons/{person_id}/history",
+    response_model=PersonHistoryPublic,
+    response_model_exclude_unset=True,
+)
 def get_person_history(
     person_id: UUID,
     actor: Auditor,
@@ -137,7 +143,7 @@ class AuditQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
-@router.get("/log", response_model=Page[dict[str, Any]])
+@router.get("/log", response_model=Page[AuditEntryPublic])
 def get_audit_log(
     _: Auditor, app: BackendDep, query: Annotated[AuditQuery, Query()]
 ) -> dict[str, Any]:
@@ -166,7 +172,7 @@ def get_audit_log_csv(
     )
 
 
-@router.get("/access-trail", response_model=Page[dict[str, Any]])
+@router.get("/access-trail", response_model=Page[AccessEntryPublic])
 def get_access_trail(
     _: Auditor,
     app: BackendDep,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from campledger.api.http.deps import ReadConn, require
 from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import Page
+from campledger.api.schemas.people import HoldPublic
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.holds_read import holds_register_page
 
@@ -18,13 +18,7 @@ router = APIRouter(prefix="/holds", tags=["holds"])
 HoldsReader = Annotated[Principal, Depends(require(Permission.HOLDS_READ))]
 
 
-@router.get(
-    "",
-    response_model=None,
-    responses={
-        200: {"model": Page[dict[str, Any]], "description": "A page of the holds register."}
-    },
-)
+@router.get("", response_model=Page[HoldPublic], response_model_exclude_unset=True)
 def holds_register(
     principal: HoldsReader,
     conn: ReadConn,
@@ -41,7 +35,7 @@ def holds_register(
     ] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
-) -> Response:
+) -> dict[str, Any]:
     """Every person held now, longest held first: where (site, or in transit or unaccounted
     for on which transfer), since when (field time), on whose order (authority, order
     reference), days held, next review, and whether the review is overdue.
@@ -53,5 +47,4 @@ def holds_register(
         conn, principal, site=site, overdue=overdue, cursor=cursor, limit=limit,
         purpose="GET /holds",
     )  # fmt: skip
-    body = orjson.dumps(page_body(page))
-    return Response(body, media_type="application/json")
+    return page_body(page)

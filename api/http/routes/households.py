@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from campledger.api.http.deps import ReadConn, require
 from campledger.api.http.lists import Cursor, Limit, page_body
 from campledger.api.schemas import Page
+from campledger.api.schemas.families import HouseholdPublic, HouseholdSummary
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.households_read import read_household, separated_page
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/households", tags=["households"])
 Reader = Annotated[Principal, Depends(require(Permission.HOUSEHOLDS_READ))]
 
 
-@router.get("/separated", response_model=Page[dict[str, Any]])
+@router.get("/separated", response_model=Page[HouseholdSummary])
 def separated(
     principal: Reader,
     conn: ReadConn,
@@ -32,7 +33,7 @@ def separated(
     return page_body(page)
 
 
-@router.get("/{household_id}")
+@router.get("/{household_id}", response_model=HouseholdPublic, response_model_exclude_unset=True)
 def get_household(household_id: str, principal: Reader, conn: ReadConn) -> dict[str, Any]:
     """A household's members, where each one is, and whether it is separated. A site-scoped
     reader that may not trace families sees the members at other sites only counted, in

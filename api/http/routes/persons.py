@@ -26,6 +26,7 @@ from campledger.api.schemas import (
     ReleaseCreate,
     ScreeningCreate,
 )
+from campledger.api.schemas.people import PersonPublic
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.family_tracing import HouseholdSites, households_in
 from campledger.api.services.persons_read import read_person
@@ -55,7 +56,7 @@ IfMatch = Annotated[
 ]
 
 
-@router.get("/{person_id}")
+@router.get("/{person_id}", response_model=PersonPublic, response_model_exclude_unset=True)
 def get_person(
     person_id: UUID, principal: Reader, backend: BackendDep, conn: ReadConn, response: Response
 ) -> dict[str, Any]:

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
-from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body, page_of
+from campledger.api.http.lists import Cursor, Limit, page_body, page_of
 from campledger.api.http.roster_params import roster_query
 from campledger.api.schemas import (
-    NEED_PATTERN,
     CapacityChange,
     Date,
-    DateTime,
     Page,
     SiteClose,
     SiteCommandPublic,
     SiteCreate,
 )
+from campledger.api.schemas.people import PersonPublic, StayPublic
+from campledger.api.schemas.places import FlowPublic, OccupancyPublic, SitePublic
 from campledger.api.services import export_sheets, xlsx
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.problems import bad_query
 from campledger.api.services.rosters import (
     RosterQuery,
+    RosterRead,
     known_site,
     read_roster,
     roster_csv,
@@ -36,11 +36,7 @@ from campledger.api.services.rosters import (
 )
 from campledger.api.services.scoping import within
 from campledger.domain.commands import ChangeSiteCapacity, CloseSite, OpenSite
-from campledger.domain.model.values import PersonStatus
 from campledger.projections import flows, occupancy
-from campledger.projections.ages import BAND_NAMES
-from campledger.projections.collation import Locale
-from campledger.projections.roster import RosterOrder
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -91,7 +87,7 @@ def close_site(
     return send(command, principal, backend, response, idempotency_key)
 
 
-@router.get("", response_model=Page[dict[str, Any]])
+@router.get("", response_model=Page[SitePublic])
 def list_sites(
     principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -99,7 +95,7 @@ def list_sites(
     return page_of(occupancy.sites_page, conn, principal, cursor, limit)
 
 
-@router.get("/occupancy", response_model=Page[dict[str, Any]])
+@router.get("/occupancy", response_model=Page[OccupancyPublic])
 def all_occupancy(
     principal: SiteReader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -107,7 +103,7 @@ def all_occupancy(
     return page_of(occupancy.occupancy_page, conn, principal, cursor, limit)
 
 
-@router.get("/flows", response_model=Page[dict[str, Any]])
+@router.get("/flows", response_model=Page[FlowPublic])
 def all_flows(
     principal: SiteReader,
     conn: ReadConn,
@@ -124,20 +120,21 @@ def all_flows(
     return page_body(page)
 
 
-@router.get("/{code}")
+@router.get("/{code}", response_model=SitePublic)
 def get_site(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
+    """A site: its kind, capacity, place (P-codes, coordinates), and whether it is open."""
     check_scope(principal, code)
     return known_site(conn, code)
 
 
-@router.get("/{code}/occupancy")
+@router.get("/{code}/occupancy", response_model=OccupancyPublic)
 def site_occupancy(code: str, principal: SiteReader, conn: ReadConn) -> dict[str, Any]:
     """Head count by sex × age band and by specific need, against capacity."""
     check_scope(principal, code)
     return site_found(occupancy.site_occupancy(conn, code), code)
 
 
-@router.get("/{code}/flows", response_model=Page[dict[str, Any]])
+@router.get("/{code}/flows", response_model=Page[FlowPublic])
 def site_flows(
     code: str,
     principal: SiteReader,
@@ -147,6 +144,7 @@ def site_flows(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
+    """Arrivals, transfers in and out, departures at one site per day (field time)."""
     check_scope(principal, code)
     # A mistyped code must not read as "no movement at this site".
     known_site(conn, code)
@@ -155,15 +153,21 @@ def site_flows(
     return page_body(page)
 
 
+RosterItem = PersonPublic | StayPublic
+_ROSTER_CSV_DOC = (
+    "A page of the roster as CSV (`/roster.csv`): one row per person, the columns of the "
+    "JSON items; the next page's cursor in the `X-Next-Cursor` header."
+)
+
+
 @router.get(
     "/{code}/roster",
-    response_model=None,
+    response_model=Page[RosterItem],
+    response_model_exclude_unset=True,
     responses={
         200: {
-            "model": Page[dict[str, Any]],
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "A page of the roster: JSON, or CSV with `format=csv` "
-            "(the next page's cursor then in the `X-Next-Cursor` header).",
+            "description": "A page of the roster (JSON; CSV with the deprecated `format=csv`).",
         }
     },
 )
@@ -171,75 +175,50 @@ def site_roster(
     code: str,
     principal: RosterReader,
     conn: ReadConn,
-    status: Annotated[str | None, Query(json_schema_extra={"enum": list(PersonStatus)})] = None,
-    sex: str | None = None,
-    # A band outside the vocabulary is refused by the read model (400), as the document states.
-    age_band: Annotated[str | None, Query(json_schema_extra={"enum": BAND_NAMES})] = None,
-    nationality: str | None = None,
-    specific_need: Annotated[
-        str | None,
+    query: Annotated[RosterQuery, Depends(roster_query)],
+    format: Annotated[
+        str,
         Query(
-            json_schema_extra={"pattern": NEED_PATTERN},
-            description="A UNHCR code; a category takes its sub-codes.",
+            pattern="^(json|csv)$",
+            deprecated=True,
+            description="`csv`: the same page as `GET /sites/{code}/roster.csv`, which is "
+            "the way to ask for CSV; still accepted.",
         ),
-    ] = None,
-    household_id: str | None = None,
-    name: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=200,
-            description="Any spelling of the person's name, in either script (محمد finds "
-            "Mohamed and Muhammad): every word given must be in the name. Needs "
-            "persons:personal. A name with no letters to search by finds nobody.",
-        ),
-    ] = None,
-    sort: Annotated[
-        RosterOrder,
-        Query(
-            description="`name`: by family name, then given name, as readers of `lang` "
-            "expect (needs persons:personal)."
-        ),
-    ] = RosterOrder.REGISTRATION_NUMBER,
-    lang: Annotated[
-        Locale,
-        Query(
-            description="The reader's language for `sort=name`: `en` sorts by the Latin "
-            "form when there is one; `ar` by the name as written, Arabic script first."
-        ),
-    ] = Locale.EN,
-    as_of: Annotated[
-        DateTime | None,
-        Query(
-            description="Field time: who was here then (ids and status only; no "
-            "filter, name search or sort goes with it)."
-        ),
-    ] = None,
-    cursor: Cursor = None,
-    after: FormerCursor = None,
-    limit: Limit = 100,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Response:
-    """Who is at the site (present or held), filtered and keyset-paginated; JSON or CSV.
+    ] = "json",
+) -> Any:
+    """Who is at the site (present or held), filtered and keyset-paginated.
 
-    With ``as_of``, who was at the site at that field time (ids and status only)."""
-    query = RosterQuery(
-        status=status, sex=sex, age_band=age_band, nationality=nationality,
-        specific_need=specific_need, household_id=household_id, name=name, sort=sort,
-        lang=lang, as_of=as_of,
-        # Roster cursors were opaque before every list had one scheme, under the name `after`.
-        cursor=cursor or after, limit=limit,
-    )  # fmt: skip
+    With ``as_of``, who was at the site at that field time (ids and status only). Personal
+    fields (names, date of birth, biometric reference) only for roles that may read them,
+    and every such read is put on the access trail."""
     read = read_roster(conn, principal, code, query, "GET /sites/{code}/roster")
-    page = read.page
     if format == "csv":
-        rows = roster_csv(page.rows, read.csv_columns)
-        headers = roster_csv_headers(code, page)
-        return StreamingResponse(rows, media_type="text/csv", headers=headers)
-    # orjson writes the same bytes as FastAPI's generic encoder (UUIDs, dates, datetimes)
-    # at a fraction of its cost, which was most of the time of a page of 100 people.
-    body = orjson.dumps(page_body(page))
-    return Response(body, media_type="application/json")
+        return _roster_csv(code, read)
+    return page_body(read.page)
+
+
+@router.get(
+    "/{code}/roster.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                     "description": _ROSTER_CSV_DOC}},
+)  # fmt: skip
+def site_roster_csv(
+    code: str,
+    principal: RosterReader,
+    conn: ReadConn,
+    query: Annotated[RosterQuery, Depends(roster_query)],
+) -> StreamingResponse:
+    """Who is at the site, as the roster lists them, as CSV: the same rights, scope,
+    filters and pages as the roster, and the same access trail."""
+    read = read_roster(conn, principal, code, query, "GET /sites/{code}/roster.csv")
+    return _roster_csv(code, read)
+
+
+def _roster_csv(code: str, read: RosterRead) -> StreamingResponse:
+    rows = roster_csv(read.page.rows, read.csv_columns)
+    headers = roster_csv_headers(code, read.page)
+    return StreamingResponse(rows, media_type="text/csv", headers=headers)
 
 
 @router.get(

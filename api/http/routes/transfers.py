@@ -18,6 +18,7 @@ from campledger.api.schemas import (
     TransferCommandPublic,
     TransferCreate,
 )
+from campledger.api.schemas.movements import TransferInTransit, TransferPublic, UnaccountedPerson
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.transfers_read import read_transfer
 from campledger.domain.commands import (
@@ -105,7 +106,7 @@ def cancel(
     return send(command, principal, backend, response, idempotency_key)
 
 
-@router.get("/in-transit", response_model=Page[dict[str, Any]])
+@router.get("/in-transit", response_model=Page[TransferInTransit])
 def in_transit(
     principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def in_transit(
     return page_of(transfers.transfers_in_transit, conn, principal, cursor, limit)
 
 
-@router.get("/unaccounted", response_model=Page[dict[str, Any]])
+@router.get("/unaccounted", response_model=Page[UnaccountedPerson])
 def unaccounted(
     principal: Reader, conn: ReadConn, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def unaccounted(
     return page_of(transfers.unaccounted_persons, conn, principal, cursor, limit)
 
 
-@router.get("/{transfer_id}")
+@router.get("/{transfer_id}", response_model=TransferPublic)
 def get_transfer(transfer_id: UUID, principal: Reader, conn: ReadConn) -> dict[str, Any]:
     """A transfer's state, manifest, and who was received or is unaccounted for."""
     return read_transfer(conn, principal, transfer_id)
