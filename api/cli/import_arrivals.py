@@ -29,7 +29,7 @@ from rich.table import Table
 
 from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
 from campledger.api.composition import open_backend
-from campledger.api.services.import_file import ImportFileError, arrival_template
+from campledger.api.services.import_file import DateFormat, ImportFileError, arrival_template
 from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_report import ImportReport
 from campledger.api.services.import_runner import import_arrivals
@@ -82,6 +82,14 @@ def arrivals(
             "(XML values and headers); auto tells them apart by the header.",
         ),
     ] = ImportSource.AUTO,
+    date_format: Annotated[
+        DateFormat,
+        typer.Option(
+            "--date-format",
+            help="How the file writes a full date of birth (03/04/2001 is ambiguous, so "
+            "it is never guessed). A year alone (1985) is read in either.",
+        ),
+    ] = DateFormat.ISO,
 ) -> None:
     """Import arrivals from a CSV file: all rows are checked before any is written.
 
@@ -143,6 +151,7 @@ def arrivals(
                     worker_env=backend.library_env,
                     on_checked=checked,
                     on_progress=advanced,
+                    date_format=date_format.value,
                     source=from_,
                 )
             finally:

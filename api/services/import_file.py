@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -32,6 +33,15 @@ from campledger.api.services.import_rows import (
     RowProblem,
     check_rows,
 )
+from campledger.domain.model.values import DAY_FIRST_DATES, ISO_DATES
+
+
+class DateFormat(StrEnum):
+    """How a file writes a full date of birth: never guessed, since 03/04/2001 is 3 April in
+    one country and 4 March in another. A year alone (1985) reads the same in either."""
+
+    ISO = ISO_DATES
+    DAY_FIRST = DAY_FIRST_DATES
 
 
 class ImportFileError(ValueError):
@@ -71,6 +81,7 @@ def read_arrivals(
     now: datetime,
     map_chunks: ChunkMapper | None = None,
     source: ImportSource = ImportSource.AUTO,
+    date_format: str = ISO_DATES,
 ) -> CheckedFile:
     """Parse and check a whole arrivals CSV; raises ``ImportFileError`` for an unusable file.
 
@@ -78,7 +89,8 @@ def read_arrivals(
     not ahead of the clock); it must be timezone-aware. ``map_chunks`` (like ``map``,
     results in order) may check the chunks of rows elsewhere, in worker processes.
     ``source`` says whose columns the file has; ``auto`` tells a Kobo/ODK export by its
-    header (``api.services.import_kobo``).
+    header (``api.services.import_kobo``). ``date_format`` is how the file writes full
+    dates of birth: ``YYYY-MM-DD`` (the default) or ``DD/MM/YYYY``, never guessed.
     """
     try:
         text = content.decode("utf-8-sig")
@@ -112,7 +124,10 @@ def read_arrivals(
         ) from None
     if not rows:
         raise ImportFileError("the file has a header row but no arrivals")
-    checked = CheckedFile(digest=digest_of(content), rows=len(rows))
+    # The same file read with another date format is another list of arrivals: its
+    # batches must not pass for the ones an earlier run imported.
+    signed = content if date_format == ISO_DATES else content + f"\0{date_format}".encode()
+    checked = CheckedFile(digest=digest_of(signed), rows=len(rows))
     separator = NEEDS_SEPARATOR
     if kobo:
         try:
@@ -122,7 +137,9 @@ def read_arrivals(
         indices = _column_indices(header)
         checked.problems.extend(misshapen)
         separator = " "  # a select-multiple's choices
-    check = partial(check_rows, indices, len(header), now, needs_separator=separator)
+    check = partial(
+        check_rows, indices, len(header), now, needs_separator=separator, date_format=date_format
+    )
     chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
     for chunk in (map_chunks or map)(check, chunks):
         checked.good.extend(chunk.good)

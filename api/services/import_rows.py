@@ -39,19 +39,26 @@ from campledger.domain.model.registration_numbers import (
 )
 from campledger.domain.model.values import (
     CLOCK_SKEW,
+    DATE_FORMATS,
+    DAY,
+    ISO_DATES,
     MAX_AGE,
     TEXT_MAX,
     Relationship,
     Sex,
-    age_on,
+    check_age,
+    parse_date_of_birth,
     parse_nationality,
     parse_sex,
     unstorable_text,
     years_before,
 )
 
-# An arrival's fields, in its order; the file may hold them in any order.
-COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Arrival))
+# An arrival's fields, in its order; the file may hold them in any order. How precise a
+# date of birth is is read from the date itself (1985, or 1985-06-30), not from a column.
+COLUMNS: tuple[str, ...] = tuple(
+    field.name for field in dataclasses.fields(Arrival) if field.name != "date_of_birth_precision"
+)
 # The fields a JSON body must hold are the columns a file must have.
 REQUIRED_COLUMNS = tuple(name for name in COLUMNS if ArrivalCreate.model_fields[name].is_required())
 NEEDS_SEPARATOR = ";"
@@ -99,6 +106,7 @@ class ArrivalFields(NamedTuple):
     family_name_latin: str | None
     occurred_at: datetime | None
     person_id: UUID | None
+    date_of_birth_precision: str | None
 
 
 def to_arrival(fields: ArrivalFields) -> Arrival:
@@ -123,12 +131,15 @@ def check_rows(
     now: datetime,
     rows: list[RawRow],
     needs_separator: str = NEEDS_SEPARATOR,
+    date_format: str = ISO_DATES,
 ) -> CheckedRows:
     """Check a chunk of rows: their fields if good, their problems if not.
 
     ``needs_separator`` is what separates specific needs in a cell: ``;`` in campledger's
-    files, a space in a Kobo/ODK export (a select-multiple's answer)."""
-    check = _RowChecker(indices, width, now, needs_separator)
+    files, a space in a Kobo/ODK export (a select-multiple's answer). ``date_format`` is
+    how the file writes a full date of birth (``values.DATE_FORMATS``); a year alone is
+    read in either."""
+    check = _RowChecker(indices, width, now, needs_separator, date_format)
     checked = CheckedRows([], [])
     for line, values in rows:
         check(line, values, checked)
@@ -147,10 +158,14 @@ class _RowChecker:
         width: int,
         now: datetime,
         needs_separator: str = NEEDS_SEPARATOR,
+        date_format: str = ISO_DATES,
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        if date_format not in DATE_FORMATS:
+            raise ValueError(f"date format must be one of: {', '.join(DATE_FORMATS)}")
         self.needs_separator = needs_separator
+        self.date_format = date_format
         self.width = width
         self.latest = now + CLOCK_SKEW
         self.today = now.date()
@@ -230,7 +245,7 @@ class _RowChecker:
         if sex not in _SEXES:
             self._sex(sex, bad)
         nationality = self.nationalities.get(nationality) or self._nationality(nationality, bad)
-        born = self._date_of_birth(dob, bad) if dob else None
+        born, precision = self._date_of_birth(dob, bad) if dob else (None, None)
         years = self._estimated_age(age, bad) if age else None
         if not dob and not age:
             bad("date_of_birth", "invalid-age", "a date_of_birth or an estimated_age is required")
@@ -257,6 +272,7 @@ class _RowChecker:
             family_name_latin=family_latin or None,
             occurred_at=when,
             person_id=person_id,
+            date_of_birth_precision=precision,
         )
 
     def _registration_number(self, number: str, bad: Bad) -> str:
@@ -311,19 +327,27 @@ class _RowChecker:
             return code
         return known
 
-    def _date_of_birth(self, text: str, bad: Bad) -> date | None:
+    def _date_of_birth(self, text: str, bad: Bad) -> tuple[date | None, str | None]:
         try:
-            born = date.fromisoformat(text)
-        except ValueError:
-            bad("date_of_birth", "invalid-date", "date_of_birth must be a date as YYYY-MM-DD")
-            return None
-        if self.oldest_birth < born <= self.today:
-            return born
-        if born > self.today:
-            bad("date_of_birth", "invalid-age", "date_of_birth is in the future")
-        elif age_on(born, self.today) > MAX_AGE:
-            bad("date_of_birth", "invalid-age", f"date_of_birth gives an age above {MAX_AGE}")
-        return born
+            born, precision = parse_date_of_birth(text, self.date_format)
+        except errors.InvalidAge:
+            bad(
+                "date_of_birth",
+                "invalid-date",
+                f"date_of_birth must be a date as {self.date_format}, or a year as YYYY",
+            )
+            return None, None
+        if precision == DAY and self.oldest_birth < born <= self.today:
+            return born, precision
+        try:
+            check_age(born, None, self.today, precision)
+        except errors.InvalidAge as error:
+            bad(
+                "date_of_birth",
+                "invalid-age",
+                error.message.replace("date of birth", "date_of_birth", 1),
+            )
+        return born, precision
 
     def _estimated_age(self, text: str, bad: Bad) -> int | None:
         if (

@@ -39,6 +39,7 @@ from campledger.api.services.import_rows import ArrivalFields, GoodRow, RowProbl
 from campledger.api.services.import_workers import Workers, worker_pool
 from campledger.domain.commands import MAX_BATCH, RegisterArrivals
 from campledger.domain.model import errors
+from campledger.domain.model.values import ISO_DATES
 from campledger.domain.service.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
 from campledger.domain.service.registry import Registry
 
@@ -98,6 +99,7 @@ def import_arrivals(
     on_progress: Progress | None = None,
     now: datetime | None = None,
     source: ImportSource = ImportSource.AUTO,
+    date_format: str = ISO_DATES,
 ) -> ImportReport:
     """Check a whole arrivals CSV, then (unless told not to, or a row is bad) import it.
 
@@ -120,8 +122,9 @@ def import_arrivals(
         # With workers, they check the rows too: they would otherwise sit idle until then.
         mapper = pool.map_chunks if pool is not None else None
         checked = read_arrivals(
-            content, now=now or registry.clock(), map_chunks=mapper, source=source
-        )
+            content, now=now or registry.clock(), map_chunks=mapper, source=source,
+            date_format=date_format,
+        )  # fmt: skip
         report = ImportReport(
             site_code=site_code,
             digest=checked.digest,

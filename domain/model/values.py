@@ -207,7 +207,7 @@ def parse_date_of_birth(text: str, date_format: str = ISO_DATES) -> tuple[date, 
     try:
         return date(year, month, day), DAY
     except ValueError:
-        raise errors.InvalidAge(f"date of birth {value} is not a day of the calendar") from None
+        raise errors.InvalidAge("date of birth is not a day of the calendar") from None
 
 
 def reckoned_birthday(date_of_birth: date, precision: str | None) -> date:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from campledger.api.http.deps import BackendDep, require
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
-from campledger.api.services.import_file import ImportFileError
+from campledger.api.services.import_file import DateFormat, ImportFileError
 from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_runner import import_arrivals
 from campledger.api.services.problems import ApiProblem
@@ -72,6 +72,14 @@ def import_arrivals_csv(
             "answers separated by spaces); `auto` tells them apart by the header.",
         ),
     ] = ImportSource.AUTO,
+    date_format: Annotated[
+        DateFormat,
+        Query(
+            description="How the file writes a full date of birth: `YYYY-MM-DD` (ISO 8601) "
+            "or `DD/MM/YYYY`. Never guessed: 03/04/2001 is 3 April in one country and 4 March "
+            "in another. A year alone (`1985`) is read in either and recorded as a year.",
+        ),
+    ] = DateFormat.ISO,
 ) -> dict[str, Any]:
     """Import arrivals at a site from a CSV file: every row is checked before any is written.
 
@@ -88,6 +96,7 @@ def import_arrivals_csv(
             dry_run=dry_run,
             skip_bad_rows=skip_bad_rows,
             source=source,
+            date_format=date_format.value,
         )
     except ImportFileError as error:
         raise ApiProblem(422, "unreadable-import", "Unreadable import file", str(error)) from None
