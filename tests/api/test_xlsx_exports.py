@@ -206,6 +206,7 @@ def test_the_hxl_workbooks_have_the_hashtags_as_row_two_and_numbers_as_numbers(
 
 def test_the_hxl_workbooks_keep_the_callers_scope(api: Api, world: dict[str, Any]) -> None:
     other = api.open_site()
+    api.wait()
     auth = api.auth("registrar", sites=[other])
     rows = values(sheet(api.client.get(f"{PREFIX}/sites/occupancy.hxl.xlsx", headers=auth).content))
     assert [r[1] for r in rows[2:]] == [other]
