@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from campledger.api.schemas.base import CommandPublic, Strict
+from campledger.api.schemas.examples import ARRIVAL, example
 from campledger.api.schemas.fields import (
     CHOICE_MAX,
     NATIONALITY_PATTERN,
@@ -95,10 +96,22 @@ class ArrivalCreate(Strict):
 
 
 class SingleArrivalCreate(ArrivalCreate):
+    model_config = example({**ARRIVAL, "site_code": "RC-ADRE"}, keep=ArrivalCreate)
+
     site_code: str = required_text(SITE_CODE_MAX)
 
 
 class ArrivalBatchCreate(Strict):
+    model_config = example(
+        {"site_code": "RC-ADRE", "arrivals": [
+            ARRIVAL,
+            {**ARRIVAL, "registration_number": "ADR-2025-000124", "given_name": "Yousra",
+             "given_name_latin": None, "family_name": "Abdelkarim", "family_name_latin": None,
+             "date_of_birth": None, "estimated_age": 6, "relationship": "child",
+             "specific_needs": []},
+        ]}
+    )  # fmt: skip
+
     site_code: str = required_text(SITE_CODE_MAX)
     # The domain limits a batch (domain.commands.MAX_BATCH); a longer list gets 413 from
     # it, not a schema 422.

@@ -9,6 +9,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from campledger.api.schemas.examples import FIELD_TIME, example
 from campledger.api.schemas.fields import DateTime
 from campledger.domain.model.values import unstorable
 
@@ -61,6 +62,10 @@ def _holds_models(model: type[BaseModel], name: str) -> bool:
 # the domain's typed commands are ``campledger.domain.commands.Command``, so importers
 # rename this one (``Command as Occurrence``).
 class Command(Strict):
+    # The body of commands that need nothing but their time (dispatch, reconcile); every
+    # other command's body gives its own example.
+    model_config = example({"occurred_at": FIELD_TIME})
+
     occurred_at: DateTime | None = Field(
         default=None, description="When it happened in the field (default: now)."
     )

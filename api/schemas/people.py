@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from campledger.api.schemas.answers import Instant
+from campledger.api.schemas.reads import Page
 
 _PERSONAL = "Personal data: only for roles that may read it (absent otherwise)."
 
@@ -141,3 +142,8 @@ class PersonHistoryPublic(BaseModel):
     duplicates: dict[str, list[HistoryEvent]] = Field(
         description="The histories of records merged into this one, by id (`duplicates`)."
     )
+
+
+class RosterPage(Page[PersonPublic | StayPublic]):
+    """A page of a roster: roster rows, or with ``as_of`` who was at the site then (ids and
+    status only)."""

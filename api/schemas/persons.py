@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from campledger.api.schemas.base import Command, CommandPublic
+from campledger.api.schemas.examples import FIELD_TIME, OTHER_PERSON, example
 from campledger.api.schemas.fields import CHOICE_MAX, Date, one_of, required_text
 from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.values import (
@@ -43,6 +44,12 @@ ReviewDate = Field(
 
 
 class ScreeningCreate(Command):
+    model_config = example(
+        {"step": "security", "outcome": "held", "reason": "name matches a wanted list entry",
+         "authority": "Governor of Ouaddaï", "order_reference": "GOV-OUA-2025-118",
+         "review_date": "2025-06-15", "occurred_at": FIELD_TIME}
+    )  # fmt: skip
+
     step: str = one_of(ScreeningStep, max_length=CHOICE_MAX)
     outcome: str = one_of(ScreeningOutcome, max_length=CHOICE_MAX)
     reason: str = Field(default="", max_length=REASON_MAX)
@@ -77,10 +84,17 @@ class ScreeningCreate(Command):
 
 
 class ReasonCommand(Command):
+    model_config = example({"reason": "destination camp at capacity after flooding"})
+
     reason: str = required_text(REASON_MAX)
 
 
 class HoldCreate(Command):
+    model_config = example(
+        {"reason": "identity documents under verification", "authority": "Governor of Ouaddaï",
+         "order_reference": "GOV-OUA-2025-118", "review_date": "2025-06-15"}
+    )  # fmt: skip
+
     reason: str = required_text(REASON_MAX)
     authority: str = Authority
     order_reference: str = OrderReference
@@ -88,6 +102,11 @@ class HoldCreate(Command):
 
 
 class ReleaseCreate(Command):
+    model_config = example(
+        {"reason": "documents verified", "authority": "Governor of Ouaddaï",
+         "order_reference": "GOV-OUA-2025-131"}
+    )  # fmt: skip
+
     reason: str = required_text(REASON_MAX)
     authority: str = Field(
         default="",
@@ -102,10 +121,17 @@ class ReleaseCreate(Command):
 
 
 class DepartureCreate(Command):
+    model_config = example({"reason": "resettled", "occurred_at": FIELD_TIME})
+
     reason: str = one_of(DepartureReason, max_length=CHOICE_MAX)
 
 
 class CorrectionCreate(Command):
+    model_config = example(
+        {"field": "date_of_birth", "value": "1994-03-21",
+         "reason": "day and month swapped at entry"}
+    )  # fmt: skip
+
     field: str = one_of(CORRECTABLE, max_length=CHOICE_MAX)
     value: Any = Field(description="The corrected value (text, number, date, list or null).")
     reason: str = required_text(REASON_MAX)
@@ -118,6 +144,10 @@ class CorrectionCreate(Command):
 
 
 class MergeCreate(Command):
+    model_config = example(
+        {"survivor_id": OTHER_PERSON, "reason": "same fingerprints, registered twice"}
+    )
+
     survivor_id: UUID
     reason: str = required_text(REASON_MAX)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from campledger.api.schemas.base import Command, CommandPublic
+from campledger.api.schemas.examples import FIELD_TIME, example
 from campledger.api.schemas.fields import Number, WholeNumber, one_of, required_text
 from campledger.domain.model.pcodes import pcode_pattern
 from campledger.domain.model.site import MAX_CAPACITY, PCODE_MAX, SITE_CODE_MAX
@@ -29,6 +30,12 @@ ADMIN2_RULE = (
 
 
 class SiteCreate(Command):
+    model_config = example(
+        {"code": "RC-ADRE", "name": "Adré reception point", "kind": "reception", "capacity": 2500,
+         "admin1_pcode": "TD09", "admin2_pcode": "TD0901", "latitude": 13.4667, "longitude": 22.2,
+         "occurred_at": FIELD_TIME}
+    )  # fmt: skip
+
     # domain.site.check_site_code: letters, digits, '-', '_' and '.' (around white space).
     code: str = Field(
         max_length=SITE_CODE_MAX,
@@ -59,11 +66,15 @@ class SiteCreate(Command):
 
 
 class CapacityChange(Command):
+    model_config = example({"capacity": 3000, "reason": "second shelter block finished"})
+
     capacity: WholeNumber = Field(ge=0, le=MAX_CAPACITY)
     reason: str = Field(default="", max_length=REASON_MAX)
 
 
 class SiteClose(Command):
+    model_config = example({"reason": "caseload moved to Farchana camp", "occurred_at": FIELD_TIME})
+
     reason: str = Field(default="", max_length=REASON_MAX)
 
 

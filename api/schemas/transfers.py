@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from campledger.api.schemas.base import Command, CommandPublic
+from campledger.api.schemas.examples import FIELD_TIME, OTHER_PERSON, PERSON, example
 from campledger.api.schemas.fields import required_text
 from campledger.domain.model.site import SITE_CODE_MAX
 from campledger.domain.model.transfer import MAX_MANIFEST, VEHICLE_MAX
@@ -14,6 +15,11 @@ from campledger.domain.model.values import ORDER_REFERENCE_MAX
 
 
 class TransferCreate(Command):
+    model_config = example(
+        {"origin": "RC-ADRE", "destination": "CMP-FARCHANA", "manifest": [PERSON, OTHER_PERSON],
+         "vehicle": "UNHCR truck 14", "order_reference": "MOV-2025-0612"}
+    )  # fmt: skip
+
     origin: str = required_text(SITE_CODE_MAX)
     destination: str = required_text(SITE_CODE_MAX)
     manifest: list[UUID] = Field(min_length=1)
@@ -22,6 +28,10 @@ class TransferCreate(Command):
 
 
 class ReceiptCreate(Command):
+    model_config = example(
+        {"site_code": "CMP-FARCHANA", "persons": [PERSON, OTHER_PERSON], "occurred_at": FIELD_TIME}
+    )  # fmt: skip
+
     site_code: str = required_text(SITE_CODE_MAX)
     persons: list[UUID] = Field(min_length=1, max_length=MAX_MANIFEST)
 

@@ -32,6 +32,7 @@ from campledger.api.schemas import (
     Strict,
     TransferCreate,
 )
+from campledger.api.schemas.examples import ARRIVAL, FIELD_TIME, PERSON, example
 from campledger.domain import commands
 from campledger.domain.commands import Command
 from campledger.domain.service.journal import IDEMPOTENCY_KEY_MAX
@@ -163,6 +164,18 @@ COMMAND_TYPES = tuple(sorted(ITEM.json_schema()["discriminator"]["mapping"]))
 
 class SyncRequest(Strict):
     """A device's queue: ``items`` in the order they happened."""
+
+    model_config = example(
+        {"atomic": False, "items": [
+            {"type": "register_arrival", "idempotency_key": "tablet-07:000311",
+             "occurred_at": FIELD_TIME, "device_id": "tablet-07",
+             "body": {**{k: v for k, v in ARRIVAL.items() if k != "occurred_at"},
+                      "site_code": "RC-ADRE", "person_id": PERSON}},
+            {"type": "record_screening_step", "idempotency_key": "tablet-07:000312",
+             "occurred_at": "2025-06-01T08:10:00+01:00", "device_id": "tablet-07",
+             "person_id": PERSON, "body": {"step": "medical", "outcome": "cleared"}},
+        ]}
+    )  # fmt: skip
 
     atomic: bool = Field(
         default=False,

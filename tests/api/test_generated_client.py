@@ -49,7 +49,7 @@ def generate(document: dict[str, Any], into: Path) -> dict[str, ModuleType]:
     sys.path.insert(0, str(into))
     try:
         names = ("client", "api.sites.open_site", "api.arrivals.register_arrivals",
-                 "api.sites.list_site_roster", "models")  # fmt: skip
+                 "api.sites.list_site_roster", "api.sites.get_site", "models")  # fmt: skip
         return {name: importlib.import_module(f"{PACKAGE}.{name}") for name in names}
     finally:
         sys.path.remove(str(into))
@@ -90,14 +90,21 @@ def test_a_generated_client_opens_a_site_registers_a_truckload_and_pages_the_ros
     page = roster.sync(client=client, code="TIN-RC", limit=2, wait_for=position)
     pages = 1
     while True:
-        assert isinstance(page, models.PagedictstrAny), page
-        seen.extend(item["registration_number"] for item in page.items)
+        # Typed: each item is the roster row's own class, its fields attributes.
+        assert isinstance(page, models.RosterPage), page
+        assert all(isinstance(item, models.PersonPublic) for item in page.items), page.items
+        assert {item.site_code for item in page.items} == {"TIN-RC"}
+        seen.extend(item.registration_number for item in page.items)
         if not page.next_cursor:
             break
         page = roster.sync(client=client, code="TIN-RC", limit=2, cursor=page.next_cursor)
         pages += 1
     assert pages == 3
     assert sorted(seen) == [a["registration_number"] for a in truck]
+
+    site = generated["api.sites.get_site"].sync(client=client, code="TIN-RC")
+    assert isinstance(site, models.SitePublic), site
+    assert (site.kind, site.capacity, site.is_open) == ("reception", 50, True)
 
     refused = roster.sync_detailed(
         client=client_module.AuthenticatedClient(base_url=server.base_url, token="cl_1_nope"),

@@ -17,6 +17,7 @@ from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
 from campledger.api.http.lists import Cursor, FormerCursor, Limit, page_body
 from campledger.api.schemas import Command, CommandPublic, Page, required_text
+from campledger.api.schemas.examples import OTHER_PERSON, PERSON, example
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.duplicates_read import candidates_page
 from campledger.domain.commands import DismissDuplicate
@@ -28,6 +29,11 @@ Reviewer = Annotated[Principal, allowed(DismissDuplicate)]
 
 
 class DismissalCreate(Command):
+    model_config = example(
+        {"person_id": PERSON, "other_id": OTHER_PERSON,
+         "reason": "twins: same parents, different fingerprints"}
+    )  # fmt: skip
+
     person_id: UUID
     other_id: UUID
     reason: str = required_text(500, examples=["twins: different mothers' names"])

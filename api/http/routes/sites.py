@@ -19,7 +19,7 @@ from campledger.api.schemas import (
     SiteCommandPublic,
     SiteCreate,
 )
-from campledger.api.schemas.people import PersonPublic, StayPublic
+from campledger.api.schemas.people import RosterPage
 from campledger.api.schemas.places import FlowPublic, OccupancyPublic, SitePublic
 from campledger.api.services import export_sheets, xlsx
 from campledger.api.services.access import check_scope
@@ -153,7 +153,6 @@ def site_flows(
     return page_body(page)
 
 
-RosterItem = PersonPublic | StayPublic
 _ROSTER_CSV_DOC = (
     "A page of the roster as CSV (`/roster.csv`): one row per person, the columns of the "
     "JSON items; the next page's cursor in the `X-Next-Cursor` header."
@@ -162,7 +161,7 @@ _ROSTER_CSV_DOC = (
 
 @router.get(
     "/{code}/roster",
-    response_model=Page[RosterItem],
+    response_model=RosterPage,
     response_model_exclude_unset=True,
     responses={
         200: {
