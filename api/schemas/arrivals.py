@@ -13,9 +13,10 @@ from campledger.api.schemas.fields import (
     CHOICE_MAX,
     NATIONALITY_PATTERN,
     Age,
-    Date,
+    DateOfBirth,
     DateTime,
     NeedCode,
+    date_of_birth_field,
     one_of,
     required_text,
 )
@@ -26,7 +27,7 @@ from campledger.domain.model.registration_numbers import (
     registration_number_pattern,
 )
 from campledger.domain.model.site import SITE_CODE_MAX
-from campledger.domain.model.values import TEXT_MAX, Relationship, Sex
+from campledger.domain.model.values import TEXT_MAX, YEAR, Relationship, Sex, parse_date_of_birth
 
 
 class ArrivalCreate(Strict):
@@ -76,7 +77,7 @@ class ArrivalCreate(Strict):
         json_schema_extra={"pattern": NATIONALITY_PATTERN},
         description="ISO 3166-1 alpha-3, or XXA/XXB/XXC/XXX/ZZZ for stateless or unknown",
     )
-    date_of_birth: Date | None = None
+    date_of_birth: DateOfBirth | None = date_of_birth_field()
     estimated_age: Age | None = None
     household_id: str | None = Field(default=None, max_length=IDENTIFIER_MAX)
     relationship: str | None = one_of(Relationship, default=None, max_length=CHOICE_MAX)
@@ -91,8 +92,21 @@ class ArrivalCreate(Strict):
 
     def to_arrival(self) -> Arrival:
         # The body's fields are Arrival's (and the schema publishes them): read by name.
-        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(Arrival)}
-        return Arrival(**{**values, "specific_needs": tuple(self.specific_needs)})
+        # How precise the date of birth is, is read from the date itself.
+        values = {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(Arrival)
+            if field.name != "date_of_birth_precision"
+        }
+        born, precision = None, None
+        if self.date_of_birth is not None:
+            born, precision = parse_date_of_birth(self.date_of_birth)
+        return Arrival(
+            **{**values, "specific_needs": tuple(self.specific_needs), "date_of_birth": born},
+            # Only a year is said: a full date is the default, so that a request sent
+            # before years could be still fingerprints as it did.
+            date_of_birth_precision=precision if precision == YEAR else None,
+        )
 
 
 class SingleArrivalCreate(ArrivalCreate):

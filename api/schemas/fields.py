@@ -15,10 +15,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
+from campledger.domain.model import errors
 from campledger.domain.model.needs import LEGACY_NEEDS, NEED_CODES
-from campledger.domain.model.values import MAX_AGE, nationality_codes
+from campledger.domain.model.values import MAX_AGE, nationality_codes, parse_date_of_birth
 
 # Text the domain requires (domain.values.check_text): one character that is not white
 # space, and no NUL.
@@ -87,6 +88,53 @@ def _full_date(value: Any) -> Any:
 
 DateTime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 Date = Annotated[date, BeforeValidator(_full_date)]
+
+
+def _date_of_birth(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and (_FULL_DATE.match(value) or _YEAR.match(value)):
+        try:
+            parse_date_of_birth(value)
+        except errors.InvalidAge as error:
+            raise ValueError(error.message) from None
+        return value
+    raise ValueError("must be an RFC 3339 date, e.g. 1985-06-30, or a year alone, e.g. 1985")
+
+
+_YEAR = re.compile(r"^\d{4}$")
+DATE_OF_BIRTH_RULE = (
+    "A full date (RFC 3339 `full-date`, e.g. 1985-06-30), or the year alone (e.g. 1985) when "
+    "that is all that is known: it is recorded as a year, never as 1 January, and ages are "
+    "reckoned from 1 July of it (the true age or one year off)."
+)
+# The date as the person's papers give it: in full, or its year alone (ISO 8601's reduced
+# precision), kept as the text it came as; ``ArrivalCreate.to_arrival`` reads it.
+DateOfBirth = Annotated[
+    str,
+    BeforeValidator(_date_of_birth),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "pattern": r"^[0-9]{4}$"},
+            ]
+        }
+    ),
+]
+
+
+def date_of_birth_field() -> Any:
+    """An optional ``DateOfBirth``: its two forms and null side by side in one ``anyOf``,
+    as generators read them best."""
+
+    def flat(schema: dict[str, Any]) -> None:
+        options = []
+        for option in schema.pop("anyOf", []):
+            options.extend(option.get("anyOf", [option]))
+        schema.update(anyOf=options, description=DATE_OF_BIRTH_RULE)
+
+    return Field(default=None, examples=["1985-06-30", "1985"], json_schema_extra=flat)
 
 
 def _not_a_boolean(value: Any) -> Any:
