@@ -34,6 +34,7 @@ from campledger.api.http.routes import (
     households,
     imports,
     persons,
+    problem_pages,
     sites,
     sync,
     transfers,
@@ -136,6 +137,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
     app.include_router(health.probes)  # /livez and /readyz
+    app.include_router(problem_pages.router)  # where a problem's type points
     # The web console at /, last: every path of the API above stays the API's.
     mount_console(app, backend.settings)
     return app
