@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path("./.campledger")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Log lines as text for a terminal, or one JSON object a line for a log shipper.
+    log_format: Literal["text", "json"] = "text"
     pool_size: int = Field(default=5, ge=1, le=200)
     pool_max_overflow: int = Field(default=10, ge=0, le=500)
     # Seconds a writer waits for the event table's insert lock before giving up, so a
@@ -150,6 +152,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

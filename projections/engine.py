@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +50,10 @@ PROJECTOR_LOCK = 0x63616D70  # "camp"
 PROJECTOR_RUNNING_LOCK = 0x6C697665  # "live"
 
 Progress = Callable[[int, int], None]
+# What the live projector reports after each batch and each idle wake-up: the log's head,
+# each read model's checkpoint, and how many events the batch held (0 when idle). The API
+# turns it into metrics; the read side knows nothing of them.
+Observer = Callable[[int, Mapping[str, int], int], None]
 
 # After a lost connection the live projector waits this long (doubling up to the cap)
 # before trying again: a restarting database should not be hammered, and the cap keeps a
@@ -83,6 +87,7 @@ class Projector:
         *,
         batch_size: int = 2_000,
         mapper: Mapper[Any] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         if models is None:
             models = READ_MODELS
@@ -91,6 +96,7 @@ class Projector:
         self.models = [cls() for cls in self.model_classes]
         self.batch_size = batch_size
         self.mapper = mapper or default_mapper()
+        self.observer = observer
         self._conn: psycopg.Connection[Any] | None = None
 
     # --- connection -------------------------------------------------------------------
@@ -186,12 +192,17 @@ class Projector:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
             self.setup()
             while not stop.is_set():
-                while self.process_batch() and not stop.is_set():
-                    pass
+                while (applied := self.process_batch()) and not stop.is_set():
+                    self._report(applied)
+                self._report(0)
                 for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
                     pass
         finally:
             listener.close()
+
+    def _report(self, applied: int) -> None:
+        if self.observer is not None:
+            self.observer(self.head(), self.checkpoints(), applied)
 
     def follow(self, stop: threading.Event, *, idle_timeout: float = 5.0) -> None:
         """``run_forever`` that outlives database outages and restarts.

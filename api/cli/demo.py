@@ -15,7 +15,9 @@ from campledger.api.composition import open_backend
 from campledger.api.services.demo import SITES, load_demo
 from campledger.projections.occupancy import all_sites_occupancy
 
+# The sites table is the result (stdout); what happens on the way there is a notice.
 console = Console()
+notices = Console(stderr=True)
 
 
 def demo(
@@ -26,7 +28,7 @@ def demo(
     """Load a demo operation (reception, screening, two camps, a hospital) and show head counts."""
     settings = load_settings()
     with open_backend(settings) as app:
-        with console.status("loading the demo operation…") as spinner:
+        with notices.status("loading the demo operation…") as spinner:
             summary = load_demo(
                 app.registry,
                 trucks=trucks,
@@ -35,17 +37,17 @@ def demo(
                 on_step=lambda step: spinner.update(step),
             )
         if summary.loaded:
-            console.print(
+            notices.print(
                 f"loaded {summary.persons:,} persons in {summary.seconds:.1f} s "
                 f"(log at position {summary.events_position:,}); "
                 f"{summary.held_released} held then released, {summary.still_held} still held, "
                 f"{summary.unaccounted_for} unaccounted for"
             )
         else:
-            console.print("the demo operation is already loaded: nothing new written")
+            notices.print("the demo operation is already loaded: nothing new written")
         with app.projector() as projector:
             progress = Progress(
-                TextColumn("[bold]projecting"), BarColumn(), MofNCompleteColumn(), console=console
+                TextColumn("[bold]projecting"), BarColumn(), MofNCompleteColumn(), console=notices
             )
             with progress:
                 task = progress.add_task("project", total=None)

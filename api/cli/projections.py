@@ -29,6 +29,7 @@ from rich.text import Text
 
 from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import open_backend
+from campledger.api.http.logs import configure_logging
 from campledger.projections import quarantine
 from campledger.projections.engine import (
     Projector,
@@ -62,9 +63,7 @@ class LoggingProjector(Projector):
 def project() -> None:
     """Run the live projector: catch up, then follow the log until Ctrl-C, SIGTERM or SIGHUP."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
@@ -23,6 +26,7 @@ from rich.table import Table
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import Backend, open_backend
 from campledger.api.database.embedded import StopRequested
+from campledger.api.http.logs import LogFormat, configure_logging
 from campledger.api.services.accounts import AccountPolicy
 from campledger.api.services.auth import create_token, ensure_tokens_table
 from campledger.api.services.demo import load_demo
@@ -33,11 +37,14 @@ from campledger.api.services.demo_accounts import (
 )
 from campledger.projections.engine import Projector
 
-console = Console()
+# Not imported from api/http/metrics.py: importing it fixes the mode its metrics run in.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# Everything serve prints is a notice (where it listens, the demo's accounts, why it
+# stopped), never a result a script reads: stderr, beside the logs.
+console = Console(stderr=True)
 log = logging.getLogger("campledger.projector")
 
 DEMO_TOKEN_FILE = "demo-token"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class LogLevel(StrEnum):
@@ -63,7 +70,7 @@ def serve(
         typer.Option(
             "--log-level",
             case_sensitive=False,
-            help="Default: CAMPLEDGER_LOG_LEVEL (INFO). DEBUG adds uvicorn's access log.",
+            help="Default: CAMPLEDGER_LOG_LEVEL (INFO). DEBUG adds the access log.",
         ),
     ] = None,
 ) -> None:
@@ -72,18 +79,20 @@ def serve(
     Refused with exit code 78, and nothing started, when a CAMPLEDGER_* variable
     is not a setting (misspelled?) or has an invalid value; stderr names it.
     """
-    # Here, not at the top: the HTTP application (FastAPI and every route) takes longer to
-    # import than the rest of the command line together, and only this command needs it.
-    from campledger.api.http.app import create_app
-
     settings = load_settings()
     level = log_level.value if log_level else settings.log_level
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    # The access log names paths (ids, never personal data) and is only for debugging.
-    uvicorn_level, access_log = level.lower(), level == LogLevel.DEBUG
+    configure_logging(level, settings.log_format)
+    # uvicorn's access log prints paths and query strings, where a registration number or a
+    # name may be: ours (api/http/metrics.py, at DEBUG) prints the route template instead.
+    uvicorn_level, access_log = level.lower(), False
     keep_alive = settings.keep_alive_seconds
     try:
-        with open_backend(settings) as backend:
+        with multiprocess_metrics(), open_backend(settings) as backend:
+            # Here, not at the top: the HTTP application (FastAPI and every route) takes
+            # longer to import than the rest of the command line together, and only this
+            # command needs it; and its metrics must see the folder set up just above.
+            from campledger.api.http.app import create_app
+
             console_url = f"http://{_browsable(host)}:{port}/"
             if demo:
                 _load_demo(backend)
@@ -92,6 +101,8 @@ def serve(
             # Workers started by uvicorn build their own app from the environment; they must
             # reach the database this process opened (the embedded server, if no URL was set).
             os.environ["CAMPLEDGER_DATABASE_URL"] = backend.database_url
+            # And log as this process does (--log-level overrides the setting).
+            os.environ["CAMPLEDGER_LOG_LEVEL"] = level
             console.print(
                 f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
                 f"http://{host}:{port}/docs; create a token with "
@@ -106,25 +117,53 @@ def serve(
                 )
             )
             with (
-                nullcontext() if no_projector else projector_process(backend.conninfo, level),
+                (
+                    nullcontext()
+                    if no_projector
+                    else projector_process(backend.conninfo, level, settings.log_format)
+                ),
                 hangup_stops_uvicorn(),
             ):
                 if workers == 1:
                     app = create_app(backend, run_projector=False)
                     uvicorn.run(
-                        app, host=host, port=port, log_level=uvicorn_level,
+                        app, host=host, port=port, log_level=uvicorn_level, log_config=None,
                         access_log=access_log, timeout_keep_alive=keep_alive,
                     )  # fmt: skip
                 else:
                     uvicorn.run(
                         "campledger.api.http.server:app_from_environment", factory=True,
                         host=host, port=port, workers=workers, log_level=uvicorn_level,
-                        access_log=access_log, timeout_keep_alive=keep_alive,
+                        log_config=None, access_log=access_log,
+                        timeout_keep_alive=keep_alive,
                     )  # fmt: skip
     except StopRequested as stop:
         # Being told to stop is how a server's day ends: exit 0, as after Ctrl-C, so that
         # systemd records a clean stop rather than a failure.
         console.print(f"campledger stopped on {stop.name}; the embedded database was stopped")
+
+
+@contextmanager
+def multiprocess_metrics() -> Iterator[Path]:
+    """A fresh folder for Prometheus' multiprocess mode, named in the environment that the
+    workers and the projector inherit, and removed when serving ends.
+
+    The projector runs in a process of its own, and so does each worker with --workers:
+    each writes its figures to files there, and a scrape, whichever worker answers it,
+    adds them up (api/http/metrics.py). Fresh at every start: files an earlier run left
+    would be counted again.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="campledger-metrics-"))
+    previous = os.environ.get(MULTIPROCESS_DIR)
+    os.environ[MULTIPROCESS_DIR] = str(folder)
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROCESS_DIR, None)
+        else:
+            os.environ[MULTIPROCESS_DIR] = previous
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -153,7 +192,7 @@ def hangup_stops_uvicorn() -> Iterator[None]:
 
 
 @contextmanager
-def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
+def projector_process(conninfo: str, log_level: str, log_format: LogFormat) -> Iterator[None]:
     """The live projector beside the API, in a child process.
 
     In a thread of the API's process it would hold the API's GIL while it applies events:
@@ -165,7 +204,7 @@ def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
     ready = context.Event()
     child = context.Process(
         target=_follow_log,
-        args=(conninfo, log_level, os.getpid(), ready),
+        args=(conninfo, log_level, log_format, os.getpid(), ready),
         name="projector",
     )
     child.start()
@@ -184,10 +223,12 @@ def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
             child.join()
 
 
-def _follow_log(conninfo: str, log_level: str, parent: int, ready: Any) -> None:
+def _follow_log(
+    conninfo: str, log_level: str, log_format: LogFormat, parent: int, ready: Any
+) -> None:
     """The child's work: follow the log until told to stop or orphaned; retry a lost
     database with backoff, since a batch in flight rolls back with its checkpoint."""
-    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    configure_logging(log_level, log_format)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
@@ -198,7 +239,10 @@ def _follow_log(conninfo: str, log_level: str, parent: int, ready: Any) -> None:
         stop.set()
 
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
-    projector = Projector(conninfo)
+    # Here: the multiprocess folder serve set up is in this process's environment by now.
+    from campledger.api.http.metrics import observe_projector
+
+    projector = Projector(conninfo, observer=observe_projector)
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
     ready.set()

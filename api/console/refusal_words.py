@@ -37,13 +37,6 @@ REFUSAL_NAMES = {
     "concurrent-change": N_(
         "Someone changed this record while you were working on it: reload and try again."
     ),
-    # A page's version of the record (If-Match) that is no longer current: the same words.
-    "precondition-failed": N_(
-        "Someone changed this record while you were working on it: reload and try again."
-    ),
-    "idempotency-key-in-flight": N_(
-        "This form is still being saved: wait a moment, then reload the page."
-    ),
     "idempotency-key-reused": N_(
         "This form was already sent with other values: reload the page to send a new one."
     ),

@@ -24,6 +24,7 @@ from campledger.api.http import metrics, openapi, operations, problems, ratelimi
 from campledger.api.http.asgi import HttpMiddleware
 from campledger.api.http.deps import check_parameters
 from campledger.api.http.headers import SecurityHeaders
+from campledger.api.http.request_id import RequestId
 from campledger.api.http.routes import (
     arrivals,
     audit,
@@ -34,7 +35,6 @@ from campledger.api.http.routes import (
     households,
     imports,
     persons,
-    problem_pages,
     sites,
     sync,
     transfers,
@@ -72,7 +72,9 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
             projector.setup(rebuild_changed=False)
             projector.close()
             if run_projector:
-                stack.enter_context(projector_thread(backend.projector()))
+                live = backend.projector()
+                live.observer = metrics.observe_projector
+                stack.enter_context(projector_thread(live))
             app.state.pool = pool
             # One connection is left to authentication, health and the access trail.
             app.state.read_slots = asyncio.Semaphore(max(pool_size - 1, 1))
@@ -137,18 +139,18 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
     app.include_router(health.probes)  # /livez and /readyz
-    app.include_router(problem_pages.router)  # where a problem's type points
     # The web console at /, last: every path of the API above stays the API's.
     mount_console(app, backend.settings)
     return app
 
 
 class _App(FastAPI):
-    """FastAPI with ``SecurityHeaders`` outside everything, Starlette's error middleware
-    included, so that a 500 from an unexpected exception carries the headers too."""
+    """FastAPI with ``SecurityHeaders`` and ``RequestId`` outside everything, Starlette's
+    error middleware included, so that a 500 from an unexpected exception carries the
+    headers too."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(RequestId(super().build_middleware_stack()))
 
 
 class BodyLimit(HttpMiddleware):

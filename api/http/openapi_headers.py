@@ -29,9 +29,11 @@ _NEXT_CURSOR = {
     "absent on the last page.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,1024}$"},
 }
-_LOCATION = {
-    "description": "The URL of what the command created (sent again on a replay).",
-    "schema": {"type": "string", "format": "uri"},
+REQUEST_ID = {
+    "description": "This request's id, in every log line the server wrote while handling "
+    "it: the request's own `X-Request-ID` when it is 1 to 128 letters, digits or "
+    "`._:;=+/-`, otherwise a new one. Quote it when reporting a problem.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:;=+/-]{1,128}$"},
 }
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again.",
@@ -39,7 +41,7 @@ RETRY_AFTER = {
 }
 
 # Commands answered through api/http/dispatch.py ``accepted``: position always, the replay
-# flag on a replay, which answers the first request's status (201 stays 201).
+# flag on a replay (200; a command answering 201 the first time answers 200 then).
 _DISPATCHED = (
     "registerArrival", "registerArrivals", "dismissDuplicate", "openSite",
     "changeSiteCapacity", "closeSite", "planTransfer", "dispatchTransfer", "receiveTransfer",
@@ -60,7 +62,7 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
     **{
         name: {
             "200": {"X-Log-Position": (_POSITION, True), "Idempotent-Replayed": (_REPLAYED, False)},
-            "201": {"X-Log-Position": (_POSITION, True), "Idempotent-Replayed": (_REPLAYED, False)},
+            "201": {"X-Log-Position": (_POSITION, True)},
         }
         for name in _DISPATCHED
     },
@@ -82,15 +84,12 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
 }
 for _name in _VERSIONED:
     HEADERS[_name]["200"]["ETag"] = (_ETAG, False)
-# A command creating one resource that can be read says where (api/http/routes/).
-for _name in ("openSite", "registerArrival", "planTransfer"):
-    HEADERS[_name]["201"]["Location"] = (_LOCATION, True)
 
 
 def declare_headers(schema: dict[str, Any]) -> None:
-    """Add each operation's headers to its answers, and Retry-After to every 429 and 503
-    of the operations that need a token (the rate limit, a busy or absent database, and
-    ``wait_for`` all send it)."""
+    """Add each operation's headers to its answers, X-Request-ID to every answer, and
+    Retry-After to every 429 and 503 of the operations that need a token (the rate limit,
+    a busy or absent database, and ``wait_for`` all send it)."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
@@ -100,6 +99,11 @@ def declare_headers(schema: dict[str, Any]) -> None:
                 declared = responses[status].setdefault("headers", {})
                 for name, (header, required) in headers.items():
                     declared[name] = {**header, "required": required}
+            for answer in responses.values():
+                answer.setdefault("headers", {})["X-Request-ID"] = {
+                    **REQUEST_ID,
+                    "required": True,
+                }
             if operation.get("security"):
                 for status in ("429", "503"):
                     if status in responses:

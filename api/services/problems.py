@@ -18,11 +18,7 @@ from campledger.domain.model import errors
 from campledger.domain.model.errors import ErrorKind
 from campledger.domain.model.values import SURROGATE
 
-# A relative reference with its full path (RFC 9457, 3.1.1): resolved against the URL of
-# the request, it is the page campledger itself serves for the problem
-# (api/http/routes/problem_pages.py), and it is the same identifier from every server, so a
-# client can switch on it wherever the API is reached from.
-PROBLEM_BASE = "/problems/"
+PROBLEM_BASE = "https://campledger.org/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 STATUS_OF_KIND = {
@@ -30,7 +26,6 @@ STATUS_OF_KIND = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.RULE: 409,
     ErrorKind.CONFLICT: 409,
-    ErrorKind.PRECONDITION: 412,
 }
 
 # Details that name another person: shown only to callers allowed to see personal data.

@@ -145,3 +145,13 @@ def test_a_malformed_date_is_a_usage_error_naming_the_option(args: list[str], sa
     assert result.exit_code == ExitCode.USAGE and result.stdout == ""
     assert "Invalid value" in result.stderr and says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_prints_its_sites_table_on_stdout_and_its_notices_on_stderr(cli_db: str) -> None:
+    result = invoke("demo", "--trucks", "1", "--truck-size", "10")
+    assert result.exit_code == 0, result.output
+    assert "sites" in result.stdout and "head count" in result.stdout
+    assert "loaded" not in result.stdout and "projecting" not in result.stdout
+    assert "loaded " in result.stderr and " persons in " in result.stderr, result.stderr
+    again = invoke("demo", "--trucks", "1", "--truck-size", "10")
+    assert "already loaded" in again.stderr and "already loaded" not in again.stdout

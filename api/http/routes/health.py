@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from campledger.api.http.deps import BackendDep, Pool, require
-from campledger.api.http.metrics import PROJECTION_LAG, REGISTRY
+from campledger.api.http.metrics import CONTENT_TYPE, PROJECTION_LAG, exposition
 from campledger.api.schemas import HealthPublic, LivePublic
 from campledger.api.services import readiness
 from campledger.api.services.access import check_scope
@@ -104,11 +103,12 @@ def require_metrics_reader(
     response_class=Response,
     responses={
         200: {
-            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}},
             "description": "Prometheus text exposition format.",
         }
     },
 )
 def metrics() -> Response:
-    """Request counts and latencies by route template, projection lag (for Prometheus)."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """Request counts and durations by route template, the projector's lag, heartbeat and
+    events applied, and the process and platform collectors (for Prometheus)."""
+    return Response(exposition(), media_type=CONTENT_TYPE)
