@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     # The zone the console shows times in (an IANA name: Africa/Ndjamena).
     time_zone: str = "UTC"
+    # The zone whose midnights cut the operation's days: a flow's day, an export's date
+    # (docs/exports.md). Flows are kept in UTC quarter-hours, so changing it needs no rebuild.
+    operation_timezone: str = "UTC"
+    # Who the caseload is, as the HXL exports tag it: #affected+refugees or +idps.
+    caseload: Literal["refugees", "idps"] = "refugees"
 
     @field_validator("database_url")
     @classmethod
@@ -139,7 +144,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL (e.g. postgresql://user@host:5432/db)")
         return value
 
-    @field_validator("time_zone")
+    @field_validator("time_zone", "operation_timezone")
     @classmethod
     def _check_time_zone(cls, value: str) -> str:
         try:
@@ -152,6 +157,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("caseload", mode="before")
+    @classmethod
+    def _lower_caseload(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_format", mode="before")
     @classmethod

@@ -1,32 +1,24 @@
 """The CSV exports as spreadsheets: the same columns, rows and HXL hashtags, typed cells.
 
-Nothing here chooses a column: the HXL tables come from ``hxl``'s column tuples (the ones
-``hxl.to_csv`` writes) and a roster from the columns ``RosterRead.csv_columns`` gives the
+Nothing here chooses a column: the HXL tables are ``hxl.table``'s (the ones ``hxl.to_csv``
+writes) and a roster from the columns ``RosterRead.csv_columns`` gives the
 CSV, so a CSV and an XLSX of the same request always say the same thing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from campledger.api.services import xlsx
-from campledger.api.services.hxl import Column
+from campledger.api.services.hxl import Table
 from campledger.api.services.rosters import RosterRead
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
 
 
-def hxl_workbook(
-    sheet: str, columns: tuple[Column, ...], rows: Iterable[dict[str, Any]], *, hxl: bool = True
-) -> bytes:
+def hxl_workbook(sheet: str, table: Table, *, hxl: bool = True) -> bytes:
     """An HXL table as one sheet: headers in row 1, hashtags in row 2 (unless ``hxl`` is
-    false), as the HXL standard reads a spreadsheet."""
+    false), as the HXL standard reads a spreadsheet; a suppressed count is an empty cell."""
     return xlsx.workbook(
-        sheet,
-        [c.header for c in columns],
-        ([c.value(row) for c in columns] for row in rows),
-        hashtags=[c.hashtag for c in columns] if hxl else None,
+        sheet, list(table.headers), table.rows, hashtags=list(table.hashtags) if hxl else None
     )
 
 
