@@ -4,7 +4,9 @@ Request models forbid unknown fields: a typo in a field name is an error, not a 
 dropped value. One module per resource (``sites``, ``arrivals``, ``persons``,
 ``transfers``), the reads' pages and health (``reads``), on what they all share (``base``:
 the strict body, the command's field time and log position; ``fields``: the kinds of field
-they are made of). Callers import from here.
+they are made of), each body's example (``examples``). The reads' answers, field for field
+as the read models give them, are in ``places``, ``people``, ``movements``, ``families``
+and ``audit``, imported from there. Callers import the bodies from here.
 """
 
 from campledger.api.schemas.arrivals import (
