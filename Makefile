@@ -12,18 +12,37 @@ STAMP := $(VENV)/.installed-stamp
 SERVICE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-only test-embedded test-service lint format bench bench-api \
+.PHONY: venv lock run test test-only test-embedded test-service lint format bench bench-api \
 	browser messages
+
+# The installers a new virtualenv starts with, pinned: the Python on the machine may bring an
+# old pip (3.11's ensurepip has pip 24.0 and setuptools 65.5) that resolves differently.
+PIP_VERSION := 26.3
+SETUPTOOLS_VERSION := 84.2.1
+# Every package `pip install -e '.[dev]'` brings, at one version, with its hashes: the same
+# install on every machine. Refresh with `make lock` after changing pyproject.toml.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 
 venv: $(STAMP)
 
 # Reinstall only when the dependencies may have changed.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)
+	$(BIN)/pip install -q -c $(LOCK) -e '.[dev]' || { \
+	  echo "$(LOCK) disagrees with pyproject.toml: run 'make lock' and commit both"; exit 1; }
 	# The OpenAPI client generator (tests/api/test_generated_client.py): see pyproject's dev.
 	$(BIN)/pip install -q --no-deps openapi-python-client==0.29.1
 	touch $(STAMP)
+
+# The lock file, from pyproject.toml: every dependency and development dependency, each
+# transitive one too, for Python 3.11 on any platform, with the hashes of its files.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal \
+	  --generate-hashes --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
 run: venv
 	$(BIN)/campledger serve --demo

@@ -90,3 +90,38 @@ def test_what_only_tests_and_benchmarks_use_is_a_development_dependency() -> Non
         assert name not in product, name
         assert name not in declared(project["dependencies"]), name
         assert name in declared(project["optional-dependencies"]["dev"]), name
+
+
+def locked() -> dict[str, str]:
+    """requirements.lock's pins: name -> version."""
+    text = (ROOT / "requirements.lock").read_text()
+    return {
+        canonical(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", text, re.M)
+    }
+
+
+def test_the_lock_file_pins_every_dependency_at_the_version_pyproject_pins() -> None:
+    """`make venv` installs with requirements.lock as constraints: a pin changed in
+    pyproject.toml and not in the lock would stop it ("run make lock"); a dependency added
+    and not locked would install at whatever version is newest that day."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        name, _, version = re.split(r"[;\s]", line, maxsplit=1)[0].partition("==")
+        pins[canonical(name.split("[")[0])] = version
+    lock = locked()
+    assert {name: lock.get(name) for name in pins} == pins, "run `make lock`"
+    text = (ROOT / "requirements.lock").read_text()
+    # Every pin with the hashes of its files, so that a lock-file install can check them.
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
+    assert all("--hash=sha256:" in entry for entry in entries if "==" in entry)
+
+
+def test_a_new_virtualenv_installs_with_pinned_installers_and_the_lock() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^PIP_VERSION := \d+\.\d+", makefile, re.M)
+    assert re.search(r"^SETUPTOOLS_VERSION := \d+\.\d+", makefile, re.M)
+    assert "pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)" in makefile
+    assert "-c $(LOCK) -e '.[dev]'" in makefile
+    assert "$(STAMP): pyproject.toml $(LOCK)" in makefile
