@@ -19,8 +19,8 @@ PYTEST_ARGS ?=
 # old pip (3.11's ensurepip has pip 24.0 and setuptools 65.5) that resolves differently.
 PIP_VERSION := 26.3
 SETUPTOOLS_VERSION := 84.2.1
-# Every package `pip install -e '.[dev]'` brings, at one version, with its hashes: the same
-# install on every machine. Refresh with `make lock` after changing pyproject.toml.
+# Every package campledger and its development tools need, at one version, with the hashes
+# of its files: the same install on every machine. `make lock` after changing pyproject.toml.
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 
@@ -30,7 +30,12 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)
-	$(BIN)/pip install -q -c $(LOCK) -e '.[dev]' || { \
+	# Every dependency from the lock, each file checked against its hash; then campledger
+	# itself, editable, built with the setuptools just pinned. pip check then finds any
+	# dependency of pyproject.toml the lock lacks or pins at another version.
+	$(BIN)/pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
 	  echo "$(LOCK) disagrees with pyproject.toml: run 'make lock' and commit both"; exit 1; }
 	# The OpenAPI client generator (tests/api/test_generated_client.py): see pyproject's dev.
 	$(BIN)/pip install -q --no-deps openapi-python-client==0.29.1

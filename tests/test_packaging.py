@@ -102,9 +102,9 @@ def locked() -> dict[str, str]:
 
 
 def test_the_lock_file_pins_every_dependency_at_the_version_pyproject_pins() -> None:
-    """`make venv` installs with requirements.lock as constraints: a pin changed in
-    pyproject.toml and not in the lock would stop it ("run make lock"); a dependency added
-    and not locked would install at whatever version is newest that day."""
+    """`make venv` installs what requirements.lock lists, and nothing else: a dependency
+    added to pyproject.toml or pinned anew there, and not in the lock, stops it ("run
+    make lock"); this test says so first."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = {}
     for line in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
@@ -123,5 +123,6 @@ def test_a_new_virtualenv_installs_with_pinned_installers_and_the_lock() -> None
     assert re.search(r"^PIP_VERSION := \d+\.\d+", makefile, re.M)
     assert re.search(r"^SETUPTOOLS_VERSION := \d+\.\d+", makefile, re.M)
     assert "pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)" in makefile
-    assert "-c $(LOCK) -e '.[dev]'" in makefile
+    assert "--require-hashes --no-deps -r $(LOCK)" in makefile
+    assert "pip check" in makefile
     assert "$(STAMP): pyproject.toml $(LOCK)" in makefile
