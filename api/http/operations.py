@@ -46,6 +46,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", _API + "/sites/flows.hxl.csv"): "exportFlowsHxl",
     ("GET", _API + "/sites/flows.hxl.xlsx"): "exportFlowsXlsx",
     ("GET", _API + "/sites/nationalities.hxl.csv"): "exportNationalitiesHxl",
+    ("GET", _API + "/sites/nationalities.hxl.xlsx"): "exportNationalitiesXlsx",
     ("GET", _API + "/sites/occupancy"): "listOccupancy",
     ("GET", _API + "/sites/occupancy.hxl.csv"): "exportOccupancyHxl",
     ("GET", _API + "/sites/occupancy.hxl.xlsx"): "exportOccupancyXlsx",

@@ -306,6 +306,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                               _hxl_sites),
     "flows HXL": Endpoint("sites:read", Touches.LIST, lambda a, s: Target(
         s.home, "GET", "/sites/flows.hxl.csv", params=_today_range()), _hxl_sites),
+    "nationalities HXL": Endpoint("sites:read", Touches.LIST,
+                                  _get("/sites/nationalities.hxl.csv"), _hxl_sites),
+    "nationalities HXL XLSX": Endpoint("sites:read", Touches.LIST,
+                                       _get("/sites/nationalities.hxl.xlsx")),
+    # The same metadata for every caller: it names no site, so it has no rows to scope.
+    "HDX metadata": Endpoint("sites:read", Touches.LIST, _get("/sites/occupancy.hdx.json")),
     "sync arrival": Endpoint("arrivals:write", Touches.SITE, _sync(
         "register_arrival",
         lambda a, s: {"site_code": s.home, **arrival_json(a.fresh_code("R"))}),
@@ -453,6 +459,9 @@ ROUTES = {
     "metrics": "GET /metrics",
     "import CSV": "POST /sites/{code}/imports", "occupancy HXL": "GET /sites/occupancy.hxl.csv",
     "flows HXL": "GET /sites/flows.hxl.csv", "sync arrival": "POST /sync",
+    "nationalities HXL": "GET /sites/nationalities.hxl.csv",
+    "HDX metadata": "GET /sites/{export}.hdx.json",
+    "nationalities HXL XLSX": "GET /sites/nationalities.hxl.xlsx",
     "sync release": "POST /sync", "ready": "GET /health/ready", "live": "GET /health/live",
 }  # fmt: skip
 

@@ -71,7 +71,7 @@ OPERATION_IDS = {
     "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",
     "importArrivals", "getSiteOccupancy", "listSiteRoster",
     "exportOccupancyXlsx", "exportFlowsXlsx", "exportSiteRosterXlsx", "exportSiteRosterCsv",
-    "exportNationalitiesHxl", "getExportHdxMetadata",
+    "exportNationalitiesHxl", "exportNationalitiesXlsx", "getExportHdxMetadata",
     "syncDevice",
     "planTransfer", "listTransfersInTransit", "listUnaccounted", "getTransfer",
     "cancelTransfer", "dispatchTransfer", "receiveTransfer", "reconcileTransfer",

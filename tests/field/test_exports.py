@@ -295,8 +295,10 @@ def test_small_counts_are_blanked_with_what_would_give_them_back(
     clinic = blanks(flows.text, world["clinic"])
     assert (clinic[f"{R}+arrived"], clinic[f"{R}+transfer_in"]) == ("", "")
     assert blanks(flows.text, world["camp"])[f"{R}+arrived"] == "7"
-    xlsx = get(api, "occupancy.hxl.xlsx", suppress_below=5)
-    assert xlsx.status_code == 200
+    for path in ("occupancy.hxl.xlsx", "nationalities.hxl.xlsx"):
+        sheet = get(api, path, suppress_below=5)
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
 
 
 @pytest.mark.parametrize("value", ["1", "0", "-3", "1001", "five", "2.5"])
@@ -308,6 +310,7 @@ def test_a_threshold_that_protects_nothing_is_refused(
         ("nationalities.hxl.csv", {}),
         ("flows.hxl.csv", {"start": str(TODAY), "end": str(TODAY)}),
         ("occupancy.hxl.xlsx", {}),
+        ("nationalities.hxl.xlsx", {}),
         ("flows.hxl.xlsx", {"start": str(TODAY), "end": str(TODAY)}),
         ("occupancy.hdx.json", {}),
     ):
@@ -321,7 +324,8 @@ def test_the_threshold_is_stated_in_the_openapi_document(api: Api) -> None:
     for path in (
         "/api/v1/sites/occupancy.hxl.csv", "/api/v1/sites/flows.hxl.csv",
         "/api/v1/sites/nationalities.hxl.csv", "/api/v1/sites/occupancy.hxl.xlsx",
-        "/api/v1/sites/flows.hxl.xlsx", "/api/v1/sites/{export}.hdx.json",
+        "/api/v1/sites/flows.hxl.xlsx", "/api/v1/sites/nationalities.hxl.xlsx",
+        "/api/v1/sites/{export}.hdx.json",
     ):  # fmt: skip
         [parameter] = [
             p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "suppress_below"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest

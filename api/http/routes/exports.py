@@ -143,6 +143,22 @@ def flows_xlsx(
     return _workbook(content, f"flows-{start}-{end}.hxl.xlsx")
 
 
+@router.get("/nationalities.hxl.xlsx", response_class=Response, responses=_XLSX)
+def nationalities_xlsx(
+    principal: SiteReader,
+    conn: ReadConn,
+    backend: BackendDep,
+    suppress_below: SuppressBelow = None,
+) -> Response:
+    """Today's head count of every site (the caller's, if scoped) per nationality, as an
+    HXL spreadsheet."""
+    table = hxl_exports.nationalities_table(
+        conn, principal.covers, backend.settings, suppress_below
+    )
+    content = export_sheets.hxl_workbook("nationalities", table)
+    return _workbook(content, "nationalities.hxl.xlsx")
+
+
 @router.get("/{export}.hdx.json", response_model=HdxDataset)
 def hdx_metadata(
     export: Kind,
