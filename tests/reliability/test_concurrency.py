@@ -2,7 +2,10 @@
 
 Of two commands that the rules say cannot both happen (two manifests sharing a person,
 a departure and a transfer, two holds, two changes at the same If-Match version),
-exactly one is accepted and the other gets 409 with a conflict or rule problem type.
+exactly one is accepted and the other gets 409 with a conflict or rule problem type; of
+two changes at the same If-Match version, the loser gets 412 ``precondition-failed`` when
+it read the person after the winner's change was saved, and 409 ``concurrent-change`` when
+both read it before (the store refuses the second save).
 Whatever the interleaving, the log holds what a serial replay of the accepted commands,
 in log order, produces; and no person is ever on two transfers at once.
 """
@@ -170,9 +173,13 @@ def race_pairs(session: Session, persons: list[UUID], rounds: int) -> Counter[st
                     f"{pair.name}: {len(winners)} winners: {a.status} {a.body}; {b.status} {b.body}"
                 )
                 loser = losers[0]
-                assert loser.status == 409 and loser.problem in CONFLICT_TYPES, (
+                lost_precondition = loser.problem.endswith("/precondition-failed")
+                assert loser.status == (412 if lost_precondition else 409), loser.body
+                assert loser.problem in CONFLICT_TYPES, (
                     f"{pair.name}: the loser got {loser.status} {loser.body}"
                 )
+                # Only a change sent with If-Match can fail its precondition.
+                assert not lost_precondition or pair.name == "same If-Match version", pair.name
                 outcomes[loser.problem.rsplit("/", 1)[-1]] += 1
     return outcomes
 
@@ -350,7 +357,7 @@ def test_racing_clients_leave_what_a_serial_replay_leaves(
     chaos = free_for_all(session, pool, soak_seconds(3.0), seed=rounds)
     elapsed = time.perf_counter() - started
 
-    unexpected = [s for s in session.sent if not s.accepted and s.status != 409]
+    unexpected = [s for s in session.sent if not s.accepted and s.status not in (409, 412)]
     assert not unexpected, [(s.command, s.status, s.body) for s in unexpected[:5]]
     problems = Counter(s.problem.rsplit("/", 1)[-1] for s in session.sent if s.status == 409)
     checked_persons, checked_transfers = check_serial_replay(session, database_url)
@@ -362,7 +369,10 @@ def test_racing_clients_leave_what_a_serial_replay_leaves(
         "concurrency" + (" (soak)" if soaking() else ""),
         pairs_raced=sum(outcomes.values()),
         lost_to_store=outcomes["concurrent-change"],
-        lost_to_rules=sum(outcomes.values()) - outcomes["concurrent-change"],
+        lost_to_if_match=outcomes["precondition-failed"],
+        lost_to_rules=sum(outcomes.values())
+        - outcomes["concurrent-change"]
+        - outcomes["precondition-failed"],
         free_for_all_requests=chaos,
         accepted=len(session.accepted),
         refused_409=sum(problems.values()),

@@ -35,7 +35,7 @@ from tests.reliability.support import (
     soaking,
 )
 
-UNAVAILABLE = "https://campledger.org/problems/database-unavailable"
+UNAVAILABLE = "/problems/database-unavailable"
 # How long any request may take while the database is down: the pool's wait (5 s) and the
 # store's retries (about 2 s) with room for a loaded machine, far below a client's patience.
 ANSWER_WITHIN = 20.0
