@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from campledger.api.http.deps import BackendDep, require
+from campledger.api.schemas.imports import ImportReportPublic
 from campledger.api.services.access import check_scope
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.import_file import DateFormat, ImportFileError
@@ -43,6 +44,7 @@ _CSV_REQUEST = {
 @router.post(
     "/{code}/imports",
     status_code=201,
+    response_model=ImportReportPublic,
     openapi_extra=_CSV_REQUEST,
     responses={
         200: {"description": "Dry run, or nothing new: every good row was imported before."},
