@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
 from campledger.api.services.auth import Principal
 from campledger.api.services.catalogue import execute
@@ -57,14 +57,42 @@ class Outcome(StrEnum):
     NOT_APPLIED = "not_applied"  # an atomic batch with a rejected item: nothing was written
 
 
+# What an item's result and problem hold, for the document: the answer and the problem
+# of the item's own endpoint, whichever command it is. Kept as dicts at run time, so that
+# each is answered exactly as that endpoint answers it (null members included).
+_ANSWER = WithJsonSchema(
+    {
+        "type": "object",
+        "description": "The answer of the item's endpoint (e.g. `registerArrival`'s): its "
+        "log position, whether it was a replay, and the ids and state that endpoint returns.",
+        "properties": {"position": {"type": "integer"}, "replayed": {"type": "boolean"}},
+        "additionalProperties": True,
+    }
+)
+_PROBLEM = WithJsonSchema(
+    {
+        "type": "object",
+        "description": "The RFC 9457 problem the item's endpoint would answer.",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+        },
+        "additionalProperties": True,
+    }
+)
+
+
 class ItemResult(BaseModel):
     index: int
     idempotency_key: str | None = None
     type: str | None = None
     status: Outcome
     position: int | None = None
-    result: dict[str, Any] | None = None
-    problem: dict[str, Any] | None = None
+    result: Annotated[dict[str, Any], _ANSWER] | None = None
+    problem: Annotated[dict[str, Any], _PROBLEM] | None = None
 
 
 class SyncPublic(BaseModel):
