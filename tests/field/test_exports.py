@@ -15,12 +15,16 @@ from zoneinfo import ZoneInfo
 
 import hxl
 import pytest
+from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from campledger.api.cli.main import app as cli
 from campledger.api.cli.shared import CONFIGURATION_REFUSED
+from campledger.api.composition import Backend
+from campledger.api.http.app import create_app
 from campledger.api.services.hxl import Kind, columns
+from campledger.api.settings import Settings
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector
@@ -355,6 +359,39 @@ def test_each_export_has_its_hdx_metadata(api: Api, world: dict[str, str]) -> No
     )
     assert get(api, "roster.hdx.json").status_code == 422
     assert_problem(api.client.get("/api/v1/sites/occupancy.hdx.json"), 401, "unauthorised")
+
+
+@pytest.fixture(scope="module")
+def far_east(api: Api, api_database_url: str) -> Iterator[TestClient]:
+    """The same database served with the operation 14 hours ahead of UTC, for IDPs."""
+    settings = Settings(
+        database_url=api_database_url, operation_timezone="Pacific/Kiritimati", caseload="idps"
+    )
+    backend = Backend(settings, api_database_url, api.backend.registry)
+    with TestClient(create_app(backend, run_projector=False)) as client:
+        yield client
+
+
+def test_days_are_the_operation_time_zones_and_the_caseload_its_setting(
+    api: Api, world: dict[str, str], far_east: TestClient
+) -> None:
+    zone = ZoneInfo("Pacific/Kiritimati")
+    local = datetime.now(zone).date()
+    days = {"start": str(local - timedelta(days=1)), "end": str(local + timedelta(days=1))}
+    headers = api.auth("site_manager")
+    text = far_east.get("/api/v1/sites/flows.hxl.csv", params=days, headers=headers).text
+    camp = blanks(text, world["camp"])
+    # Registered a moment ago: the day that moment has in Kiritimati.
+    assert camp["#date+occurred"] == str(local)
+    assert camp["#affected+idps+ind+arrived"] == "7"
+    listed = far_east.get(f"/api/v1/sites/{world['camp']}/flows", params=days, headers=headers)
+    assert [r["day"] for r in listed.json()["items"]] == [str(local)]
+    occupancy = far_east.get("/api/v1/sites/occupancy.hxl.csv", headers=headers).text
+    assert blanks(occupancy, world["camp"])["#date+reported"] == str(local)
+    assert "#affected+refugees" not in occupancy and "#affected+idps+ind+total" in occupancy
+    metadata = far_east.get("/api/v1/sites/occupancy.hdx.json", headers=headers).json()
+    assert metadata["time_zone"] == "Pacific/Kiritimati"
+    assert "internally displaced persons-idp" in metadata["tags"]
 
 
 # --- the command line ---------------------------------------------------------------------

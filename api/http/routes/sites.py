@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
@@ -51,12 +51,17 @@ def open_site(
     body: SiteCreate,
     principal: SiteWriter,
     backend: BackendDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Open a site (reception point, screening centre, transit site, camp, hospital, holding)."""
+    """Open a site (reception point, screening centre, transit site, camp, hospital,
+    holding); ``Location`` is the new site's URL."""
     command = OpenSite(**body.model_dump())
-    return send(command, principal, backend, response, idempotency_key)
+    return send(
+        command, principal, backend, response, idempotency_key,
+        located=lambda result: str(request.url_for("get_site", code=result["site_code"])),
+    )  # fmt: skip
 
 
 @router.post("/{code}/capacity", response_model=SiteCommandPublic)
@@ -107,16 +112,19 @@ def all_occupancy(
 def all_flows(
     principal: SiteReader,
     conn: ReadConn,
+    backend: BackendDep,
     start: Date,
     end: Date,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Arrivals, transfers in and out, departures per site per day (field time), by day."""
+    """Arrivals, transfers in and out, departures per site per day (field time, days of the
+    operation's time zone), by day."""
     with bad_query():
         page = flows.flows_page(
-            conn, None, start, end, within=within(principal), after=cursor, limit=limit
-        )
+            conn, None, start, end, within=within(principal), after=cursor, limit=limit,
+            zone=backend.settings.operation_timezone,
+        )  # fmt: skip
     return page_body(page)
 
 
@@ -139,17 +147,22 @@ def site_flows(
     code: str,
     principal: SiteReader,
     conn: ReadConn,
+    backend: BackendDep,
     start: Date,
     end: Date,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Arrivals, transfers in and out, departures at one site per day (field time)."""
+    """Arrivals, transfers in and out, departures at one site per day (field time, days of
+    the operation's time zone)."""
     check_scope(principal, code)
     # A mistyped code must not read as "no movement at this site".
     known_site(conn, code)
     with bad_query():
-        page = flows.flows_page(conn, code, start, end, after=cursor, limit=limit)
+        page = flows.flows_page(
+            conn, code, start, end, after=cursor, limit=limit,
+            zone=backend.settings.operation_timezone,
+        )  # fmt: skip
     return page_body(page)
 
 
