@@ -48,8 +48,9 @@ def before_call(context: Any, case: Any, kwargs: Any) -> None:
         query["start"], query["end"] = end, start
     # A roster as of a past time lists ids and status only: a filter, a name search or a
     # sort beside `as_of` is 400 bad-query, a rule between parameters that no parameter's
-    # schema can state. Generated ones keep `as_of` alone.
-    if case.operation.path.endswith("/roster") and "as_of" in query:
+    # schema can state. Generated ones keep `as_of` alone (the roster as CSV and XLSX too).
+    roster = case.operation.path.endswith(("/roster", "/roster.csv", "/roster.xlsx"))
+    if roster and "as_of" in query:
         for name in ROSTER_FILTERS:
             query.pop(name, None)
 
