@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import PREFIX, Api
+from tests.api.conftest import PREFIX, SETUP_ACTOR, Api
 
 PAGE = 2
 MATCHING = 5
@@ -62,3 +62,44 @@ def test_a_scoped_readers_pages_are_full(api: Api, sites: dict[str, str]) -> Non
     pages = walk(api, api.auth("transfer_officer", sites=[sites["A"]]))
     assert_full(pages, MATCHING)
     assert {s for page in pages for household in page for s in household["sites"]} == {sites["A"]}
+
+
+def test_a_roster_filtered_by_status_gives_full_pages(api: Api) -> None:
+    """Held and present people alternate in registration-number order."""
+    site = api.open_site()
+    people = api.register(site, 2 * MATCHING)
+    for person in people[::2]:
+        api.registry.hold_person(person_id=person, reason="interview", actor=SETUP_ACTOR)
+    api.wait()
+    pages, cursor = [], None
+    while True:
+        params = {"status": "held", "limit": PAGE, **({"cursor": cursor} if cursor else {})}
+        response = api.client.get(
+            f"{PREFIX}/sites/{site}/roster", params=params, headers=api.auth("admin")
+        )
+        assert response.status_code == 200, response.text
+        pages.append(response.json()["items"])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert_full(pages, MATCHING)
+    assert {item["status"] for page in pages for item in page} == {"held"}
+
+
+def test_the_holds_register_of_one_site_gives_full_pages(api: Api) -> None:
+    """Holds at two sites alternate in the register's order (longest held first)."""
+    here, there = api.open_site(), api.open_site()
+    for n in range(2 * MATCHING):
+        api.held_person(here if n % 2 == 0 else there)
+    api.wait()
+    pages, cursor = [], None
+    while True:
+        params = {"site": here, "limit": PAGE, **({"cursor": cursor} if cursor else {})}
+        response = api.client.get(f"{PREFIX}/holds", params=params, headers=api.auth("admin"))
+        assert response.status_code == 200, response.text
+        pages.append(response.json()["items"])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert_full(pages, MATCHING)
+    assert {item["site_code"] for page in pages for item in page} == {here}
