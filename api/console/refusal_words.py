@@ -37,6 +37,13 @@ REFUSAL_NAMES = {
     "concurrent-change": N_(
         "Someone changed this record while you were working on it: reload and try again."
     ),
+    # A page's version of the record (If-Match) that is no longer current: the same words.
+    "precondition-failed": N_(
+        "Someone changed this record while you were working on it: reload and try again."
+    ),
+    "idempotency-key-in-flight": N_(
+        "This form is still being saved: wait a moment, then reload the page."
+    ),
     "idempotency-key-reused": N_(
         "This form was already sent with other values: reload the page to send a new one."
     ),
@@ -46,13 +53,6 @@ REFUSAL_NAMES = {
     "invalid-sex": N_("Choose female, male or unknown."),
     "invalid-age": N_("This age is not possible."),
     "invalid-registration-number": N_("This is not a registration number."),
-    "unstorable-value": N_("This text holds characters that cannot be stored."),
-    "household-outside-scope": N_(
-        "This household has members at sites outside yours: joining it is family tracing, "
-        "which must be asked for."
-    ),
-    "duplicate-already-dismissed": N_("This pair was already judged to be two people."),
-}
     "invalid-pcode": N_(
         "A p-code starts with its country's ISO code, then letters and digits, e.g. TD09."
     ),
@@ -60,3 +60,10 @@ REFUSAL_NAMES = {
         "An admin2 p-code starts with its admin1 p-code, e.g. TD0901 in TD09."
     ),
     "unknown-pcode": N_("This p-code is not in the gazetteer loaded for its country."),
+    "unstorable-value": N_("This text holds characters that cannot be stored."),
+    "household-outside-scope": N_(
+        "This household has members at sites outside yours: joining it is family tracing, "
+        "which must be asked for."
+    ),
+    "duplicate-already-dismissed": N_("This pair was already judged to be two people."),
+}

@@ -10,6 +10,8 @@ Tables, named after the application's event table (``registry_events`` for the R
 - ``<events>_claims (scope, value, owner_id)``: one row per value only one person may hold.
 - ``<events>_commands (actor, key, command, fingerprint, result, position, recorded_at)``:
   one row per idempotency key; ``position`` is the highest notification id of its events.
+- ``<events>_inflight (actor, key, started_at)``: the keys whose request is being applied,
+  written and deleted each in a transaction of its own, outside the command's.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.claims_table_name = f"{events_table_name}_claims"
         self.commands_table_name = f"{events_table_name}_commands"
+        self.inflight_table_name = f"{events_table_name}_inflight"
+        self.check_identifier_length(self.inflight_table_name)
         self.check_identifier_length(self.claims_table_name)
         self.check_identifier_length(self.commands_table_name)
         identifiers = {
@@ -59,6 +63,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             "events": Identifier(self.events_table_name),
             "claims": Identifier(self.claims_table_name),
             "commands": Identifier(self.commands_table_name),
+            "inflight": Identifier(self.inflight_table_name),
             "id_type": Identifier(self.datastore.originator_id_type),
         }
 
@@ -80,6 +85,26 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 "recorded_at timestamptz NOT NULL DEFAULT now(), "
                 "PRIMARY KEY (actor, key))"
             )
+        )
+
+        self.sql_create_statements.append(
+            statement(
+                "CREATE TABLE IF NOT EXISTS {schema}.{inflight} ("
+                "actor text NOT NULL, key text NOT NULL, "
+                "started_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
+                "PRIMARY KEY (actor, key))"
+            )
+        )
+        # Taken when free, or when its holder has held it past the expiry (it stopped
+        # without letting go); otherwise no row comes back.
+        self.claim_key_statement = statement(
+            "INSERT INTO {schema}.{inflight} AS f (actor, key) VALUES (%s, %s) "
+            "ON CONFLICT (actor, key) DO UPDATE SET started_at = clock_timestamp() "
+            "WHERE f.started_at < clock_timestamp() - make_interval(secs => %s) "
+            "RETURNING 1"
+        )
+        self.release_key_statement = statement(
+            "DELETE FROM {schema}.{inflight} WHERE actor = %s AND key = %s"
         )
 
         # Four flat arrays instead of the library's composite type: no type registration,
@@ -272,6 +297,19 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 ),
             ]
         self._lock_chosen = True
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
+        """Mark this actor's key in flight, committed at once so every other request sees
+        it; False if another request holds it."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(self.claim_key_statement, (actor, key, expiry_seconds), prepare=True)
+            return curs.fetchone() is not None
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def release_key(self, actor: str, key: str) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(self.release_key_statement, (actor, key), prepare=True)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_command(self, actor: str, key: str) -> StoredCommand | None:

@@ -50,11 +50,13 @@ def secure_database(
     The event tables must exist (create them by starting the Registry once as the owner).
     """
     claims, commands = f"{events}_claims", f"{events}_commands"
+    # Which idempotency keys have a request under way: rows come and go (recorder.py).
+    inflight = f"{events}_inflight"
     create_access_trail(conn)
     # The application reads the gazetteer when a site is opened; only the owner loads it.
     create_gazetteer(conn)
     with conn.transaction():
-        for table in (events, claims, commands):
+        for table in (events, claims, commands, inflight):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
                 raise RuntimeError(f"table {table} does not exist: start campledger once first")
         row = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -82,6 +84,7 @@ def secure_database(
             f"SELECT, INSERT ON {events}",
             f"SELECT, INSERT, DELETE ON {claims}",
             f"SELECT, INSERT ON {commands}",
+            f"SELECT, INSERT, UPDATE, DELETE ON {inflight}",
             f"SELECT, INSERT ON {ACCESS_TRAIL}",
             f"SELECT ON {GAZETTEER}",
         ]
@@ -93,6 +96,7 @@ def secure_database(
             (events, "SELECT, INSERT"),
             (claims, "SELECT, INSERT, DELETE"),
             (commands, "SELECT, INSERT"),
+            (inflight, "SELECT, INSERT, UPDATE, DELETE"),
             (ACCESS_TRAIL, "SELECT, INSERT"),
             (GAZETTEER, "SELECT"),
         ):

@@ -35,6 +35,7 @@ from campledger.api.http.routes import (
     households,
     imports,
     persons,
+    problem_pages,
     sites,
     sync,
     transfers,
@@ -99,7 +100,8 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
         description=(
             "Every command takes an `Idempotency-Key` header and returns the log `position` "
             "of its last event; reads accept `wait_for=<position>` to see their own writes. "
-            "Errors are `application/problem+json` (RFC 9457) with a stable `type`."
+            "Errors are `application/problem+json` (RFC 9457) with a stable `type`, the "
+            "relative reference `/problems/{code}`: this server's page for the problem."
         ),
         lifespan=lifespan,
         dependencies=[Depends(check_parameters)],
@@ -139,6 +141,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)  # /health and /metrics at the root too, for probes
     app.include_router(health.probes)  # /livez and /readyz
+    app.include_router(problem_pages.router)  # where a problem's type points
     # The web console at /, last: every path of the API above stays the API's.
     mount_console(app, backend.settings)
     return app

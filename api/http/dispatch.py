@@ -5,6 +5,7 @@ a person."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
@@ -20,13 +21,21 @@ from campledger.api.services.problems import bad_if_match
 from campledger.domain.commands import Command
 from campledger.domain.service.registry import CommandResult
 
+# How long an Idempotency-Key is kept, and what a reuse or an overlap answers: stated in
+# the OpenAPI document, as the IETF draft "The Idempotency-Key HTTP Header Field" asks.
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Repeat a command safely: a request sent again with the same key and body writes nothing "
+    "and answers what the first one answered (same status, same body, same `Location`) with "
+    "`Idempotent-Replayed: true`. The same key with a different body is refused with 422 "
+    "`idempotency-key-reused`; a copy sent while the first request is still being applied "
+    "gets 409 `idempotency-key-in-flight` and `Retry-After` (send it again then, to get the "
+    "first one's answer). Keys belong to the caller (token or account) and are kept as long "
+    "as the event log: they never expire, so a key is never reused for another request."
+)
+
 IdempotencyKey = Annotated[
     str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Repeat a command safely: the same key and body return the first result.",
-    ),
+    Header(alias="Idempotency-Key", max_length=200, description=IDEMPOTENCY_KEY_DESCRIPTION),
 ]
 
 
@@ -36,11 +45,16 @@ def allowed(command: type[Command]) -> Any:
     return Depends(require(permission_of(command)))
 
 
-def accepted(result: CommandResult, response: Response) -> dict[str, Any]:
-    """The command's result with its log position; a replay answers 200, not 201."""
+def accepted(
+    result: CommandResult, response: Response, location: str | None = None
+) -> dict[str, Any]:
+    """The command's result with its log position. A replay answers just as the first
+    request did (its status is the route's, and so is ``location``, the URL of what it
+    created), flagged ``Idempotent-Replayed``."""
     response.headers["X-Log-Position"] = str(result.position)
+    if location is not None:
+        response.headers["Location"] = location
     if result.replayed:
-        response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return {**result.result, "position": result.position, "replayed": result.replayed}
 
@@ -52,13 +66,15 @@ def send(
     response: Response,
     idempotency_key: str | None,
     households: HouseholdSites | None = None,
+    located: Callable[[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
-    """Authorise and run a command (``api/services/catalogue.py``), and answer with its result."""
+    """Authorise and run a command (``api/services/catalogue.py``), and answer with its
+    result; ``located`` turns the result into the URL of the resource it created."""
     result = execute(
         principal, command, backend.registry, idempotency_key=idempotency_key,
         households=households, site_areas=partial(gazetteer.check_at, backend.conninfo),
     )  # fmt: skip
-    return accepted(result, response)
+    return accepted(result, response, None if located is None else located(result.result))
 
 
 # A person's ETag, as GET /persons/{id} sends it (optionally weak, optionally unquoted):

@@ -22,7 +22,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string", "format": "uri"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "pattern": "^/problems/[a-z0-9-]+$",
+            "description": "The problem type, stable across servers: a relative reference "
+            "(`/problems/{code}`, RFC 9457 3.1.1) to this server's page for it, which says "
+            "what it means and what to do; switch on it, or on its last segment.",
+            "examples": ["/problems/precondition-failed"],
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -46,9 +54,18 @@ _EVERY_OPERATION = {
 }
 _COMMANDS = {
     "409": "A rule forbids it (e.g. the person is held) or a concurrent change won.",
+    # Said once for every command taking an Idempotency-Key (api/http/dispatch.py).
+    "409-key": "Also: `idempotency-key-in-flight`, a request with this Idempotency-Key is "
+    "still being applied (see Retry-After; sent again then, it gets that request's answer).",
+    "422-key": "Also: `idempotency-key-reused`, this Idempotency-Key was used for a different "
+    "request.",
     "413": "Batch or body too large.",
     "415": "The body is not in the media type the operation takes (JSON unless it says).",
 }
+PRECONDITION_FAILED = (
+    "`precondition-failed`: the person changed since the version sent in If-Match (RFC 9110 "
+    "412); nothing was written. Read the person again (its ETag) before deciding again."
+)
 # Open to probes, answering their own bodies (a 503 from /health is a health report).
 _PUBLIC_PATHS = tuple(
     prefix + path
@@ -85,17 +102,18 @@ def add_problems(schema: dict[str, Any]) -> None:
             statuses = dict(_EVERY_OPERATION)
             if method in ("post", "put", "patch", "delete"):
                 statuses.update(_COMMANDS)
+            headers = {
+                p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"
+            }
+            for status in ("409", "422"):
+                key_rule = statuses.pop(f"{status}-key", "")
+                if "Idempotency-Key" in headers:
+                    statuses[status] = f"{statuses[status]} {key_rule}"
+            if "If-Match" in headers:
+                statuses["412"] = PRECONDITION_FAILED
             responses = operation.setdefault("responses", {})
             if path in _PUBLIC_PATHS:
                 continue
-            if "201" in responses and "200" not in responses:
-                # A command sent again with its Idempotency-Key writes nothing and answers
-                # the first result with 200 and "replayed": true.
-                responses["200"] = {
-                    **responses["201"],
-                    "description": "Replayed: the Idempotency-Key was seen before; nothing "
-                    "was written, the first result is returned.",
-                }
             for status, description in statuses.items():
                 own = responses.get(status, {}).get("description")
                 if own == "Validation Error":  # FastAPI's generic wording for its own shape

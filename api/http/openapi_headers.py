@@ -35,13 +35,17 @@ REQUEST_ID = {
     "`._:;=+/-`, otherwise a new one. Quote it when reporting a problem.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:;=+/-]{1,128}$"},
 }
+_LOCATION = {
+    "description": "The URL of what the command created (sent again on a replay).",
+    "schema": {"type": "string", "format": "uri"},
+}
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 0},
 }
 
 # Commands answered through api/http/dispatch.py ``accepted``: position always, the replay
-# flag on a replay (200; a command answering 201 the first time answers 200 then).
+# flag on a replay, which answers the first request's status (201 stays 201).
 _DISPATCHED = (
     "registerArrival", "registerArrivals", "dismissDuplicate", "openSite",
     "changeSiteCapacity", "closeSite", "planTransfer", "dispatchTransfer", "receiveTransfer",
@@ -62,7 +66,7 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
     **{
         name: {
             "200": {"X-Log-Position": (_POSITION, True), "Idempotent-Replayed": (_REPLAYED, False)},
-            "201": {"X-Log-Position": (_POSITION, True)},
+            "201": {"X-Log-Position": (_POSITION, True), "Idempotent-Replayed": (_REPLAYED, False)},
         }
         for name in _DISPATCHED
     },
@@ -84,6 +88,9 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
 }
 for _name in _VERSIONED:
     HEADERS[_name]["200"]["ETag"] = (_ETAG, False)
+# A command creating one resource that can be read says where (api/http/routes/).
+for _name in ("openSite", "registerArrival", "planTransfer"):
+    HEADERS[_name]["201"]["Location"] = (_LOCATION, True)
 
 
 def declare_headers(schema: dict[str, Any]) -> None:

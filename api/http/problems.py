@@ -57,7 +57,11 @@ def domain_problem(request: Request, error: errors.DomainError) -> JSONResponse:
         backend = getattr(request.app.state, "backend", None)
         registry = backend.registry if backend is not None else None
     body = domain_problem_body(error, may_see_person=persons_visible_to(principal, registry))
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+    # The first request with this key is being applied: it is a matter of moments.
+    headers = {"Retry-After": "1"} if isinstance(error, errors.IdempotencyKeyInFlight) else None
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
 
 
 def allowed_methods(request: Request) -> list[str]:

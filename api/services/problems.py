@@ -18,7 +18,11 @@ from campledger.domain.model import errors
 from campledger.domain.model.errors import ErrorKind
 from campledger.domain.model.values import SURROGATE
 
-PROBLEM_BASE = "https://campledger.org/problems/"
+# A relative reference with its full path (RFC 9457, 3.1.1): resolved against the URL of
+# the request, it is the page campledger itself serves for the problem
+# (api/http/routes/problem_pages.py), and it is the same identifier from every server, so a
+# client can switch on it wherever the API is reached from.
+PROBLEM_BASE = "/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 STATUS_OF_KIND = {
@@ -26,6 +30,7 @@ STATUS_OF_KIND = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.RULE: 409,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.PRECONDITION: 412,
 }
 
 # Details that name another person: shown only to callers allowed to see personal data.

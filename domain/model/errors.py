@@ -16,7 +16,8 @@ class ErrorKind(StrEnum):
     INVALID = "invalid"  # the input itself is wrong
     NOT_FOUND = "not-found"
     RULE = "rule"  # valid input that the current state does not allow
-    CONFLICT = "conflict"  # lost a race, or a reused idempotency key
+    CONFLICT = "conflict"  # lost a race, or the same request still being applied
+    PRECONDITION = "precondition"  # the caller's copy of a record is out of date
 
 
 class DomainError(Exception):
@@ -77,7 +78,6 @@ class InvalidRegistrationNumber(InvalidInput):
     code = "invalid-registration-number"
 
 
-class BatchTooLarge(InvalidInput):
 class InvalidPcode(InvalidInput):
     """An admin-area p-code whose shape is wrong: no ISO 3166 country prefix, or not
     letters and digits (``domain/model/pcodes.py``)."""
@@ -95,6 +95,7 @@ class UnknownPcode(InvalidInput):
     code = "unknown-pcode"
 
 
+class BatchTooLarge(InvalidInput):
     code = "batch-too-large"
 
 
@@ -226,12 +227,34 @@ class DuplicateBiometricReference(DomainError):
 
 
 class ConcurrentChange(DomainError):
+    """Another writer changed the record between this command's reading and its saving:
+    decided again from what is stored now, it may well succeed."""
+
     code = "concurrent-change"
     kind = ErrorKind.CONFLICT
 
 
+class VersionMismatch(DomainError):
+    """The command named the version of the record it was decided on (HTTP ``If-Match``, a
+    console page) and the record has changed since: the caller looks again before deciding."""
+
+    code = "precondition-failed"
+    kind = ErrorKind.PRECONDITION
+
+
 class IdempotencyKeyReused(DomainError):
+    """An idempotency key already used for a different request: the caller's mistake,
+    never a replay."""
+
     code = "idempotency-key-reused"
+    kind = ErrorKind.INVALID
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """The first request with this idempotency key is still being applied: the copy waits
+    and asks again, then gets the first one's answer."""
+
+    code = "idempotency-key-in-flight"
     kind = ErrorKind.CONFLICT
 
 

@@ -7,6 +7,7 @@ and any clash rejects the whole command with the library's ``IntegrityError``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ class InMemoryRecorder(POPOApplicationRecorder):
         super().__init__()
         self._claims: dict[tuple[str, str], UUID] = {}
         self._commands: dict[tuple[str, str], StoredCommand] = {}
+        self._in_flight: dict[tuple[str, str], float] = {}
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -56,6 +58,19 @@ class InMemoryRecorder(POPOApplicationRecorder):
                 )
         self._notify_listeners()
         return ids
+
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
+        now = time.monotonic()
+        with self._database_lock:
+            since = self._in_flight.get((actor, key))
+            if since is not None and now - since < expiry_seconds:
+                return False
+            self._in_flight[(actor, key)] = now
+            return True
+
+    def release_key(self, actor: str, key: str) -> None:
+        with self._database_lock:
+            self._in_flight.pop((actor, key), None)
 
     def find_command(self, actor: str, key: str) -> StoredCommand | None:
         with self._database_lock:

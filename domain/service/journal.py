@@ -23,6 +23,11 @@ from campledger.domain.model import errors
 
 # The longest idempotency key a client may send (a UUID, or a device's own key scheme).
 IDEMPOTENCY_KEY_MAX = 200
+# How long a request's claim on its idempotency key holds if it is never let go (its
+# server stopped mid-command): a copy sent meanwhile is told the first is in flight. Only
+# availability rests on it: two copies applied at once still write once (the journal's
+# unique key), the later one answering the earlier's result.
+IN_FLIGHT_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,18 @@ class StoredCommand:
     fingerprint: str
     result: dict[str, Any]
     position: int
+
+
+class KeyClaims(Protocol):
+    """Which idempotency keys have a request being applied right now, outside any
+    transaction, so that a copy arriving meanwhile sees it."""
+
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
+        """Mark the key in flight; False if another request holds it (and has held it for
+        less than ``expiry_seconds``)."""
+
+    def release_key(self, actor: str, key: str) -> None:
+        """The request holding the key is done, whatever its outcome."""
 
 
 class CommandJournal(Protocol):

@@ -64,7 +64,7 @@ class StoredRecords(Application[UUID]):
     def person_at_version(self, person_id: UUID, expected_version: int | None) -> Person:
         person = self.get_person(person_id)
         if expected_version is not None and person.version != expected_version:
-            raise errors.ConcurrentChange(
+            raise errors.VersionMismatch(
                 f"person {person_id} has changed since version {expected_version}",
                 person=str(person_id),
                 version=person.version,

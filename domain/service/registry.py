@@ -10,6 +10,7 @@ their last event, so a client can ask the read side to catch up to its own write
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -43,14 +44,17 @@ from campledger.domain.commands import (
     ReleasePerson,
     handler_for,
 )
+from campledger.domain.commands.base import Handler
 from campledger.domain.model import errors
 from campledger.domain.model.values import check_storable
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.memory import InMemoryRecorder
 from campledger.domain.service.journal import (
     IDEMPOTENCY_KEY_MAX,
+    IN_FLIGHT_SECONDS,
     CommandJournal,
     IdempotencyRecord,
+    KeyClaims,
     fingerprint,
 )
 from campledger.domain.service.records import StoredRecords
@@ -60,6 +64,8 @@ from campledger.domain.service.unit_of_work import (
     UnitOfWork,
     active_unit,
 )
+
+log = logging.getLogger(__name__)
 
 # A unit of work that lost a race is decided again from what is stored now; past this
 # many tries the clients keep colliding and one of them should come back later.
@@ -248,6 +254,48 @@ class Registry(StoredRecords):
                 )
             if replay := self._replay(actor, key, name, digest):
                 return replay
+            if active_unit(self) is None:
+                # Alone, a command claims its key while it runs: a copy sent meanwhile is
+                # told so rather than left waiting behind it. (A unit of work's steps are
+                # saved together, and a copy of the unit is decided again: see _apply_unit.)
+                if replay := self._claim(actor, key, name, digest):
+                    return replay
+                try:
+                    return self._decide_and_save(handler, command, actor, key, name, digest)
+                finally:
+                    self._release(actor, key)
+        return self._decide_and_save(handler, command, actor, key, name, digest)
+
+    def _claim(self, actor: str, key: str, name: str, digest: str) -> CommandResult | None:
+        """Claim the key for this request (None), or the result of the request that held
+        it and has just finished; refused while that one is still being applied."""
+        if cast(KeyClaims, self.recorder).claim_key(actor, key, IN_FLIGHT_SECONDS):
+            return None
+        # The holder may have finished between the look-up and the claim.
+        if replay := self._replay(actor, key, name, digest):
+            return replay
+        raise errors.IdempotencyKeyInFlight(
+            "a request with this idempotency key is still being applied; send it again "
+            "shortly to get its result"
+        )
+
+    def _release(self, actor: str, key: str) -> None:
+        try:
+            cast(KeyClaims, self.recorder).release_key(actor, key)
+        except Exception:
+            # The outcome stands, written or refused; the claim lapses after
+            # IN_FLIGHT_SECONDS, and a copy of a written command replays before claiming.
+            log.warning("an idempotency key's claim was not let go", exc_info=True)
+
+    def _decide_and_save(
+        self,
+        handler: Handler[Any],
+        command: Command,
+        actor: str,
+        key: str | None,
+        name: str,
+        digest: str,
+    ) -> CommandResult:
         try:
             decision = handler.decide(self, command, actor, self.clock())
         except errors.DomainError:

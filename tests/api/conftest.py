@@ -23,6 +23,7 @@ from campledger.api.composition import Backend
 from campledger.api.database import library_env
 from campledger.api.http.app import create_app
 from campledger.api.services.auth import create_token, revoke_token
+from campledger.api.services.problem_types import PROBLEM_TYPES
 from campledger.api.services.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from campledger.api.settings import Settings
 from campledger.domain.model.arrival import Arrival
@@ -192,4 +193,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"] == PROBLEM_BASE + code, body
     assert body["status"] == status
     assert body["title"]
+    # Every problem a test meets has its page, saying this very status and title.
+    listed = PROBLEM_TYPES[code]
+    assert (listed.title, listed.status in (None, status)) == (body["title"], True), listed
     return body

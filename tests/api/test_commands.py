@@ -32,9 +32,11 @@ def test_the_same_idempotency_key_twice_registers_one_person(api: Api) -> None:
     assert first.status_code == 201 and first.json()["replayed"] is False
     head = api.head()
     second = register(api, body, key)
-    assert second.status_code == 200, second.text
+    # What the first answered, status and Location included, flagged as a replay.
+    assert second.status_code == 201, second.text
     assert second.json() == {**first.json(), "replayed": True}
     assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.headers["Location"] == first.headers["Location"]
     assert second.headers["X-Log-Position"] == first.headers["X-Log-Position"]
     assert api.head() == head
 
@@ -52,7 +54,8 @@ def test_the_same_key_with_a_different_body_is_refused(api: Api) -> None:
     assert register(api, {"site_code": code, **arrival_json(api.fresh_code("R"))}, key).is_success
     before = api.writes()
     other = register(api, {"site_code": code, **arrival_json(api.fresh_code("R"))}, key)
-    problem = assert_problem(other, 409, "idempotency-key-reused")
+    # 422, as the IETF draft "The Idempotency-Key HTTP Header Field" says.
+    problem = assert_problem(other, 422, "idempotency-key-reused")
     assert "different request" in problem["detail"]
     assert api.writes() == before
 
@@ -95,7 +98,8 @@ def test_a_retried_batch_is_replayed_whole(api: Api) -> None:
     first = api.client.post(f"{PREFIX}/arrivals/batch", json=body, headers=headers)
     head = api.head()
     again = api.client.post(f"{PREFIX}/arrivals/batch", json=body, headers=headers)
-    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["person_ids"] == first.json()["person_ids"]
     assert api.head() == head
 

@@ -206,7 +206,7 @@ BAD_REQUESTS: dict[str, tuple[Call, int, str]] = {
     ),
     "stale If-Match": (
         send("POST", "/persons/{w.present}/hold", HOLD, headers={"If-Match": '"99"'}),
-        409, "concurrent-change",
+        412, "precondition-failed",
     ),
     # 401: who is calling?
     "no token": (send("GET", "/sites", role=None), 401, "unauthorised"),

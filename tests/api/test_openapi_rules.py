@@ -84,11 +84,18 @@ def test_request_text_declares_what_can_be_stored_and_answers_are_left_alone(
     assert "pattern" not in key
 
 
-def test_a_replayed_command_is_documented_as_200(document: dict[str, Any]) -> None:
+def test_a_replay_is_documented_on_the_status_the_command_answers(
+    document: dict[str, Any],
+) -> None:
+    """A replay answers what the first request answered: its own status, flagged."""
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if "201" in operation["responses"]:
-                assert "200" in operation["responses"], f"{method.upper()} {path}"
+            if not any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+                continue
+            success = [s for s in ("200", "201") if s in operation["responses"]]
+            assert len(success) == 1, f"{method.upper()} {path}: {success}"
+            headers = operation["responses"][success[0]].get("headers", {})
+            assert "Idempotent-Replayed" in headers, f"{method.upper()} {path}"
 
 
 def test_a_capacity_is_a_number_not_true(api: Api) -> None:

@@ -399,7 +399,8 @@ def test_an_if_match_on_a_stale_version_is_refused(api: Api) -> None:
         json={"field": "nationality", "value": "TCD", "reason": "other document"},
         headers={**api.auth("registrar"), "If-Match": etag},
     )
-    assert_problem(stale, 409, "concurrent-change")
+    # RFC 9110: a failed precondition is 412, and nothing was written.
+    assert_problem(stale, 412, "precondition-failed")
 
 
 def test_a_duplicate_registration_is_merged_into_the_survivor(api: Api) -> None:

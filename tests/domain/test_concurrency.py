@@ -40,12 +40,14 @@ def test_a_command_at_an_old_expected_version_is_refused(sites: Registry) -> Non
     seen = person(sites, person_id).version
     sites.hold_person(person_id=person_id, reason="interview", actor=ACTOR)
 
-    with refused(sites, errors.ConcurrentChange) as info:
+    with refused(sites, errors.VersionMismatch) as info:
         sites.release_person(
             person_id=person_id, reason="cleared", actor=ACTOR, expected_version=seen
         )
     assert info.value.details["version"] == seen + 1
-    assert info.value.kind == errors.ErrorKind.CONFLICT
+    # A failed precondition (HTTP 412), not a writer that lost a race (409).
+    assert info.value.kind == errors.ErrorKind.PRECONDITION
+    assert not isinstance(info.value, errors.ConcurrentChange)
 
 
 def test_a_command_at_the_current_expected_version_is_applied(sites: Registry) -> None:
@@ -59,7 +61,7 @@ def test_a_command_at_the_current_expected_version_is_applied(sites: Registry) -
 def test_a_correction_at_an_old_expected_version_is_refused(sites: Registry) -> None:
     person_id = register(sites)
     sites.correct_detail(person_id=person_id, field="sex", value="male", reason="x", actor=ACTOR)
-    with refused(sites, errors.ConcurrentChange):
+    with refused(sites, errors.VersionMismatch):
         sites.correct_detail(
             person_id=person_id,
             field="sex",

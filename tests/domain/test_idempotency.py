@@ -60,7 +60,8 @@ def test_the_same_key_with_a_different_payload_is_refused(sites: Registry) -> No
         sites.register_arrival(
             site_code="RC-1", arrival=arrival(), actor=ACTOR, idempotency_key="k-2"
         )
-    assert info.value.kind == errors.ErrorKind.CONFLICT
+    # The caller's mistake, not a conflict (the IETF draft answers 422).
+    assert info.value.kind == errors.ErrorKind.INVALID
 
 
 def test_the_same_key_for_a_different_command_is_refused(sites: Registry) -> None:
@@ -113,3 +114,49 @@ def test_an_overlong_key_is_refused(sites: Registry) -> None:
         sites.register_arrival(
             site_code="RC-1", arrival=arrival(), actor=ACTOR, idempotency_key="k" * 201
         )
+
+
+def test_a_copy_sent_while_the_first_is_applied_is_told_it_is_in_flight(
+    sites: Registry,
+) -> None:
+    given = arrival()
+    copies: list[object] = []
+
+    def copy_arrives() -> None:
+        with refused(sites, errors.IdempotencyKeyInFlight) as info:
+            sites.register_arrival(
+                site_code="RC-1", arrival=given, actor=ACTOR, idempotency_key="k-flight"
+            )
+        copies.append(info.value)
+
+    decide = sites.get_site
+    calls = iter([copy_arrives])
+
+    def get_site_and_let_a_copy_in(code: str) -> object:
+        # The first request is deciding: its copy arrives now (once).
+        for arrive in calls:
+            arrive()
+        return decide(code)
+
+    sites.get_site = get_site_and_let_a_copy_in  # type: ignore[method-assign]
+    first = sites.register_arrival(
+        site_code="RC-1", arrival=given, actor=ACTOR, idempotency_key="k-flight"
+    )
+    sites.get_site = decide  # type: ignore[method-assign]
+
+    assert copies and not first.replayed
+    again = sites.register_arrival(
+        site_code="RC-1", arrival=given, actor=ACTOR, idempotency_key="k-flight"
+    )
+    assert again.replayed and again.result == first.result
+
+
+def test_a_refused_command_lets_go_of_its_key(sites: Registry) -> None:
+    with refused(sites, errors.SiteNotFound):
+        sites.register_arrival(
+            site_code="NOWHERE", arrival=arrival(), actor=ACTOR, idempotency_key="k-gone"
+        )
+    done = sites.register_arrival(
+        site_code="RC-1", arrival=arrival(), actor=ACTOR, idempotency_key="k-gone"
+    )
+    assert not done.replayed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from campledger.api.http.deps import BackendDep
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
@@ -27,12 +27,16 @@ def register_arrival(
     body: SingleArrivalCreate,
     principal: Registrar,
     backend: BackendDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Register one person arriving at a site."""
+    """Register one person arriving at a site; ``Location`` is the person's URL."""
     command = RegisterArrival(site_code=body.site_code, arrival=body.to_arrival())
-    return send(command, principal, backend, response, idempotency_key)
+    return send(
+        command, principal, backend, response, idempotency_key,
+        located=lambda result: str(request.url_for("get_person", person_id=result["person_id"])),
+    )  # fmt: skip
 
 
 @router.post(
@@ -59,7 +63,9 @@ def register_batch(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Register a batch of arrivals in one transaction: all of them, or none."""
+    """Register a batch of arrivals in one transaction: all of them, or none. 201 with no
+    ``Location``: the batch creates many people and none of them is the primary one; each
+    is at ``/api/v1/persons/{id}`` for the ids in ``person_ids``, in the order sent."""
     command = RegisterArrivals(
         site_code=body.site_code, arrivals=[a.to_arrival() for a in body.arrivals]
     )

@@ -72,7 +72,9 @@ def list_candidates(
     return page_body(page)
 
 
-@router.post("/dismissals", status_code=201, response_model=DismissalPublic)
+# 200, not 201: a dismissal is recorded, but no URL reads it back (RFC 9110 would take the
+# target URI, which answers no GET, for the created resource).
+@router.post("/dismissals", status_code=200, response_model=DismissalPublic)
 def dismiss(
     body: DismissalCreate,
     principal: Reviewer,

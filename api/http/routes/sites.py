@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
@@ -51,12 +51,17 @@ def open_site(
     body: SiteCreate,
     principal: SiteWriter,
     backend: BackendDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Open a site (reception point, screening centre, transit site, camp, hospital, holding)."""
+    """Open a site (reception point, screening centre, transit site, camp, hospital,
+    holding); ``Location`` is the new site's URL."""
     command = OpenSite(**body.model_dump())
-    return send(command, principal, backend, response, idempotency_key)
+    return send(
+        command, principal, backend, response, idempotency_key,
+        located=lambda result: str(request.url_for("get_site", code=result["site_code"])),
+    )  # fmt: skip
 
 
 @router.post("/{code}/capacity", response_model=SiteCommandPublic)

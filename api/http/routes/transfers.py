@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.http.dispatch import IdempotencyKey, allowed, send
@@ -41,11 +41,18 @@ def plan(
     body: TransferCreate,
     principal: Officer,
     backend: BackendDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Plan a movement; everyone on the manifest is reserved for it until it leaves."""
-    return send(PlanTransfer(**body.model_dump()), principal, backend, response, idempotency_key)
+    """Plan a movement; everyone on the manifest is reserved for it until it leaves.
+    ``Location`` is the transfer's URL."""
+    return send(
+        PlanTransfer(**body.model_dump()), principal, backend, response, idempotency_key,
+        located=lambda result: str(
+            request.url_for("get_transfer", transfer_id=result["transfer_id"])
+        ),
+    )  # fmt: skip
 
 
 @router.post("/{transfer_id}/dispatch", response_model=TransferCommandPublic)
