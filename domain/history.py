@@ -30,6 +30,7 @@ from eventsourcing.domain import Aggregate
 from campledger.domain.model import errors
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import PERSONAL_FIELDS as _ORDERED_PERSONAL_FIELDS
+from campledger.domain.model.values import date_of_birth_text
 
 # The event payloads carry more, but history only ever shows the fields listed in
 # ``_REFERENCE_FIELDS``; these are the personal ones among what it shows.
@@ -242,6 +243,11 @@ def _stored(value: Any) -> Any:
 def _state(person: Person, include_personal: bool) -> dict[str, Any]:
     names = _STATE_FIELDS + (_PERSONAL_STATE_FIELDS if include_personal else ())
     state = {name: getattr(person, name, None) for name in names}
+    if include_personal and state["date_of_birth"] is not None:
+        # As it is known: a year alone is shown as the year (1985), not as 1 January.
+        state["date_of_birth"] = date_of_birth_text(
+            state["date_of_birth"], getattr(person, "date_of_birth_precision", None)
+        )
     # The aggregate keeps mutating: copy what is mutable so each entry keeps its own state.
     state["screening"] = dict(state["screening"] or {})
     state["version"] = person.version

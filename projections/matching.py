@@ -29,6 +29,7 @@ from uuid import UUID
 from rapidfuzz import fuzz, process
 
 from campledger.domain.model.person import Person
+from campledger.domain.model.values import YEAR
 from campledger.projections import names
 from campledger.projections.scripts import is_arabic
 
@@ -75,13 +76,19 @@ class Profile:
 
     @classmethod
     def registered(cls, person_id: UUID, event: Person.Registered) -> Profile:
+        registered_year = event.occurred_at.astimezone(UTC).year
+        born, estimated = event.date_of_birth, event.estimated_age
+        if born is not None and event.date_of_birth_precision == YEAR:
+            # A year alone is no day to compare: it matches as an age, in the same birth year.
+            estimated = registered_year - born.year
+            born = None
         return cls(
             person_id=person_id,
             sex=event.sex,
             **name_fields(event.given_name, event.family_name),
-            date_of_birth=event.date_of_birth,
-            estimated_age=event.estimated_age,
-            registered_year=event.occurred_at.astimezone(UTC).year,
+            date_of_birth=born,
+            estimated_age=estimated,
+            registered_year=registered_year,
             household_id=event.household_id,
             site_code=event.site_code,
             active=True,

@@ -25,7 +25,7 @@ from psycopg import Cursor, sql
 from campledger.domain.model.needs import SpecificNeed, with_categories
 from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
-from campledger.domain.model.values import Sex, age_band, age_on
+from campledger.domain.model.values import Sex, age_band, age_on, reckoned_birthday
 from campledger.projections import paging
 from campledger.projections.ages import BAND_NAMES, band_sql
 from campledger.projections.holds import held_counts
@@ -173,6 +173,12 @@ class Occupancy(ReadModel):
     @handles(Person.Registered)
     def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
+        registered_on = e.occurred_at.astimezone(UTC).date()
+        born = None
+        if e.date_of_birth is not None:
+            # A year of birth alone counts from 1 July of it (values.reckoned_birthday), or
+            # from the registration day for a baby registered before that July.
+            born = min(reckoned_birthday(e.date_of_birth, e.date_of_birth_precision), registered_on)
         self.run(
             cur,
             "INSERT INTO {schema}.counted (person_id, site_code, sex, registered_on, "
@@ -184,7 +190,7 @@ class Occupancy(ReadModel):
                 e.site_code,
                 e.sex,
                 e.occurred_at,
-                e.date_of_birth,
+                born,
                 e.estimated_age,
                 # Codes and their categories: by_need counts a person once under each
                 # category (SM) however many of its sub-codes (SM-MN, SM-CI) they carry.
@@ -193,8 +199,7 @@ class Occupancy(ReadModel):
         )
         # A new person's contribution is known from the event itself: no need to read it
         # back from ``counted`` (the band matches the generated column, as tests check).
-        registered_on = e.occurred_at.astimezone(UTC).date()
-        age = e.estimated_age if e.date_of_birth is None else age_on(e.date_of_birth, registered_on)
+        age = e.estimated_age if born is None else age_on(born, registered_on)
         self.run(
             cur,
             "INSERT INTO {schema}.counts AS c (site_code, sex, age_band, count) "

@@ -30,7 +30,15 @@ from psycopg import Cursor, sql
 from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.needs import needs_within, parse_need
 from campledger.domain.model.person import Person
-from campledger.domain.model.values import PERSONAL_FIELDS, PersonStatus, age_band, age_on
+from campledger.domain.model.values import (
+    PERSONAL_FIELDS,
+    YEAR,
+    PersonStatus,
+    age_band,
+    age_on,
+    date_of_birth_text,
+    reckoned_birthday,
+)
 from campledger.projections import paging
 from campledger.projections.ages import age_band_bounds, estimate_corrected, years_before
 from campledger.projections.collation import Locale
@@ -63,6 +71,8 @@ class Roster(ReadModel):
             status text NOT NULL,
             sex text NOT NULL,
             date_of_birth date,
+            -- 'year' when only the year of birth is known (date_of_birth is 1 January).
+            date_of_birth_precision text,
             estimated_age integer,
             birth_date_estimate date,
             nationality text NOT NULL,
@@ -116,17 +126,23 @@ class Roster(ReadModel):
     def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
         registered_on = e.occurred_at.astimezone(UTC).date()
-        estimate = e.date_of_birth or years_before(registered_on, e.estimated_age)
+        precision = e.date_of_birth_precision
+        estimate = (
+            # Never after the registration day: a baby registered before 1 July of its year.
+            min(reckoned_birthday(e.date_of_birth, precision), registered_on)
+            if e.date_of_birth is not None
+            else years_before(registered_on, e.estimated_age)
+        )
         names = (e.given_name, e.family_name, e.given_name_latin, e.family_name_latin)
         self.run(
             cur,
             "INSERT INTO {schema}.roster (person_id, registration_number, site_code, "
-            "last_site_code, status, sex, date_of_birth, estimated_age, "
+            "last_site_code, status, sex, date_of_birth, date_of_birth_precision, estimated_age, "
             "birth_date_estimate, nationality, household_id, relationship, specific_needs, "
             "given_name, family_name, given_name_latin, family_name_latin, name_keys, "
             "name_order_en, name_order_ar, biometric_reference, registered_at, updated_at, "
             "version, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (person_id) DO NOTHING",
             (
                 envelope.originator_id,
@@ -136,6 +152,7 @@ class Roster(ReadModel):
                 PersonStatus.PRESENT.value,
                 e.sex,
                 e.date_of_birth,
+                precision,
                 e.estimated_age,
                 estimate,
                 e.nationality,
@@ -215,6 +232,11 @@ class Roster(ReadModel):
         assignment = f"{field} = %(v)s"
         if field in ("date_of_birth", "estimated_age"):
             assignment += f", birth_date_estimate = {estimate_corrected(field)}"
+        if field == "date_of_birth":
+            # A correction gives a full date, or clears it (domain.person.DetailCorrected).
+            assignment += (
+                ", date_of_birth_precision = CASE WHEN %(v)s::date IS NULL THEN NULL ELSE 'day' END"
+            )
         self.set(cur, envelope, assignment, v=value)
 
     def _rename(self, cur: Cursor[Any], envelope: Envelope, field: str, value: Any) -> None:
@@ -259,9 +281,12 @@ def _by_name_key(row: dict[str, Any]) -> tuple[UUID]:
 
 def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[str, Any]:
     estimate = row["birth_date_estimate"]
-    age = age_on(estimate, today) if estimate is not None else None
+    age = max(0, age_on(estimate, today)) if estimate is not None else None
     row["age"] = age
     row["age_band"] = age_band(age)
+    # A year alone is shown as the year (1985), not as 1 January; a full date stays a date.
+    if row.pop("date_of_birth_precision", None) == YEAR and row.get("date_of_birth"):
+        row["date_of_birth"] = date_of_birth_text(row["date_of_birth"], YEAR)
     for column in KEY_COLUMNS:
         row.pop(column, None)
     if not include_personal:

@@ -84,5 +84,11 @@ class Formats:
     def datetime(self, value: datetime) -> str:
         return format_datetime(value, "medium", tzinfo=self.zone, locale=self.locale)
 
-    def date(self, value: date) -> str:
+    def date(self, value: date | str) -> str:
+        # Read models give a date of birth as text: in full, or its year alone (1985),
+        # which is shown as it is, not as a day.
+        if isinstance(value, str):
+            if len(value) == 4:
+                return value
+            value = date.fromisoformat(value)
         return format_date(value, "long", locale=self.locale)

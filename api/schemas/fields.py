@@ -124,7 +124,7 @@ DateOfBirth = Annotated[
 ]
 
 
-def date_of_birth_field() -> Any:
+def date_of_birth_field(description: str = DATE_OF_BIRTH_RULE) -> Any:
     """An optional ``DateOfBirth``: its two forms and null side by side in one ``anyOf``,
     as generators read them best."""
 
@@ -132,7 +132,7 @@ def date_of_birth_field() -> Any:
         options = []
         for option in schema.pop("anyOf", []):
             options.extend(option.get("anyOf", [option]))
-        schema.update(anyOf=options, description=DATE_OF_BIRTH_RULE)
+        schema.update(anyOf=options, description=description)
 
     return Field(default=None, examples=["1985-06-30", "1985"], json_schema_extra=flat)
 

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from campledger.api.schemas.answers import Instant
+from campledger.api.schemas.fields import DateOfBirth, date_of_birth_field
 from campledger.api.schemas.reads import Page
 
 _PERSONAL = "Personal data: only for roles that may read it (absent otherwise)."
@@ -47,7 +48,9 @@ class PersonPublic(BaseModel):
     family_name: str | None = Field(default=None, description=_PERSONAL)
     given_name_latin: str | None = Field(default=None, description=_PERSONAL)
     family_name_latin: str | None = Field(default=None, description=_PERSONAL)
-    date_of_birth: date | None = Field(default=None, description=_PERSONAL)
+    date_of_birth: DateOfBirth | None = date_of_birth_field(
+        f"{_PERSONAL} A full date, or the year alone (1985) when only the year is known."
+    )
     birth_date_estimate: date | None = Field(default=None, description=_PERSONAL)
     biometric_reference: str | None = Field(default=None, description=_PERSONAL)
 
