@@ -22,6 +22,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import Backend, open_backend
@@ -45,6 +46,24 @@ console = Console(stderr=True)
 log = logging.getLogger("campledger.projector")
 
 DEMO_TOKEN_FILE = "demo-token"
+
+
+notices_log = logging.getLogger("campledger.serve")
+
+
+class Notices:
+    """What serve tells the operator: printed for a terminal, or, with JSON logs, written as
+    log lines, so that stderr stays one JSON object a line for a log shipper. (The demo
+    accounts' table stays a table: its passwords have no place in a log.)"""
+
+    def __init__(self, as_log: bool) -> None:
+        self.as_log = as_log
+
+    def __call__(self, text: str) -> None:
+        if self.as_log:
+            notices_log.info("%s", Text.from_markup(text).plain)
+        else:
+            console.print(text)
 
 
 class LogLevel(StrEnum):
@@ -86,6 +105,7 @@ def serve(
     # name may be: ours (api/http/metrics.py, at DEBUG) prints the route template instead.
     uvicorn_level, access_log = level.lower(), False
     keep_alive = settings.keep_alive_seconds
+    say = Notices(as_log=settings.log_format == "json")
     try:
         with multiprocess_metrics(), open_backend(settings) as backend:
             # Here, not at the top: the HTTP application (FastAPI and every route) takes
@@ -95,20 +115,20 @@ def serve(
 
             console_url = f"http://{_browsable(host)}:{port}/"
             if demo:
-                _load_demo(backend)
-                _demo_token(backend)
-                _demo_accounts(backend, console_url)
+                _load_demo(backend, say)
+                _demo_token(backend, say)
+                _demo_accounts(backend, console_url, say)
             # Workers started by uvicorn build their own app from the environment; they must
             # reach the database this process opened (the embedded server, if no URL was set).
             os.environ["CAMPLEDGER_DATABASE_URL"] = backend.database_url
             # And log as this process does (--log-level overrides the setting).
             os.environ["CAMPLEDGER_LOG_LEVEL"] = level
-            console.print(
+            say(
                 f"campledger API on http://{host}:{port}/api/v1 — interactive docs at "
                 f"http://{host}:{port}/docs; create a token with "
                 "`campledger token create --role admin --name me`"
             )
-            console.print(
+            say(
                 f"campledger console: point a browser at [bold]{console_url}[/] and sign in "
                 + (
                     "with a demo account above"
@@ -140,7 +160,7 @@ def serve(
     except StopRequested as stop:
         # Being told to stop is how a server's day ends: exit 0, as after Ctrl-C, so that
         # systemd records a clean stop rather than a failure.
-        console.print(f"campledger stopped on {stop.name}; the embedded database was stopped")
+        say(f"campledger stopped on {stop.name}; the embedded database was stopped")
 
 
 @contextmanager
@@ -250,16 +270,16 @@ def _follow_log(
     projector.close()
 
 
-def _load_demo(backend: Backend) -> None:
+def _load_demo(backend: Backend, say: Notices) -> None:
     with console.status("loading the demo operation…") as spinner:
         summary = load_demo(backend.registry, on_step=lambda step: spinner.update(step))
     if summary.loaded:
-        console.print(f"demo operation loaded: {summary.persons:,} persons")
+        say(f"demo operation loaded: {summary.persons:,} persons")
     else:
-        console.print("demo operation already loaded")
+        say("demo operation already loaded")
 
 
-def _demo_token(backend: Backend) -> None:
+def _demo_token(backend: Backend, say: Notices) -> None:
     """A fresh admin token for trying the demo, kept in the data directory (owner-only)
     so the README's curl session can read it; real operations create named tokens."""
     name = f"demo-admin-{datetime.now(UTC):%Y%m%dT%H%M%S}"
@@ -271,10 +291,10 @@ def _demo_token(backend: Backend) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(token + "\n")
-    console.print(f"demo admin token [bold]{name}[/] written to {path}")
+    say(f"demo admin token [bold]{name}[/] written to {path}")
 
 
-def _demo_accounts(backend: Backend, console_url: str) -> None:
+def _demo_accounts(backend: Backend, console_url: str, say: Notices) -> None:
     """One console account per role, with passwords shown here and kept beside the demo
     token: demo only, so that a new user can sign in and look around."""
     with psycopg.connect(backend.conninfo, autocommit=True) as conn:
@@ -291,7 +311,7 @@ def _demo_accounts(backend: Backend, console_url: str) -> None:
             account.role.value, account.name, ", ".join(account.sites) or "all", account.password
         )
     console.print(table)
-    console.print(f"the demo accounts and passwords are also in {path}")
+    say(f"the demo accounts and passwords are also in {path}")
 
 
 def _browsable(host: str) -> str:

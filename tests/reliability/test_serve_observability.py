@@ -32,6 +32,57 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 START_SECONDS = 90.0
 
 
+def serve(
+    database_url: str, tmp_path: Path, *args: str, **env: str
+) -> tuple[subprocess.Popen[bytes], str, Path, Path]:
+    port = free_port()
+    environment = process_env(database_url, tmp_path, "serve-observability")
+    environment.update(TMPDIR=str(tmp_path), **env)
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [campledger_executable(), "serve", "--port", str(port), *args],
+            env=environment, cwd=tmp_path, stdout=stdout, stderr=stderr,
+            start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        assert process.poll() is None, err.read_text()
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return process, base, out, err
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, err.read_text()
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_serve_in_text_prints_its_notices_on_stderr_and_nothing_on_stdout(
+    database_url: str, tmp_path: Path
+) -> None:
+    process, base, out, err = serve(database_url, tmp_path, "--no-projector", COLUMNS="200")
+    try:
+        assert httpx.get(f"{base}/livez", headers={"X-Request-ID": "text-1"}).status_code == 200
+    finally:
+        stop(process)
+    assert out.read_text() == ""
+    notices = err.read_text()
+    assert f"campledger API on {base}/api/v1" in notices
+    assert "campledger console: point a browser at" in notices
+
+
 def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
     found: dict[str, list[tuple[dict[str, str], float]]] = {}
     for family in text_string_to_metric_families(text):
@@ -111,6 +162,8 @@ def test_serve_with_workers_json_logs_and_one_metrics_page(
     assert out.read_text() == ""  # serve has no results: every notice went to stderr
     notices = err.read_text()
     assert f"campledger API on http://127.0.0.1:{port}/api/v1" in notices
-    records = [json.loads(line) for line in notices.splitlines() if line.startswith("{")]
+    # Every line is one JSON object, the notices included: a log shipper reads them all.
+    records = [json.loads(line) for line in notices.splitlines()]
     assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(r["logger"] == "campledger.serve" for r in records)
     assert not list(tmp_path.glob("campledger-metrics-*"))  # removed at the end
