@@ -35,8 +35,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	# dependency of pyproject.toml the lock lacks or pins at another version.
 	$(BIN)/pip install -q --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
-	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
-	  echo "$(LOCK) disagrees with pyproject.toml: run 'make lock' and commit both"; exit 1; }
+	# (The generator installed below, without its dependencies, is left out of the check.)
+	broken="$$($(BIN)/pip check | grep -v -e '^openapi-python-client ' -e '^No broken' || true)"; \
+	if [ -n "$$broken" ]; then echo "$$broken"; \
+	  echo "$(LOCK) disagrees with pyproject.toml: run 'make lock' and commit both"; exit 1; fi
 	# The OpenAPI client generator (tests/api/test_generated_client.py): see pyproject's dev.
 	$(BIN)/pip install -q --no-deps openapi-python-client==0.29.1
 	touch $(STAMP)

@@ -40,8 +40,9 @@ from rich.table import Table
 from bench.batch_registration import Baseline, Minimal
 from bench.cpu import CpuMeter
 from campledger.api.database import database, library_env
+from campledger.api.services.import_checked import to_arrival
 from campledger.api.services.import_file import read_arrivals
-from campledger.api.services.import_rows import COLUMNS, to_arrival
+from campledger.api.services.import_rows import COLUMNS
 from campledger.api.services.import_runner import import_arrivals
 from campledger.api.settings import Settings
 from campledger.domain.commands import MAX_BATCH

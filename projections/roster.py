@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -31,26 +30,29 @@ from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.needs import needs_within, parse_need
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import (
-    PERSONAL_FIELDS,
-    YEAR,
     PersonStatus,
-    age_band,
-    age_on,
-    date_of_birth_text,
     reckoned_birthday,
 )
 from campledger.projections import paging
 from campledger.projections.ages import age_band_bounds, estimate_corrected, years_before
 from campledger.projections.collation import Locale
-from campledger.projections.name_keys import KEY_COLUMNS, NAME_FIELDS, name_keys
+from campledger.projections.name_keys import NAME_FIELDS, name_keys
 from campledger.projections.names import search_keys
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
+from campledger.projections.roster_rows import (
+    BY_NAME_KEY,
+    KEY,
+    KIND,
+    RosterOrder,
+    by_name_key,
+    public_row,
+    registration_key,
+)
 from campledger.projections.rows import row_of, rows_of
 
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
-_PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
 
 # Corrections name the person's attribute; each correctable one has a column of its name.
 _CORRECTABLE_COLUMNS = frozenset(CORRECTABLE)
@@ -259,42 +261,6 @@ class Roster(ReadModel):
 # --- queries ------------------------------------------------------------------------------
 
 
-_KIND = "roster"
-_KEY = (paging.TEXT, paging.ID)
-# Sorted by name, the cursor is the last person's id alone: their sort key is read back
-# from the row, so no name (personal data) travels in a URL.
-_BY_NAME_KEY = (paging.ID,)
-
-
-class RosterOrder(StrEnum):
-    REGISTRATION_NUMBER = "registration_number"
-    NAME = "name"
-
-
-def _key(row: dict[str, Any]) -> tuple[str, UUID]:
-    return row["registration_number"], row["person_id"]
-
-
-def _by_name_key(row: dict[str, Any]) -> tuple[UUID]:
-    return (row["person_id"],)
-
-
-def _public(row: dict[str, Any], include_personal: bool, today: date) -> dict[str, Any]:
-    estimate = row["birth_date_estimate"]
-    age = max(0, age_on(estimate, today)) if estimate is not None else None
-    row["age"] = age
-    row["age_band"] = age_band(age)
-    # A year alone is shown as the year (1985), not as 1 January; a full date stays a date.
-    if row.pop("date_of_birth_precision", None) == YEAR and row.get("date_of_birth"):
-        row["date_of_birth"] = date_of_birth_text(row["date_of_birth"], YEAR)
-    for column in KEY_COLUMNS:
-        row.pop(column, None)
-    if not include_personal:
-        for column in _PERSONAL_COLUMNS:
-            row.pop(column, None)
-    return row
-
-
 def roster_page(
     conn: psycopg.Connection[Any],
     site_code: str | None,
@@ -370,29 +336,29 @@ def roster_page(
         params.extend((keys, bool(keys)))
     table = sql.Identifier(Roster.live_schema(), "roster")
     if order is RosterOrder.NAME:
-        kind, sort = f"{_KIND}-by-name-{locale}", sql.Identifier(f"name_order_{locale}")
+        kind, sort = f"{KIND}-by-name-{locale}", sql.Identifier(f"name_order_{locale}")
         if after is not None:
             where.append(
                 sql.SQL(
                     "({sort}, person_id) > ((SELECT {sort} FROM {table} WHERE person_id = %s), %s)"
                 ).format(sort=sort, table=table)
             )
-            [last] = paging.decode_cursor(kind, after, _BY_NAME_KEY)
+            [last] = paging.decode_cursor(kind, after, BY_NAME_KEY)
             params.extend((last, last))
-        key: Any = _by_name_key
+        key: Any = by_name_key
     else:
-        kind, sort = _KIND, sql.Identifier("registration_number")
+        kind, sort = KIND, sql.Identifier("registration_number")
         if after is not None:
             where.append(sql.SQL("(registration_number, person_id) > (%s, %s)"))
-            params.extend(paging.decode_cursor(kind, after, _KEY))
-        key = _key
+            params.extend(paging.decode_cursor(kind, after, KEY))
+        key = registration_key
     query = sql.SQL(
         "SELECT * FROM {table} WHERE {where} ORDER BY {sort}, person_id LIMIT %s"
     ).format(table=table, where=sql.SQL(" AND ").join(where), sort=sort)
     params.append(limit + 1)
     rows = rows_of(conn, query, params)
     page = paging.page_of(kind, rows, limit, key)
-    return Page([_public(r, include_personal, today) for r in page.rows], page.next_cursor)
+    return Page([public_row(r, include_personal, today) for r in page.rows], page.next_cursor)
 
 
 def get_person_row(
@@ -409,7 +375,7 @@ def get_person_row(
     row = row_of(conn, query, (person_id,))
     if row is None:
         return None
-    return _public(row, include_personal, today or datetime.now(UTC).date())
+    return public_row(row, include_personal, today or datetime.now(UTC).date())
 
 
 def registration_numbers(

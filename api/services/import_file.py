@@ -17,6 +17,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from campledger.api.services.import_checked import CheckedRows, GoodRow, RawRow, RowProblem
 from campledger.api.services.import_kobo import (
     ImportSource,
     KoboHeaderError,
@@ -27,10 +28,6 @@ from campledger.api.services.import_rows import (
     COLUMNS,
     NEEDS_SEPARATOR,
     REQUIRED_COLUMNS,
-    CheckedRows,
-    GoodRow,
-    RawRow,
-    RowProblem,
     check_rows,
 )
 from campledger.domain.model.values import DAY_FIRST_DATES, ISO_DATES

@@ -27,7 +27,8 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 
-from campledger.api.services.import_rows import COLUMNS, RawRow, RowProblem
+from campledger.api.services.import_checked import RawRow, RowProblem
+from campledger.api.services.import_rows import COLUMNS
 
 
 class ImportSource(StrEnum):

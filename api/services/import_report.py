@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from campledger.api.services.import_rows import RowProblem
+from campledger.api.services.import_checked import RowProblem
 
 
 @dataclass

@@ -32,10 +32,10 @@ from typing import Any
 from uuid import UUID
 
 from campledger.api.database.recorder import CampledgerRecorder
+from campledger.api.services.import_checked import ArrivalFields, GoodRow, RowProblem, to_arrival
 from campledger.api.services.import_file import CheckedFile, read_arrivals
 from campledger.api.services.import_kobo import ImportSource
 from campledger.api.services.import_report import BatchOutcome, ImportReport
-from campledger.api.services.import_rows import ArrivalFields, GoodRow, RowProblem, to_arrival
 from campledger.api.services.import_workers import Workers, worker_pool
 from campledger.domain.commands import MAX_BATCH, RegisterArrivals
 from campledger.domain.model import errors

@@ -14,8 +14,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from campledger.api.services.import_checked import CheckedRows, RawRow
 from campledger.api.services.import_file import ChunkCheck
-from campledger.api.services.import_rows import CheckedRows, RawRow
 from campledger.domain.service.registry import Registry
 
 T = TypeVar("T")

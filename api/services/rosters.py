@@ -25,7 +25,7 @@ from campledger.domain.model.values import PERSONAL_FIELDS, ScreeningStep
 from campledger.projections import occupancy, roster, stays
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
-from campledger.projections.roster import RosterOrder
+from campledger.projections.roster_rows import RosterOrder
 
 ROSTER_CSV_COLUMNS = (
     "person_id", "registration_number", "site_code", "status", "sex", "age", "age_band",

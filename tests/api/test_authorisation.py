@@ -237,6 +237,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "roster CSV": Endpoint(
         "rosters:read", Touches.SITE, _get("/sites/{s.home}/roster", format="csv")
     ),
+    "roster .csv": Endpoint("rosters:read", Touches.SITE, _get("/sites/{s.home}/roster.csv")),
+    "roster XLSX": Endpoint("rosters:read", Touches.SITE, _get("/sites/{s.home}/roster.xlsx")),
     "roster as of": Endpoint("rosters:read", Touches.SITE, lambda a, s: Target(
         s.home, "GET", f"/sites/{s.home}/roster",
         params={"as_of": datetime.now(UTC).isoformat()})),
@@ -310,6 +312,10 @@ ENDPOINTS: dict[str, Endpoint] = {
                                   _get("/sites/nationalities.hxl.csv"), _hxl_sites),
     "nationalities HXL XLSX": Endpoint("sites:read", Touches.LIST,
                                        _get("/sites/nationalities.hxl.xlsx")),
+    "occupancy HXL XLSX": Endpoint("sites:read", Touches.LIST,
+                                   _get("/sites/occupancy.hxl.xlsx")),
+    "flows HXL XLSX": Endpoint("sites:read", Touches.LIST, lambda a, s: Target(
+        s.home, "GET", "/sites/flows.hxl.xlsx", params=_today_range())),
     # The same metadata for every caller: it names no site, so it has no rows to scope.
     "HDX metadata": Endpoint("sites:read", Touches.LIST, _get("/sites/occupancy.hdx.json")),
     "sync arrival": Endpoint("arrivals:write", Touches.SITE, _sync(
@@ -463,11 +469,18 @@ ROUTES = {
     "HDX metadata": "GET /sites/{export}.hdx.json",
     "nationalities HXL XLSX": "GET /sites/nationalities.hxl.xlsx",
     "sync release": "POST /sync", "ready": "GET /health/ready", "live": "GET /health/live",
+    "roster .csv": "GET /sites/{code}/roster.csv",
+    "roster XLSX": "GET /sites/{code}/roster.xlsx",
+    "occupancy HXL XLSX": "GET /sites/occupancy.hxl.xlsx",
+    "flows HXL XLSX": "GET /sites/flows.hxl.xlsx",
 }  # fmt: skip
 
 # Published routes the matrix leaves out on purpose, each with the reason. (Root copies of
 # /health* and /metrics are the same handlers as under /api/v1: one row covers both.)
-NOT_IN_MATRIX: dict[str, str] = {}
+NOT_IN_MATRIX: dict[str, str] = {
+    "GET /livez": "served at the root only, by the handler of /health/live (row 'live')",
+    "GET /readyz": "served at the root only, by the handler of /health/ready (row 'ready')",
+}
 
 
 def published_routes(api: Api) -> set[str]:

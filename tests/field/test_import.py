@@ -22,13 +22,14 @@ from campledger.api.cli.main import app as cli
 from campledger.api.cli.shared import ExitCode
 from campledger.api.services import import_file as imports
 from campledger.api.services import import_runner, import_workers
+from campledger.api.services.import_checked import ArrivalFields
 from campledger.api.services.import_file import (
     ImportFileError,
     _column_indices,
     arrival_template,
     read_arrivals,
 )
-from campledger.api.services.import_rows import COLUMNS, ArrivalFields, _RowChecker
+from campledger.api.services.import_rows import COLUMNS, _RowChecker
 from campledger.api.services.import_runner import import_arrivals
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from campledger.api.services.import_checked import to_arrival
 from campledger.api.services.import_file import read_arrivals
-from campledger.api.services.import_rows import to_arrival
 from campledger.domain.model.person import Person
 from campledger.domain.service.registry import Registry
 from tests.api.conftest import Api, api, api_database_url, assert_problem

@@ -10,7 +10,8 @@ import pytest
 
 from campledger.domain.service.registry import Registry
 from campledger.projections.collation import Locale
-from campledger.projections.roster import RosterOrder, get_person_row, roster_page
+from campledger.projections.roster import get_person_row, roster_page
+from campledger.projections.roster_rows import RosterOrder
 from tests.projections.lifecycle import (
     arrival,
     conn,
