@@ -35,6 +35,14 @@ def before_call(context: Any, case: Any, kwargs: Any) -> None:
     headers = case.headers
     if headers and isinstance(headers.get("Idempotency-Key"), str):
         headers["Idempotency-Key"] = f"{headers['Idempotency-Key'][:180]}~{next(_KEYS)}"
+    # The HDX metadata of the flows export needs the period it describes: `start` and `end`
+    # are required for that one path value only, a rule between a path and a query
+    # parameter that JSON Schema cannot state. Generated ones get a period when they lack one.
+    if (
+        case.operation.path.endswith(".hdx.json")
+        and (case.path_parameters or {}).get("export") == "flows"
+    ):
+        case.query = {"start": "2026-01-01", "end": "2026-01-31", **(case.query or {})}
     if not case.query:
         return
     query = case.query
