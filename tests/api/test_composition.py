@@ -83,7 +83,7 @@ def serve_and_look(workers: int, monkeypatch: pytest.MonkeyPatch) -> Served:
                 backend.registry.close()
 
     @contextmanager
-    def projector_process(conninfo: str, log_level: str) -> Iterator[None]:
+    def projector_process(conninfo: str, log_level: str, log_format: str) -> Iterator[None]:
         seen["projector"] = conninfo
         yield
 

@@ -56,7 +56,7 @@ def serve_demo(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[s
                 pages.append(sign_in(client, name, password))
 
     @contextmanager
-    def no_projector(conninfo: str, log_level: str) -> Iterator[None]:
+    def no_projector(conninfo: str, log_level: str, log_format: str) -> Iterator[None]:
         yield
 
     monkeypatch.setattr(uvicorn, "run", run)

@@ -191,6 +191,7 @@ def test_500_rows_are_accepted_and_501_refused_clearly(world: World) -> None:
 
 def test_the_form_parser_stays_bounded(world: World) -> None:
     site = world.api.open_site()
+    world.api.wait()
     browser, _ = signed_in(world, "registrar")
     head = world.api.head()
     page = browser.get(f"/register?site={site}")
@@ -202,6 +203,7 @@ def test_the_form_parser_stays_bounded(world: World) -> None:
 
 def test_a_blank_row_is_left_out_and_an_empty_grid_refused(world: World) -> None:
     site = world.api.open_site()
+    world.api.wait()
     browser, _ = signed_in(world, "registrar")
     head = world.api.head()
     empty = save(browser, site, {"household_id": "HH-1", "relationship": "focal_point"})

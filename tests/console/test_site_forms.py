@@ -95,7 +95,12 @@ def test_the_same_form_sent_twice_writes_once(world: World) -> None:
         ({"capacity": "-1"}, "capacity", "capacity must be between 0 and"),
         ({"code": "A B"}, "code", "site code may hold letters, digits"),
         ({"kind": "palace"}, "kind", "sitekind must be one of"),
-        ({"admin1_pcode": "S-1"}, "admin1_pcode", "p-codes look like"),
+        ({"admin1_pcode": "S-1"}, "admin1_pcode", "A p-code starts with its country's ISO code"),
+        (
+            {"admin1_pcode": "TD09", "admin2_pcode": "TD1001"},
+            "admin2_pcode",
+            "An admin2 p-code starts with its admin1 p-code",
+        ),
     ],
 )
 def test_a_refused_site_shows_why_next_to_the_field_and_writes_nothing(

@@ -154,11 +154,21 @@ def test_a_killed_server_keeps_every_acknowledged_batch_whole(
                     assert found in (0, BATCH), f"a batch was half-written: {found} of {BATCH}"
                     landed += found == BATCH
                     lost += found == 0
-                    # The client never heard back: it retries with the same key.
-                    again = send(
-                        http, "register_arrivals", idempotency_key=batch.key, site_code="RC-1",
-                        arrivals=batch.arrivals,
-                    )  # fmt: skip
+                    # The client never heard back: it retries with the same key. The stopped
+                    # server's claim on the key answers 409 in flight until it lapses
+                    # (docs/guarantees.md): a client sends it again after Retry-After.
+                    deadline = time.monotonic() + 90
+                    while True:
+                        again = send(
+                            http, "register_arrivals", idempotency_key=batch.key,
+                            site_code="RC-1", arrivals=batch.arrivals,
+                        )  # fmt: skip
+                        in_flight = again.status == 409 and str(
+                            again.body.get("type", "")
+                        ).endswith("/idempotency-key-in-flight")
+                        if not in_flight or time.monotonic() > deadline:
+                            break
+                        time.sleep(1)
                     # 201 either way: a replay answers what the first request answered.
                     assert again.status == 201, again.body
                     assert again.body["replayed"] is bool(found), again.body
