@@ -16,7 +16,7 @@ from rich.console import Console
 
 from campledger.api.cli.shared import ExitCode, fail, load_settings
 from campledger.api.composition import open_backend
-from campledger.api.services import export_sheets, hdx, hxl
+from campledger.api.services import export_sheets, hxl
 from campledger.api.services import hxl_exports as tables
 from campledger.api.services.hxl import Kind
 from campledger.api.settings import Settings
@@ -106,16 +106,7 @@ def _metadata(
     start: date | None = None,
     end: date | None = None,
 ) -> None:
-    first, last, filename = tables.metadata_period(kind, settings, start, end)
-    found = hdx.metadata(
-        kind,
-        caseload=settings.caseload,
-        start=first,
-        end=last,
-        zone=settings.operation_timezone,
-        suppress_below=suppress_below,
-        filename=filename,
-    )
+    found = tables.dataset_metadata(kind, settings, suppress_below, start, end)
     _emit(json.dumps(found, indent=2, ensure_ascii=False) + "\n", output)
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from campledger.api.services import hxl
+from campledger.api.services import hdx, hxl
 from campledger.api.services.hxl import Kind
 from campledger.api.settings import Settings
 from campledger.projections import caseload, flows, occupancy
@@ -96,3 +96,24 @@ def metadata_period(
     if end < start:
         raise ValueError("the end of the range is before its start")
     return start, end, f"flows-{start}-{end}.hxl.csv"
+
+
+def dataset_metadata(
+    export: Kind,
+    settings: Settings,
+    suppress_below: int | None,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, Any]:
+    """The HDX dataset metadata of one export, for the same parameters as the export (the
+    API and the command line); ValueError as ``metadata_period``."""
+    first, last, filename = metadata_period(export, settings, start, end)
+    return hdx.metadata(
+        export,
+        caseload=settings.caseload,
+        start=first,
+        end=last,
+        zone=settings.operation_timezone,
+        suppress_below=suppress_below,
+        filename=filename,
+    )

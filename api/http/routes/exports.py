@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from campledger.api.http.deps import BackendDep, ReadConn, require
 from campledger.api.schemas import Date
 from campledger.api.schemas.exports import HdxDataset
-from campledger.api.services import export_sheets, hdx, hxl, hxl_exports, xlsx
+from campledger.api.services import export_sheets, hxl, hxl_exports, xlsx
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.hxl import Kind
 from campledger.api.services.problems import bad_query
@@ -172,15 +172,5 @@ def hdx_metadata(
 ) -> dict[str, Any]:
     """The HDX dataset metadata of one export (title, description, source, methodology,
     caveats, licence, date of dataset, tags), for the same parameters as the export."""
-    settings = backend.settings
     with bad_query():
-        first, last, filename = hxl_exports.metadata_period(export, settings, start, end)
-    return hdx.metadata(
-        export,
-        caseload=settings.caseload,
-        start=first,
-        end=last,
-        zone=settings.operation_timezone,
-        suppress_below=suppress_below,
-        filename=filename,
-    )
+        return hxl_exports.dataset_metadata(export, backend.settings, suppress_below, start, end)
