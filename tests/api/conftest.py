@@ -94,7 +94,7 @@ class Api:
     def wait(self, position: int | None = None) -> None:
         """Block until the read models have applied ``position`` (default: the head)."""
         target = self.head() if position is None else position
-        assert wait_for_position(self.conn, target, 10.0), f"projector stuck before {target}"
+        assert wait_for_position(self.conn, target, 60.0), f"projector stuck before {target}"
 
     # --- arranging a world through the Registry -----------------------------------------
 
