@@ -10,6 +10,7 @@ that belong to the tests, the benchmarks or one command's option are listed in
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -114,6 +115,11 @@ class Settings(BaseSettings):
     # clients that open connections and go quiet cannot hold the server's sockets.
     # uvicorn's own default is 5 today; set here so it is ours to decide and to change.
     keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # The server's HTTP parser and event loop, handed to uvicorn as http= and loop=. auto
+    # takes httptools and uvloop when they are installed, h11 and asyncio otherwise; the
+    # others name one, so that bench/server_stack.py can compare them on the same install.
+    http: Literal["auto", "h11", "httptools"] = "auto"
+    loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     # People's accounts and their console sessions (docs/console.md). A session ends after
     # this long without a request, and in any case this long after signing in (a shift).
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -163,6 +169,20 @@ class Settings(BaseSettings):
     def _lower_caseload(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("http", "loop", mode="before")
+    @classmethod
+    def _lower_server_stack(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("http", "loop")
+    @classmethod
+    def _check_installed(cls, value: str) -> str:
+        # Refused here, at start, with the fix: uvicorn would fail later on an ImportError
+        # (with --workers, in each worker), while the database and projector are already up.
+        if value in ("httptools", "uvloop") and not _installed(value):
+            raise ValueError(f"{value} is not installed (pip install {value}), use auto instead")
+        return value
+
     @field_validator("log_format", mode="before")
     @classmethod
     def _lower_log_format(cls, value: object) -> object:
@@ -192,6 +212,11 @@ class Settings(BaseSettings):
         if problems:
             raise UnknownSettingError(problems)
         return (init_settings, env_settings, dotenv_settings, file_secret_settings)
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported here, without importing it."""
+    return importlib.util.find_spec(module) is not None
 
 
 def _files(env_file: object) -> str:

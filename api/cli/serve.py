@@ -104,7 +104,13 @@ def serve(
     # uvicorn's access log prints paths and query strings, where a registration number or a
     # name may be: ours (api/http/metrics.py, at DEBUG) prints the route template instead.
     uvicorn_level, access_log = level.lower(), False
-    keep_alive = settings.keep_alive_seconds
+    # The HTTP parser and event loop (CAMPLEDGER_HTTP, CAMPLEDGER_LOOP): with --workers,
+    # uvicorn's supervisor hands the same to every worker it starts.
+    server_stack: dict[str, Any] = {
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "http": settings.http,
+        "loop": settings.loop,
+    }
     say = Notices(as_log=settings.log_format == "json")
     try:
         with multiprocess_metrics(), open_backend(settings) as backend:
@@ -148,14 +154,13 @@ def serve(
                     app = create_app(backend, run_projector=False)
                     uvicorn.run(
                         app, host=host, port=port, log_level=uvicorn_level, log_config=None,
-                        access_log=access_log, timeout_keep_alive=keep_alive,
+                        access_log=access_log, **server_stack,
                     )  # fmt: skip
                 else:
                     uvicorn.run(
                         "campledger.api.http.server:app_from_environment", factory=True,
                         host=host, port=port, workers=workers, log_level=uvicorn_level,
-                        log_config=None, access_log=access_log,
-                        timeout_keep_alive=keep_alive,
+                        log_config=None, access_log=access_log, **server_stack,
                     )  # fmt: skip
     except StopRequested as stop:
         # Being told to stop is how a server's day ends: exit 0, as after Ctrl-C, so that
