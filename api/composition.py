@@ -20,11 +20,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from campledger.api.database import connection_info, database, library_env
+from campledger.api.database.keystore import (
+    MASTER_KEY_FILE_ENV,
+    PostgresKeyRing,
+    install_key_store,
+    master_key_file,
+)
 from campledger.api.settings import Settings
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector
@@ -38,6 +45,13 @@ class Backend:
     settings: Settings
     database_url: str
     registry: Registry
+    # For processes of our own (the projector beside the API) to load the same key;
+    # None: where the settings say (a Backend put together by hand, in tests).
+    given_master_key_file: Path | None = None
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.given_master_key_file or master_key_file(self.settings)
 
     @property
     def conninfo(self) -> str:
@@ -46,8 +60,10 @@ class Backend:
 
     @property
     def library_env(self) -> dict[str, str]:
-        """The Registry's environment, for processes that open a Registry of their own."""
-        return library_env(self.database_url, self.settings)
+        """The Registry's environment, for processes that open a Registry of their own;
+        with the master key's file, which such a process installs (``worker_key_store``)."""
+        env = library_env(self.database_url, self.settings)
+        return {**env, MASTER_KEY_FILE_ENV: str(self.master_key_file)}
 
     @property
     def api_pool_size(self) -> int:
@@ -59,9 +75,21 @@ class Backend:
 
 
 def compose(settings: Settings, database_url: str) -> Backend:
-    """campledger's parts on the database at this URL, configured by these settings."""
-    registry = Registry(env=library_env(database_url, settings))
-    return Backend(settings=settings, database_url=database_url, registry=registry)
+    """campledger's parts on the database at this URL, configured by these settings.
+
+    Refuses to start (``KeyStoreError``) when the master key is missing or does not open
+    the database's key store: nothing would be readable, and nothing should be written.
+    """
+    key_file = master_key_file(settings)
+    master = install_key_store(key_file)
+    key_ring = PostgresKeyRing(connection_info(database_url, settings), master)
+    registry = Registry(env=library_env(database_url, settings), key_ring=key_ring)
+    return Backend(
+        settings=settings,
+        database_url=database_url,
+        registry=registry,
+        given_master_key_file=key_file,
+    )
 
 
 @contextmanager

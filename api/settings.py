@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     # None means: run the embedded PostgreSQL in data_dir.
     database_url: str | None = None
     data_dir: Path = Path("./.campledger")
+    # The master key that wraps every person's key (docs/data-protection.md): a file
+    # holding 32 random bytes in base64, kept apart from the database and its backups.
+    # Unset: <data_dir>/master.key, made on first start, with the embedded database only.
+    master_key_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Log lines as text for a terminal, or one JSON object a line for a log shipper.
     log_format: Literal["text", "json"] = "text"

@@ -39,6 +39,7 @@ from rich.table import Table
 
 from bench.batch_registration import Baseline, Minimal
 from bench.cpu import CpuMeter
+from bench.support import worker_env_for
 from campledger.api.database import database, library_env
 from campledger.api.services.import_checked import to_arrival
 from campledger.api.services.import_file import read_arrivals
@@ -161,7 +162,7 @@ def run_import(server_url: str, path: Path, workers: int) -> Run:
                 site_code=SITE,
                 actor="bench",
                 workers=workers,
-                worker_env=library_env(url),
+                worker_env=worker_env_for(url),
                 on_checked=checked,
             )
             spent = time.perf_counter() - start

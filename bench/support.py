@@ -9,11 +9,25 @@ import psycopg
 from psycopg import sql
 
 from campledger.api.database import database, library_env
+from campledger.api.database.keystore import (
+    MASTER_KEY_FILE_ENV,
+    install_key_store,
+    master_key_file,
+)
 from campledger.api.settings import Settings
+
+# Benchmarks build Registries and Projectors by hand: they use the operation's master key
+# (the embedded default's, made on first use), as campledger itself would.
+install_key_store(master_key_file(Settings()))
 
 
 def library_env_for(url: str) -> dict[str, str]:
     return library_env(url)
+
+
+def worker_env_for(url: str) -> dict[str, str]:
+    """The environment of an import's worker processes: they install the key store too."""
+    return {**library_env(url), MASTER_KEY_FILE_ENV: str(master_key_file(Settings()))}
 
 
 @contextmanager

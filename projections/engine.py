@@ -26,6 +26,7 @@ from eventsourcing.persistence import Mapper
 from psycopg import sql
 
 from campledger.domain.persistence.codec import FastMapper
+from campledger.domain.persistence.personal_data import key_ring_for
 from campledger.projections import quarantine, schemas
 from campledger.projections.batches import Batch, apply_safely
 from campledger.projections.catalog import READ_MODELS
@@ -75,8 +76,10 @@ class RebuildSummary:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def default_mapper() -> Mapper[Any]:
-    return FastMapper()
+def default_mapper(conninfo: str) -> Mapper[Any]:
+    """Events decoded with the key ring of this database's key store, as installed for the
+    process by the composition root: personal fields open, an erased person's are None."""
+    return FastMapper(key_ring=key_ring_for(conninfo))
 
 
 class Projector:
@@ -95,7 +98,7 @@ class Projector:
         self.model_classes = list(models)
         self.models = [cls() for cls in self.model_classes]
         self.batch_size = batch_size
-        self.mapper = mapper or default_mapper()
+        self.mapper = mapper or default_mapper(conninfo)
         self.observer = observer
         self._conn: psycopg.Connection[Any] | None = None
 

@@ -16,6 +16,7 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from psycopg import sql
 
+from campledger.domain.persistence.personal_data import about_a_person
 from campledger.projections import quarantine
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.readmodel import Envelope, ReadModel, Undecodable
@@ -53,8 +54,13 @@ def read_batch(
         prepare=True,
     )
     to_event = mapper.to_domain_event
+    rows = cur.fetchall()
+    key_ring = getattr(mapper, "key_ring", None)
+    if key_ring is not None:
+        # One query for the batch's keys, not one per person.
+        key_ring.prefetch({row[1] for row in rows if about_a_person(row[3])})
     batch = []
-    for position, originator_id, version, topic, state in cur.fetchall():
+    for position, originator_id, version, topic, state in rows:
         state = bytes(state)
         event: Any
         try:

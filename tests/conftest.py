@@ -20,6 +20,16 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from campledger.api.database import library_env as make_library_env
 from campledger.api.database.embedded import embedded_server
+from campledger.api.database.keystore import generate_master_key_file, install_key_store
+
+# One master key for the whole run, in this process (every Registry and Projector a test
+# builds by hand) and in every process a test starts (servers and commands read the
+# setting). A test about master keys sets its own.
+_KEYS = Path(tempfile.mkdtemp(prefix="campledger-test-keys-"))
+MASTER_KEY_FILE = _KEYS / "master.key"
+generate_master_key_file(MASTER_KEY_FILE)
+os.environ["CAMPLEDGER_MASTER_KEY_FILE"] = str(MASTER_KEY_FILE)
+install_key_store(MASTER_KEY_FILE)
 
 
 @pytest.fixture(scope="session")

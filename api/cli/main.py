@@ -18,6 +18,7 @@ from campledger.api.cli import (
     exports,
     gazetteer,
     import_arrivals,
+    keys,
     projections,
     serve,
     tokens,
@@ -25,6 +26,7 @@ from campledger.api.cli import (
 )
 from campledger.api.cli.shared import ExitCode
 from campledger.api.database.embedded import EmbeddedVersionMismatch
+from campledger.domain.persistence.personal_data import KeyStoreError
 
 # Click joins an epilog's lines into one paragraph; a "\b" line keeps the next ones apart.
 EXIT_CODES = "Exit codes, the same for every command:\n\b\n" + "\n".join(
@@ -33,13 +35,14 @@ EXIT_CODES = "Exit codes, the same for every command:\n\b\n" + "\n".join(
 
 
 class Commands(TyperGroup):
-    """Every command, with one refusal they may all meet when they open the database: the
-    embedded data folder was written by another PostgreSQL major (nothing was started)."""
+    """Every command, with the refusals they may all meet when they open the database: the
+    embedded data folder was written by another PostgreSQL major, or the master key is
+    missing or does not open the key store (nothing was started)."""
 
     def invoke(self, ctx: Any) -> Any:  # a click.Context
         try:
             return super().invoke(ctx)
-        except EmbeddedVersionMismatch as e:
+        except (EmbeddedVersionMismatch, KeyStoreError) as e:
             typer.echo(f"campledger: {e}", err=True)
             raise typer.Exit(code=ExitCode.CONFIG) from None
 
@@ -81,6 +84,7 @@ for command_module in (
     import_arrivals,
     exports,
     gazetteer,
+    keys,
 ):
     command_module.register(app)
 

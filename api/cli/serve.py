@@ -27,6 +27,7 @@ from rich.text import Text
 from campledger.api.cli.shared import load_settings
 from campledger.api.composition import Backend, open_backend
 from campledger.api.database.embedded import StopRequested
+from campledger.api.database.keystore import install_key_store
 from campledger.api.http.logs import LogFormat, configure_logging
 from campledger.api.services.accounts import AccountPolicy
 from campledger.api.services.auth import create_token, ensure_tokens_table
@@ -146,7 +147,9 @@ def serve(
                 (
                     nullcontext()
                     if no_projector
-                    else projector_process(backend.conninfo, level, settings.log_format)
+                    else projector_process(
+                        backend.conninfo, level, settings.log_format, backend.master_key_file
+                    )
                 ),
                 hangup_stops_uvicorn(),
             ):
@@ -217,7 +220,9 @@ def hangup_stops_uvicorn() -> Iterator[None]:
 
 
 @contextmanager
-def projector_process(conninfo: str, log_level: str, log_format: LogFormat) -> Iterator[None]:
+def projector_process(
+    conninfo: str, log_level: str, log_format: LogFormat, master_key_file: Path
+) -> Iterator[None]:
     """The live projector beside the API, in a child process.
 
     In a thread of the API's process it would hold the API's GIL while it applies events:
@@ -229,7 +234,7 @@ def projector_process(conninfo: str, log_level: str, log_format: LogFormat) -> I
     ready = context.Event()
     child = context.Process(
         target=_follow_log,
-        args=(conninfo, log_level, log_format, os.getpid(), ready),
+        args=(conninfo, log_level, log_format, master_key_file, os.getpid(), ready),
         name="projector",
     )
     child.start()
@@ -249,7 +254,12 @@ def projector_process(conninfo: str, log_level: str, log_format: LogFormat) -> I
 
 
 def _follow_log(
-    conninfo: str, log_level: str, log_format: LogFormat, parent: int, ready: Any
+    conninfo: str,
+    log_level: str,
+    log_format: LogFormat,
+    master_key_file: Path,
+    parent: int,
+    ready: Any,
 ) -> None:
     """The child's work: follow the log until told to stop or orphaned; retry a lost
     database with backoff, since a batch in flight rolls back with its checkpoint."""
@@ -267,6 +277,7 @@ def _follow_log(
     # Here: the multiprocess folder serve set up is in this process's environment by now.
     from campledger.api.http.metrics import observe_projector
 
+    install_key_store(master_key_file)
     projector = Projector(conninfo, observer=observe_projector)
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()

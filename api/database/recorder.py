@@ -7,7 +7,8 @@ the library's ``IntegrityError`` and leaves no trace. Same contract as
 
 Tables, named after the application's event table (``registry_events`` for the Registry):
 
-- ``<events>_claims (scope, value, owner_id)``: one row per value only one person may hold.
+- ``<events>_claims (scope, value, owner_id)``: one row per value only one person may hold;
+  ``value`` is a keyed hash of it (the key store's claims key), never the value itself.
 - ``<events>_commands (actor, key, command, fingerprint, result, position, recorded_at)``:
   one row per idempotency key; ``position`` is the highest notification id of its events.
 - ``<events>_inflight (actor, key, started_at)``: the keys whose request is being applied,
@@ -35,6 +36,7 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
+from campledger.api.database.keystore import INSERT_KEYS, PostgresKeyRing
 from campledger.domain.service.journal import JournalWrites, StoredCommand, UniqueClaim
 
 __all__ = ["CampledgerRecorder"]
@@ -156,10 +158,26 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         )
         # Decided on the first insert (see _choose_lock).
         self._lock_chosen = False
+        # Set by the Registry: new persons' keys go into the key store in the transaction
+        # of their first events, so that no event is ever stored without its key.
+        self.key_ring: object | None = None
         self.lock_function_name = f"{events_table_name}_lock"
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        try:
+            ids: Sequence[int] | None = self._insert_events_retried(stored_events, **kwargs)
+        except BaseException:
+            if isinstance(self.key_ring, PostgresKeyRing):
+                # Those keys were not stored: the command will be decided again (and mint
+                # again), or was applied by another request with a key of its own.
+                self.key_ring.discard([e.originator_id for e in stored_events])
+            raise
+        return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_events_retried(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         writes = JournalWrites.take(kwargs)
@@ -199,6 +217,8 @@ class CampledgerRecorder(PostgresApplicationRecorder):
                 raise InterfaceError("prepared statements lost; retrying") from exc
             if exc is not None:
                 raise exc
+        if isinstance(self.key_ring, PostgresKeyRing):
+            self.key_ring.saved([e.originator_id for e in stored_events])
         if len(notification_ids) != len(stored_events):
             msg = f"expected {len(stored_events)} notification ids, got {len(notification_ids)}"
             raise IntegrityError(msg)
@@ -219,9 +239,13 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         # claiming the same value cannot deadlock on each other.
         self._lock_table(curs)
         if writes.released:
-            curs.execute(self.release_claims_statement, _claim_columns(writes.released))
+            curs.execute(self.release_claims_statement, self._claim_columns(writes.released))
         if writes.claims:
-            curs.execute(self.insert_claims_statement, _claim_columns(writes.claims))
+            curs.execute(self.insert_claims_statement, self._claim_columns(writes.claims))
+        if isinstance(self.key_ring, PostgresKeyRing) and stored_events:
+            persons, wrapped = self.key_ring.pending_rows([e.originator_id for e in stored_events])
+            if persons:
+                curs.execute(INSERT_KEYS, (persons, wrapped), prepare=True)
         if stored_events:
             self._notify_channel(curs)
             curs.execute(
@@ -337,7 +361,9 @@ class CampledgerRecorder(PostgresApplicationRecorder):
     def find_claim(self, scope: str, value: str) -> UUID | None:
         """The person holding this unique value, if any."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_claim_statement, (scope, value), prepare=True)
+            curs.execute(
+                self.select_claim_statement, (scope, self._digest(scope, value)), prepare=True
+            )
             row = curs.fetchone()
         return None if row is None else row["owner_id"]
 
@@ -346,10 +372,26 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         """Which of these values are held, and by whom, in one query."""
         if not values:
             return {}
+        digests = {self._digest(scope, value): value for value in values}
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_claims_statement, (scope, list(values)))
+            curs.execute(self.select_claims_statement, (scope, list(digests)))
             rows = curs.fetchall()
-        return {row["value"]: row["owner_id"] for row in rows}
+        return {digests[row["value"]]: row["owner_id"] for row in rows}
+
+    def _digest(self, scope: str, value: str) -> str:
+        # The table holds keyed hashes of the values (keystore.py), never the values.
+        if isinstance(self.key_ring, PostgresKeyRing):
+            return self.key_ring.claim_digest(scope, value)
+        return value
+
+    def _claim_columns(
+        self, claims: Sequence[UniqueClaim]
+    ) -> tuple[list[str], list[str], list[UUID]]:
+        return (
+            [c.scope for c in claims],
+            [self._digest(c.scope, c.value) for c in claims],
+            [c.owner_id for c in claims],
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_results(self, actor: str, command: str, key_prefix: str) -> list[dict[str, Any]]:
@@ -367,12 +409,4 @@ def _stored_command(row: DictRow) -> StoredCommand:
         fingerprint=row["fingerprint"],
         result=row["result"],
         position=row["position"],
-    )
-
-
-def _claim_columns(claims: Sequence[UniqueClaim]) -> tuple[list[str], list[str], list[UUID]]:
-    return (
-        [c.scope for c in claims],
-        [c.value for c in claims],
-        [c.owner_id for c in claims],
     )

@@ -9,6 +9,8 @@ Run as the database owner (or a superuser). It leaves:
 - a trigger on the event table and on the access trail that refuses UPDATE, DELETE and
   TRUNCATE for everyone, the owner included (belt and braces: a role granted too much by
   mistake later is still refused, and only a superuser can switch triggers off);
+- the key store (``keystore`` schema) readable, and writable only as the recorder and an
+  erasure need: keys inserted and overwritten, never deleted;
 - ``<events>_lock()``, a SECURITY DEFINER function that takes the recorder's insert lock on
   the owner's authority (LOCK ... EXCLUSIVE needs UPDATE/DELETE/TRUNCATE before PG 17).
 
@@ -28,8 +30,11 @@ from campledger.api.database.access_trail import TABLE as ACCESS_TRAIL
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.gazetteer import TABLE as GAZETTEER
 from campledger.api.database.gazetteer import create_gazetteer
+from campledger.api.database.keystore import SCHEMA as KEY_SCHEMA
 
 EVENTS = "registry_events"
+KEYS = f"{KEY_SCHEMA}.person_keys"
+MASTER = f"{KEY_SCHEMA}.master"
 GUARD_FUNCTION = "campledger_append_only"
 
 
@@ -56,7 +61,7 @@ def secure_database(
     # The application reads the gazetteer when a site is opened; only the owner loads it.
     create_gazetteer(conn)
     with conn.transaction():
-        for table in (events, claims, commands, inflight):
+        for table in (events, claims, commands, inflight, KEYS, MASTER):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
                 raise RuntimeError(f"table {table} does not exist: start campledger once first")
         row = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -87,10 +92,16 @@ def secure_database(
             f"SELECT, INSERT, UPDATE, DELETE ON {inflight}",
             f"SELECT, INSERT ON {ACCESS_TRAIL}",
             f"SELECT ON {GAZETTEER}",
+            f"USAGE ON SCHEMA {KEY_SCHEMA}",
+            f"SELECT, INSERT, UPDATE ON {KEYS}",
+            f"SELECT, UPDATE ON {MASTER}",
         ]
         statements = [
             sql.SQL("GRANT CONNECT, CREATE ON DATABASE {} TO {}").format(sql.Identifier(dbname), r),
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(r),
+            # The key store: keys are added with their person's first events and erased
+            # (overwritten with NULL, the row kept) by an erasure; never deleted.
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(KEY_SCHEMA), r),
         ]
         for table, privileges in (
             (events, "SELECT, INSERT"),
@@ -99,8 +110,10 @@ def secure_database(
             (inflight, "SELECT, INSERT, UPDATE, DELETE"),
             (ACCESS_TRAIL, "SELECT, INSERT"),
             (GAZETTEER, "SELECT"),
+            (KEYS, "SELECT, INSERT, UPDATE"),
+            (MASTER, "SELECT, UPDATE"),
         ):
-            t = sql.Identifier(table)
+            t = sql.Identifier(*table.split("."))
             # Revoke first: re-running the command after a mistaken grant must narrow it.
             statements.append(sql.SQL("REVOKE ALL ON {} FROM {}, PUBLIC").format(t, r))
             statements.append(sql.SQL("GRANT " + privileges + " ON {} TO {}").format(t, r))

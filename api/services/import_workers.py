@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
+from campledger.api.database.keystore import MASTER_KEY_FILE_ENV, install_key_store
 from campledger.api.services.import_checked import CheckedRows, RawRow
 from campledger.api.services.import_file import ChunkCheck
 from campledger.domain.service.registry import Registry
@@ -26,6 +28,9 @@ _registry: Registry | None = None
 
 def _start(env: dict[str, str]) -> None:
     global _registry
+    # A fresh process: the key store is installed here from the file the parent uses.
+    if MASTER_KEY_FILE_ENV in env:
+        install_key_store(Path(env[MASTER_KEY_FILE_ENV]))
     # The parent's Registry created the tables; concurrent CREATE TABLE IF NOT EXISTS
     # statements from several workers would clash in the catalog.
     _registry = Registry(env={**env, "CREATE_TABLE": "false"})

@@ -28,8 +28,16 @@ from eventsourcing.persistence import (
     Transcoder,
     find_id_convertor,
 )
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
+from campledger.domain.persistence.personal_data import (
+    KeyRing,
+    KeyStoreError,
+    decrypt_field,
+    encrypt_field,
+    is_person_created,
+    personal_fields,
+)
 from campledger.domain.persistence.topics import register_moved_modules
 
 __all__ = ["FastMapper", "OrjsonMapper", "OrjsonTranscoder"]
@@ -38,6 +46,11 @@ Converter = Callable[[Any], Any]
 
 # Events stored before the move to the campledger package keep decoding.
 register_moved_modules()
+
+
+def _plain(value: Any) -> Any:
+    # orjson writes dates, UUIDs and enums natively; a tuple goes as a list.
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _default(obj: object) -> object:
@@ -60,17 +73,77 @@ class OrjsonTranscoder(Transcoder):
 
 
 class FastMapper(Mapper[UUID]):
-    """A Mapper that uses orjson and rebuilds field types from each event class's annotations."""
+    """A Mapper that uses orjson and rebuilds field types from each event class's annotations.
+
+    With a key ring, a person's personal fields are encrypted under their own key on the
+    way out and opened on the way in (``personal_data``); an erased person's come back as
+    None. Without one, an event with personal fields can be neither written nor read.
+    """
 
     def __init__(
         self,
         transcoder: Transcoder | None = None,
         compressor: Compressor | None = None,
         cipher: Cipher | None = None,
+        key_ring: KeyRing | None = None,
     ) -> None:
         super().__init__(
             transcoder=transcoder or OrjsonTranscoder(), compressor=compressor, cipher=cipher
         )
+        self.key_ring = key_ring
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        topic = get_topic(type(domain_event))
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        fields = personal_fields(topic, event_state)
+        if fields:
+            self._seal(topic, originator_id, event_state, fields)
+        stored_state = self.transcoder.encode(event_state)
+        if self.compressor:
+            stored_state = self.compressor.compress(stored_state)
+        if self.cipher:
+            stored_state = self.cipher.encrypt(stored_state)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            state=stored_state,
+        )
+
+    def _seal(
+        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
+    ) -> None:
+        ring = self._ring()
+        key = ring.new_key(person_id) if is_person_created(topic) else ring.key_for(person_id)
+        if key is None:
+            raise KeyStoreError(
+                f"person {person_id} was erased: no personal data about them is recorded"
+            )
+        for name in fields:
+            value = state.get(name)
+            if value is not None:
+                # Encrypted in its JSON form: a date as ISO text, read back by its converter.
+                state[name] = encrypt_field(key, person_id, name, _plain(value))
+
+    def _open(
+        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
+    ) -> None:
+        present = [name for name in fields if state.get(name) is not None]
+        if not present:
+            return
+        key = self._ring().key_for(person_id)
+        for name in present:
+            state[name] = None if key is None else decrypt_field(key, person_id, name, state[name])
+
+    def _ring(self) -> KeyRing:
+        if self.key_ring is None:
+            raise KeyStoreError("personal data needs the key store, and none was given")
+        return self.key_ring
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored_event.topic)
@@ -92,7 +165,12 @@ class FastMapper(Mapper[UUID]):
             raise MapperDeserialisationError(msg) from e
 
         id_convertor = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
-        event_state["originator_id"] = id_convertor(stored_event.originator_id)
+        originator_id = cast(UUID, id_convertor(stored_event.originator_id))
+        # Opened before upcasting: the fields were sealed in the state as it was stored.
+        fields = personal_fields(stored_event.topic, event_state)
+        if fields:
+            self._open(stored_event.topic, originator_id, event_state, fields)
+        event_state["originator_id"] = originator_id
         event_state["originator_version"] = stored_event.originator_version
         # Upcast first: the annotations describe the current class version, and old
         # states are only shaped like it once the upcast chain has run.

@@ -49,6 +49,7 @@ from campledger.domain.model import errors
 from campledger.domain.model.values import check_storable
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.memory import InMemoryRecorder
+from campledger.domain.persistence.personal_data import InMemoryKeyRing, KeyRing, key_ring_for
 from campledger.domain.service.journal import (
     IDEMPOTENCY_KEY_MAX,
     IN_FLIGHT_SECONDS,
@@ -98,26 +99,59 @@ def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
     return run
 
 
+def _conninfo(env: Any) -> str:
+    """The libpq address of the library's PostgreSQL settings, for the key store."""
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    names = {"dbname": "DBNAME", "host": "HOST", "port": "PORT", "user": "USER"}
+    parts = [f"{k}={quoted(str(env.get(f'POSTGRES_{v}')))}" for k, v in names.items()]
+    password = env.get("POSTGRES_PASSWORD")
+    if password:
+        parts.append(f"password={quoted(str(password))}")
+    return " ".join(parts)
+
+
 class Registry(StoredRecords):
     name = "Registry"
 
     def __init__(
-        self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+        self,
+        env: dict[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        key_ring: KeyRing | None = None,
     ) -> None:
+        # Set before the library builds the mapper and the recorder, which both use it.
+        self._given_key_ring = key_ring
         super().__init__(env)
         self.clock = clock
 
     # --- infrastructure choices -------------------------------------------------------
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return FastMapper()
+        if self._given_key_ring is not None:
+            self.key_ring = self._given_key_ring
+        elif isinstance(self.factory, POPOFactory):
+            self.key_ring = InMemoryKeyRing()
+        else:
+            self.key_ring = key_ring_for(_conninfo(self.env))
+        return FastMapper(key_ring=self.key_ring)
 
     def construct_recorder(self) -> Any:
         # The library's in-memory factory ignores APPLICATION_RECORDER_TOPIC; the domain
         # tests still need claims and idempotency, so the in-memory recorder is chosen here.
         if isinstance(self.factory, POPOFactory):
             return InMemoryRecorder()
-        return super().construct_recorder()
+        recorder = super().construct_recorder()
+        # New persons' keys are written in the transaction of their first events, into a
+        # key store that must exist (and open with the master key) before the first save.
+        recorder.key_ring = self.key_ring  # type: ignore[attr-defined]
+        open_store = getattr(self.key_ring, "open", None)
+        if open_store is not None:
+            open_store()
+        return recorder
 
     def construct_repository(self) -> Repository[UUID]:
         return StagingRepository(super().construct_repository(), owner=self)

@@ -8,6 +8,7 @@ import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,8 +84,11 @@ def serve_and_look(workers: int, monkeypatch: pytest.MonkeyPatch) -> Served:
                 backend.registry.close()
 
     @contextmanager
-    def projector_process(conninfo: str, log_level: str, log_format: str) -> Iterator[None]:
+    def projector_process(
+        conninfo: str, log_level: str, log_format: str, master_key_file: Path
+    ) -> Iterator[None]:
         seen["projector"] = conninfo
+        assert master_key_file.is_file()
         yield
 
     monkeypatch.setattr(uvicorn, "run", run)

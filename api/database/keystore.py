@@ -1,0 +1,367 @@
+"""The key store: each person's key, wrapped by the master key, apart from the events.
+
+Key hierarchy (docs/data-protection.md):
+
+- the **master key** (32 random bytes) never enters the database: it is read from the
+  file ``CAMPLEDGER_MASTER_KEY_FILE`` names, or, for the embedded default, from
+  ``<data dir>/master.key``, made on first start;
+- each **person key** (AES-256) is stored wrapped (AES-256-GCM under the master key, bound
+  to the person's id) in ``keystore.person_keys``, a schema of its own with its own grants;
+- ``keystore.master`` holds a check value sealed under the master key: a wrong master key
+  is refused at start instead of failing later, event by event.
+
+Erasing a person (crypto-shredding) overwrites their wrapped key with NULL and keeps the
+row as a tombstone, so that no later command mints a new key for their old events.
+Rotating the master key re-wraps every person key in one transaction; the events are not
+touched.
+
+Keys are cached per process once unwrapped, for ``CACHE_SECONDS`` at most: a key erased
+by another process stops opening anything here within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from campledger.api.settings import Settings
+from campledger.domain.persistence.personal_data import (
+    KEY_BYTES,
+    KeyStoreError,
+    PersonKeyMissing,
+    use_key_store,
+)
+
+SCHEMA = "keystore"
+CACHE_SECONDS = 30.0
+_NONCE = 12
+_CHECK_PLAINTEXT = b"campledger key store"
+_CLAIMS_KEY_LABEL = b"campledger unique claims"
+
+CREATE_STATEMENTS = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.master ("
+    "id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1), check_value bytea NOT NULL, "
+    # The key of the unique claims' keyed hashes (recorder.py), wrapped like a person's.
+    "claims_key bytea NOT NULL, rotated_at timestamptz NOT NULL DEFAULT now())",
+    # wrapped is NULL once the person is erased: the row stays as the tombstone.
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.person_keys ("
+    "person_id uuid PRIMARY KEY, wrapped bytea, "
+    "created_at timestamptz NOT NULL DEFAULT now(), erased_at timestamptz)",
+)
+
+
+class WrongMasterKey(KeyStoreError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the master key does not open this database's key store: start with the master "
+            "key file it was created with (CAMPLEDGER_MASTER_KEY_FILE)"
+        )
+
+
+# --- the master key ---------------------------------------------------------------------------
+
+
+class MasterKey:
+    """The key that wraps every person key. Its bytes are never logged or shown."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise KeyStoreError(f"a master key is {KEY_BYTES} bytes, not {len(key)}")
+        self._aead = AESGCM(key)
+
+    def __repr__(self) -> str:
+        return "MasterKey(…)"
+
+    def wrap(self, key: bytes, person_id: UUID | None) -> bytes:
+        """A key sealed under the master key, bound to its person (None: the claims key)."""
+        nonce = os.urandom(_NONCE)
+        return nonce + self._aead.encrypt(nonce, key, _bound_to(person_id))
+
+    def unwrap(self, wrapped: bytes, person_id: UUID | None) -> bytes:
+        try:
+            return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _bound_to(person_id))
+        except InvalidTag as e:
+            raise WrongMasterKey() from e
+
+    def check_value(self) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._aead.encrypt(nonce, _CHECK_PLAINTEXT, None)
+
+    def opens(self, check_value: bytes) -> bool:
+        try:
+            self._aead.decrypt(check_value[:_NONCE], check_value[_NONCE:], None)
+        except InvalidTag:
+            return False
+        return True
+
+
+def _bound_to(person_id: UUID | None) -> bytes:
+    return _CLAIMS_KEY_LABEL if person_id is None else person_id.bytes
+
+
+def generate_master_key_file(path: Path) -> None:
+    """Write a new random master key, readable by its owner only. Never overwrites."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoded = base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n"
+    # O_EXCL: two processes starting at once must not each write a key of their own.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(encoded)
+
+
+def read_master_key(path: Path) -> MasterKey:
+    """The master key in this file (base64 of 32 bytes); a clear error naming the file only."""
+    try:
+        text = path.read_bytes().strip()
+    except OSError as e:
+        raise KeyStoreError(f"cannot read the master key file {path}: {e.strerror}") from e
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError as e:
+        raise KeyStoreError(f"the master key file {path} does not hold base64 text") from e
+    if len(key) != KEY_BYTES:
+        raise KeyStoreError(f"the master key file {path} holds {len(key)} bytes, not {KEY_BYTES}")
+    return MasterKey(key)
+
+
+MASTER_KEY_FILE_NAME = "master.key"
+
+
+def master_key_file(settings: Settings) -> Path:
+    """Where this operation's master key is: the configured file, or with the embedded
+    database, ``<data dir>/master.key``, made on first start."""
+    if settings.master_key_file is not None:
+        return settings.master_key_file.expanduser().resolve()
+    if settings.database_url is not None:
+        # A server of the operation's own holds real data: its master key is chosen and
+        # kept by the operation (and kept out of the database's backups), never made here.
+        raise KeyStoreError(
+            "CAMPLEDGER_MASTER_KEY_FILE must name the master key file when "
+            "CAMPLEDGER_DATABASE_URL is set (docs/data-protection.md says how to make one)"
+        )
+    path = settings.data_dir.expanduser().resolve() / MASTER_KEY_FILE_NAME
+    if not path.exists():
+        # Another process may make it first: then theirs is the key.
+        with suppress(FileExistsError):
+            generate_master_key_file(path)
+    return path
+
+
+# Where a process started with a library environment (an import worker) finds the key.
+MASTER_KEY_FILE_ENV = "CAMPLEDGER_MASTER_KEY_FILE"
+
+
+def install_key_store(path: Path) -> MasterKey:
+    """Read the master key and make the PostgreSQL key store this process's key store."""
+    master = read_master_key(path)
+    use_key_store(lambda conninfo: PostgresKeyRing(conninfo, master))
+    return master
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class PostgresKeyRing:
+    """Person keys in ``keystore.person_keys`` of the events' database.
+
+    A new person's key waits here (pending) until the recorder writes it in the same
+    transaction as the person's first events (``pending_rows``, then ``saved``).
+    """
+
+    def __init__(self, conninfo: str, master: MasterKey) -> None:
+        self._conninfo = conninfo
+        self._master = master
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._cache: dict[UUID, tuple[bytes | None, float]] = {}
+        self._pending: dict[UUID, bytes] = {}
+        self._checked = False
+        self._claims_key = b""
+
+    # --- setup and checks ---------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create the store if it is new and check the master key opens it."""
+        with self._connection() as conn:
+            self._open(conn)
+
+    def _open(self, conn: psycopg.Connection[Any]) -> None:
+        if self._checked:
+            return
+        with conn.transaction():
+            # Registries start together (API workers): they make the store one at a time.
+            conn.execute("SELECT pg_advisory_xact_lock(7265836002)")
+            # The schema's creator (the database owner) is the only one who may make it;
+            # a secured application role finds it made.
+            if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.master",)).fetchone() == (None,):
+                for statement in CREATE_STATEMENTS:
+                    conn.execute(statement)
+            row = conn.execute(f"SELECT check_value, claims_key FROM {SCHEMA}.master").fetchone()
+            if row is None:
+                keys = conn.execute(f"SELECT 1 FROM {SCHEMA}.person_keys LIMIT 1").fetchone()
+                if keys is not None:
+                    raise KeyStoreError("the key store has person keys but no master check")
+                claims_key = AESGCM.generate_key(bit_length=256)
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.master (check_value, claims_key) VALUES (%s, %s) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    (self._master.check_value(), self._master.wrap(claims_key, None)),
+                )
+                row = conn.execute(
+                    f"SELECT check_value, claims_key FROM {SCHEMA}.master"
+                ).fetchone()
+            if row is None or not self._master.opens(bytes(row[0])):
+                raise WrongMasterKey()
+            self._claims_key = self._master.unwrap(bytes(row[1]), None)
+        self._checked = True
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self._conninfo, autocommit=True)
+            try:
+                yield self._conn
+            except psycopg.OperationalError:
+                self._conn.close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+
+    # --- KeyRing ------------------------------------------------------------------------
+
+    def new_key(self, person_id: UUID) -> bytes:
+        with self._lock:
+            key = self._pending.get(person_id)
+            if key is None:
+                key = self._pending[person_id] = AESGCM.generate_key(bit_length=256)
+            return key
+
+    def key_for(self, person_id: UUID) -> bytes | None:
+        with self._lock:
+            pending = self._pending.get(person_id)
+            if pending is not None:
+                return pending
+            cached = self._cache.get(person_id)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]
+        self.prefetch([person_id])
+        with self._lock:
+            cached = self._cache.get(person_id)
+        if cached is None:
+            raise PersonKeyMissing(person_id)
+        return cached[0]
+
+    def prefetch(self, person_ids: Iterable[UUID]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            wanted = sorted(
+                {
+                    p
+                    for p in person_ids
+                    if p not in self._pending and self._cache.get(p, (None, 0.0))[1] <= now
+                }
+            )
+        if not wanted:
+            return
+        with self._connection() as conn:
+            self._open(conn)
+            rows = conn.execute(
+                f"SELECT person_id, wrapped FROM {SCHEMA}.person_keys WHERE person_id = ANY(%s)",
+                (wanted,),
+            ).fetchall()
+        expires = time.monotonic() + CACHE_SECONDS
+        found = {
+            person_id: None if wrapped is None else self._master.unwrap(bytes(wrapped), person_id)
+            for person_id, wrapped in rows
+        }
+        with self._lock:
+            for person_id, key in found.items():
+                self._cache[person_id] = (key, expires)
+
+    # --- the recorder's side ------------------------------------------------------------
+
+    def claim_digest(self, scope: str, value: str) -> str:
+        """What the claims table holds for a unique value: a keyed hash, never the value.
+        Without the key, a registration number cannot be tried against the table."""
+        if not self._checked:
+            self.open()
+        message = scope.encode() + b"\x00" + value.encode()
+        return hmac.new(self._claims_key, message, hashlib.sha256).hexdigest()
+
+    def pending_rows(self, person_ids: Sequence[UUID | str]) -> tuple[list[UUID], list[bytes]]:
+        """The wrapped keys of these new persons, for the transaction of their events."""
+        with self._lock:
+            pending = self._pending
+            # A person registered and then screened in one save appears twice: one key.
+            unique = dict.fromkeys(p for p in person_ids if isinstance(p, UUID) and p in pending)
+            keys = [(p, pending[p]) for p in unique]
+        return [p for p, _ in keys], [self._master.wrap(key, p) for p, key in keys]
+
+    def saved(self, person_ids: Sequence[UUID | str]) -> None:
+        """The transaction that wrote these keys committed: they are keys like any other."""
+        expires = time.monotonic() + CACHE_SECONDS
+        with self._lock:
+            for person_id in person_ids:
+                if not isinstance(person_id, UUID):
+                    continue
+                key = self._pending.pop(person_id, None)
+                if key is not None:
+                    self._cache[person_id] = (key, expires)
+
+    def discard(self, person_ids: Sequence[UUID | str]) -> None:
+        """The save that would have written these keys failed: forget them."""
+        with self._lock:
+            for person_id in person_ids:
+                if isinstance(person_id, UUID):
+                    self._pending.pop(person_id, None)
+
+
+INSERT_KEYS = (
+    f"INSERT INTO {SCHEMA}.person_keys (person_id, wrapped) "
+    "SELECT * FROM unnest(%b::uuid[], %b::bytea[])"
+)
+
+
+def rotate_master_key(conn: psycopg.Connection[Any], old: MasterKey, new: MasterKey) -> int:
+    """Re-wrap every person key under the new master key, all or nothing; how many."""
+    count = 0
+    with conn.transaction():
+        row = conn.execute(
+            f"SELECT check_value, claims_key FROM {SCHEMA}.master FOR UPDATE"
+        ).fetchone()
+        if row is None or not old.opens(bytes(row[0])):
+            raise WrongMasterKey()
+        claims_key = old.unwrap(bytes(row[1]), None)
+        rows = conn.execute(
+            f"SELECT person_id, wrapped FROM {SCHEMA}.person_keys WHERE wrapped IS NOT NULL "
+            "FOR UPDATE"
+        ).fetchall()
+        rewrapped = [(new.wrap(old.unwrap(bytes(w), p), p), p) for p, w in rows]
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {SCHEMA}.person_keys SET wrapped = %s WHERE person_id = %s", rewrapped
+            )
+        conn.execute(
+            f"UPDATE {SCHEMA}.master SET check_value = %s, claims_key = %s, rotated_at = now()",
+            (new.check_value(), new.wrap(claims_key, None)),
+        )
+        count = len(rewrapped)
+    return count

@@ -1,0 +1,213 @@
+"""Personal data in the log, encrypted with a key of each person's own.
+
+The log is append-only, and yet a person's names, date of birth and biometric reference
+must be erasable from it. So they are never written in the clear: each personal field
+of a person's events is encrypted (AES-256-GCM) under that person's own key, and erasing
+the person destroys the key (crypto-shredding). Everything else an event says (sex, age,
+nationality, sites, statuses, times, actors) stays readable, so counts and statistics
+never depend on a key.
+
+A field's ciphertext is bound to its person and field name (the cipher's associated
+data): moved onto another person or another field, it no longer opens. The hash chain
+(``verify``) covers the stored bytes, ciphertext included, so it keeps holding after an
+erasure and still detects a changed byte.
+
+The keys come from a ``KeyRing``: the PostgreSQL key store in production
+(``api/database/keystore.py``), ``InMemoryKeyRing`` for the domain tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from campledger.domain.model.values import PERSONAL_FIELDS
+
+__all__ = [
+    "ENVELOPE_PREFIX",
+    "InMemoryKeyRing",
+    "KeyRing",
+    "KeyStoreError",
+    "PersonKeyMissing",
+    "decrypt_field",
+    "encrypt_field",
+    "key_ring_for",
+    "personal_fields",
+    "use_key_store",
+]
+
+# A stored personal value: this prefix, then base64 of nonce + ciphertext + tag. "pd1":
+# personal data, envelope format 1. JSON keeps it a string, so the event stays JSON.
+ENVELOPE_PREFIX = "pd1:"
+KEY_BYTES = 32  # AES-256
+_NONCE_BYTES = 12
+
+# Topics whose events are about one person (their originator): their personal fields are
+# encrypted under that person's key. Keyed by topic, not class, so that the rule holds for
+# events stored under a module's earlier name too.
+_PERSON_EVENT_MODULE = "campledger.domain.model.person:Person."
+
+# Free text a person's events carry. A reason or a note is written by a registrar or a
+# screener in the field, and may name the person or their family.
+_FREE_TEXT = ("reason",)
+
+# Which fields of each of a person's events are personal. Sex, age, nationality, sites,
+# statuses, authorities and order references are not: statistics and custody rest on them.
+_PERSONAL_BY_EVENT: Mapping[str, tuple[str, ...]] = {
+    "Registered": PERSONAL_FIELDS,
+    "ScreeningStepRecorded": _FREE_TEXT,
+    "Held": _FREE_TEXT,
+    "Released": _FREE_TEXT,
+    "RemovedFromManifest": _FREE_TEXT,
+    "DetailCorrected": _FREE_TEXT,
+    "MergedInto": _FREE_TEXT,
+    "DuplicateMerged": _FREE_TEXT,
+}
+
+
+class KeyStoreError(Exception):
+    """The key store cannot give the keys the log needs; nothing is shown in the clear.
+
+    Messages name persons by id at most, never a personal value.
+    """
+
+
+class PersonKeyMissing(KeyStoreError):
+    """A person's key is neither in the key store nor recorded as erased: the key store
+    was lost or is not the one this log was written with."""
+
+    def __init__(self, person_id: UUID) -> None:
+        super().__init__(
+            f"the key store holds no key for person {person_id}, and no record that it was "
+            "erased: the key store is not the one this event log was written with"
+        )
+        self.person_id = person_id
+
+
+class KeyRing(Protocol):
+    """Where the mapper finds each person's key."""
+
+    def new_key(self, person_id: UUID) -> bytes:
+        """A fresh key for a person being registered, saved with the person's first events."""
+        ...
+
+    def key_for(self, person_id: UUID) -> bytes | None:
+        """The person's key; None when it was erased. Raises ``PersonKeyMissing`` when the
+        store knows nothing of the person."""
+        ...
+
+    def prefetch(self, person_ids: Iterable[UUID]) -> None:
+        """Load these persons' keys at once: a batch of events needs many."""
+        ...
+
+
+def personal_fields(topic: str, state: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields of this event (by its topic and state) that hold personal data."""
+    if not topic.startswith(_PERSON_EVENT_MODULE):
+        return ()
+    name = topic[len(_PERSON_EVENT_MODULE) :]
+    fields = _PERSONAL_BY_EVENT.get(name, ())
+    if name == "DetailCorrected" and state.get("field") in PERSONAL_FIELDS:
+        # A corrected name or date of birth is as personal as the registered one; a
+        # corrected sex or nationality is not, and must survive erasure for the counts.
+        return (*fields, "new_value")
+    return fields
+
+
+def about_a_person(topic: str) -> bool:
+    """Is this one of a person's events (whose fields may need the person's key)?"""
+    return topic.startswith(_PERSON_EVENT_MODULE)
+
+
+def is_person_created(topic: str) -> bool:
+    """Is this the event that brings a person into the log (and mints their key)?"""
+    return topic == f"{_PERSON_EVENT_MODULE}Registered"
+
+
+def _associated_data(person_id: UUID, field: str) -> bytes:
+    return person_id.bytes + field.encode()
+
+
+def encrypt_field(key: bytes, person_id: UUID, field: str, value: Any) -> str:
+    """The stored form of one personal value: its JSON, encrypted, as an envelope string."""
+    nonce = os.urandom(_NONCE_BYTES)
+    plain = orjson.dumps(value)
+    sealed = AESGCM(key).encrypt(nonce, plain, _associated_data(person_id, field))
+    return ENVELOPE_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def decrypt_field(key: bytes, person_id: UUID, field: str, stored: Any) -> Any:
+    """The value an envelope holds. A value that is not an envelope is refused: a log
+    written in the clear is not read as if nothing had happened."""
+    if not isinstance(stored, str) or not stored.startswith(ENVELOPE_PREFIX):
+        raise KeyStoreError(f"field {field!r} of person {person_id} is not encrypted")
+    raw = base64.b64decode(stored[len(ENVELOPE_PREFIX) :])
+    try:
+        plain = AESGCM(key).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(person_id, field)
+        )
+    except InvalidTag as e:
+        raise KeyStoreError(
+            f"field {field!r} of person {person_id} does not open with the person's key"
+        ) from e
+    return orjson.loads(plain)
+
+
+class InMemoryKeyRing:
+    """Person keys held in memory: for the domain tests, which use no database."""
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def new_key(self, person_id: UUID) -> bytes:
+        with self._lock:
+            if person_id in self._keys:
+                found = self._keys[person_id]
+                if found is None:
+                    raise KeyStoreError(f"person {person_id} was erased: no new key is made")
+                return found
+            key = self._keys[person_id] = AESGCM.generate_key(bit_length=256)
+            return key
+
+    def key_for(self, person_id: UUID) -> bytes | None:
+        with self._lock:
+            if person_id not in self._keys:
+                raise PersonKeyMissing(person_id)
+            return self._keys[person_id]
+
+    def prefetch(self, person_ids: Iterable[UUID]) -> None:
+        return None
+
+    def destroy(self, person_id: UUID) -> None:
+        with self._lock:
+            self._keys[person_id] = None
+
+
+# How a Registry or a Projector built from a bare database address finds its key ring.
+# The composition root (and the tests' setup) installs it once the master key is loaded:
+# the domain knows no settings, no files and no SQL.
+KeyRingFactory = Callable[[str], KeyRing]
+_factories: list[KeyRingFactory] = []
+
+
+def use_key_store(factory: KeyRingFactory) -> None:
+    """Make ``factory`` (a database address to its key ring) the key store of this process."""
+    _factories[:] = [factory]
+
+
+def key_ring_for(conninfo: str) -> KeyRing:
+    """The key ring of the database at this address, from the installed key store."""
+    if not _factories:
+        raise KeyStoreError(
+            "no key store is configured: personal data can be neither written nor read"
+        )
+    return _factories[0](conninfo)
