@@ -61,7 +61,7 @@ from bench.loadgen import (
     measured,
     open_loop,
 )
-from bench.support import fresh_database, library_env_for
+from bench.support import fresh_database, library_env_for, server_env
 from campledger.api.services.auth import create_token
 
 # Wide enough for the table when the output is a file or a pipe.
@@ -109,7 +109,7 @@ def running_server(database_url: str, workers: int) -> Iterator[tuple[str, int]]
     command = [executable] if executable else [sys.executable, "-m", "campledger.api.cli.main"]
     port = free_port()
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    env = {**os.environ, "CAMPLEDGER_DATABASE_URL": database_url}
+    env = server_env(database_url)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

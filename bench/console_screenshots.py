@@ -38,6 +38,7 @@ import httpx
 from playwright.sync_api import Page, sync_playwright
 
 from bench.api_load import free_port
+from bench.support import server_env
 from campledger.api.console.pages import PAGES
 from campledger.api.database.embedded import embedded_server
 
@@ -60,7 +61,7 @@ def campledger(*args: str, env: dict[str, str]) -> str:
 @contextmanager
 def demo_server(database_url: str, data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``campledger serve --demo`` on a free port, once its read models have caught up."""
-    env = {**os.environ, "CAMPLEDGER_DATABASE_URL": database_url}
+    env = server_env(database_url)
     env["CAMPLEDGER_DATA_DIR"] = str(data_dir)
     port = free_port()
     base = f"http://127.0.0.1:{port}"

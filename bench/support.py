@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,13 @@ install_key_store(master_key_file(Settings()))
 
 def library_env_for(url: str) -> dict[str, str]:
     return library_env(url)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of a ``campledger serve`` a benchmark starts on ``database_url``:
+    a server given a database URL needs its master key named."""
+    key_file = str(master_key_file(Settings()))
+    return {**os.environ, "CAMPLEDGER_DATABASE_URL": database_url, MASTER_KEY_FILE_ENV: key_file}
 
 
 def worker_env_for(url: str) -> dict[str, str]:

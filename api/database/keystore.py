@@ -44,6 +44,7 @@ from campledger.domain.persistence.personal_data import (
     PersonKeyMissing,
     use_key_store,
 )
+from campledger.domain.service.journal import UniqueClaim
 
 SCHEMA = "keystore"
 CACHE_SECONDS = 30.0
@@ -365,3 +366,32 @@ def rotate_master_key(conn: psycopg.Connection[Any], old: MasterKey, new: Master
         )
         count = len(rewrapped)
     return count
+
+
+def claim_digest(key_ring: object, scope: str, value: str) -> str:
+    """What the claims table holds for a unique value: its keyed hash under the key store's
+    claims key (the value itself only without a key store: the domain tests' recorder)."""
+    if isinstance(key_ring, PostgresKeyRing):
+        return key_ring.claim_digest(scope, value)
+    return value
+
+
+def claim_columns(
+    key_ring: object, claims: Sequence[UniqueClaim]
+) -> tuple[list[str], list[str], list[UUID]]:
+    """Claims as the recorder's three arrays (scope, keyed hash, owner)."""
+    return (
+        [c.scope for c in claims],
+        [claim_digest(key_ring, c.scope, c.value) for c in claims],
+        [c.owner_id for c in claims],
+    )
+
+
+def write_new_keys(cursor: Any, key_ring: object, stored_events: Sequence[Any]) -> None:
+    """Insert the keys of the persons these events register, in the events' transaction:
+    no event is ever stored without its key."""
+    if not isinstance(key_ring, PostgresKeyRing) or not stored_events:
+        return
+    persons, wrapped = key_ring.pending_rows([e.originator_id for e in stored_events])
+    if persons:
+        cursor.execute(INSERT_KEYS, (persons, wrapped), prepare=True)

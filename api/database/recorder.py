@@ -36,8 +36,13 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from campledger.api.database.keystore import INSERT_KEYS, PostgresKeyRing
-from campledger.domain.service.journal import JournalWrites, StoredCommand, UniqueClaim
+from campledger.api.database.keystore import (
+    PostgresKeyRing,
+    claim_columns,
+    claim_digest,
+    write_new_keys,
+)
+from campledger.domain.service.journal import JournalWrites, StoredCommand
 
 __all__ = ["CampledgerRecorder"]
 
@@ -158,8 +163,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         )
         # Decided on the first insert (see _choose_lock).
         self._lock_chosen = False
-        # Set by the Registry: new persons' keys go into the key store in the transaction
-        # of their first events, so that no event is ever stored without its key.
+        # Set by the Registry: new persons' keys are written with their first events.
         self.key_ring: object | None = None
         self.lock_function_name = f"{events_table_name}_lock"
 
@@ -169,9 +173,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         try:
             ids: Sequence[int] | None = self._insert_events_retried(stored_events, **kwargs)
         except BaseException:
-            if isinstance(self.key_ring, PostgresKeyRing):
-                # Those keys were not stored: the command will be decided again (and mint
-                # again), or was applied by another request with a key of its own.
+            if isinstance(self.key_ring, PostgresKeyRing):  # those keys were not stored
                 self.key_ring.discard([e.originator_id for e in stored_events])
             raise
         return ids
@@ -239,13 +241,12 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         # claiming the same value cannot deadlock on each other.
         self._lock_table(curs)
         if writes.released:
-            curs.execute(self.release_claims_statement, self._claim_columns(writes.released))
+            curs.execute(
+                self.release_claims_statement, claim_columns(self.key_ring, writes.released)
+            )
         if writes.claims:
-            curs.execute(self.insert_claims_statement, self._claim_columns(writes.claims))
-        if isinstance(self.key_ring, PostgresKeyRing) and stored_events:
-            persons, wrapped = self.key_ring.pending_rows([e.originator_id for e in stored_events])
-            if persons:
-                curs.execute(INSERT_KEYS, (persons, wrapped), prepare=True)
+            curs.execute(self.insert_claims_statement, claim_columns(self.key_ring, writes.claims))
+        write_new_keys(curs, self.key_ring, stored_events)
         if stored_events:
             self._notify_channel(curs)
             curs.execute(
@@ -362,7 +363,9 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         """The person holding this unique value, if any."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                self.select_claim_statement, (scope, self._digest(scope, value)), prepare=True
+                self.select_claim_statement,
+                (scope, claim_digest(self.key_ring, scope, value)),
+                prepare=True,
             )
             row = curs.fetchone()
         return None if row is None else row["owner_id"]
@@ -372,26 +375,11 @@ class CampledgerRecorder(PostgresApplicationRecorder):
         """Which of these values are held, and by whom, in one query."""
         if not values:
             return {}
-        digests = {self._digest(scope, value): value for value in values}
+        digests = {claim_digest(self.key_ring, scope, value): value for value in values}
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_claims_statement, (scope, list(digests)))
             rows = curs.fetchall()
         return {digests[row["value"]]: row["owner_id"] for row in rows}
-
-    def _digest(self, scope: str, value: str) -> str:
-        # The table holds keyed hashes of the values (keystore.py), never the values.
-        if isinstance(self.key_ring, PostgresKeyRing):
-            return self.key_ring.claim_digest(scope, value)
-        return value
-
-    def _claim_columns(
-        self, claims: Sequence[UniqueClaim]
-    ) -> tuple[list[str], list[str], list[UUID]]:
-        return (
-            [c.scope for c in claims],
-            [self._digest(c.scope, c.value) for c in claims],
-            [c.owner_id for c in claims],
-        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_results(self, actor: str, command: str, key_prefix: str) -> list[dict[str, Any]]:

@@ -211,3 +211,23 @@ def key_ring_for(conninfo: str) -> KeyRing:
             "no key store is configured: personal data can be neither written nor read"
         )
     return _factories[0](conninfo)
+
+
+def library_conninfo(env: Any) -> str:
+    """The libpq address of the library's PostgreSQL settings, for the key store."""
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    names = {"dbname": "DBNAME", "host": "HOST", "port": "PORT", "user": "USER"}
+    parts = [f"{k}={quoted(str(env.get(f'POSTGRES_{v}')))}" for k, v in names.items()]
+    password = env.get("POSTGRES_PASSWORD")
+    if password:
+        parts.append(f"password={quoted(str(password))}")
+    return " ".join(parts)
+
+
+def default_key_ring(env: Any, *, in_memory: bool) -> KeyRing:
+    """A Registry's key ring when none is given: in memory for an in-memory Registry (the
+    domain tests), else the installed key store's, for the library's database settings."""
+    return InMemoryKeyRing() if in_memory else key_ring_for(library_conninfo(env))

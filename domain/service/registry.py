@@ -49,7 +49,7 @@ from campledger.domain.model import errors
 from campledger.domain.model.values import check_storable
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.memory import InMemoryRecorder
-from campledger.domain.persistence.personal_data import InMemoryKeyRing, KeyRing, key_ring_for
+from campledger.domain.persistence.personal_data import KeyRing, default_key_ring
 from campledger.domain.service.journal import (
     IDEMPOTENCY_KEY_MAX,
     IN_FLIGHT_SECONDS,
@@ -99,20 +99,6 @@ def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
     return run
 
 
-def _conninfo(env: Any) -> str:
-    """The libpq address of the library's PostgreSQL settings, for the key store."""
-
-    def quoted(value: str) -> str:
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    names = {"dbname": "DBNAME", "host": "HOST", "port": "PORT", "user": "USER"}
-    parts = [f"{k}={quoted(str(env.get(f'POSTGRES_{v}')))}" for k, v in names.items()]
-    password = env.get("POSTGRES_PASSWORD")
-    if password:
-        parts.append(f"password={quoted(str(password))}")
-    return " ".join(parts)
-
-
 class Registry(StoredRecords):
     name = "Registry"
 
@@ -131,12 +117,8 @@ class Registry(StoredRecords):
     # --- infrastructure choices -------------------------------------------------------
 
     def construct_mapper(self) -> Mapper[UUID]:
-        if self._given_key_ring is not None:
-            self.key_ring = self._given_key_ring
-        elif isinstance(self.factory, POPOFactory):
-            self.key_ring = InMemoryKeyRing()
-        else:
-            self.key_ring = key_ring_for(_conninfo(self.env))
+        in_memory = isinstance(self.factory, POPOFactory)
+        self.key_ring = self._given_key_ring or default_key_ring(self.env, in_memory=in_memory)
         return FastMapper(key_ring=self.key_ring)
 
     def construct_recorder(self) -> Any:
@@ -148,9 +130,7 @@ class Registry(StoredRecords):
         # New persons' keys are written in the transaction of their first events, into a
         # key store that must exist (and open with the master key) before the first save.
         recorder.key_ring = self.key_ring  # type: ignore[attr-defined]
-        open_store = getattr(self.key_ring, "open", None)
-        if open_store is not None:
-            open_store()
+        getattr(self.key_ring, "open", lambda: None)()
         return recorder
 
     def construct_repository(self) -> Repository[UUID]:
