@@ -136,11 +136,28 @@ def _associated_data(person_id: UUID, field: str) -> bytes:
     return person_id.bytes + field.encode()
 
 
+# The cipher of the last key used. A person's event holds several personal fields, sealed
+# and opened one after another under the same key, and setting AES-GCM up for a key costs
+# more than encrypting a name with it. One slot only: a key stays here just until another
+# person's fields are sealed or opened.
+_last_cipher: tuple[bytes, AESGCM] | None = None
+
+
+def _cipher(key: bytes) -> AESGCM:
+    global _last_cipher  # one slot, replaced whole: atomic under the GIL
+    last = _last_cipher
+    if last is not None and last[0] == key:
+        return last[1]
+    cipher = AESGCM(key)
+    _last_cipher = (key, cipher)
+    return cipher
+
+
 def encrypt_field(key: bytes, person_id: UUID, field: str, value: Any) -> str:
     """The stored form of one personal value: its JSON, encrypted, as an envelope string."""
     nonce = os.urandom(_NONCE_BYTES)
     plain = orjson.dumps(value)
-    sealed = AESGCM(key).encrypt(nonce, plain, _associated_data(person_id, field))
+    sealed = _cipher(key).encrypt(nonce, plain, _associated_data(person_id, field))
     return ENVELOPE_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
 
@@ -151,7 +168,7 @@ def decrypt_field(key: bytes, person_id: UUID, field: str, stored: Any) -> Any:
         raise KeyStoreError(f"field {field!r} of person {person_id} is not encrypted")
     raw = base64.b64decode(stored[len(ENVELOPE_PREFIX) :])
     try:
-        plain = AESGCM(key).decrypt(
+        plain = _cipher(key).decrypt(
             raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(person_id, field)
         )
     except InvalidTag as e:
