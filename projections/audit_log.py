@@ -12,7 +12,9 @@ Actions are ``<subject>.<event in snake case>``: ``site.opened``, ``site.capacit
 ``person.marked_unaccounted_for``, ``person.departed``, ``person.detail_corrected``,
 ``person.merged_into``, ``person.duplicate_merged``, ``transfer.planned``,
 ``transfer.dispatched``, ``transfer.received``, ``transfer.reconciled``,
-``transfer.cancelled``.
+``transfer.cancelled``, ``person.personal_data_erased``.
+
+A person's erasure empties the free-text reasons of their earlier events.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import class_row
 
+from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
 from campledger.domain.model.transfer import Transfer
+from campledger.domain.persistence.personal_data import personal_fields
 from campledger.projections import paging
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel
@@ -61,6 +66,16 @@ def action_of(event_class: type) -> tuple[str, str]:
     subject = (owner.rpartition(".")[2] or event_class.__module__.rpartition(".")[2]).lower()
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
     return subject, f"{subject}.{snake}"
+
+
+# The actions whose reason is free text sealed under the person's key.
+SEALED_REASONS = [
+    action_of(cls)[1]
+    for cls in vars(Person).values()
+    if isinstance(cls, type)
+    and issubclass(cls, Person.Event)
+    and "reason" in personal_fields(get_topic(cls), {})
+]
 
 
 class AuditLog(ReadModel):
@@ -124,6 +139,15 @@ class AuditLog(ReadModel):
                     (envelope.originator_id, event.origin, event.order_reference or None),
                 )
             self.run(cur, self._INSERT, entry_params(envelope))
+            if isinstance(event, Person.PersonalDataErased):
+                # Free-text reasons of the person's earlier events may name them or their
+                # family: gone with the key. A rebuild cannot read them either.
+                self.run(
+                    cur,
+                    "UPDATE {schema}.entries SET reason = NULL "
+                    "WHERE subject_id = %s AND action = ANY(%s)",
+                    (envelope.originator_id, SEALED_REASONS),
+                )
 
 
 def entry_params(envelope: Envelope) -> dict[str, Any]:

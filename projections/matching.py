@@ -85,7 +85,8 @@ class Profile:
         return cls(
             person_id=person_id,
             sex=event.sex,
-            **name_fields(event.given_name, event.family_name),
+            # An erased person's names no longer open: nothing to match on.
+            **name_fields(event.given_name or "", event.family_name or ""),
             date_of_birth=born,
             estimated_age=estimated,
             registered_year=registered_year,
@@ -112,6 +113,10 @@ class Profile:
             return replace(self, site_code=event.site_code), False
         if isinstance(event, (Person.MergedInto, Person.Departed)):
             return replace(self, active=False), False
+        if isinstance(event, Person.PersonalDataErased):
+            # Erased: nothing personal stays here, and the record is never proposed again.
+            erased = name_fields("", "")
+            return replace(self, **erased, date_of_birth=None, active=False), False
         return None
 
     def renamed(self, given_name: str | None = None, family_name: str | None = None) -> Profile:

@@ -1,16 +1,15 @@
 """Sites and their occupancy: how many people are physically at each site, by sex and age.
 
-``sites`` is the site list (fed by Site events). ``counts`` (site, sex, age band) and
-``needs`` (site, specific need) count the persons physically at a site: status present
-or held (a holding facility's occupancy is its held persons; ``held`` says how many of
-the total are held). They are kept incrementally: ``counted`` remembers, per person, what they
-contribute and where (NULL site while not counted), so a move or a correction
-subtracts the old contribution and adds the new one, without re-reading anything.
+``sites`` is the site list. ``counts`` (site, sex, age band) and ``needs`` (site, need)
+count the persons physically at a site, present or held (``held`` says how many of the
+total are held). ``counted`` remembers, per person, what they contribute and where (NULL
+site while not counted), so a move or a correction subtracts the old contribution and
+adds the new one, without re-reading anything.
 
-The age band is the band at the person's registration date: SADD snapshots count by
-band at registration, and a table that changed every birthday could not be kept
-incrementally. (The roster's age-band filter uses today's band instead.) Counts that
-fall to zero stay as rows with zero; queries fill in zeros for empty cells anyway.
+The age band is the band at registration: SADD snapshots count by it, and a table that
+changed every birthday could not be kept incrementally (the roster's age-band filter
+uses today's). Counts that fall to zero stay as zero rows until an erasure clears them
+(``erasure.py``); queries fill in zeros for empty cells anyway.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from campledger.domain.model.needs import SpecificNeed, with_categories
 from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
 from campledger.domain.model.values import Sex, age_band, age_on, reckoned_birthday
-from campledger.projections import paging
+from campledger.projections import erasure, paging
 from campledger.projections.ages import BAND_NAMES, band_sql
 from campledger.projections.holds import held_counts
 from campledger.projections.paging import Page
@@ -41,8 +40,7 @@ _AGE_AT_REGISTRATION = (
     "::integer, estimated_age)"
 )
 
-# Subtract / add the person's current contribution. Both are no-ops while the person is
-# not counted (site_code NULL), so handlers can call them unconditionally.
+# Subtract / add the person's current contribution: no-ops while the person is not counted.
 _SUBTRACT = (
     "UPDATE {schema}.counts c SET count = c.count - 1 FROM {schema}.counted p "
     "WHERE p.person_id = %(id)s AND c.site_code = p.site_code AND c.sex = p.sex "
@@ -234,6 +232,12 @@ class Occupancy(ReadModel):
     def received(self, cur: Cursor[Any], envelope: Envelope) -> None:
         self._arrive(cur, envelope, envelope.event.site_code)
 
+    @handles(Person.PersonalDataErased)
+    def erased(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        params = {"id": envelope.originator_id, "age": envelope.event.age_at_registration}
+        changes = (erasure.OCCUPANCY_COUNTED, *_ADD, erasure.OCCUPANCY_EMPTIED)
+        self._run(cur, (*_SUBTRACT, *changes), params)
+
     @handles(Person.DetailCorrected)
     def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
         field, value = envelope.event.field, envelope.event.new_value
@@ -285,12 +289,8 @@ def sites_page(
         "OR code = ANY(%(within)s::text[])) AND (%(after)s::text IS NULL OR code > %(after)s) "
         "ORDER BY code LIMIT %(limit)s"
     ).format(_t("sites"))
-    params = {
-        "within": list(within) if within is not None else None,
-        "after": start,
-        "limit": limit + 1,
-    }
-    rows = rows_of(conn, query, params)
+    chosen = list(within) if within is not None else None
+    rows = rows_of(conn, query, {"within": chosen, "after": start, "limit": limit + 1})
     return paging.page_of(_SITES, rows, limit, lambda row: (row["code"],))
 
 

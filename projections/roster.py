@@ -33,7 +33,7 @@ from campledger.domain.model.values import (
     PersonStatus,
     reckoned_birthday,
 )
-from campledger.projections import paging
+from campledger.projections import erasure, paging
 from campledger.projections.ages import age_band_bounds, estimate_corrected, years_before
 from campledger.projections.collation import Locale
 from campledger.projections.name_keys import NAME_FIELDS, name_keys
@@ -92,6 +92,8 @@ class Roster(ReadModel):
             name_order_en bytea NOT NULL,
             name_order_ar bytea NOT NULL,
             biometric_reference text,
+            -- The person's personal data was erased: the columns above hold none of it.
+            erased boolean NOT NULL DEFAULT false,
             registered_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL,
             version integer NOT NULL,
@@ -170,6 +172,10 @@ class Roster(ReadModel):
                 envelope.position,
             ),
         )
+
+    @handles(Person.PersonalDataErased)
+    def erased(self, cur: Cursor[Any], envelope: Envelope) -> None:
+        self.set(cur, envelope, erasure.ROSTER, age=envelope.event.age_at_registration)
 
     @handles(Person.ScreeningStepRecorded)
     def screened(self, cur: Cursor[Any], envelope: Envelope) -> None:

@@ -14,7 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
+from campledger.api.cli.shared import (
+    ExitCode,
+    domain_exit_code,
+    fail,
+    load_settings,
+    person_id_of,
+)
 from campledger.api.composition import open_backend
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.embedded import EMBEDDED_POSTGRES_MAJOR, upgrade_embedded
@@ -23,7 +29,6 @@ from campledger.api.services import safe_csv
 from campledger.api.services.access_trail import access_entries, record_access
 from campledger.domain.history import PersonHistory, person_history
 from campledger.domain.model import errors
-from campledger.domain.service.claims import REGISTRATION_NUMBER
 from campledger.projections.audit_log import audit_entries
 from campledger.projections.verify import prove_digest, verify_log
 
@@ -81,7 +86,7 @@ def history(
     if personal and not actor:
         raise typer.BadParameter("say who you are with --actor", param_hint="--personal")
     with open_backend(load_settings()) as app:
-        person_id = _person_id(app.registry, person)
+        person_id = person_id_of(app.registry, person)
         try:
             found = person_history(
                 app.registry,
@@ -101,17 +106,6 @@ def history(
         _print_json(found.as_dict())
         return
     _print_history(found, personal)
-
-
-def _person_id(registry: Any, person: str) -> UUID:
-    try:
-        return UUID(person)
-    except ValueError:
-        pass
-    owner = registry.journal.find_claim(REGISTRATION_NUMBER, person)
-    if owner is None:
-        fail(f"no person with id or registration number {person!r}", ExitCode.NOT_FOUND)
-    return UUID(str(owner))
 
 
 def _print_history(found: PersonHistory, personal: bool) -> None:

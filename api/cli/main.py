@@ -15,6 +15,7 @@ from campledger.api.cli import (
     about,
     audit,
     demo,
+    erasure,
     exports,
     gazetteer,
     import_arrivals,
@@ -85,6 +86,7 @@ for command_module in (
     exports,
     gazetteer,
     keys,
+    erasure,
 ):
     command_module.register(app)
 

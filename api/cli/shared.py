@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
+from uuid import UUID
 
 import typer
 from pydantic import ValidationError
 
 from campledger.api.settings import Settings, UnknownSettingError
 from campledger.domain.model.errors import DomainError, ErrorKind
+from campledger.domain.service.claims import REGISTRATION_NUMBER
 
 
 class ExitCode(IntEnum):
@@ -84,3 +86,15 @@ def domain_exit_code(error: DomainError) -> ExitCode:
     """A refusal of the domain as an exit status: an unknown site or person is told apart
     from a rule that forbids what was asked."""
     return ExitCode.NOT_FOUND if error.kind is ErrorKind.NOT_FOUND else ExitCode.FAILED
+
+
+def person_id_of(registry: Any, person: str) -> UUID:
+    """The person a command line names by id or by registration number; exits 3 if none."""
+    try:
+        return UUID(person)
+    except ValueError:
+        pass
+    owner = registry.journal.find_claim(REGISTRATION_NUMBER, person)
+    if owner is None:
+        fail(f"no person with id or registration number {person!r}", ExitCode.NOT_FOUND)
+    return UUID(str(owner))

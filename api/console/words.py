@@ -15,6 +15,7 @@ ROLE_NAMES = {
     Role.SITE_MANAGER: N_("Site manager"),
     Role.AUDITOR: N_("Auditor"),
     Role.ADMIN: N_("Administrator"),
+    Role.DATA_PROTECTION_OFFICER: N_("Data protection officer"),
     Role.MONITOR: N_("Monitor"),
 }
 
@@ -37,6 +38,9 @@ ROLE_DUTIES = {
     ),
     Role.AUDITOR: N_("Reads everything, history and access trail included; writes nothing."),
     Role.ADMIN: N_("May do everything."),
+    Role.DATA_PROTECTION_OFFICER: N_(
+        "Erases people's personal data on request, order or retention; reads whom it erases."
+    ),
     Role.MONITOR: N_("Reads the service's metrics only."),
 }
 assert set(ROLE_NAMES) == set(ROLE_DUTIES) == set(Role), "every role is named and described"

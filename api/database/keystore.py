@@ -21,9 +21,8 @@ by another process stops opening anything here within that time.
 
 from __future__ import annotations
 
-import base64
 import hmac
-import os
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,23 +32,43 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from campledger.api.database.master_key import (
+    MasterKey,
+    WrongMasterKey,
+    generate_master_key_file,
+    read_master_key,
+)
 from campledger.api.settings import Settings
 from campledger.domain.persistence.personal_data import (
-    KEY_BYTES,
     KeyStoreError,
     PersonKeyMissing,
     use_key_store,
 )
 from campledger.domain.service.journal import UniqueClaim
 
+__all__ = [
+    "MasterKey",
+    "PostgresKeyRing",
+    "WrongMasterKey",
+    "generate_master_key_file",
+    "install_key_store",
+    "master_key_file",
+    "read_master_key",
+    "rotate_master_key",
+]
+
+log = logging.getLogger(__name__)
+
 SCHEMA = "keystore"
+ERASURE_TOPIC = "campledger.domain.model.person:Person.PersonalDataErased"
+ERASE_REVIVED = (
+    "UPDATE keystore.person_keys SET wrapped = NULL, erased_at = coalesce(erased_at, now()) "
+    "WHERE wrapped IS NOT NULL AND person_id IN "
+    "(SELECT originator_id FROM registry_events WHERE topic = %s)"
+)
 CACHE_SECONDS = 30.0
-_NONCE = 12
-_CHECK_PLAINTEXT = b"campledger key store"
-_CLAIMS_KEY_LABEL = b"campledger unique claims"
 
 CREATE_STATEMENTS = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -62,80 +81,6 @@ CREATE_STATEMENTS = (
     "person_id uuid PRIMARY KEY, wrapped bytea, "
     "created_at timestamptz NOT NULL DEFAULT now(), erased_at timestamptz)",
 )
-
-
-class WrongMasterKey(KeyStoreError):
-    def __init__(self) -> None:
-        super().__init__(
-            "the master key does not open this database's key store: start with the master "
-            "key file it was created with (CAMPLEDGER_MASTER_KEY_FILE)"
-        )
-
-
-# --- the master key ---------------------------------------------------------------------------
-
-
-class MasterKey:
-    """The key that wraps every person key. Its bytes are never logged or shown."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise KeyStoreError(f"a master key is {KEY_BYTES} bytes, not {len(key)}")
-        self._aead = AESGCM(key)
-
-    def __repr__(self) -> str:
-        return "MasterKey(…)"
-
-    def wrap(self, key: bytes, person_id: UUID | None) -> bytes:
-        """A key sealed under the master key, bound to its person (None: the claims key)."""
-        nonce = os.urandom(_NONCE)
-        return nonce + self._aead.encrypt(nonce, key, _bound_to(person_id))
-
-    def unwrap(self, wrapped: bytes, person_id: UUID | None) -> bytes:
-        try:
-            return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _bound_to(person_id))
-        except InvalidTag as e:
-            raise WrongMasterKey() from e
-
-    def check_value(self) -> bytes:
-        nonce = os.urandom(_NONCE)
-        return nonce + self._aead.encrypt(nonce, _CHECK_PLAINTEXT, None)
-
-    def opens(self, check_value: bytes) -> bool:
-        try:
-            self._aead.decrypt(check_value[:_NONCE], check_value[_NONCE:], None)
-        except InvalidTag:
-            return False
-        return True
-
-
-def _bound_to(person_id: UUID | None) -> bytes:
-    return _CLAIMS_KEY_LABEL if person_id is None else person_id.bytes
-
-
-def generate_master_key_file(path: Path) -> None:
-    """Write a new random master key, readable by its owner only. Never overwrites."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    encoded = base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n"
-    # O_EXCL: two processes starting at once must not each write a key of their own.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(encoded)
-
-
-def read_master_key(path: Path) -> MasterKey:
-    """The master key in this file (base64 of 32 bytes); a clear error naming the file only."""
-    try:
-        text = path.read_bytes().strip()
-    except OSError as e:
-        raise KeyStoreError(f"cannot read the master key file {path}: {e.strerror}") from e
-    try:
-        key = base64.b64decode(text, validate=True)
-    except ValueError as e:
-        raise KeyStoreError(f"the master key file {path} does not hold base64 text") from e
-    if len(key) != KEY_BYTES:
-        raise KeyStoreError(f"the master key file {path} holds {len(key)} bytes, not {KEY_BYTES}")
-    return MasterKey(key)
 
 
 MASTER_KEY_FILE_NAME = "master.key"
@@ -189,6 +134,7 @@ class PostgresKeyRing:
         self._conn: psycopg.Connection[Any] | None = None
         self._cache: dict[UUID, tuple[bytes | None, float]] = {}
         self._pending: dict[UUID, bytes] = {}
+        self._erasing: set[UUID] = set()
         self._checked = False
         self._claims_key = b""
 
@@ -227,7 +173,21 @@ class PostgresKeyRing:
             if row is None or not self._master.opens(bytes(row[0])):
                 raise WrongMasterKey()
             self._claims_key = self._master.unwrap(bytes(row[1]), None)
+            self._erase_revived_keys(conn)
         self._checked = True
+
+    def _erase_revived_keys(self, conn: psycopg.Connection[Any]) -> None:
+        """The log says who was erased, whatever the key store says: a key store restored
+        from a backup older than an erasure gives the key back, and it is destroyed again."""
+        if conn.execute("SELECT to_regclass('registry_events')").fetchone() == (None,):
+            return
+        revived = conn.execute(ERASE_REVIVED, (ERASURE_TOPIC,)).rowcount
+        if revived:
+            log.warning(
+                "%d person keys in the key store belonged to persons erased in the event log "
+                "(a key store restored from an older backup?): destroyed again",
+                revived,
+            )
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -307,6 +267,15 @@ class PostgresKeyRing:
         # The one-shot form: the same HMAC-SHA256, without an hmac object per claim.
         return hmac.digest(self._claims_key, message, "sha256").hex()
 
+    def erasing(self, person_id: UUID) -> None:
+        with self._lock:
+            self._erasing.add(person_id)
+
+    def pending_erasures(self, person_ids: Sequence[UUID | str]) -> list[UUID]:
+        """Of these persons, those whose erasure is being saved."""
+        with self._lock:
+            return sorted({p for p in person_ids if isinstance(p, UUID) and p in self._erasing})
+
     def pending_rows(self, person_ids: Sequence[UUID | str]) -> tuple[list[UUID], list[bytes]]:
         """The wrapped keys of these new persons, for the transaction of their events."""
         with self._lock:
@@ -326,6 +295,9 @@ class PostgresKeyRing:
                 key = self._pending.pop(person_id, None)
                 if key is not None:
                     self._cache[person_id] = (key, expires)
+                if person_id in self._erasing:
+                    self._erasing.discard(person_id)
+                    self._cache[person_id] = (None, expires)
 
     def discard(self, person_ids: Sequence[UUID | str]) -> None:
         """The save that would have written these keys failed: forget them."""
@@ -333,11 +305,17 @@ class PostgresKeyRing:
             for person_id in person_ids:
                 if isinstance(person_id, UUID):
                     self._pending.pop(person_id, None)
+                    self._erasing.discard(person_id)
 
 
 INSERT_KEYS = (
     f"INSERT INTO {SCHEMA}.person_keys (person_id, wrapped) "
     "SELECT * FROM unnest(%b::uuid[], %b::bytea[])"
+)
+
+
+DESTROY_KEYS = (
+    f"UPDATE {SCHEMA}.person_keys SET wrapped = NULL, erased_at = now() WHERE person_id = ANY(%s)"
 )
 
 
@@ -388,10 +366,16 @@ def claim_columns(
 
 
 def write_new_keys(cursor: Any, key_ring: object, stored_events: Sequence[Any]) -> None:
-    """Insert the keys of the persons these events register, in the events' transaction:
-    no event is ever stored without its key."""
+    """Insert the keys of the persons these events register, and destroy those of the
+    persons they erase, in the events' transaction: no event is ever stored without its
+    key, and no erasure without the key's end."""
     if not isinstance(key_ring, PostgresKeyRing) or not stored_events:
         return
-    persons, wrapped = key_ring.pending_rows([e.originator_id for e in stored_events])
+    ids = [e.originator_id for e in stored_events]
+    persons, wrapped = key_ring.pending_rows(ids)
     if persons:
         cursor.execute(INSERT_KEYS, (persons, wrapped), prepare=True)
+    erased = key_ring.pending_erasures(ids)
+    if erased:
+        # The row stays, keyless: the tombstone that stops a key ever being made again.
+        cursor.execute(DESTROY_KEYS, (erased,))

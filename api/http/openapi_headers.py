@@ -50,7 +50,7 @@ _DISPATCHED = (
     "registerArrival", "registerArrivals", "dismissDuplicate", "openSite",
     "changeSiteCapacity", "closeSite", "planTransfer", "dispatchTransfer", "receiveTransfer",
     "reconcileTransfer", "cancelTransfer", "recordScreeningStep", "holdPerson",
-    "releasePerson", "recordDeparture", "correctPerson", "mergePersons",
+    "releasePerson", "recordDeparture", "correctPerson", "mergePersons", "erasePersonalData",
 )  # fmt: skip
 # A command on one person answers the person's new version (api/http/routes/persons.py).
 _VERSIONED = (
@@ -59,6 +59,7 @@ _VERSIONED = (
     "releasePerson",
     "recordDeparture",
     "correctPerson",
+    "erasePersonalData",
 )
 
 # operationId -> status -> header name -> (declaration, always sent)

@@ -36,6 +36,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", _API + "/persons/{person_id}"): "getPerson",
     ("POST", _API + "/persons/{person_id}/corrections"): "correctPerson",
     ("POST", _API + "/persons/{person_id}/departure"): "recordDeparture",
+    ("POST", _API + "/persons/{person_id}/erasure"): "erasePersonalData",
     ("POST", _API + "/persons/{person_id}/hold"): "holdPerson",
     ("POST", _API + "/persons/{person_id}/merge"): "mergePersons",
     ("POST", _API + "/persons/{person_id}/release"): "releasePerson",

@@ -34,6 +34,7 @@ from campledger.api.schemas.fields import (
 from campledger.api.schemas.persons import (
     CorrectionCreate,
     DepartureCreate,
+    ErasureCreate,
     HoldCreate,
     MergeCreate,
     MergePublic,
@@ -72,6 +73,7 @@ __all__ = [
     "Date",
     "DateTime",
     "DepartureCreate",
+    "ErasureCreate",
     "HealthPublic",
     "HoldCreate",
     "LivePublic",

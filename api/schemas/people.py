@@ -38,6 +38,11 @@ class PersonPublic(BaseModel):
     screening_steps: list[str]
     transfer_id: UUID | None
     merged_into: UUID | None
+    erased: bool = Field(
+        default=False,
+        description="The person's personal data was erased (docs/data-protection.md): the "
+        "personal fields are null for every reader.",
+    )
     registered_at: Instant
     updated_at: Instant
     version: int = Field(description="The person's version: their ETag.")

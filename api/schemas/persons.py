@@ -17,6 +17,7 @@ from campledger.domain.model.values import (
     REASON_MAX,
     TEXT_MAX,
     DepartureReason,
+    ErasureBasis,
     ScreeningOutcome,
     ScreeningStep,
 )
@@ -124,6 +125,27 @@ class DepartureCreate(Command):
     model_config = example({"reason": "resettled", "occurred_at": FIELD_TIME})
 
     reason: str = one_of(DepartureReason, max_length=CHOICE_MAX)
+
+
+class ErasureCreate(Command):
+    """Erase a person's personal data for good (docs/data-protection.md). Neither field may
+    hold personal data: the erasure is recorded in the clear."""
+
+    model_config = example({"basis": "court_order", "order_reference": "TRIB-NDJ-2026-041"})
+
+    basis: str = one_of(ErasureBasis, max_length=CHOICE_MAX)
+    order_reference: str = Field(
+        default="",
+        max_length=ORDER_REFERENCE_MAX,
+        description="The reference of the order or request; required when `basis` is "
+        "`court_order` (422 otherwise).",
+    )
+
+    @model_validator(mode="after")
+    def _court_order_named(self) -> ErasureCreate:
+        if self.basis == ErasureBasis.COURT_ORDER and not self.order_reference.strip():
+            raise ValueError("order_reference is required for an erasure by court order")
+        return self
 
 
 class CorrectionCreate(Command):

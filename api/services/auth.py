@@ -34,6 +34,9 @@ class Role(StrEnum):
     SITE_MANAGER = "site_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # The operation's data protection officer: erases personal data (on a person's request,
+    # a court's order, the retention policy) and reads whom it erases; changes nothing else.
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
     # Prometheus and the like: reads /metrics and nothing else, so the token a scraper's
     # configuration holds opens no person's data if it leaks.
     MONITOR = "monitor"
@@ -68,6 +71,8 @@ class Permission(StrEnum):
     # List, disable, enable and reset people's accounts: an administrator's alone. Not a
     # ":read", which the auditor would get: the list leads straight to its buttons.
     ACCOUNTS_ADMIN = "accounts:admin"
+    # Erase a person's personal data for good (docs/data-protection.md).
+    PERSONAL_DATA_ERASE = "personal-data:erase"
 
 
 P = Permission
@@ -115,6 +120,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Auditors read everything, history included, and write nothing.
     Role.AUDITOR: frozenset(p for p in Permission if p.endswith(":read") or p == P.PERSONAL_DATA),
     Role.ADMIN: frozenset(Permission),
+    Role.DATA_PROTECTION_OFFICER: frozenset(
+        _READ_COMMON | {P.PERSONAL_DATA, P.PERSONAL_DATA_ERASE, P.AUDIT_READ}
+    ),
     Role.MONITOR: frozenset({P.METRICS_READ}),
 }
 

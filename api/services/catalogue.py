@@ -77,6 +77,7 @@ CATALOGUE: dict[type[Command], Entry[Any]] = {
     commands.ReleasePerson: Entry(Permission.SCREENING_WRITE, _person),
     commands.RecordDeparture: Entry(Permission.DEPARTURES_WRITE, _person),
     commands.CorrectDetail: Entry(_correction_permission, _person),
+    commands.ErasePersonalData: Entry(Permission.PERSONAL_DATA_ERASE, _person),
     commands.MergePersons: Entry(
         Permission.MERGES_WRITE,
         lambda c, r: [person_sites(r, c.duplicate_id), person_sites(r, c.survivor_id)],

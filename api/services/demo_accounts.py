@@ -49,6 +49,8 @@ STAFF = (
     DemoAccount("Achta Oumar", Role.SITE_MANAGER, (CAMPS[0].code,)),
     # Audit reads span every site: an auditor held to a site could open none of them.
     DemoAccount("Kaltouma Adoum", Role.AUDITOR, ()),
+    # Erasure answers a person, a court or the retention policy, at whichever site.
+    DemoAccount("Hawa Djibrine", Role.DATA_PROTECTION_OFFICER, ()),
 )
 
 

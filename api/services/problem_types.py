@@ -81,6 +81,8 @@ _DOMAIN_MEANINGS = {
     "person-not-held": "The person is not held.",
     "person-departed": "The person has left the caseload.",
     "person-merged": "The record was merged into another: the surviving record is used.",
+    "personal-data-erased": "The person's personal data was erased: it is not erased twice, "
+    "and none is recorded about them again.",
     "person-unaccounted-for": "The person is unaccounted for after a transfer.",
     "person-on-another-manifest": "The person is already on another transfer's manifest.",
     "person-not-on-manifest": "The person is not on this transfer's manifest.",

@@ -5,6 +5,7 @@ from campledger.domain.commands.base import Command, Decision, Records, every_co
 from campledger.domain.commands.duplicates import DismissDuplicate
 from campledger.domain.commands.persons import (
     CorrectDetail,
+    ErasePersonalData,
     HoldPerson,
     MergePersons,
     PersonCommand,
@@ -32,6 +33,7 @@ __all__ = [
     "Decision",
     "DismissDuplicate",
     "DispatchTransfer",
+    "ErasePersonalData",
     "HoldPerson",
     "MergePersons",
     "OpenSite",

@@ -204,3 +204,34 @@ def merge_persons(records: Records, c: MergePersons, actor: str, now: datetime) 
         [duplicate, survivor],
         {"duplicate_id": str(duplicate.id), "survivor_id": str(survivor.id)},
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePersonalData(PersonCommand):
+    """Erase a person's personal data (docs/data-protection.md): their key is destroyed,
+    their claims on a registration number and a biometric reference are given up, and the
+    erasure is recorded with its basis (``ErasureBasis``) and the order's reference."""
+
+    command_name = "erase_personal_data"
+    basis: str
+    order_reference: str = ""
+    occurred_at: datetime | None = None
+
+
+@handles(ErasePersonalData)
+def erase_personal_data(
+    records: Records, c: ErasePersonalData, actor: str, now: datetime
+) -> Decision:
+    person = records.person_at_version(c.person_id, c.expected_version)
+    released = [
+        UniqueClaim(scope, value, person.id)
+        for scope in (REGISTRATION_NUMBER, BIOMETRIC_REFERENCE)
+        if (value := getattr(person, scope))
+    ]
+    person.erase_personal_data(
+        basis=c.basis, order_reference=c.order_reference, actor=actor,
+        occurred_at=c.occurred_at or now, now=now,
+    )  # fmt: skip
+    return Decision(
+        [person], {"person_id": str(person.id), "version": person.version}, released=released
+    )

@@ -19,6 +19,7 @@ from campledger.domain.model.arrival import (
 from campledger.domain.model.needs import parse_specific_needs
 from campledger.domain.model.values import (
     MAX_AGE,
+    PERSONAL_FIELDS,
     REASON_MAX,
     Relationship,
     age_on,
@@ -146,6 +147,11 @@ def correct(
     there rather than recorded as a claim nobody made.
     """
     person.check_not_merged()
+    if field in PERSONAL_FIELDS and person.erased:
+        # Nothing personal is recorded about an erased person again.
+        raise errors.PersonalDataErased(
+            f"the personal data of person {person.id} was erased", person=str(person.id)
+        )
     new_value = parse_correction(field, value, today=now.date())
     if family_tracing and (field != "household_id" or new_value is None):
         raise errors.InvalidInput(

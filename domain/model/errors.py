@@ -192,6 +192,13 @@ class PersonMerged(DomainError):
     code = "person-merged"
 
 
+class PersonalDataErased(DomainError):
+    """The person's personal data was erased: it is not erased twice, and none is recorded
+    again (a correction of a name, say)."""
+
+    code = "personal-data-erased"
+
+
 class PersonUnaccountedFor(DomainError):
     code = "person-unaccounted-for"
 

@@ -17,7 +17,15 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from campledger.domain.model import corrections, custody, duplicates, errors, movements, upcasting
+from campledger.domain.model import (
+    corrections,
+    custody,
+    duplicates,
+    erasure,
+    errors,
+    movements,
+    upcasting,
+)
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.model.events import RecordedEvent
 from campledger.domain.model.values import PersonStatus, ScreeningOutcome, check_occurred_at
@@ -207,6 +215,17 @@ class Person(Aggregate):
         duplicate_registration_number: str
         reason: str
 
+    class PersonalDataErased(Event):
+        # Holds no personal data: the basis is a code, the order reference an authority's.
+        # The person's key is destroyed in the transaction that stores this event.
+        basis: str
+        order_reference: str
+        # What the counts need once the date of birth no longer opens (erasure.py).
+        age_at_registration: int | None
+
+        def apply(self, person: Person) -> None:
+            erasure.forget_personal_data(person)
+
     # --- registration -------------------------------------------------------------
 
     @classmethod
@@ -273,6 +292,7 @@ class Person(Aggregate):
         self.hold_authority = ""
         self.hold_order_reference = ""
         self.hold_review_date: date | None = None
+        self.erased = False
 
     def _start_hold(self, order: Person.Held | Person.ScreeningStepRecorded) -> None:
         # A second 'held' outcome while held renews the order; the hold began earlier.
@@ -358,3 +378,4 @@ class Person(Aggregate):
     depart = movements.depart
     correct = corrections.correct
     merge_into = duplicates.merge
+    erase_personal_data = erasure.erase

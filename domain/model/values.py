@@ -61,6 +61,16 @@ class DepartureReason(StrEnum):
     ABSCONDED = "absconded"
 
 
+class ErasureBasis(StrEnum):
+    """Why a person's personal data was erased: a code, never free text, since the erasure
+    event must itself hold no personal data."""
+
+    SUBJECT_REQUEST = "subject_request"  # the person asked
+    COURT_ORDER = "court_order"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"  # the officer's own decision
+    RETENTION = "retention"  # the operation's retention policy
+
+
 class Relationship(StrEnum):
     FOCAL_POINT = "focal_point"
     SPOUSE = "spouse"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -35,6 +36,7 @@ from campledger.domain.persistence.personal_data import (
     KeyStoreError,
     decrypt_field,
     encrypt_field,
+    is_erasure,
     is_person_created,
     personal_fields,
 )
@@ -46,6 +48,11 @@ Converter = Callable[[Any], Any]
 
 # Events stored before the move to the campledger package keep decoding.
 register_moved_modules()
+
+
+@cache
+def _topic_of(cls: type) -> str:
+    return get_topic(cls)
 
 
 def _plain(value: Any) -> Any:
@@ -103,6 +110,8 @@ class FastMapper(Mapper[UUID]):
         fields = personal_fields(topic, event_state)
         if fields:
             self._seal(topic, originator_id, event_state, fields)
+        elif is_erasure(topic):
+            self._ring().erasing(originator_id)
         stored_state = self.transcoder.encode(event_state)
         if self.compressor:
             stored_state = self.compressor.compress(stored_state)
@@ -120,15 +129,16 @@ class FastMapper(Mapper[UUID]):
     ) -> None:
         ring = self._ring()
         key = ring.new_key(person_id) if is_person_created(topic) else ring.key_for(person_id)
-        if key is None:
-            raise KeyStoreError(
-                f"person {person_id} was erased: no personal data about them is recorded"
-            )
         for name in fields:
             value = state.get(name)
-            if value is not None:
-                # Encrypted in its JSON form: a date as ISO text, read back by its converter.
-                state[name] = encrypt_field(key, person_id, name, _plain(value))
+            if value is None:
+                continue
+            # Encrypted in its JSON form: a date as ISO text, read back by its converter.
+            # A person erased has no key, and nothing personal about them is recorded again
+            # (the free text of a later step, say).
+            state[name] = (
+                None if key is None else encrypt_field(key, person_id, name, _plain(value))
+            )
 
     def _open(
         self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
@@ -166,10 +176,12 @@ class FastMapper(Mapper[UUID]):
 
         id_convertor = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
         originator_id = cast(UUID, id_convertor(stored_event.originator_id))
-        # Opened before upcasting: the fields were sealed in the state as it was stored.
-        fields = personal_fields(stored_event.topic, event_state)
+        # Opened before upcasting: the fields were sealed in the state as it was stored. By
+        # the class's own topic: an event stored under a module's earlier name is the same.
+        topic = _topic_of(cls)
+        fields = personal_fields(topic, event_state)
         if fields:
-            self._open(stored_event.topic, originator_id, event_state, fields)
+            self._open(topic, originator_id, event_state, fields)
         event_state["originator_id"] = originator_id
         event_state["originator_version"] = stored_event.originator_version
         # Upcast first: the annotations describe the current class version, and old

@@ -108,6 +108,10 @@ class KeyRing(Protocol):
         """Load these persons' keys at once: a batch of events needs many."""
         ...
 
+    def erasing(self, person_id: UUID) -> None:
+        """The person's erasure is being saved: destroy their key with it."""
+        ...
+
 
 def personal_fields(topic: str, state: Mapping[str, Any]) -> tuple[str, ...]:
     """The fields of this event (by its topic and state) that hold personal data."""
@@ -125,6 +129,11 @@ def personal_fields(topic: str, state: Mapping[str, Any]) -> tuple[str, ...]:
 def about_a_person(topic: str) -> bool:
     """Is this one of a person's events (whose fields may need the person's key)?"""
     return topic.startswith(_PERSON_EVENT_MODULE)
+
+
+def is_erasure(topic: str) -> bool:
+    """Is this the event that erases a person's personal data (and destroys their key)?"""
+    return topic == f"{_PERSON_EVENT_MODULE}PersonalDataErased"
 
 
 def is_person_created(topic: str) -> bool:
@@ -203,6 +212,9 @@ class InMemoryKeyRing:
 
     def prefetch(self, person_ids: Iterable[UUID]) -> None:
         return None
+
+    def erasing(self, person_id: UUID) -> None:
+        self.destroy(person_id)
 
     def destroy(self, person_id: UUID) -> None:
         with self._lock:

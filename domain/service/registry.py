@@ -31,6 +31,7 @@ from campledger.domain.commands import (
     Decision,
     DismissDuplicate,
     DispatchTransfer,
+    ErasePersonalData,
     HoldPerson,
     MergePersons,
     OpenSite,
@@ -382,6 +383,7 @@ class Registry(StoredRecords):
     hold_person = _by_keywords(HoldPerson)
     release_person = _by_keywords(ReleasePerson)
     record_departure = _by_keywords(RecordDeparture)
+    erase_personal_data = _by_keywords(ErasePersonalData)
     correct_detail = _by_keywords(CorrectDetail)
     merge_persons = _by_keywords(MergePersons)
     dismiss_duplicate = _by_keywords(DismissDuplicate)

@@ -32,6 +32,7 @@ from tests.api.conftest import PREFIX, Api, arrival_json, assert_problem
 
 ROLES = (
     "registrar", "screener", "transfer_officer", "site_manager", "auditor", "admin", "monitor",
+    "data_protection_officer",
 )  # fmt: skip
 _READS = {"sites:read", "persons:read"}
 EVERY = {
@@ -39,6 +40,7 @@ EVERY = {
     "screening:write", "departures:write", "corrections:write", "merges:write",
     "transfers:read", "transfers:write", "households:read", "audit:read",
     "duplicates:read", "duplicates:review", "metrics:read", "imports:write", "holds:read",
+    "personal-data:erase",
 }  # fmt: skip
 
 # Least privilege, as the field jobs need it.
@@ -52,6 +54,8 @@ GRANTS: dict[str, set[str]] = {
     "auditor": {p for p in EVERY if p.endswith(":read")},
     "admin": EVERY,
     "monitor": {"metrics:read"},  # a scraper's token: metrics and nothing else
+    # Erases, reads whom it erases and the trail of who read them; changes nothing else.
+    "data_protection_officer": _READS | {"personal-data:erase", "audit:read"},
 }  # fmt: skip
 
 
@@ -257,6 +261,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "departure": Endpoint("departures:write", Touches.SITE, _person_command(
         "departure", {"reason": "resettled"})),
+    "erasure": Endpoint("personal-data:erase", Touches.SITE, _person_command(
+        "erasure", {"basis": "subject_request"})),
     "correction": Endpoint("corrections:write", Touches.SITE, _person_command(
         "corrections", {"field": "estimated_age", "value": 31, "reason": "document"})),
     "merge": Endpoint("merges:write", Touches.SITE, _merge),
@@ -448,6 +454,7 @@ ROUTES = {
     "screening step": "POST /persons/{person_id}/screening-steps",
     "hold": "POST /persons/{person_id}/hold", "release": "POST /persons/{person_id}/release",
     "departure": "POST /persons/{person_id}/departure",
+    "erasure": "POST /persons/{person_id}/erasure",
     "correction": "POST /persons/{person_id}/corrections",
     "merge": "POST /persons/{person_id}/merge", "plan transfer": "POST /transfers",
     "dispatch": "POST /transfers/{transfer_id}/dispatch",

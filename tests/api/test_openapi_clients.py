@@ -66,6 +66,7 @@ OPERATION_IDS = {
     "checkLiveness", "checkReadiness",
     "listHolds", "listSeparatedHouseholds", "getHousehold",
     "getPerson", "correctPerson", "recordDeparture", "holdPerson", "mergePersons",
+    "erasePersonalData",
     "releasePerson", "recordScreeningStep",
     "listSites", "openSite", "listFlows", "exportFlowsHxl", "listOccupancy",
     "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",

@@ -56,7 +56,9 @@ def serve_demo(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[s
                 pages.append(sign_in(client, name, password))
 
     @contextmanager
-    def no_projector(conninfo: str, log_level: str, log_format: str) -> Iterator[None]:
+    def no_projector(
+        conninfo: str, log_level: str, log_format: str, master_key_file: object
+    ) -> Iterator[None]:
         yield
 
     monkeypatch.setattr(uvicorn, "run", run)

@@ -22,9 +22,10 @@ HREF = re.compile(r'<a href="([^"]+)"')
 STAFF = [role for role in Role if role is not Role.MONITOR]
 
 
-def test_the_roles_checked_are_the_six_of_the_field() -> None:
+def test_the_roles_checked_are_the_seven_of_the_field() -> None:
     assert {role.value for role in STAFF} == {
         "admin", "registrar", "screener", "transfer_officer", "site_manager", "auditor",
+        "data_protection_officer",
     }  # fmt: skip
 
 

@@ -224,3 +224,28 @@ def test_unique_values_are_claimed_by_keyed_hash_and_still_refused_twice(
     with pytest.raises(DomainError) as refused:
         register(registry, registration_number=number)
     assert refused.value.code == "duplicate-registration-number"
+
+
+def test_a_key_store_restored_from_before_an_erasure_does_not_bring_the_person_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    _, master = _master(tmp_path, "master.key")
+    registry = _registry(database_url, master)
+    person_id = _register(registry)
+    with psycopg.connect(database_url) as conn:
+        [(backup,)] = conn.execute(
+            "SELECT wrapped FROM keystore.person_keys WHERE person_id = %s", (person_id,)
+        ).fetchall()
+    registry.erase_personal_data(person_id=person_id, basis="subject_request", actor="dpo")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE keystore.person_keys SET wrapped = %s, erased_at = NULL WHERE person_id = %s",
+            (backup, person_id),
+        )
+    restarted = _registry(database_url, master)  # starting destroys the revived key again
+    assert restarted.get_person(person_id).given_name is None
+    with psycopg.connect(database_url) as conn:
+        [(wrapped,)] = conn.execute(
+            "SELECT wrapped FROM keystore.person_keys WHERE person_id = %s", (person_id,)
+        ).fetchall()
+    assert wrapped is None

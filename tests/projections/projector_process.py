@@ -10,12 +10,15 @@ test can watch its transactions in ``pg_stat_activity`` and kill it mid-batch.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from psycopg.conninfo import make_conninfo
 
+from campledger.api.database.keystore import install_key_store
 from campledger.projections.engine import Projector
 
 APPLICATION = "campledger-test-projector"
@@ -28,6 +31,8 @@ def main() -> None:
     parser.add_argument("--follow", action="store_true")
     args = parser.parse_args()
     conninfo = make_conninfo(args.conninfo, application_name=APPLICATION)
+    # A process of its own: the key store of the run's master key (tests/conftest.py).
+    install_key_store(Path(os.environ["CAMPLEDGER_MASTER_KEY_FILE"]))
     with Projector(conninfo, batch_size=args.batch_size) as projector:
         if not args.follow:
             projector.catch_up()

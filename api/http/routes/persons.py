@@ -1,4 +1,4 @@
-"""Persons: current state, screening, holds, departures, corrections and merges."""
+"""Persons: current state, screening, holds, departures, erasure, corrections and merges."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from campledger.api.http.dispatch import (
 from campledger.api.schemas import (
     CorrectionCreate,
     DepartureCreate,
+    ErasureCreate,
     HoldCreate,
     MergeCreate,
     MergePublic,
@@ -32,6 +33,7 @@ from campledger.api.services.family_tracing import HouseholdSites, households_in
 from campledger.api.services.persons_read import read_person
 from campledger.domain.commands import (
     CorrectDetail,
+    ErasePersonalData,
     HoldPerson,
     MergePersons,
     PersonCommand,
@@ -46,6 +48,7 @@ Reader = Annotated[Principal, Depends(require(Permission.PERSONS_READ))]
 Screener = Annotated[Principal, allowed(RecordScreeningStep)]
 Departures = Annotated[Principal, allowed(RecordDeparture)]
 Merger = Annotated[Principal, allowed(MergePersons)]
+Eraser = Annotated[Principal, allowed(ErasePersonalData)]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -146,6 +149,25 @@ def depart(
     """Record that a person left the caseload. A held person leaves only as `deceased` or
     `absconded` (409 `held-person-departure` otherwise): release them first."""
     command = RecordDeparture(person_id=person_id, **body.model_dump())
+    return _on_person(command, if_match, principal, backend, response, idempotency_key)
+
+
+@router.post("/{person_id}/erasure", response_model=PersonCommandPublic)
+def erase(
+    person_id: UUID,
+    body: ErasureCreate,
+    principal: Eraser,
+    backend: BackendDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Erase a person's personal data for good: their key is destroyed, so names, date of
+    birth, biometric reference and free-text reasons in every event become unreadable;
+    their claims on a registration number and a biometric reference are given up; the
+    read models keep the person's non-personal row (shown as erased). A second erasure is
+    409 `personal-data-erased`. For the data protection officer and the administrator."""
+    command = ErasePersonalData(person_id=person_id, **body.model_dump())
     return _on_person(command, if_match, principal, backend, response, idempotency_key)
 
 
