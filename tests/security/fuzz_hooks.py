@@ -35,6 +35,11 @@ def before_call(context: Any, case: Any, kwargs: Any) -> None:
     headers = case.headers
     if headers and isinstance(headers.get("Idempotency-Key"), str):
         headers["Idempotency-Key"] = f"{headers['Idempotency-Key'][:180]}~{next(_KEYS)}"
+    # An If-Match names a version the person had: any other is 412 precondition-failed, the
+    # server's state at that moment (like a cursor it never minted). Generated ones are
+    # left out; tests/api/test_http_semantics.py sends real ones.
+    if headers:
+        headers.pop("If-Match", None)
     # The HDX metadata of the flows export needs the period it describes: `start` and `end`
     # are required for that one path value only, a rule between a path and a query
     # parameter that JSON Schema cannot state. Generated ones get a period when they lack one.
@@ -109,6 +114,10 @@ def _body(path: str, body: dict[str, Any]) -> None:
     # Not atomic, each item is answered on its own and the batch is accepted.
     if path.endswith("/sync") and body.get("atomic") is True:
         body["atomic"] = False
+    # An erasure by court order names the order (422 otherwise): a rule between two fields.
+    court_order = path.endswith("/erasure") and body.get("basis") == "court_order"
+    if court_order and not str(body.get("order_reference") or "").strip():
+        body["order_reference"] = "fuzz"
     # A 'held' outcome needs the deciding authority and the order's reference, and any
     # other outcome takes neither: a rule between fields (JSON Schema's if/then could say
     # it; the document says it in words for now).
