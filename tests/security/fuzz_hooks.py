@@ -114,6 +114,12 @@ def _body(path: str, body: dict[str, Any]) -> None:
     # Not atomic, each item is answered on its own and the batch is accepted.
     if path.endswith("/sync") and body.get("atomic") is True:
         body["atomic"] = False
+    # A hold is reviewed on or after the day it is decided (422 invalid-input): a rule
+    # between two fields, or between a field and the server's clock when no time is given
+    # (the examples' dates fall behind it as time goes on).
+    if path.endswith(("/hold", "/screening-steps")) and isinstance(body.get("review_date"), str):
+        held_on = str(body.get("occurred_at") or "")[:10] or datetime.now(UTC).date().isoformat()
+        body["review_date"] = max(body["review_date"], held_on)
     # An erasure by court order names the order (422 otherwise): a rule between two fields.
     court_order = path.endswith("/erasure") and body.get("basis") == "court_order"
     if court_order and not str(body.get("order_reference") or "").strip():
