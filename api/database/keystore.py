@@ -365,7 +365,7 @@ def claim_columns(
     )
 
 
-def write_new_keys(cursor: Any, key_ring: object, stored_events: Sequence[Any]) -> None:
+def write_key_changes(cursor: Any, key_ring: object, stored_events: Sequence[Any]) -> None:
     """Insert the keys of the persons these events register, and destroy those of the
     persons they erase, in the events' transaction: no event is ever stored without its
     key, and no erasure without the key's end."""

@@ -40,7 +40,7 @@ from campledger.api.database.keystore import (
     PostgresKeyRing,
     claim_columns,
     claim_digest,
-    write_new_keys,
+    write_key_changes,
 )
 from campledger.domain.service.journal import JournalWrites, StoredCommand
 
@@ -246,7 +246,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             )
         if writes.claims:
             curs.execute(self.insert_claims_statement, claim_columns(self.key_ring, writes.claims))
-        write_new_keys(curs, self.key_ring, stored_events)
+        write_key_changes(curs, self.key_ring, stored_events)
         if stored_events:
             self._notify_channel(curs)
             curs.execute(

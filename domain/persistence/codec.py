@@ -14,7 +14,6 @@ from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -48,11 +47,6 @@ Converter = Callable[[Any], Any]
 
 # Events stored before the move to the campledger package keep decoding.
 register_moved_modules()
-
-
-@cache
-def _topic_of(cls: type) -> str:
-    return get_topic(cls)
 
 
 def _plain(value: Any) -> Any:
@@ -140,9 +134,7 @@ class FastMapper(Mapper[UUID]):
                 None if key is None else encrypt_field(key, person_id, name, _plain(value))
             )
 
-    def _open(
-        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
-    ) -> None:
+    def _open(self, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]) -> None:
         present = [name for name in fields if state.get(name) is not None]
         if not present:
             return
@@ -178,10 +170,10 @@ class FastMapper(Mapper[UUID]):
         originator_id = cast(UUID, id_convertor(stored_event.originator_id))
         # Opened before upcasting: the fields were sealed in the state as it was stored. By
         # the class's own topic: an event stored under a module's earlier name is the same.
-        topic = _topic_of(cls)
+        topic = get_topic(cls)  # the library keeps each class's topic
         fields = personal_fields(topic, event_state)
         if fields:
-            self._open(topic, originator_id, event_state, fields)
+            self._open(originator_id, event_state, fields)
         event_state["originator_id"] = originator_id
         event_state["originator_version"] = stored_event.originator_version
         # Upcast first: the annotations describe the current class version, and old
