@@ -56,10 +56,8 @@ from bench.api_load import (
     wait_for_projection,
 )
 from bench.loadgen import CpuMeter, Outcome, RawClient, closed_loop, measured
-from bench.support import fresh_database
-from campledger.api.database.keystore import MASTER_KEY_FILE_ENV, master_key_file
+from bench.support import fresh_database, server_env
 from campledger.api.services.auth import create_token
-from campledger.api.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 180)
 
@@ -85,11 +83,7 @@ def running_server(url: str, stack: dict[str, str], projector: bool) -> Iterator
     command += ["serve", "--host", "127.0.0.1", "--port", str(port)]
     command += [] if projector else ["--no-projector"]
     # The rate limit off: one token sends all the load, faster than any device would.
-    env = {**os.environ, **stack, "CAMPLEDGER_DATABASE_URL": url}
-    # With a database URL the server wants the master key named: this benchmark's own
-    # (bench.support's, the embedded default's unless CAMPLEDGER_MASTER_KEY_FILE is set).
-    env[MASTER_KEY_FILE_ENV] = str(master_key_file(Settings()))
-    env["CAMPLEDGER_RATE_LIMIT_PER_SECOND"] = "0"
+    env = {**server_env(url), **stack, "CAMPLEDGER_RATE_LIMIT_PER_SECOND": "0"}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
