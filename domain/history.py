@@ -11,7 +11,9 @@ order", and "what was their state at T" on either time axis:
 
 History replays the aggregate one event at a time from the log; it does no I/O beyond the
 Registry's event store. Personal data (names, date of birth, biometric reference) is left
-out of the states and of corrections unless asked for.
+out of the states and of corrections unless asked for. Once a person's personal data is
+erased, every personal value of every one of their events reads as ``ERASED``, whenever
+the history is cut: the key that opened them is gone for good.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from campledger.domain.model.values import date_of_birth_text
 # ``_REFERENCE_FIELDS``; these are the personal ones among what it shows.
 PERSONAL_FIELDS = frozenset(_ORDERED_PERSONAL_FIELDS)
 REDACTED = "[personal]"
+# Stands in for a value that can no longer be read (docs/data-protection.md, Erasure).
+ERASED = "[erased]"
 
 _STATE_FIELDS = (
     "registration_number",
@@ -58,6 +62,7 @@ _STATE_FIELDS = (
     "hold_authority",
     "hold_order_reference",
     "hold_review_date",
+    "erased",
 )
 _PERSONAL_STATE_FIELDS = _ORDERED_PERSONAL_FIELDS
 # Fields of an event that say on whose order or about what it happened.
@@ -76,6 +81,8 @@ _REFERENCE_FIELDS = (
     "order_reference",
     "review_date",
     "in_custody",
+    # Why a person's personal data was erased (a code).
+    "basis",
 )
 # Shown only when set: a cleared step has no order, an ordinary movement no custody.
 _WHEN_GIVEN = frozenset({"authority", "order_reference", "review_date", "in_custody"})
@@ -117,6 +124,8 @@ class PersonHistory:
     entries: list[HistoryEntry]
     as_of: datetime | None = None
     known_at: datetime | None = None
+    # The person's personal data is erased (now, not only at the cut).
+    erased: bool = False
     # Histories of records merged into this one, when asked for.
     duplicates: dict[UUID, list[HistoryEntry]] = field(default_factory=dict)
 
@@ -130,6 +139,7 @@ class PersonHistory:
             "person_id": str(self.person_id),
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "known_at": self.known_at.isoformat() if self.known_at else None,
+            "erased": self.erased,
             "state": _jsonable(self.state),
             "events": [e.as_dict() for e in self.entries],
             "duplicates": {str(k): [e.as_dict() for e in v] for k, v in self.duplicates.items()},
@@ -152,9 +162,10 @@ def person_history(
     events = cast(list[Aggregate.Event], list(app.events.get(person_id)))
     if not events or not isinstance(events[0], Person.Registered):
         raise errors.PersonNotFound(f"no person with id {person_id}")
-    entries = list(_replay(_cut(events, as_of, known_at), include_personal))
+    erased = any(isinstance(event, Person.PersonalDataErased) for event in events)
+    entries = list(_replay(_cut(events, as_of, known_at), include_personal, erased))
     _add_order_references(app, entries)
-    history = PersonHistory(person_id, entries, as_of=as_of, known_at=known_at)
+    history = PersonHistory(person_id, entries, as_of=as_of, known_at=known_at, erased=erased)
     if include_duplicates:
         for entry in entries:
             if entry.action == "duplicate_merged":
@@ -198,8 +209,13 @@ def _cut(
         yield event
 
 
-def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterator[HistoryEntry]:
+def _replay(
+    events: Iterable[Aggregate.Event], include_personal: bool, erased: bool
+) -> Iterator[HistoryEntry]:
     person: Any = None
+    # Erased, a personal value reads back as None (its key is gone): say so, rather than
+    # show an empty name or a step with no reason as if nothing had been written.
+    unreadable = ERASED if erased else None
     for event in events:
         values = vars(event) if hasattr(event, "__dict__") else {}
         # A correction's event holds only the new value: the old one is the state before it.
@@ -211,9 +227,10 @@ def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterat
             if k in values and (values[k] or k not in _WHEN_GIVEN)
         }
         if "new_value" in values:
-            personal = values.get("field") in PERSONAL_FIELDS and not include_personal
-            reference["old_value"] = REDACTED if personal else before
-            reference["new_value"] = REDACTED if personal else values["new_value"]
+            personal = values.get("field") in PERSONAL_FIELDS
+            hidden = REDACTED if not include_personal else unreadable
+            reference["old_value"] = hidden if personal and hidden else before
+            reference["new_value"] = hidden if personal and hidden else values["new_value"]
         site = (
             values.get("site_code")
             or values.get("destination")
@@ -227,10 +244,17 @@ def _replay(events: Iterable[Aggregate.Event], include_personal: bool) -> Iterat
             occurred_at=values["occurred_at"],
             actor=values["actor"],
             site_code=site,
-            reason=values.get("reason") or None,
+            reason=_reason(values, unreadable),
             reference=reference,
-            state=_state(person, include_personal),
+            state=_state(person, include_personal, unreadable),
         )
+
+
+def _reason(values: dict[str, Any], unreadable: str | None) -> str | None:
+    # A sealed reason reads back as None once erased; an empty one was never sealed.
+    if "reason" in values and values["reason"] is None:
+        return unreadable
+    return values.get("reason") or None
 
 
 def _stored(value: Any) -> Any:
@@ -240,10 +264,12 @@ def _stored(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _state(person: Person, include_personal: bool) -> dict[str, Any]:
+def _state(person: Person, include_personal: bool, unreadable: str | None) -> dict[str, Any]:
     names = _STATE_FIELDS + (_PERSONAL_STATE_FIELDS if include_personal else ())
     state = {name: getattr(person, name, None) for name in names}
-    if include_personal and state["date_of_birth"] is not None:
+    if include_personal and unreadable:
+        state.update(dict.fromkeys(_PERSONAL_STATE_FIELDS, unreadable))
+    elif include_personal and state["date_of_birth"] is not None:
         # As it is known: a year alone is shown as the year (1985), not as 1 January.
         state["date_of_birth"] = date_of_birth_text(
             state["date_of_birth"], getattr(person, "date_of_birth_precision", None)

@@ -18,7 +18,6 @@ day at query time. It reveals the date of birth, so it is personal too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -382,16 +381,3 @@ def get_person_row(
     if row is None:
         return None
     return public_row(row, include_personal, today or datetime.now(UTC).date())
-
-
-def registration_numbers(
-    conn: psycopg.Connection[Any], person_ids: Sequence[UUID]
-) -> dict[UUID, str | None]:
-    """The registration number each of these persons has now (an identifier, not personal
-    data: every reader of a roster may see it)."""
-    query = sql.SQL(
-        "SELECT person_id, registration_number FROM {} WHERE person_id = ANY(%s)"
-    ).format(sql.Identifier(Roster.live_schema(), "roster"))
-    return {
-        r["person_id"]: r["registration_number"] for r in rows_of(conn, query, (list(person_ids),))
-    }

@@ -86,7 +86,7 @@ def history(
     if personal and not actor:
         raise typer.BadParameter("say who you are with --actor", param_hint="--personal")
     with open_backend(load_settings()) as app:
-        person_id = person_id_of(app.registry, person)
+        person_id = person_id_of(app.registry, person, app.database_url)
         try:
             found = person_history(
                 app.registry,
@@ -136,6 +136,8 @@ def _print_history(found: PersonHistory, personal: bool) -> None:
                 f"{e.state['status']} {e.state['site_code'] or ''}".strip(),
             )
         console.print(table)
+    if found.erased:
+        console.print("[yellow]personal data erased: every personal value reads \\[erased][/]")
     state = found.state
     if state is None:
         console.print("[yellow]not registered at that time[/]")

@@ -17,7 +17,7 @@ from campledger.api.console.person_form_words import CORRECTABLE_NAMES, DEPARTUR
 from campledger.api.console.reading import principal, registry
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.scoping import person_sites
-from campledger.domain.model.values import PersonStatus
+from campledger.domain.model.values import PERSONAL_FIELDS, PersonStatus
 
 HOUSEHOLD = "household_id"
 
@@ -71,7 +71,12 @@ def form_values(offered: Offers, person: dict[str, Any], sent: dict[str, str]) -
     return {
         "offers": offered,
         "sent": sent,
-        "correctable": offered.correctable(),
+        # Erased, a name or a date of birth can no longer be written (409 on the API).
+        "correctable": [
+            (field, label)
+            for field, label in offered.correctable()
+            if not (person.get("erased") and field in PERSONAL_FIELDS)
+        ],
         "departure_reasons": list(DEPARTURE_NAMES.items()),
         "correct_key": sent["form_key"] if form == "correction" else new_form_key(),
         "depart_key": sent["form_key"] if form == "departure" else new_form_key(),

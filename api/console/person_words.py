@@ -7,7 +7,7 @@ from typing import Any
 
 from campledger.api.console.i18n import N_
 from campledger.api.console.screening_words import OUTCOME_NAMES, STEP_NAMES
-from campledger.domain.model.values import PersonStatus, Relationship, Sex
+from campledger.domain.model.values import ErasureBasis, PersonStatus, Relationship, Sex
 
 STATUS_NAMES = {
     PersonStatus.PRESENT: N_("Present"),
@@ -51,6 +51,7 @@ ACTION_NAMES = {
     "detail_corrected": N_("Detail corrected"),
     "merged_into": N_("Merged into another record"),
     "duplicate_merged": N_("Duplicate record merged in"),
+    "personal_data_erased": N_("Personal data erased"),
 }
 
 # The references an event may carry, in the order the timeline shows them.
@@ -70,6 +71,7 @@ REFERENCE_NAMES = {
     "survivor_id": N_("Kept record"),
     "duplicate_id": N_("Merged record"),
     "duplicate_registration_number": N_("Merged registration number"),
+    "basis": N_("Basis"),
 }
 
 PERSONAL_NAMES = {
@@ -91,8 +93,15 @@ def written_name(family: str | None, given: str | None) -> str:
     return ("، " if arabic else ", ").join(parts)
 
 
+ERASURE_BASIS_NAMES = {
+    ErasureBasis.SUBJECT_REQUEST: N_("The person asked"),
+    ErasureBasis.COURT_ORDER: N_("A court order"),
+    ErasureBasis.DATA_PROTECTION_OFFICER: N_("The data protection officer's decision"),
+    ErasureBasis.RETENTION: N_("The retention policy"),
+}
+
 # Facts of a history entry stored as a code, and the words each code is shown as.
-CODED_REFERENCES = {"step": STEP_NAMES, "outcome": OUTCOME_NAMES}
+CODED_REFERENCES = {"step": STEP_NAMES, "outcome": OUTCOME_NAMES, "basis": ERASURE_BASIS_NAMES}
 
 # What the pages about people give their templates.
 WORDS: dict[str, Any] = {

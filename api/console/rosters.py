@@ -40,7 +40,7 @@ from campledger.domain.commands import OpenSite
 from campledger.domain.model import errors
 from campledger.domain.model.registration_numbers import check_registration_number
 from campledger.domain.model.values import AGE_BANDS, PersonStatus, Sex
-from campledger.projections import occupancy, roster
+from campledger.projections import occupancy, roster_numbers
 from campledger.projections.collation import Locale
 from campledger.projections.paging import Page
 from campledger.projections.roster_rows import RosterOrder
@@ -139,7 +139,7 @@ def site_roster(request: Request, code: str, cursor: str | None = None) -> Respo
         site = known_site(conn, code)
         # A past day's roster is ids and statuses (the API's); a person is found by number.
         numbers = (
-            roster.registration_numbers(conn, [row["person_id"] for row in read.page.rows])
+            roster_numbers.registration_numbers(conn, [row["person_id"] for row in read.page.rows])
             if read.as_of
             else {}
         )

@@ -48,7 +48,7 @@ from campledger.api.services.auth import Principal
 from campledger.api.services.rosters import RosterQuery, read_roster
 from campledger.api.services.scoping import within
 from campledger.domain.commands import PlanTransfer
-from campledger.projections import occupancy, roster
+from campledger.projections import occupancy, roster_numbers
 
 router = APIRouter()
 
@@ -124,7 +124,7 @@ async def plan(
         if code:
             with read_connection(request) as conn, refusals():
                 typed = _resolve(conn, reader, code, numbers, fields.problems)
-                known = roster.registration_numbers(conn, ticked) | typed
+                known = roster_numbers.registration_numbers(conn, ticked) | typed
         manifest = list(dict.fromkeys([*ticked, *typed]))
         if not manifest and not any(p.field == "numbers" for p in fields.problems):
             fields.problems.append(Problem(NOBODY, "numbers"))

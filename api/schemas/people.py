@@ -145,6 +145,10 @@ class PersonHistoryPublic(BaseModel):
     person_id: UUID
     as_of: Instant | None
     known_at: Instant | None
+    erased: bool = Field(
+        description="The person's personal data was erased: every personal value of every "
+        "event (with `personal=true`) reads `[erased]`, whatever the cut."
+    )
     state: HistoryState | None = Field(description="After the last event; null if none.")
     events: list[HistoryEvent]
     duplicates: dict[str, list[HistoryEvent]] = Field(

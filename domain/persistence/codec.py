@@ -125,7 +125,9 @@ class FastMapper(Mapper[UUID]):
         key = ring.new_key(person_id) if is_person_created(topic) else ring.key_for(person_id)
         for name in fields:
             value = state.get(name)
-            if value is None:
+            if value is None or value == "":
+                # Nothing to hide in an empty reason, and kept empty it stays told apart
+                # from an erased one (which reads back as None).
                 continue
             # Encrypted in its JSON form: a date as ISO text, read back by its converter.
             # A person erased has no key, and nothing personal about them is recorded again
@@ -135,7 +137,7 @@ class FastMapper(Mapper[UUID]):
             )
 
     def _open(self, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]) -> None:
-        present = [name for name in fields if state.get(name) is not None]
+        present = [name for name in fields if state.get(name) not in (None, "")]
         if not present:
             return
         key = self._ring().key_for(person_id)

@@ -146,6 +146,18 @@ def test_an_erased_person_is_nowhere_in_the_database_and_the_rest_still_holds(
     body = shown.json()
     assert body.get("given_name") is None and body["sex"] == "female"
     assert body["registration_number"] == f"ER-{n}"
+    # The auditor's history marks every personal value erased, and shows none of them.
+    history = api.client.get(
+        f"{PREFIX}/audit/persons/{erased}/history",
+        params={"personal": "true"},
+        headers=api.auth("auditor"),
+    )
+    assert history.status_code == 200, history.text
+    assert history.json()["erased"] is True
+    assert history.json()["events"][0]["state"]["given_name"] == "[erased]"
+    assert "[erased]" in {e["reason"] for e in history.json()["events"]}
+    for value in erased_values.values():
+        assert value not in history.text
 
     with psycopg.connect(api_database_url, autocommit=True) as conn:
         assert _counts(conn) == before

@@ -14,6 +14,7 @@ from campledger.api.cli.main import app
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector
 from campledger.projections.ledger import Ledger, current_digest
+from campledger.projections.roster import Roster
 from tests.projections.lifecycle import NOW, full_lifecycle
 
 runner = CliRunner()
@@ -83,6 +84,36 @@ def test_history_by_registration_number_with_both_time_axes(url: str, filled: An
     assert "in_transit" in table.stdout
     naive = runner.invoke(app, ["history", "R-002", "--known-at", "2025-03-01T12:30"])
     assert naive.exit_code == 2
+
+
+def test_an_erased_persons_history_says_so_and_marks_each_personal_value(
+    url: str, filled: Any, library_env: dict[str, str]
+) -> None:
+    registry = Registry(env=library_env)
+    try:
+        registry.erase_personal_data(
+            person_id=filled.child, basis="subject_request", order_reference="", actor="dpo"
+        )
+    finally:
+        registry.close()
+    result = runner.invoke(
+        app, ["history", str(filled.child), "--personal", "--actor", "auditor-1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "personal data erased" in result.stdout and "Amina" not in result.stdout
+    shown = json.loads(
+        runner.invoke(
+            app, ["history", str(filled.child), "--personal", "--actor", "auditor-1", "--json"]
+        ).stdout
+    )
+    assert shown["erased"] is True and shown["events"][0]["state"]["given_name"] == "[erased]"
+    # The number's claim went with the erasure; the roster still finds who had it.
+    assert runner.invoke(app, ["history", "R-001"]).exit_code == 3
+    with Projector(url, [Roster]) as projector:
+        projector.catch_up()
+    by_number = runner.invoke(app, ["history", "R-001", "--json"])
+    assert by_number.exit_code == 0, by_number.output
+    assert json.loads(by_number.stdout)["person_id"] == str(filled.child)
 
 
 def test_personal_history_needs_an_actor_and_is_recorded(url: str, filled: Any) -> None:

@@ -255,6 +255,28 @@ def test_a_persons_history_as_known_at_a_past_time_leaves_out_what_came_later(
     assert "interview" not in past and "as it was recorded up to" in past
 
 
+def test_an_erased_persons_page_says_so_and_shows_no_personal_value(world: World) -> None:
+    code = world.api.open_site()
+    person = world.api.held_person(code)
+    world.api.registry.erase_personal_data(
+        person_id=person, basis="court_order", order_reference="CO-7/2026", actor="setup"
+    )
+    world.api.wait()
+    browser, _ = signed_in(world, "admin")
+
+    page = browser.get(f"/persons/{person}").text
+    assert "Personal data erased" in page and "can no longer be read" in page
+    assert "Amina" not in page and "Haroun" not in page
+    # Every personal detail, and the hold's reason, reads "Erased"; the erasure is in the
+    # history with its basis and order.
+    assert page.count("<em>Erased</em>") >= 7
+    assert "A court order" in page and "CO-7/2026" in page
+    # A name can no longer be corrected, a fact still can.
+    form = page.split('id="correct-title"')[1].split("</form>")[0]
+    correctable = re.findall(r'<option value="([a-z_]+)"', form)
+    assert "given_name" not in correctable and "sex" in correctable
+
+
 # --- households -----------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import httpx
 
 from campledger.api.console import transfer_manifest
 from campledger.domain.model.transfer import MAX_MANIFEST
-from campledger.projections import roster
+from campledger.projections import roster_numbers
 from campledger.projections.audit_log import AuditLog
 from tests.console import test_people_pages
 from tests.console.conftest import Browser
@@ -38,7 +38,7 @@ def send(browser: Browser, path: str, data: dict[str, Any]) -> httpx.Response:
 
 def numbers_of(world: World, persons: list[UUID]) -> list[str]:
     world.api.wait()
-    by_id = roster.registration_numbers(world.api.conn, persons)
+    by_id = roster_numbers.registration_numbers(world.api.conn, persons)
     return [str(by_id[p]) for p in persons]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from campledger.domain.history import ERASED, REDACTED, person_history
 from campledger.domain.model.errors import DomainError, InvalidInput
 from campledger.domain.persistence.personal_data import InMemoryKeyRing
 from tests.domain.support import ACTOR, make_registry, open_site, person, register
@@ -81,3 +82,38 @@ def test_a_bad_erasure_is_refused_and_writes_nothing(
         _erase(registry, person_id, basis=basis, order_reference=reference)
     assert person(registry, person_id).version == version
     assert not person(registry, person_id).erased
+
+
+def test_an_erased_persons_history_marks_every_personal_value_erased() -> None:
+    registry = make_registry()
+    open_site(registry, "RC-1")
+    erased = register(registry, given_name="Amina", biometric_reference="BIO-9")
+    registry.correct_detail(
+        person_id=erased, field="given_name", value="Aminah", reason="Aminah's card", actor=ACTOR
+    )
+    registry.correct_detail(person_id=erased, field="sex", value="male", reason="typo", actor=ACTOR)
+    registry.record_screening_step(person_id=erased, step="medical", outcome="cleared", actor=ACTOR)
+    before = person_history(registry, erased, include_personal=True)
+    assert not before.erased and before.state is not None
+    assert before.state["given_name"] == "Aminah"
+    _erase(registry, erased)
+
+    # Cut before the erasure as after it: the values are gone for good either way.
+    for cut in (None, before.entries[-1].recorded_at):
+        found = person_history(registry, erased, known_at=cut, include_personal=True)
+        registered, named, sexed, screened = found.entries[:4]
+        assert found.erased
+        assert registered.state["given_name"] == ERASED
+        assert registered.state["biometric_reference"] == ERASED
+        assert named.reason == ERASED
+        assert (named.reference["old_value"], named.reference["new_value"]) == (ERASED, ERASED)
+        # What was never personal, or never written, reads as it was.
+        assert sexed.reference["new_value"] == "male" and screened.reason is None
+        assert registered.state["sex"] == "female" and sexed.state["sex"] == "male"
+        assert "Amin" not in repr(found.as_dict())
+    final = person_history(registry, erased, include_personal=True)
+    assert final.state is not None and final.state["erased"] is True
+    # Without personal data asked for, nothing personal is shown at all.
+    hidden = person_history(registry, erased)
+    assert "given_name" not in hidden.entries[0].state
+    assert hidden.entries[1].reference["new_value"] == REDACTED
