@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     operation_timezone: str = "UTC"
     # Who the caseload is, as the HXL exports tag it: #affected+refugees or +idps.
     caseload: Literal["refugees", "idps"] = "refugees"
+    # The retention policy (docs/data-protection.md#retention): `campledger retention apply`
+    # erases the personal data of people who departed more than this many days ago.
+    # Unset (the default): no policy, and the command refuses to run.
+    retention_departed_days: int | None = Field(default=None, ge=1, le=36_500)
 
     @field_validator("database_url")
     @classmethod
@@ -162,6 +166,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone name, such as Africa/Ndjamena") from None
         return value
+
+    @field_validator("retention_departed_days", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        # CAMPLEDGER_RETENTION_DEPARTED_DAYS= (set, empty) reads as unset: no policy.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

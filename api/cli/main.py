@@ -21,6 +21,7 @@ from campledger.api.cli import (
     import_arrivals,
     keys,
     projections,
+    retention,
     serve,
     tokens,
     users,
@@ -87,6 +88,7 @@ for command_module in (
     gazetteer,
     keys,
     erasure,
+    retention,
 ):
     command_module.register(app)
 

@@ -174,6 +174,9 @@ class Person(Aggregate):
         def apply(self, person: Person) -> None:
             person.status = PersonStatus.DEPARTED
             person.departure_reason = self.reason
+            # Kept apart from last_occurred_at, which a later correction moves: the
+            # retention policy counts from the departure (api/services/retention.py).
+            person.departed_at = self.occurred_at
 
     class DetailCorrected(Event):
         # v2 added ``family_tracing``: the correction joined a household on purpose, as
@@ -283,6 +286,7 @@ class Person(Aggregate):
         self.screening: dict[str, str] = {}
         self.merged_into: UUID | None = None
         self.departure_reason: str | None = None
+        self.departed_at: datetime | None = None
         self.registered_at = occurred_at
         self.last_occurred_at = occurred_at
         # The hold is a fact apart from where the person is: a held person stays held in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -12,6 +13,7 @@ from campledger.domain.model.values import DepartureReason, PersonStatus
 from campledger.domain.service.registry import Registry
 from tests.domain.support import (
     ACTOR,
+    FIXED_NOW,
     dispatched,
     events_after,
     head,
@@ -121,3 +123,17 @@ def test_a_held_person_leaves_only_by_death_or_escape_until_released(
     sites.release_person(person_id=person_id, reason="cleared", actor=ACTOR)
     sites.record_departure(person_id=person_id, reason=reason, actor=ACTOR)
     assert person(sites, person_id).status == PersonStatus.DEPARTED
+
+
+def test_a_departure_keeps_its_time_whatever_is_recorded_after_it(sites: Registry) -> None:
+    person_id = register(sites)
+    left_at = FIXED_NOW - timedelta(minutes=30)
+    sites.record_departure(
+        person_id=person_id, reason="resettled", occurred_at=left_at, actor=ACTOR
+    )
+    sites.correct_detail(
+        person_id=person_id, field="family_name", value="Harun", reason="spelling", actor=ACTOR
+    )
+    gone = person(sites, person_id)
+    assert gone.departed_at == left_at and gone.last_occurred_at == FIXED_NOW
+    assert person(sites, register(sites)).departed_at is None
