@@ -21,8 +21,8 @@ from campledger.api.cli import (
     import_arrivals,
     keys,
     projections,
-    retention,
     serve,
+    subject_access,
     tokens,
     users,
 )
@@ -88,7 +88,7 @@ for command_module in (
     gazetteer,
     keys,
     erasure,
-    retention,
+    subject_access,
 ):
     command_module.register(app)
 

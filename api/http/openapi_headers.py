@@ -39,6 +39,11 @@ _LOCATION = {
     "description": "The URL of what the command created (sent again on a replay).",
     "schema": {"type": "string", "format": "uri"},
 }
+_NO_STORE = {
+    "description": "`no-store`: the answer holds a person's personal data; no browser "
+    "cache or proxy may keep it.",
+    "schema": {"type": "string", "enum": ["no-store"]},
+}
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 0},
@@ -77,6 +82,7 @@ HEADERS: dict[str, dict[str, dict[str, tuple[dict[str, Any], bool]]]] = {
     },
     "syncDevice": {"200": {"X-Log-Position": (_POSITION, True)}},
     "getPerson": {"200": {"ETag": (_ETAG, True)}},
+    "exportSubjectData": {"200": {"Cache-Control": (_NO_STORE, True)}},
     "listSiteRoster": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     "exportSiteRosterXlsx": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},
     "exportSiteRosterCsv": {"200": {"X-Next-Cursor": (_NEXT_CURSOR, False)}},

@@ -41,6 +41,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", _API + "/persons/{person_id}/merge"): "mergePersons",
     ("POST", _API + "/persons/{person_id}/release"): "releasePerson",
     ("POST", _API + "/persons/{person_id}/screening-steps"): "recordScreeningStep",
+    ("GET", _API + "/persons/{person_id}/subject-export"): "exportSubjectData",
     ("GET", _API + "/sites"): "listSites",
     ("POST", _API + "/sites"): "openSite",
     ("GET", _API + "/sites/flows"): "listFlows",

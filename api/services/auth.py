@@ -35,7 +35,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     # The operation's data protection officer: erases personal data (on a person's request,
-    # a court's order, the retention policy) and reads whom it erases; changes nothing else.
+    # a court's order, the retention policy), exports everything held about a person who
+    # asks for it, and reads whom it erases or exports; changes nothing else.
     DATA_PROTECTION_OFFICER = "data_protection_officer"
     # Prometheus and the like: reads /metrics and nothing else, so the token a scraper's
     # configuration holds opens no person's data if it leaks.
@@ -73,6 +74,10 @@ class Permission(StrEnum):
     ACCOUNTS_ADMIN = "accounts:admin"
     # Erase a person's personal data for good (docs/data-protection.md).
     PERSONAL_DATA_ERASE = "personal-data:erase"
+    # Export everything held about one person, for their right of access
+    # (docs/data-protection.md, Subject access). Not a ":read": the auditor, who reads
+    # everything, answers no one's request; the data protection officer does.
+    SUBJECT_ACCESS = "personal-data:export"
 
 
 P = Permission
@@ -121,7 +126,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(p for p in Permission if p.endswith(":read") or p == P.PERSONAL_DATA),
     Role.ADMIN: frozenset(Permission),
     Role.DATA_PROTECTION_OFFICER: frozenset(
-        _READ_COMMON | {P.PERSONAL_DATA, P.PERSONAL_DATA_ERASE, P.AUDIT_READ}
+        _READ_COMMON | {P.PERSONAL_DATA, P.PERSONAL_DATA_ERASE, P.SUBJECT_ACCESS, P.AUDIT_READ}
     ),
     Role.MONITOR: frozenset({P.METRICS_READ}),
 }

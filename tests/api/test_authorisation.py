@@ -40,7 +40,7 @@ EVERY = {
     "screening:write", "departures:write", "corrections:write", "merges:write",
     "transfers:read", "transfers:write", "households:read", "audit:read",
     "duplicates:read", "duplicates:review", "metrics:read", "imports:write", "holds:read",
-    "personal-data:erase",
+    "personal-data:erase", "personal-data:export",
 }  # fmt: skip
 
 # Least privilege, as the field jobs need it.
@@ -54,8 +54,10 @@ GRANTS: dict[str, set[str]] = {
     "auditor": {p for p in EVERY if p.endswith(":read")},
     "admin": EVERY,
     "monitor": {"metrics:read"},  # a scraper's token: metrics and nothing else
-    # Erases, reads whom it erases and the trail of who read them; changes nothing else.
-    "data_protection_officer": _READS | {"personal-data:erase", "audit:read"},
+    # Erases, exports everything held about a person (their right of access), reads whom it
+    # erases or exports and the trail of who read them; changes nothing else.
+    "data_protection_officer": _READS | {"personal-data:erase", "personal-data:export",
+                                         "audit:read"},
 }  # fmt: skip
 
 
@@ -263,6 +265,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         "departure", {"reason": "resettled"})),
     "erasure": Endpoint("personal-data:erase", Touches.SITE, _person_command(
         "erasure", {"basis": "subject_request"})),
+    # Spans every site the person passed through: unscoped tokens only, as for audits.
+    "subject export": Endpoint("personal-data:export", Touches.ALL,
+                               _get("/persons/{s.person}/subject-export")),
     "correction": Endpoint("corrections:write", Touches.SITE, _person_command(
         "corrections", {"field": "estimated_age", "value": 31, "reason": "document"})),
     "merge": Endpoint("merges:write", Touches.SITE, _merge),
@@ -455,6 +460,7 @@ ROUTES = {
     "hold": "POST /persons/{person_id}/hold", "release": "POST /persons/{person_id}/release",
     "departure": "POST /persons/{person_id}/departure",
     "erasure": "POST /persons/{person_id}/erasure",
+    "subject export": "GET /persons/{person_id}/subject-export",
     "correction": "POST /persons/{person_id}/corrections",
     "merge": "POST /persons/{person_id}/merge", "plan transfer": "POST /transfers",
     "dispatch": "POST /transfers/{transfer_id}/dispatch",

@@ -66,7 +66,7 @@ OPERATION_IDS = {
     "checkLiveness", "checkReadiness",
     "listHolds", "listSeparatedHouseholds", "getHousehold",
     "getPerson", "correctPerson", "recordDeparture", "holdPerson", "mergePersons",
-    "erasePersonalData",
+    "erasePersonalData", "exportSubjectData",
     "releasePerson", "recordScreeningStep",
     "listSites", "openSite", "listFlows", "exportFlowsHxl", "listOccupancy",
     "exportOccupancyHxl", "getSite", "changeSiteCapacity", "closeSite", "listSiteFlows",

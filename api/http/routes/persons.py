@@ -1,4 +1,5 @@
-"""Persons: current state, screening, holds, departures, erasure, corrections and merges."""
+"""Persons: current state, screening, holds, departures, erasure, subject access,
+corrections and merges."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ from campledger.api.schemas import (
     ScreeningCreate,
 )
 from campledger.api.schemas.people import PersonPublic
+from campledger.api.schemas.subject_access import SubjectExportPublic
 from campledger.api.services.auth import Permission, Principal
 from campledger.api.services.family_tracing import HouseholdSites, households_in
 from campledger.api.services.persons_read import read_person
+from campledger.api.services.subject_access import check_subject_access, export_subject
 from campledger.domain.commands import (
     CorrectDetail,
     ErasePersonalData,
@@ -49,6 +52,17 @@ Screener = Annotated[Principal, allowed(RecordScreeningStep)]
 Departures = Annotated[Principal, allowed(RecordDeparture)]
 Merger = Annotated[Principal, allowed(MergePersons)]
 Eraser = Annotated[Principal, allowed(ErasePersonalData)]
+
+
+# A real dependency, as the auditors' is (api/http/routes/audit.py says why).
+def require_subject_access(
+    principal: Annotated[Principal, Depends(require(Permission.SUBJECT_ACCESS))],
+) -> str:
+    """The exporter's name, recorded on the access trail; unscoped tokens only."""
+    return check_subject_access(principal)
+
+
+Exporter = Annotated[str, Depends(require_subject_access)]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -68,6 +82,31 @@ def get_person(
     row = read_person(conn, backend.registry, principal, person_id, "GET /persons/{id}")
     response.headers["ETag"] = f'"{row["version"]}"'
     return row
+
+
+# Unset, not null: a history event's reference names only the fields its event has (as
+# the history's own route answers it); every key the export gives stays, nulls included.
+@router.get(
+    "/{person_id}/subject-export",
+    response_model=SubjectExportPublic,
+    response_model_exclude_unset=True,
+)
+def export_subject_data(
+    person_id: UUID, actor: Exporter, backend: BackendDep, conn: ReadConn, response: Response
+) -> dict[str, Any]:
+    """Everything held about one person, for their right of access: current state and
+    history with personal data, household, likely duplicates, the audit log's and the
+    access trail's entries about them. The export is itself put on the access trail
+    first, and listed in it (`export_entry`). For the data protection officer and the
+    administrator, with a token scoped to no site (an export spans every site the person
+    passed through). An erased person's export answers too, `erased` true and their
+    personal values gone. An unknown person is 404, and nothing is recorded."""
+    document = export_subject(
+        backend.registry, conn, person_id, actor=actor, purpose="GET /persons/{id}/subject-export"
+    )
+    # Said here as well as by the middleware's default: this answer must never be kept.
+    response.headers["Cache-Control"] = "no-store"
+    return document
 
 
 def _on_person(
