@@ -21,6 +21,7 @@ from campledger.api.cli import (
     import_arrivals,
     keys,
     projections,
+    retention,
     serve,
     subject_access,
     tokens,
@@ -88,6 +89,7 @@ for command_module in (
     gazetteer,
     keys,
     erasure,
+    retention,
     subject_access,
 ):
     command_module.register(app)
