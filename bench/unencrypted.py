@@ -26,12 +26,17 @@ class UnencryptedMapper(FastMapper):
         super().__init__(key_ring=None)
 
     def _seal(
-        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
+        self,
+        topic: str,
+        person_id: UUID,
+        version: int,
+        state: dict[str, Any],
+        fields: tuple[str, ...],
     ) -> None:
         return None
 
     def _open(
-        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
+        self, person_id: UUID, version: int, state: dict[str, Any], fields: tuple[str, ...]
     ) -> None:
         return None
 

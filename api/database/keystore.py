@@ -21,6 +21,7 @@ by another process stops opening anything here within that time.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import threading
@@ -136,7 +137,8 @@ class PostgresKeyRing:
         self._pending: dict[UUID, bytes] = {}
         self._erasing: set[UUID] = set()
         self._checked = False
-        self._claims_key = b""
+        # HMAC-SHA256 under the claims key, keyed once: each claim hashes a copy of it.
+        self._claims_mac = hmac.new(b"", digestmod=hashlib.sha256)
 
     # --- setup and checks ---------------------------------------------------------------
 
@@ -172,7 +174,8 @@ class PostgresKeyRing:
                 ).fetchone()
             if row is None or not self._master.opens(bytes(row[0])):
                 raise WrongMasterKey()
-            self._claims_key = self._master.unwrap(bytes(row[1]), None)
+            claims_key = self._master.unwrap(bytes(row[1]), None)
+            self._claims_mac = hmac.new(claims_key, digestmod=hashlib.sha256)
             self._erase_revived_keys(conn)
         self._checked = True
 
@@ -261,11 +264,19 @@ class PostgresKeyRing:
     def claim_digest(self, scope: str, value: str) -> str:
         """What the claims table holds for a unique value: a keyed hash, never the value.
         Without the key, a registration number cannot be tried against the table."""
+        return self.claim_digests(scope, [value])[0]
+
+    def claim_digests(self, scope: str, values: Iterable[str]) -> list[str]:
+        """``claim_digest`` of each value, in order."""
         if not self._checked:
             self.open()
-        message = scope.encode() + b"\x00" + value.encode()
-        # The one-shot form: the same HMAC-SHA256, without an hmac object per claim.
-        return hmac.digest(self._claims_key, message, "sha256").hex()
+        prefix = scope.encode() + b"\x00"
+        digests = []
+        for value in values:
+            mac = self._claims_mac.copy()
+            mac.update(prefix + value.encode())
+            digests.append(mac.hexdigest())
+        return digests
 
     def erasing(self, person_id: UUID) -> None:
         with self._lock:
@@ -274,30 +285,32 @@ class PostgresKeyRing:
     def pending_erasures(self, person_ids: Sequence[UUID | str]) -> list[UUID]:
         """Of these persons, those whose erasure is being saved."""
         with self._lock:
+            if not self._erasing:
+                return []
             return sorted({p for p in person_ids if isinstance(p, UUID) and p in self._erasing})
 
-    def pending_rows(self, person_ids: Sequence[UUID | str]) -> tuple[list[UUID], list[bytes]]:
+    def pending_rows(self, person_ids: Sequence[UUID]) -> tuple[list[UUID], list[bytes]]:
         """The wrapped keys of these new persons, for the transaction of their events."""
         with self._lock:
             pending = self._pending
             # A person registered and then screened in one save appears twice: one key.
-            unique = dict.fromkeys(p for p in person_ids if isinstance(p, UUID) and p in pending)
-            keys = [(p, pending[p]) for p in unique]
+            keys = [(p, pending[p]) for p in dict.fromkeys(person_ids) if p in pending]
         return [p for p, _ in keys], [self._master.wrap(key, p) for p, key in keys]
 
-    def saved(self, person_ids: Sequence[UUID | str]) -> None:
+    def saved(self, person_ids: Sequence[UUID]) -> None:
         """The transaction that wrote these keys committed: they are keys like any other."""
         expires = time.monotonic() + CACHE_SECONDS
         with self._lock:
+            pending, cache = self._pending, self._cache
             for person_id in person_ids:
-                if not isinstance(person_id, UUID):
-                    continue
-                key = self._pending.pop(person_id, None)
+                key = pending.pop(person_id, None)
                 if key is not None:
-                    self._cache[person_id] = (key, expires)
-                if person_id in self._erasing:
-                    self._erasing.discard(person_id)
-                    self._cache[person_id] = (None, expires)
+                    cache[person_id] = (key, expires)
+            if not self._erasing:
+                return
+            for person_id in self._erasing.intersection(person_ids):
+                self._erasing.discard(person_id)
+                cache[person_id] = (None, expires)
 
     def discard(self, person_ids: Sequence[UUID | str]) -> None:
         """The save that would have written these keys failed: forget them."""
@@ -354,13 +367,28 @@ def claim_digest(key_ring: object, scope: str, value: str) -> str:
     return value
 
 
+def _digests(key_ring: object, claims: Sequence[UniqueClaim]) -> list[str]:
+    if not isinstance(key_ring, PostgresKeyRing):
+        return [c.value for c in claims]
+    # A batch claims one or two scopes: hash each scope's values in one go.
+    by_scope: dict[str, list[int]] = {}
+    for i, claim in enumerate(claims):
+        by_scope.setdefault(claim.scope, []).append(i)
+    digests = [""] * len(claims)
+    for scope, places in by_scope.items():
+        hashed = key_ring.claim_digests(scope, [claims[i].value for i in places])
+        for i, digest in zip(places, hashed, strict=True):
+            digests[i] = digest
+    return digests
+
+
 def claim_columns(
     key_ring: object, claims: Sequence[UniqueClaim]
 ) -> tuple[list[str], list[str], list[UUID]]:
     """Claims as the recorder's three arrays (scope, keyed hash, owner)."""
     return (
         [c.scope for c in claims],
-        [claim_digest(key_ring, c.scope, c.value) for c in claims],
+        _digests(key_ring, claims),
         [c.owner_id for c in claims],
     )
 
@@ -371,7 +399,8 @@ def write_key_changes(cursor: Any, key_ring: object, stored_events: Sequence[Any
     key, and no erasure without the key's end."""
     if not isinstance(key_ring, PostgresKeyRing) or not stored_events:
         return
-    ids = [e.originator_id for e in stored_events]
+    # A person's events carry their UUID (the library's type allows strings too).
+    ids: list[UUID] = [e.originator_id for e in stored_events]
     persons, wrapped = key_ring.pending_rows(ids)
     if persons:
         cursor.execute(INSERT_KEYS, (persons, wrapped), prepare=True)

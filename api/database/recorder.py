@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
@@ -220,7 +220,7 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             if exc is not None:
                 raise exc
         if isinstance(self.key_ring, PostgresKeyRing):
-            self.key_ring.saved([e.originator_id for e in stored_events])
+            self.key_ring.saved(cast("list[UUID]", [e.originator_id for e in stored_events]))
         if len(notification_ids) != len(stored_events):
             msg = f"expected {len(stored_events)} notification ids, got {len(notification_ids)}"
             raise IntegrityError(msg)

@@ -31,13 +31,15 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 from campledger.domain.persistence.personal_data import (
+    SEALED,
     KeyRing,
     KeyStoreError,
     decrypt_field,
-    encrypt_field,
     is_erasure,
     is_person_created,
+    open_values,
     personal_fields,
+    seal_values,
 )
 from campledger.domain.persistence.topics import register_moved_modules
 
@@ -103,7 +105,7 @@ class FastMapper(Mapper[UUID]):
             event_state["class_version"] = class_version
         fields = personal_fields(topic, event_state)
         if fields:
-            self._seal(topic, originator_id, event_state, fields)
+            self._seal(topic, originator_id, originator_version, event_state, fields)
         elif is_erasure(topic):
             self._ring().erasing(originator_id)
         stored_state = self.transcoder.encode(event_state)
@@ -119,30 +121,49 @@ class FastMapper(Mapper[UUID]):
         )
 
     def _seal(
-        self, topic: str, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]
+        self,
+        topic: str,
+        person_id: UUID,
+        version: int,
+        state: dict[str, Any],
+        fields: tuple[str, ...],
     ) -> None:
-        ring = self._ring()
-        key = ring.new_key(person_id) if is_person_created(topic) else ring.key_for(person_id)
+        # Taken out of the state and sealed in their JSON form (a date as ISO text, read
+        # back by its converter). Nothing to hide in an empty reason, and kept empty it
+        # stays told apart from an erased one (which reads back as None).
+        values = {}
         for name in fields:
             value = state.get(name)
-            if value is None or value == "":
-                # Nothing to hide in an empty reason, and kept empty it stays told apart
-                # from an erased one (which reads back as None).
-                continue
-            # Encrypted in its JSON form: a date as ISO text, read back by its converter.
-            # A person erased has no key, and nothing personal about them is recorded again
-            # (the free text of a later step, say).
-            state[name] = (
-                None if key is None else encrypt_field(key, person_id, name, _plain(value))
-            )
-
-    def _open(self, person_id: UUID, state: dict[str, Any], fields: tuple[str, ...]) -> None:
-        present = [name for name in fields if state.get(name) not in (None, "")]
-        if not present:
+            if value is not None and value != "":
+                values[name] = _plain(state.pop(name))
+        if not values:
             return
-        key = self._ring().key_for(person_id)
-        for name in present:
-            state[name] = None if key is None else decrypt_field(key, person_id, name, state[name])
+        ring = self._ring()
+        key = ring.new_key(person_id) if is_person_created(topic) else ring.key_for(person_id)
+        # A person erased has no key, and nothing personal about them is recorded again
+        # (the free text of a later step, say).
+        if key is not None:
+            state[SEALED] = seal_values(key, person_id, version, values)
+
+    def _open(
+        self, person_id: UUID, version: int, state: dict[str, Any], fields: tuple[str, ...]
+    ) -> None:
+        sealed = state.pop(SEALED, None)
+        first_format = [
+            name for name in fields if isinstance(state.get(name), str) and state[name] != ""
+        ]
+        if sealed is not None or first_format:
+            key = self._ring().key_for(person_id)
+            if key is not None and sealed is not None:
+                state.update(open_values(key, person_id, version, sealed))
+            for name in first_format:
+                state[name] = (
+                    None if key is None else decrypt_field(key, person_id, name, state[name])
+                )
+        # What was sealed and can no longer be opened (or was never written: the person
+        # was erased by then) reads as None.
+        for name in fields:
+            state.setdefault(name, None)
 
     def _ring(self) -> KeyRing:
         if self.key_ring is None:
@@ -175,7 +196,7 @@ class FastMapper(Mapper[UUID]):
         topic = get_topic(cls)  # the library keeps each class's topic
         fields = personal_fields(topic, event_state)
         if fields:
-            self._open(originator_id, event_state, fields)
+            self._open(originator_id, stored_event.originator_version, event_state, fields)
         event_state["originator_id"] = originator_id
         event_state["originator_version"] = stored_event.originator_version
         # Upcast first: the annotations describe the current class version, and old

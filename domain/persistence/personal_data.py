@@ -7,8 +7,11 @@ the person destroys the key (crypto-shredding). Everything else an event says (s
 nationality, sites, statuses, times, actors) stays readable, so counts and statistics
 never depend on a key.
 
-A field's ciphertext is bound to its person and field name (the cipher's associated
-data): moved onto another person or another field, it no longer opens. The hash chain
+An event's personal values are sealed together, as one envelope (``seal_values``) bound
+to the person and the event's version (the cipher's associated data): moved onto another
+person or another event, it no longer opens. One envelope per event, not one per field:
+registering 500 people seals 500 envelopes, not 2,000. Logs written with the first
+format, one envelope per field bound to its name (``decrypt_field``), still open. The hash chain
 (``verify``) covers the stored bytes, ciphertext included, so it keeps holding after an
 erasure and still detects a changed byte.
 
@@ -33,6 +36,7 @@ from campledger.domain.model.values import PERSONAL_FIELDS
 
 __all__ = [
     "ENVELOPE_PREFIX",
+    "SEALED",
     "InMemoryKeyRing",
     "KeyRing",
     "KeyStoreError",
@@ -40,13 +44,19 @@ __all__ = [
     "decrypt_field",
     "encrypt_field",
     "key_ring_for",
+    "open_values",
     "personal_fields",
+    "seal_values",
     "use_key_store",
 ]
 
 # A stored personal value: this prefix, then base64 of nonce + ciphertext + tag. "pd1":
 # personal data, envelope format 1. JSON keeps it a string, so the event stays JSON.
 ENVELOPE_PREFIX = "pd1:"
+# Format 2: every personal value of one event in one envelope, kept in the event's state
+# under this name (no event class has a field of that name) in place of the values.
+SEALED = "_personal"
+SEALED_PREFIX = "pd2:"
 KEY_BYTES = 32  # AES-256
 _NONCE_BYTES = 12
 
@@ -162,8 +172,38 @@ def _cipher(key: bytes) -> AESGCM:
     return cipher
 
 
+def _event_data(person_id: UUID, version: int) -> bytes:
+    return b"pd2" + person_id.bytes + version.to_bytes(8, "big")
+
+
+def seal_values(key: bytes, person_id: UUID, version: int, values: Mapping[str, Any]) -> str:
+    """An event's personal values (name -> JSON value), encrypted as one envelope bound to
+    the person and the event's version."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _cipher(key).encrypt(nonce, orjson.dumps(values), _event_data(person_id, version))
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def open_values(key: bytes, person_id: UUID, version: int, stored: Any) -> dict[str, Any]:
+    """The personal values an event's envelope holds."""
+    if not isinstance(stored, str) or not stored.startswith(SEALED_PREFIX):
+        raise KeyStoreError(f"event {version} of person {person_id} has no readable envelope")
+    raw = base64.b64decode(stored[len(SEALED_PREFIX) :])
+    try:
+        plain = _cipher(key).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _event_data(person_id, version)
+        )
+    except InvalidTag as e:
+        raise KeyStoreError(
+            f"event {version} of person {person_id} does not open with the person's key"
+        ) from e
+    values: dict[str, Any] = orjson.loads(plain)
+    return values
+
+
 def encrypt_field(key: bytes, person_id: UUID, field: str, value: Any) -> str:
-    """The stored form of one personal value: its JSON, encrypted, as an envelope string."""
+    """The stored form of one personal value in the first format: its JSON, encrypted, as
+    an envelope string (written only by tests now: format 2 seals an event at once)."""
     nonce = os.urandom(_NONCE_BYTES)
     plain = orjson.dumps(value)
     sealed = _cipher(key).encrypt(nonce, plain, _associated_data(person_id, field))

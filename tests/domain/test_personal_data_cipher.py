@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.personal_data import (
+    SEALED,
     InMemoryKeyRing,
     KeyStoreError,
     PersonKeyMissing,
     decrypt_field,
     encrypt_field,
+    open_values,
     personal_fields,
+    seal_values,
 )
 from tests.domain.support import make_registry, open_site, register
 
@@ -56,6 +60,38 @@ def test_a_sealed_value_opens_only_for_its_person_and_field() -> None:
         decrypt_field(key, person, "given_name", "Amina")
 
 
+def test_an_events_envelope_opens_only_for_its_person_and_version() -> None:
+    key, person, other = bytes(range(32)), uuid4(), uuid4()
+    values = {"given_name": "Amina", "date_of_birth": "1990-01-02"}
+    sealed = seal_values(key, person, 3, values)
+    assert "Amina" not in sealed and sealed.startswith("pd2:")
+    assert open_values(key, person, 3, sealed) == values
+    for person_id, version in ((other, 3), (person, 4)):
+        with pytest.raises(KeyStoreError, match="does not open"):
+            open_values(key, person_id, version, sealed)
+    with pytest.raises(KeyStoreError, match="does not open"):
+        open_values(bytes(32), person, 3, sealed)
+    with pytest.raises(KeyStoreError, match="no readable envelope"):
+        open_values(key, person, 3, "Amina")
+
+
+def test_an_event_stored_in_the_first_format_still_opens() -> None:
+    registry = make_registry()
+    open_site(registry, "RC-1")
+    person_id = register(registry, given_name="Amina", biometric_reference="BIO-1")
+    [event] = registry.repository.event_store.get(person_id)
+    stored = registry.mapper.to_stored_event(event)
+    state = orjson.loads(stored.state)
+    key = registry.key_ring.key_for(person_id)
+    assert key is not None
+    # The first format: each value its own envelope, bound to its field's name.
+    for name, value in open_values(key, person_id, 1, state.pop(SEALED)).items():
+        state[name] = encrypt_field(key, person_id, name, value)
+    old = StoredEvent(stored.originator_id, 1, stored.topic, orjson.dumps(state))
+    opened = registry.mapper.to_domain_event(old)
+    assert (opened.given_name, opened.biometric_reference) == ("Amina", "BIO-1")  # type: ignore[attr-defined]
+
+
 def test_stored_events_hold_ciphertext_and_read_back_whole() -> None:
     registry = make_registry()
     open_site(registry, "RC-1")
@@ -67,6 +103,9 @@ def test_stored_events_hold_ciphertext_and_read_back_whole() -> None:
     assert b"Amina" not in stored.state and b"Haroun" not in stored.state
     assert b"BIO-77" not in stored.state
     assert b"female" in stored.state and b"SDN" in stored.state  # statistics stay readable
+    # One envelope for the event, in place of every personal field it sealed.
+    state = orjson.loads(stored.state)
+    assert state[SEALED].startswith("pd2:") and "given_name" not in state
     event = mapper.to_domain_event(stored)
     assert (event.given_name, event.biometric_reference) == ("Amina", "BIO-77")  # type: ignore[attr-defined]
 
