@@ -14,18 +14,19 @@ from campledger.projections.roster import Roster
 from campledger.projections.rows import rows_of
 
 
-def erased_person_numbered(conn: psycopg.Connection[Any], number: str) -> UUID | None:
-    """The erased person who had this registration number (an erasure gives up the
-    number's claim, so only the roster still knows it); the latest if it was reused."""
-    query = sql.SQL(
-        "SELECT person_id FROM {} WHERE registration_number = %s AND erased "
-        "ORDER BY registered_at DESC LIMIT 1"
-    ).format(sql.Identifier(Roster.live_schema(), "roster"))
+def person_numbered(conn: psycopg.Connection[Any], number: str) -> UUID | None:
+    """The one person the roster knows by this registration number, erased ones included
+    (an erasure gives up the number's claim, but the card the person holds still bears it);
+    None if none, if several (a number given up and taken again: then ask for the id), or
+    if the roster is not projected yet."""
+    query = sql.SQL("SELECT person_id FROM {} WHERE registration_number = %s LIMIT 2").format(
+        sql.Identifier(Roster.live_schema(), "roster")
+    )
     try:
-        row = conn.execute(query, (number,)).fetchone()
+        found = rows_of(conn, query, (number,))
     except psycopg.errors.UndefinedTable:
-        return None  # not projected yet: nobody to find there
-    return None if row is None else UUID(str(row[0]))
+        return None
+    return UUID(str(found[0]["person_id"])) if len(found) == 1 else None
 
 
 def registration_numbers(

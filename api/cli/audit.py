@@ -86,7 +86,7 @@ def history(
     if personal and not actor:
         raise typer.BadParameter("say who you are with --actor", param_hint="--personal")
     with open_backend(load_settings()) as app:
-        person_id = person_id_of(app.registry, person, app.database_url)
+        person_id = person_id_of(app.registry, person, app.conninfo)
         try:
             found = person_history(
                 app.registry,

@@ -46,7 +46,7 @@ def erase(
     settings = load_settings()
     with open_backend(settings) as backend:
         registry = backend.registry
-        person_id = person_id_of(registry, person, backend.database_url)
+        person_id = person_id_of(registry, person, backend.conninfo)
         try:
             done = registry.erase_personal_data(
                 person_id=person_id,

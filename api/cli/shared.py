@@ -90,19 +90,19 @@ def domain_exit_code(error: DomainError) -> ExitCode:
     return ExitCode.NOT_FOUND if error.kind is ErrorKind.NOT_FOUND else ExitCode.FAILED
 
 
-def person_id_of(registry: Any, person: str, database_url: str | None = None) -> UUID:
+def person_id_of(registry: Any, person: str, conninfo: str | None = None) -> UUID:
     """The person a command line names by id or by registration number; exits 3 if none.
 
     A number is found by its claim; an erased person gave theirs up, so with the database
-    named the roster is asked for an erased person who had it."""
+    named (``conninfo``) the roster is asked who had it."""
     try:
         return UUID(person)
     except ValueError:
         pass
     owner = registry.journal.find_claim(REGISTRATION_NUMBER, person)
-    if owner is None and database_url is not None:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            owner = roster_numbers.erased_person_numbered(conn, person)
+    if owner is None and conninfo is not None:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            owner = roster_numbers.person_numbered(conn, person)
     if owner is None:
         fail(f"no person with id or registration number {person!r}", ExitCode.NOT_FOUND)
     return UUID(str(owner))

@@ -12,21 +12,24 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Annotated, Any
-from uuid import UUID
 
 import psycopg
 import typer
 
-from campledger.api.cli.shared import ExitCode, domain_exit_code, fail, load_settings
+from campledger.api.cli.shared import (
+    ExitCode,
+    domain_exit_code,
+    fail,
+    load_settings,
+    person_id_of,
+)
 from campledger.api.composition import Backend, open_backend
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.services.subject_access import (
     CLI_PURPOSE,
     export_subject,
-    person_by_registration_number,
 )
 from campledger.domain.model import errors
-from campledger.domain.service.claims import REGISTRATION_NUMBER
 
 # Owner read and write only: the file holds the person's personal data.
 FILE_MODE = 0o600
@@ -56,7 +59,7 @@ def subject_export(
     with _destination(output) as sink:
         settings = load_settings()
         with open_backend(settings) as backend, _connection(backend) as conn:
-            person_id = _person_id(backend, conn, person)
+            person_id = person_id_of(backend.registry, person, backend.conninfo)
             try:
                 document = export_subject(
                     backend.registry,
@@ -108,22 +111,6 @@ def _connection(backend: Backend) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(backend.conninfo, autocommit=True) as conn:
         create_access_trail(conn)
         yield conn
-
-
-def _person_id(backend: Backend, conn: psycopg.Connection[Any], person: str) -> UUID:
-    """The person named by id or registration number: the live claim first, then the
-    roster, which keeps an erased person's number after its claim was given up."""
-    with contextlib.suppress(ValueError):
-        return UUID(person)
-    owner = backend.registry.journal.find_claim(REGISTRATION_NUMBER, person)
-    if owner is not None:
-        return UUID(str(owner))
-    found = None
-    with contextlib.suppress(psycopg.errors.UndefinedTable):
-        found = person_by_registration_number(conn, person)
-    if found is None:
-        fail(f"no person with id or registration number {person!r}", ExitCode.NOT_FOUND)
-    return found
 
 
 def register(app: typer.Typer) -> None:

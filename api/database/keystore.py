@@ -47,7 +47,6 @@ from campledger.domain.persistence.personal_data import (
     PersonKeyMissing,
     use_key_store,
 )
-from campledger.domain.service.journal import UniqueClaim
 
 __all__ = [
     "MasterKey",
@@ -357,40 +356,6 @@ def rotate_master_key(conn: psycopg.Connection[Any], old: MasterKey, new: Master
         )
         count = len(rewrapped)
     return count
-
-
-def claim_digest(key_ring: object, scope: str, value: str) -> str:
-    """What the claims table holds for a unique value: its keyed hash under the key store's
-    claims key (the value itself only without a key store: the domain tests' recorder)."""
-    if isinstance(key_ring, PostgresKeyRing):
-        return key_ring.claim_digest(scope, value)
-    return value
-
-
-def _digests(key_ring: object, claims: Sequence[UniqueClaim]) -> list[str]:
-    if not isinstance(key_ring, PostgresKeyRing):
-        return [c.value for c in claims]
-    # A batch claims one or two scopes: hash each scope's values in one go.
-    by_scope: dict[str, list[int]] = {}
-    for i, claim in enumerate(claims):
-        by_scope.setdefault(claim.scope, []).append(i)
-    digests = [""] * len(claims)
-    for scope, places in by_scope.items():
-        hashed = key_ring.claim_digests(scope, [claims[i].value for i in places])
-        for i, digest in zip(places, hashed, strict=True):
-            digests[i] = digest
-    return digests
-
-
-def claim_columns(
-    key_ring: object, claims: Sequence[UniqueClaim]
-) -> tuple[list[str], list[str], list[UUID]]:
-    """Claims as the recorder's three arrays (scope, keyed hash, owner)."""
-    return (
-        [c.scope for c in claims],
-        _digests(key_ring, claims),
-        [c.owner_id for c in claims],
-    )
 
 
 def write_key_changes(cursor: Any, key_ring: object, stored_events: Sequence[Any]) -> None:

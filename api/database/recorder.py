@@ -36,12 +36,8 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from campledger.api.database.keystore import (
-    PostgresKeyRing,
-    claim_columns,
-    claim_digest,
-    write_key_changes,
-)
+from campledger.api.database.keyed_claims import claim_columns, claim_digest
+from campledger.api.database.keystore import PostgresKeyRing, write_key_changes
 from campledger.domain.service.journal import JournalWrites, StoredCommand
 
 __all__ = ["CampledgerRecorder"]

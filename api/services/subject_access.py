@@ -167,17 +167,6 @@ def _household(
     }
 
 
-def person_by_registration_number(conn: psycopg.Connection[Any], number: str) -> UUID | None:
-    """The one person the roster knows by this registration number, erased ones included
-    (an erasure gives up the number's claim, but the card the person holds still bears it);
-    None if none, or if several (a number given up and taken again): then ask for the id."""
-    query = sql.SQL("SELECT person_id FROM {} WHERE registration_number = %s LIMIT 2").format(
-        sql.Identifier(Roster.live_schema(), "roster")
-    )
-    found = rows_of(conn, query, (number,))
-    return found[0]["person_id"] if len(found) == 1 else None
-
-
 def _jsonable(value: Any) -> Any:
     """A read model's values as JSON writes them: times and dates in ISO 8601, ids as text."""
     if isinstance(value, dict):
