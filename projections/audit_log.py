@@ -38,6 +38,7 @@ from campledger.domain.model.site import Site
 from campledger.domain.model.transfer import Transfer
 from campledger.domain.persistence.personal_data import personal_fields
 from campledger.projections import paging
+from campledger.projections.folds import copy_rows
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel
 
@@ -123,6 +124,9 @@ class AuditLog(ReadModel):
         "{schema}.transfers WHERE transfer_id = %(transfer_id)s)), %(reason)s, %(detail)s)"
     )
 
+    def fold(self) -> AuditLogFold:
+        return AuditLogFold(self)
+
     def apply(self, cur: Cursor[Any], batch: Sequence[Envelope]) -> None:
         for envelope in batch:
             event = envelope.event
@@ -148,6 +152,48 @@ class AuditLog(ReadModel):
                     "WHERE subject_id = %s AND action = ANY(%s)",
                     (envelope.originator_id, SEALED_REASONS),
                 )
+
+
+_ENTRY_COLUMNS = (
+    "position", "recorded_at", "occurred_at", "actor", "action", "subject_type", "subject_id",
+    "site_code", "transfer_id", "order_reference", "reason", "detail",
+)  # fmt: skip
+
+
+class AuditLogFold:
+    """The audit log folded in memory for a rebuild (``projections/folds.py``): an entry
+    per event, as ``AuditLog.apply`` inserts it, written once with COPY."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self.sites: dict[UUID, str] = {}
+        self.transfers: dict[UUID, tuple[str, str | None]] = {}
+        self.entries: list[dict[str, Any]] = []
+
+    def apply(self, envelope: Envelope) -> None:
+        event = envelope.event
+        entry = entry_params(envelope)  # first: an event it cannot describe changes nothing
+        if isinstance(event, Site.Opened):
+            self.sites.setdefault(envelope.originator_id, event.code)
+        elif isinstance(event, Transfer.Planned):
+            self.transfers.setdefault(
+                envelope.originator_id, (event.origin, event.order_reference or None)
+            )
+        origin, order = self.transfers.get(entry["transfer_id"], (None, None))
+        entry["site_code"] = entry["site_code"] or self.sites.get(entry["subject_id"]) or origin
+        entry["order_reference"] = entry["order_reference"] or order
+        # No reason to clear at an erasure, as the live path does: read from the log after
+        # it, an erased person's reasons no longer open (they come back None).
+        self.entries.append(entry)
+
+    def write(self, cur: Cursor[Any]) -> None:
+        rows = ([entry[c] for c in _ENTRY_COLUMNS] for entry in self.entries)
+        copy_rows(cur, self.model, "entries", _ENTRY_COLUMNS, rows)
+        copy_rows(cur, self.model, "sites", ("site_id", "code"), self.sites.items())
+        transfers = ((t, origin, order) for t, (origin, order) in self.transfers.items())
+        copy_rows(
+            cur, self.model, "transfers", ("transfer_id", "origin", "order_reference"), transfers
+        )
 
 
 def entry_params(envelope: Envelope) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def apply_safely(conn: psycopg.Connection[Any], batch: Batch) -> None:
         with conn.transaction():  # a savepoint in the caller's transaction
             _apply(conn, batch)
     except Exception as error:
-        if _transient(conn, error):
+        if transient(conn, error):
             raise
         log.warning(
             "a batch up to position %d failed (%s); applying it event by event",
@@ -99,7 +99,7 @@ def _bisect(
             model.apply(cur, todo)
         return
     except Exception as error:
-        if _transient(conn, error):
+        if transient(conn, error):
             raise
         model.forget()
         if len(todo) > 1:
@@ -107,25 +107,17 @@ def _bisect(
             _bisect(conn, cur, model, todo[:middle])
             _bisect(conn, cur, model, todo[middle:])
             return
-        _quarantine(cur, model, todo[0], quarantine.describe(error))
+        quarantine.set_aside(cur, model, todo[0], quarantine.describe(error))
 
 
-def _transient(conn: psycopg.Connection[Any], error: Exception) -> bool:
+def transient(conn: psycopg.Connection[Any], error: Exception) -> bool:
+    """A failure of the connection or the server, not of the events: retry, blame none."""
     if isinstance(error, psycopg.InterfaceError) or conn.broken:
         return True
     sqlstate = getattr(error, "sqlstate", None) or ""
     return isinstance(error, psycopg.OperationalError) and (
         not sqlstate or sqlstate.startswith(TRANSIENT_SQLSTATES)
     )
-
-
-def _quarantine(cur: psycopg.Cursor[Any], model: ReadModel, envelope: Envelope, error: str) -> None:
-    # Positions and classes only: the event itself carries names and dates of birth.
-    log.error(
-        "read model %s could not apply the event at position %d (%s): set aside; "
-        "see `campledger quarantine list`", model.name, envelope.position, error,
-    )  # fmt: skip
-    quarantine.record(cur, model, envelope, error)
 
 
 def _set_aside_undecodable(
@@ -137,5 +129,5 @@ def _set_aside_undecodable(
         return todo
     for envelope in todo:
         if isinstance(envelope.event, Undecodable):
-            _quarantine(cur, model, envelope, envelope.event.error)
+            quarantine.set_aside(cur, model, envelope, envelope.event.error)
     return [e for e in todo if not isinstance(e.event, Undecodable)]

@@ -20,6 +20,9 @@ personal data, kept beside the names and never shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
 from functools import cache
 
@@ -43,7 +46,34 @@ def _collator() -> Collator:
     return Collator()  # reads the default table once: ~0.1 s
 
 
+# Name parts already keyed, while a batch of events is applied (``remembering``).
+_memo: ContextVar[dict[str, bytes] | None] = ContextVar("collation_memo", default=None)
+
+
+@contextmanager
+def remembering() -> Iterator[None]:
+    """Within, each name part is keyed once: the Unicode Collation Algorithm in Python
+    costs more than everything else a registration asks of the roster, and a truckload
+    or a log repeats the same names again and again. Forgotten on the way out, so that
+    no name outlives the batch or rebuild that read it (a key reveals its name)."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def _key(text: str) -> bytes:
+    memo = _memo.get()
+    if memo is None:
+        return _weights(text)
+    key = memo.get(text)
+    if key is None:
+        key = memo[text] = _weights(text)
+    return key
+
+
+def _weights(text: str) -> bytes:
     # Weights of the default table fit 16 bits; big-endian pairs compare as the tuple does.
     return b"".join(w.to_bytes(2, "big") for w in _collator().sort_key(text))
 

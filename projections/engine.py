@@ -27,7 +27,7 @@ from psycopg import sql
 
 from campledger.domain.persistence.codec import FastMapper
 from campledger.domain.persistence.personal_data import key_ring_for
-from campledger.projections import quarantine, schemas
+from campledger.projections import batches, collation, folds, quarantine, schemas
 from campledger.projections.batches import Batch, apply_safely
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.event_log import (
@@ -36,9 +36,10 @@ from campledger.projections.event_log import (
     checkpoints_of,
     head_position,
     read_batch,
+    record_checkpoint,
     wait_for_position,
 )
-from campledger.projections.readmodel import ReadModel
+from campledger.projections.readmodel import Envelope, Fold, ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class Projector:
             events = read_batch(cur, self.mapper, start, self.batch_size)
             if not events:
                 return 0
-            apply_safely(self.conn, Batch(events, models, checkpoints))
+            with collation.remembering():
+                apply_safely(self.conn, Batch(events, models, checkpoints))
             cur.execute("SELECT pg_notify(%s, %s)", (PROJECTED_CHANNEL, str(events[-1].position)))
             return len(events)
 
@@ -245,19 +247,27 @@ class Projector:
             raise ValueError(f"unknown read models: {', '.join(sorted(unknown))}")
         fresh = [cls(schema=f"{cls.live_schema()}__rebuild") for cls in chosen]
         started = time.perf_counter()
+        # Models that fold the log in memory are filled by COPY and indexed afterwards; the
+        # others take the live path, batch by batch (``folds``).
+        folded = [(model, fold) for model in fresh if (fold := model.fold()) is not None]
+        live = [model for model in fresh if all(model is not m for m, _ in folded)]
+        for model in fresh:
+            self._fresh_schema(model, indexes=model in live)
+        head = self.head()
+        done = position = 0
+        with collation.remembering():
+            while events := self._rebuild_batch(live, folded, position):
+                done += len(events)
+                position = events[-1].position
+                if progress:
+                    progress(done, max(head, done))
+        for model, fold in folded:
+            self._write_fold(model, fold, position)
+        # Logged again before the lock: writing the tables to the log whole takes a while,
+        # and the live projector waits on that lock.
         with self.conn.transaction(), self.conn.cursor() as cur:
             for model in fresh:
-                cur.execute(model.q("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                schemas.create(cur, model)
-        head = self.head()
-        done = 0
-        while True:
-            count = self.process_batch(fresh)
-            done += count
-            if progress:
-                progress(done, max(head, done))
-            if count == 0:
-                break
+                schemas.set_logged(cur, model, True)
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
             # Events that arrived since the last batch are applied under the lock, so the
@@ -278,6 +288,46 @@ class Projector:
             model.schema = model.live_schema()
         rows = {m.name: schemas.row_count(self.conn, m) for m in fresh}
         return RebuildSummary([m.name for m in fresh], done, seconds, self.head(), rows)
+
+    def _fresh_schema(self, model: ReadModel, *, indexes: bool) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(model.q("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            schemas.create(cur, model, indexes=indexes)
+            schemas.set_logged(cur, model, False)
+
+    def _rebuild_batch(
+        self, live: list[ReadModel], folded: list[tuple[ReadModel, Fold]], after: int
+    ) -> list[Envelope]:
+        """The next batch after ``after``, applied to the live-path models and folded into
+        the others; empty at the end of the log."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
+            events = read_batch(cur, self.mapper, after, self.batch_size)
+            if events and live:
+                apply_safely(self.conn, Batch(events, live, {m.name: after for m in live}))
+            for model, fold in folded:
+                folds.feed(cur, model, fold, events)
+        return events
+
+    def _write_fold(self, model: ReadModel, fold: Fold, position: int) -> None:
+        """Write a folded model's rows and index them; if the rows cannot be written, build
+        the model again along the live path."""
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                fold.write(cur)
+                model.create_indexes(cur)
+                if position:
+                    record_checkpoint(cur, model, position)
+        except psycopg.Error as error:
+            if batches.transient(self.conn, error):
+                raise
+            log.warning(
+                "read model %s: its folded rows could not be written (%s); rebuilding it "
+                "event by event", model.name, quarantine.describe(error),
+            )  # fmt: skip
+            self._fresh_schema(model, indexes=True)
+            while self.process_batch([model]):
+                pass
 
     def retry_quarantined(
         self, names: Sequence[str] | None = None, progress: Progress | None = None

@@ -15,7 +15,6 @@ uses today's). Counts that fall to zero stay as zero rows until an erasure clear
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC
 from typing import Any
 
 import psycopg
@@ -24,10 +23,11 @@ from psycopg import Cursor, sql
 from campledger.domain.model.needs import SpecificNeed, with_categories
 from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
-from campledger.domain.model.values import Sex, age_band, age_on, reckoned_birthday
+from campledger.domain.model.values import Sex
 from campledger.projections import erasure, paging
 from campledger.projections.ages import BAND_NAMES, band_sql
 from campledger.projections.holds import held_counts
+from campledger.projections.occupancy_fold import OccupancyFold, registration
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.rows import row_of, rows_of
@@ -131,6 +131,9 @@ class Occupancy(ReadModel):
         updates={Site.Closed: "is_open = false, closed_at = %(at)s"},
     )
 
+    def fold(self) -> OccupancyFold:
+        return OccupancyFold(self)
+
     def _run(self, cur: Cursor[Any], statements: Iterable[str], params: dict[str, Any]) -> None:
         for statement in statements:
             self.run(cur, statement, params)
@@ -171,47 +174,31 @@ class Occupancy(ReadModel):
     @handles(Person.Registered)
     def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
         e = envelope.event
-        registered_on = e.occurred_at.astimezone(UTC).date()
-        born = None
-        if e.date_of_birth is not None:
-            # A year of birth alone counts from 1 July of it (values.reckoned_birthday), or
-            # from the registration day for a baby registered before that July.
-            born = min(reckoned_birthday(e.date_of_birth, e.date_of_birth_precision), registered_on)
+        r = registration(e)
         self.run(
             cur,
             "INSERT INTO {schema}.counted (person_id, site_code, sex, registered_on, "
-            "date_of_birth, estimated_age, needs) VALUES (%s, %s, %s, "
-            "(%s::timestamptz AT TIME ZONE 'UTC')::date, %s, %s, %s) "
+            "date_of_birth, estimated_age, needs) VALUES (%s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (person_id) DO NOTHING",
-            (
-                envelope.originator_id,
-                e.site_code,
-                e.sex,
-                e.occurred_at,
-                born,
-                e.estimated_age,
-                # Codes and their categories: by_need counts a person once under each
-                # category (SM) however many of its sub-codes (SM-MN, SM-CI) they carry.
-                with_categories(e.specific_needs),
-            ),
-        )
+            (envelope.originator_id, e.site_code, e.sex, r.registered_on, r.born,
+             e.estimated_age, r.needs),
+        )  # fmt: skip
         # A new person's contribution is known from the event itself: no need to read it
         # back from ``counted`` (the band matches the generated column, as tests check).
-        age = e.estimated_age if born is None else age_on(born, registered_on)
         self.run(
             cur,
             "INSERT INTO {schema}.counts AS c (site_code, sex, age_band, count) "
             "VALUES (%s, %s, %s, 1) "
             "ON CONFLICT (site_code, sex, age_band) DO UPDATE SET count = c.count + 1",
-            (e.site_code, e.sex, age_band(age)),
+            (e.site_code, e.sex, r.band),
         )
-        if e.specific_needs:
+        if r.needs:
             self.run(
                 cur,
                 "INSERT INTO {schema}.needs AS n (site_code, need, count) "
                 "SELECT %s, need, 1 FROM unnest(%s::text[]) AS u(need) "
                 "ON CONFLICT (site_code, need) DO UPDATE SET count = n.count + 1",
-                (e.site_code, with_categories(e.specific_needs)),
+                (e.site_code, r.needs),
             )
 
     def _leave(self, cur: Cursor[Any], envelope: Envelope) -> None:

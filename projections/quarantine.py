@@ -13,6 +13,7 @@ aside again whatever still fails: retrying after a fix is rebuilding that read m
 
 from __future__ import annotations
 
+import logging
 import sysconfig
 import traceback
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ import psycopg
 from psycopg import Cursor, sql
 
 from campledger.projections.readmodel import Envelope, ReadModel
+
+log = logging.getLogger(__name__)
 
 TABLE = "quarantine"
 DDL = (
@@ -125,3 +128,13 @@ def quarantined(conn: psycopg.Connection[Any], models: list[ReadModel]) -> list[
         found.extend(QuarantinedEvent(model.name, *row) for row in rows)
     found.sort(key=lambda q: (q.position, q.model))
     return found
+
+
+def set_aside(cur: psycopg.Cursor[Any], model: ReadModel, envelope: Envelope, error: str) -> None:
+    """Quarantine one event for one model, and say so in the log."""
+    # Positions and classes only: the event itself carries names and dates of birth.
+    log.error(
+        "read model %s could not apply the event at position %d (%s): set aside; "
+        "see `campledger quarantine list`", model.name, envelope.position, error,
+    )  # fmt: skip
+    record(cur, model, envelope, error)

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 from psycopg import Cursor, sql
@@ -47,6 +47,17 @@ class Undecodable:
 
 
 Handler = Callable[[Any, Cursor[Any], Envelope], None]
+
+
+class Fold(Protocol):
+    """A read model's tables built in memory from the whole log, for a rebuild
+    (``projections/folds.py``)."""
+
+    def apply(self, envelope: Envelope) -> None:
+        """Fold one event in. Raise, having changed nothing, to have it set aside."""
+
+    def write(self, cur: Cursor[Any]) -> None:
+        """Write every folded row into the model's (empty, unindexed) tables."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +158,23 @@ class ReadModel:
             },
         )
 
-    def create(self, cur: Cursor[Any]) -> None:
+    def create(self, cur: Cursor[Any], *, indexes: bool = True) -> None:
+        """The schema and its tables; their indexes too unless told otherwise (a rebuild
+        that fills the tables by COPY indexes them afterwards, ``create_indexes``)."""
         cur.execute(self.q("CREATE SCHEMA IF NOT EXISTS {schema}"))
         for statement in self.ddl:
-            cur.execute(self.q(statement))
+            if indexes or not _is_index(statement):
+                cur.execute(self.q(statement))
+
+    def create_indexes(self, cur: Cursor[Any]) -> None:
+        for statement in self.ddl:
+            if _is_index(statement):
+                cur.execute(self.q(statement))
+
+    def fold(self) -> Fold | None:
+        """The model built in memory from the whole log, for a rebuild (``folds``);
+        None for a model rebuilt along the live path."""
+        return None
 
     @classmethod
     def shape(cls) -> str:
@@ -173,6 +197,10 @@ class ReadModel:
             handler = handlers.get(type(envelope.event))
             if handler is not None:
                 handler(self, cur, envelope)
+
+
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
 
 
 def _setting(assignments: str) -> Handler:

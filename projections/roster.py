@@ -25,20 +25,24 @@ from uuid import UUID
 import psycopg
 from psycopg import Cursor, sql
 
-from campledger.domain.model.corrections import CORRECTABLE
 from campledger.domain.model.needs import needs_within, parse_need
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import (
     PersonStatus,
-    reckoned_birthday,
 )
 from campledger.projections import erasure, paging
-from campledger.projections.ages import age_band_bounds, estimate_corrected, years_before
+from campledger.projections.ages import age_band_bounds, estimate_corrected
 from campledger.projections.collation import Locale
 from campledger.projections.name_keys import NAME_FIELDS, name_keys
 from campledger.projections.names import search_keys
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
+from campledger.projections.roster_fold import (
+    CORRECTABLE_COLUMNS,
+    REGISTERED_COLUMNS,
+    RosterFold,
+    registered_values,
+)
 from campledger.projections.roster_rows import (
     BY_NAME_KEY,
     KEY,
@@ -53,8 +57,10 @@ from campledger.projections.rows import row_of, rows_of
 # Columns returned only with include_personal (birth_date_estimate equals the date of birth
 # whenever one is known).
 
-# Corrections name the person's attribute; each correctable one has a column of its name.
-_CORRECTABLE_COLUMNS = frozenset(CORRECTABLE)
+_INSERT_REGISTERED = (
+    f"INSERT INTO {{schema}}.roster ({', '.join(REGISTERED_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(REGISTERED_COLUMNS))}) ON CONFLICT (person_id) DO NOTHING"
+)
 
 _ON_SITE = (PersonStatus.PRESENT.value, PersonStatus.HELD.value)
 
@@ -127,50 +133,10 @@ class Roster(ReadModel):
 
     @handles(Person.Registered)
     def registered(self, cur: Cursor[Any], envelope: Envelope) -> None:
-        e = envelope.event
-        registered_on = e.occurred_at.astimezone(UTC).date()
-        precision = e.date_of_birth_precision
-        estimate = (
-            # Never after the registration day: a baby registered before 1 July of its year.
-            min(reckoned_birthday(e.date_of_birth, precision), registered_on)
-            if e.date_of_birth is not None
-            else years_before(registered_on, e.estimated_age)
-        )
-        names = (e.given_name, e.family_name, e.given_name_latin, e.family_name_latin)
-        self.run(
-            cur,
-            "INSERT INTO {schema}.roster (person_id, registration_number, site_code, "
-            "last_site_code, status, sex, date_of_birth, date_of_birth_precision, estimated_age, "
-            "birth_date_estimate, nationality, household_id, relationship, specific_needs, "
-            "given_name, family_name, given_name_latin, family_name_latin, name_keys, "
-            "name_order_en, name_order_ar, biometric_reference, registered_at, updated_at, "
-            "version, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (person_id) DO NOTHING",
-            (
-                envelope.originator_id,
-                e.registration_number,
-                e.site_code,
-                e.site_code,
-                PersonStatus.PRESENT.value,
-                e.sex,
-                e.date_of_birth,
-                precision,
-                e.estimated_age,
-                estimate,
-                e.nationality,
-                e.household_id,
-                e.relationship,
-                list(e.specific_needs),
-                *names,
-                *name_keys(*names).values(),
-                e.biometric_reference,
-                e.occurred_at,
-                e.occurred_at,
-                envelope.originator_version,
-                envelope.position,
-            ),
-        )
+        self.run(cur, _INSERT_REGISTERED, registered_values(envelope))
+
+    def fold(self) -> RosterFold:
+        return RosterFold(self)
 
     @handles(Person.PersonalDataErased)
     def erased(self, cur: Cursor[Any], envelope: Envelope) -> None:
@@ -227,7 +193,7 @@ class Roster(ReadModel):
     @handles(Person.DetailCorrected)
     def corrected(self, cur: Cursor[Any], envelope: Envelope) -> None:
         field, value = envelope.event.field, envelope.event.new_value
-        if field not in _CORRECTABLE_COLUMNS:
+        if field not in CORRECTABLE_COLUMNS:
             # A field this read model does not know (a newer domain): record the version only.
             self.set(cur, envelope, "status = status")
             return

@@ -14,9 +14,10 @@ from campledger.projections import quarantine
 from campledger.projections.readmodel import ReadModel
 
 
-def create(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
-    """The model's schema and tables, each only if missing."""
-    model.create(cur)
+def create(cur: psycopg.Cursor[Any], model: ReadModel, *, indexes: bool = True) -> None:
+    """The model's schema and tables, each only if missing (and their indexes, unless the
+    tables are to be filled first)."""
+    model.create(cur, indexes=indexes)
     cur.execute(model.q("CREATE TABLE IF NOT EXISTS {schema}.shape (shape text NOT NULL)"))
     cur.execute(
         model.q(
@@ -65,6 +66,22 @@ def swap(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
         )
     )
     cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+
+
+def set_logged(cur: psycopg.Cursor[Any], model: ReadModel, logged: bool) -> None:
+    """Make the model's tables logged (the default) or unlogged. A rebuild fills fresh
+    tables that nothing reads before the swap and that a crash would drop anyway: unlogged,
+    their rows skip the write-ahead log, and are written to it once, whole, at the end."""
+    cur.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+        (model.schema,),
+    )
+    mode = sql.SQL("LOGGED" if logged else "UNLOGGED")
+    for (table,) in cur.fetchall():
+        cur.execute(
+            sql.SQL("ALTER TABLE {} SET {}").format(sql.Identifier(model.schema, table), mode)
+        )
 
 
 def _schema_exists(cur: psycopg.Cursor[Any], schema: str) -> bool:
