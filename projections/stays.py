@@ -22,16 +22,19 @@ it describes, which is what a roster "as of Tuesday" should show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg import Cursor, sql
+from psycopg.types.range import Range
 
 from campledger.domain.model.person import Person
 from campledger.domain.model.values import PersonStatus
 from campledger.projections import paging
+from campledger.projections.folds import copy_rows
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, handles
 from campledger.projections.rows import rows_of
@@ -162,6 +165,75 @@ class Stays(ReadModel):
     @handles(Person.MergedInto)
     def merged(self, cur: Cursor[Any], envelope: Envelope) -> None:
         self._move(cur, envelope, None, PersonStatus.MERGED)
+
+    def fold(self) -> StaysFold:
+        return StaysFold(self)
+
+
+# Where each event puts its person: (site, status, transfer), or None for no move.
+_MOVES: dict[type, Callable[[Any], tuple[str | None, PersonStatus, UUID | None] | None]] = {
+    Person.ScreeningStepRecorded: lambda e: (
+        (e.site_code, PersonStatus.HELD, None) if e.outcome == "held" else None
+    ),
+    Person.Held: lambda e: (e.site_code, PersonStatus.HELD, None),
+    Person.Released: lambda e: (e.site_code, PersonStatus.PRESENT, None),
+    Person.TransferDispatched: lambda e: (None, PersonStatus.IN_TRANSIT, e.transfer_id),
+    Person.MarkedUnaccountedFor: lambda e: (None, PersonStatus.UNACCOUNTED, e.transfer_id),
+    Person.TransferReceived: lambda e: (
+        e.site_code,
+        PersonStatus.HELD if e.in_custody else PersonStatus.PRESENT,
+        None,
+    ),
+    Person.Departed: lambda e: (None, PersonStatus.DEPARTED, None),
+    Person.MergedInto: lambda e: (None, PersonStatus.MERGED, None),
+}
+_COLUMNS = (
+    "person_id", "seq", "site_code", "status", "transfer_id", "period", "opened_position",
+    "closed_position",
+)  # fmt: skip
+
+
+class StaysFold:
+    """The stays folded in memory for a rebuild (``projections/folds.py``): each person's
+    stays, opened, closed and dropped as ``_MOVE`` does, written once with COPY."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        # Per person, by seq: [site, status, transfer, since, until, opened, closed].
+        self.stays: dict[UUID, dict[int, list[Any]]] = {}
+
+    def apply(self, envelope: Envelope) -> None:
+        event = envelope.event
+        person = self.stays.setdefault(envelope.originator_id, {})
+        seq, at, position = envelope.originator_version, event.occurred_at, envelope.position
+        if isinstance(event, Person.Registered):
+            # ON CONFLICT DO NOTHING
+            person.setdefault(seq, [event.site_code, "present", None, at, None, position, None])
+            return
+        moving = _MOVES.get(type(event))
+        place = moving(event) if moving is not None else None
+        if place is None:
+            return
+        site, status, transfer = place
+        open_seq = next((s for s, stay in person.items() if stay[4] is None), None)
+        if open_seq is None or tuple(person[open_seq][:3]) == (site, status.value, transfer):
+            return  # nothing open, or nothing changes
+        if seq in person and seq != open_seq:
+            raise ValueError("a stay already opened at this version")  # as the primary key
+        stay = person[open_seq]
+        if stay[3] < at:
+            stay[4], stay[6] = at, position
+        else:
+            del person[open_seq]  # it would be empty: the later event wins the instant
+        person[seq] = [site, status.value, transfer, at, None, position, None]
+
+    def write(self, cur: Cursor[Any]) -> None:
+        rows = (
+            (person_id, seq, site, status, transfer, Range(since, until, "[)"), opened, closed)
+            for person_id, stays in self.stays.items()
+            for seq, (site, status, transfer, since, until, opened, closed) in stays.items()
+        )
+        copy_rows(cur, self.model, "stays", _COLUMNS, rows)
 
 
 # --- queries ------------------------------------------------------------------------------

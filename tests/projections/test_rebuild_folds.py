@@ -97,6 +97,9 @@ def every_kind_of_event(registry: Registry) -> None:
     )
     registry.reconcile_transfer(transfer_id=moved_id, actor=ACTOR)
     registry.record_departure(person_id=people[31], reason="resettled", actor=ACTOR)
+    # Held at the very instant of registration: the empty stay it would leave is dropped.
+    at = registry.get_person(people[35]).registered_at
+    registry.hold_person(person_id=people[35], reason="at the gate", occurred_at=at, actor=ACTOR)
     registry.merge_persons(
         duplicate_id=people[32], survivor_id=people[33], reason="same", actor=ACTOR
     )
