@@ -21,6 +21,7 @@ from psycopg import Cursor
 
 from campledger.domain.model.person import Person
 from campledger.projections import paging
+from campledger.projections.folds import copy_rows
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, handles
 from campledger.projections.rows import rows_of
@@ -69,6 +70,40 @@ class Flows(ReadModel):
     @handles(Person.Departed)
     def departed(self, cur: Cursor[Any], envelope: Envelope) -> None:
         self._count(cur, envelope.event.site_code, envelope, "departures")
+
+    def fold(self) -> FlowsFold:
+        return FlowsFold(self)
+
+
+# Which site and counter each event counts under.
+_COUNTED: dict[type, tuple[str, str]] = {
+    Person.Registered: ("site_code", "arrivals"),
+    Person.TransferDispatched: ("origin", "transfers_out"),
+    Person.TransferReceived: ("site_code", "transfers_in"),
+    Person.Departed: ("site_code", "departures"),
+}
+
+
+class FlowsFold:
+    """The flows folded in memory for a rebuild (``projections/folds.py``): the same
+    counts per site and quarter-hour, written once with COPY."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self.slots: dict[tuple[str, datetime], dict[str, int]] = {}
+
+    def apply(self, envelope: Envelope) -> None:
+        counted = _COUNTED.get(type(envelope.event))
+        if counted is None:
+            return
+        site_attribute, counter = counted
+        key = (getattr(envelope.event, site_attribute), quarter_hour(envelope.event.occurred_at))
+        slot = self.slots.setdefault(key, dict.fromkeys(COUNTERS, 0))
+        slot[counter] += 1
+
+    def write(self, cur: Cursor[Any]) -> None:
+        rows = ((*key, *(slot[c] for c in COUNTERS)) for key, slot in self.slots.items())
+        copy_rows(cur, self.model, "slots", ("site_code", "slot", *COUNTERS), rows)
 
 
 def quarter_hour(moment: datetime) -> datetime:
