@@ -14,7 +14,7 @@ is also what a site-scoped reader must cover to see it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from psycopg import Cursor, sql
 
 from campledger.domain.model.person import Person
 from campledger.projections import paging
+from campledger.projections.folds import copy_rows
 from campledger.projections.paging import Page
 from campledger.projections.readmodel import Envelope, ReadModel, Rows, handles
 from campledger.projections.roster import Roster
@@ -35,6 +36,22 @@ _PLACE = (
     "ELSE 'site:' || site_code END"
 )
 _ACTIVE = "status NOT IN ('departed', 'merged')"
+
+
+# Each household's summary, from its members (the statement goes on with their source).
+_SUMMARISE = (
+    "INSERT INTO {schema}.households SELECT m.household_id, count(*), "
+    f"count(*) FILTER (WHERE {_ACTIVE}), "
+    f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}), "
+    "count(*) FILTER (WHERE status = 'held'), "
+    "count(*) FILTER (WHERE status = 'in_transit'), "
+    "count(*) FILTER (WHERE status = 'unaccounted'), "
+    "COALESCE(array_agg(DISTINCT COALESCE(site_code, last_site_code)) FILTER "
+    f"(WHERE {_ACTIVE} AND COALESCE(site_code, last_site_code) IS NOT NULL), "
+    "ARRAY[]::text[]), "
+    f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}) > 1 "
+    "OR count(*) FILTER (WHERE status IN ('held', 'unaccounted')) > 0 "
+)
 
 
 class Households(ReadModel):
@@ -100,21 +117,13 @@ class Households(ReadModel):
                       "(SELECT household_id FROM {schema}.touched)")  # fmt: skip
         self.run(
             cur,
-            "INSERT INTO {schema}.households SELECT m.household_id, count(*), "
-            f"count(*) FILTER (WHERE {_ACTIVE}), "
-            f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}), "
-            "count(*) FILTER (WHERE status = 'held'), "
-            "count(*) FILTER (WHERE status = 'in_transit'), "
-            "count(*) FILTER (WHERE status = 'unaccounted'), "
-            "COALESCE(array_agg(DISTINCT COALESCE(site_code, last_site_code)) FILTER "
-            f"(WHERE {_ACTIVE} AND COALESCE(site_code, last_site_code) IS NOT NULL), "
-            "ARRAY[]::text[]), "
-            f"count(DISTINCT {_PLACE}) FILTER (WHERE {_ACTIVE}) > 1 "
-            "OR count(*) FILTER (WHERE status IN ('held', 'unaccounted')) > 0 "
-            "FROM {schema}.members m JOIN {schema}.touched t USING (household_id) "
+            _SUMMARISE + "FROM {schema}.members m JOIN {schema}.touched t USING (household_id) "
             "GROUP BY m.household_id",
         )
         self.run(cur, "DELETE FROM {schema}.touched")
+
+    def fold(self) -> HouseholdsFold:
+        return HouseholdsFold(self)
 
     def set(self, cur: Cursor[Any], envelope: Envelope, assignments: str, **params: Any) -> None:
         super().set(cur, envelope, assignments, **params)
@@ -173,6 +182,74 @@ class Households(ReadModel):
                 (envelope.originator_id,),
             )
         self.set(cur, envelope, f"{field} = %(v)s", v=value)
+
+
+_MEMBER_COLUMNS = (
+    "person_id", "household_id", "relationship", "status", "site_code", "last_site_code",
+    "transfer_id", "position",
+)  # fmt: skip
+# Each event's change to its member's row, as the live handlers make it.
+_CHANGES: dict[type, Callable[[Any], dict[str, Any] | None]] = {
+    Person.Held: lambda e: {"status": "held"},
+    Person.Released: lambda e: {"status": "present"},
+    Person.MarkedUnaccountedFor: lambda e: {"status": "unaccounted", "site_code": None},
+    Person.Departed: lambda e: {"status": "departed"},
+    Person.MergedInto: lambda e: {"status": "merged", "site_code": None},
+    Person.ScreeningStepRecorded: lambda e: {"status": "held"} if e.outcome == "held" else None,
+    Person.TransferDispatched: lambda e: {
+        "status": "in_transit",
+        "site_code": None,
+        "last_site_code": e.origin,
+        "transfer_id": e.transfer_id,
+    },
+    Person.TransferReceived: lambda e: {
+        "status": "present",
+        "site_code": e.site_code,
+        "last_site_code": e.site_code,
+        "transfer_id": None,
+    },
+    Person.DetailCorrected: lambda e: (
+        {e.field: e.new_value} if e.field in ("household_id", "relationship") else None
+    ),
+}
+
+
+class HouseholdsFold:
+    """The members folded in memory for a rebuild (``projections/folds.py``), written once
+    with COPY; then every household summarised in one statement, as a batch summarises
+    the households it touched."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self.members: dict[UUID, dict[str, Any]] = {}
+
+    def apply(self, envelope: Envelope) -> None:
+        e = envelope.event
+        if isinstance(e, Person.Registered):
+            self.members.setdefault(
+                envelope.originator_id,
+                {
+                    "person_id": envelope.originator_id, "household_id": e.household_id,
+                    "relationship": e.relationship, "status": "present",
+                    "site_code": e.site_code, "last_site_code": e.site_code,
+                    "transfer_id": None, "position": envelope.position,
+                },
+            )  # fmt: skip
+            return
+        changing = _CHANGES.get(type(e))
+        change = changing(e) if changing is not None else None
+        member = self.members.get(envelope.originator_id)
+        if change is not None and member is not None:
+            member.update(change, position=envelope.position)
+
+    def write(self, cur: Cursor[Any]) -> None:
+        rows = ([m[c] for c in _MEMBER_COLUMNS] for m in self.members.values())
+        copy_rows(cur, self.model, "members", _MEMBER_COLUMNS, rows)
+        self.model.run(
+            cur,
+            _SUMMARISE + "FROM {schema}.members m WHERE m.household_id IS NOT NULL "
+            "GROUP BY m.household_id",
+        )
 
 
 # --- queries ------------------------------------------------------------------------------
