@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import psycopg
@@ -32,12 +32,17 @@ MAX_WAIT_SECONDS = 5.0
 POOL_WAIT_SECONDS = 5.0
 
 
-def get_backend(request: Request) -> Backend:
+# The dependencies that neither block nor wait are coroutines: FastAPI runs a plain
+# ``def`` dependency in its thread pool, and each such hop costs a request more CPU than
+# the dependency itself (a registration went through six of them).
+
+
+async def get_backend(request: Request) -> Backend:
     found: Backend = request.app.state.backend
     return found
 
 
-def get_pool(request: Request) -> ConnectionPool[Any]:
+async def get_pool(request: Request) -> ConnectionPool[Any]:
     found: ConnectionPool[Any] = request.app.state.pool
     return found
 
@@ -50,7 +55,7 @@ Pool = Annotated[ConnectionPool[Any], Depends(get_pool)]
 REPEATED_PARAMETER = "repeated_parameter"
 
 
-def check_parameters(request: Request) -> None:
+async def check_parameters(request: Request) -> None:
     """Refuse, on every route, a query parameter that takes one value given more than
     once, and text the database cannot hold (a NUL) in a query or path parameter.
 
@@ -156,10 +161,10 @@ def _unauthorised(detail: str) -> ApiProblem:
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-def require(permission: Permission) -> Callable[[Principal], Principal]:
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only callers whose role has this permission."""
 
-    def check(principal: Caller) -> Principal:
+    async def check(principal: Caller) -> Principal:
         check_permission(principal, permission)
         return principal
 

@@ -16,7 +16,8 @@ from campledger.projections.collation import Locale
 from campledger.projections.roster_rows import RosterOrder
 
 
-def roster_query(
+# A coroutine: nothing here blocks, and FastAPI would run a plain def in its thread pool.
+async def roster_query(
     status: Annotated[str | None, Query(json_schema_extra={"enum": list(PersonStatus)})] = None,
     sex: str | None = None,
     # A band outside the vocabulary is refused by the read model (400), as the document states.
