@@ -36,9 +36,10 @@ from psycopg import Cursor, Pipeline
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from campledger.api.database.keyed_claims import claim_columns, claim_digest
+from campledger.api.database.journal_reads import JournalReads
+from campledger.api.database.keyed_claims import claim_columns
 from campledger.api.database.keystore import PostgresKeyRing, write_key_changes
-from campledger.domain.service.journal import JournalWrites, StoredCommand
+from campledger.domain.service.journal import JournalWrites
 
 __all__ = ["CampledgerRecorder"]
 
@@ -47,7 +48,7 @@ __all__ = ["CampledgerRecorder"]
 SETUP_LOCK_STATEMENT = SQL("SELECT pg_advisory_lock(7265836001)")
 
 
-class CampledgerRecorder(PostgresApplicationRecorder):
+class CampledgerRecorder(JournalReads, PostgresApplicationRecorder):
     def __init__(
         self,
         datastore: PostgresDatastore,
@@ -136,26 +137,6 @@ class CampledgerRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{commands} "
             "(actor, key, command, fingerprint, result, position) "
             "VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
-        )
-        self.select_command_statement = statement(
-            "SELECT command, fingerprint, result, position FROM {schema}.{commands} "
-            "WHERE actor = %s AND key = %s"
-        )
-        self.select_commands_statement = statement(
-            "SELECT c.actor, c.key, c.command, c.fingerprint, c.result, c.position "
-            "FROM {schema}.{commands} AS c "
-            "JOIN unnest(%s::text[], %s::text[]) AS k(actor, key) "
-            "ON c.actor = k.actor AND c.key = k.key"
-        )
-        self.select_results_statement = statement(
-            "SELECT result FROM {schema}.{commands} "
-            "WHERE actor = %s AND starts_with(key, %s) AND command = %s"
-        )
-        self.select_claim_statement = statement(
-            "SELECT owner_id FROM {schema}.{claims} WHERE scope = %s AND value = %s"
-        )
-        self.select_claims_statement = statement(
-            "SELECT value, owner_id FROM {schema}.{claims} WHERE scope = %s AND value = ANY(%b)"
         )
         # Decided on the first insert (see _choose_lock).
         self._lock_chosen = False
@@ -331,66 +312,3 @@ class CampledgerRecorder(PostgresApplicationRecorder):
     def release_key(self, actor: str, key: str) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(self.release_key_statement, (actor, key), prepare=True)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_command(self, actor: str, key: str) -> StoredCommand | None:
-        """The command stored under this actor's idempotency key, if any."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_command_statement, (actor, key), prepare=True)
-            row = curs.fetchone()
-        return None if row is None else _stored_command(row)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_commands(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], StoredCommand]:
-        """The commands stored under any of these (actor, key) pairs, in one query."""
-        if not keys:
-            return {}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self.select_commands_statement, ([a for a, _ in keys], [k for _, k in keys])
-            )
-            rows = curs.fetchall()
-        return {(row["actor"], row["key"]): _stored_command(row) for row in rows}
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_claim(self, scope: str, value: str) -> UUID | None:
-        """The person holding this unique value, if any."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self.select_claim_statement,
-                (scope, claim_digest(self.key_ring, scope, value)),
-                prepare=True,
-            )
-            row = curs.fetchone()
-        return None if row is None else row["owner_id"]
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
-        """Which of these values are held, and by whom, in one query."""
-        if not values:
-            return {}
-        digests = {claim_digest(self.key_ring, scope, value): value for value in values}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_claims_statement, (scope, list(digests)))
-            rows = curs.fetchall()
-        return {digests[row["value"]]: row["owner_id"] for row in rows}
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_results(self, actor: str, command: str, key_prefix: str) -> list[dict[str, Any]]:
-        """The results of this actor's commands of one kind whose idempotency keys start
-        with ``key_prefix``: what one client's related requests did."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_results_statement, (actor, key_prefix, command))
-            rows = curs.fetchall()
-        return [row["result"] for row in rows]
-
-
-def _stored_command(row: DictRow) -> StoredCommand:
-    return StoredCommand(
-        command=row["command"],
-        fingerprint=row["fingerprint"],
-        result=row["result"],
-        position=row["position"],
-    )
