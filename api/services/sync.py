@@ -20,9 +20,10 @@ rejects the batch and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
@@ -39,6 +40,7 @@ from campledger.api.services.problems import (
 )
 from campledger.api.services.scoping import persons_visible_to
 from campledger.api.services.sync_items import COMMAND_TYPES, ITEM, AnyItem, SyncRequest
+from campledger.domain.commands import Command
 from campledger.domain.model import errors
 from campledger.domain.service.journal import IDEMPOTENCY_KEY_MAX
 from campledger.domain.service.registry import CommandResult, Registry
@@ -160,11 +162,16 @@ def _apply_each(
             items[index] = _parse(raw)
         except _Rejected as rejected:
             results[index] = _rejected(index, raw, rejected.problem)
+    commands = [_command(item) for item in items.values()]
     try:
         outcomes = registry.apply_each(
-            [_step(registry, principal, item, households) for item in items.values()],
+            [
+                partial(_run, registry, principal, item, command, households)
+                for item, command in zip(items.values(), commands, strict=True)
+            ],
             keys=_keys(principal, items.values()),
             refusals=(_Rejected,),
+            commands=[None if isinstance(c, Exception) else c for c in commands],
         )
     except StepFailed as failure:
         raise failure.error from failure
@@ -188,10 +195,15 @@ def _apply_atomically(
         except _Rejected as rejected:
             return _refused(raws, index, rejected.problem)
 
+    commands = [_command(item) for item in items]
     try:
         results = registry.apply_together(
-            [_step(registry, principal, item, households) for item in items],
+            [
+                partial(_run, registry, principal, item, command, households)
+                for item, command in zip(items, commands, strict=True)
+            ],
             keys=_keys(principal, items),
+            commands=[None if isinstance(c, Exception) else c for c in commands],
         )
     except StepFailed as failure:
         if not isinstance(failure.error, _Rejected):
@@ -214,10 +226,14 @@ def _parse(raw: Any) -> AnyItem:
         raise _Rejected(validation_problem_body(found)) from None
 
 
-def _step(
-    registry: Registry, principal: Principal, item: AnyItem, households: HouseholdSites
-) -> Callable[[], CommandResult]:
-    return lambda: _run(registry, principal, item, households)
+def _command(item: AnyItem) -> Command | Exception:
+    """The item's command, made once: the unit of work reads what every command will look
+    up before the first is decided, and the item's step then runs it. An item whose command
+    cannot be made is refused when its turn comes, as it always was."""
+    try:
+        return item.command()
+    except Exception as error:  # raised again by the item's own step, in its turn
+        return error
 
 
 def _actor(principal: Principal, item: AnyItem) -> str:
@@ -229,12 +245,18 @@ def _keys(principal: Principal, items: Iterable[AnyItem]) -> list[tuple[str, str
 
 
 def _run(
-    registry: Registry, principal: Principal, item: AnyItem, households: HouseholdSites
+    registry: Registry,
+    principal: Principal,
+    item: AnyItem,
+    command: Command | Exception,
+    households: HouseholdSites,
 ) -> CommandResult:
     """The single endpoint, minus HTTP: authorise, then the one command, as this device."""
     try:
+        if isinstance(command, Exception):
+            raise command
         return execute(
-            principal, item.command(), registry, idempotency_key=item.idempotency_key,
+            principal, command, registry, idempotency_key=item.idempotency_key,
             households=households, actor=_actor(principal, item),
         )  # fmt: skip
     except errors.DomainError as error:

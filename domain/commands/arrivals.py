@@ -12,8 +12,10 @@ from campledger.domain.commands.base import Command, Decision, Records, handles
 from campledger.domain.model import errors
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.model.person import Person
+from campledger.domain.model.site import site_id
 from campledger.domain.model.values import check_occurred_at
 from campledger.domain.service.claims import arrival_claims, claims_of, duplicate_error
+from campledger.domain.service.unit_of_work import Lookups
 
 MAX_BATCH = 1_000
 
@@ -25,6 +27,14 @@ class RegisterArrival(Command):
     command_name = "register_arrival"
     site_code: str
     arrival: Arrival
+
+    def lookups(self) -> Lookups:
+        try:
+            claims = arrival_claims(self.arrival)
+        except errors.DomainError:
+            claims = []  # refused when it is decided
+        minted = [self.arrival.person_id] if self.arrival.person_id else []
+        return Lookups([(c.scope, c.value) for c in claims], [site_id(self.site_code), *minted])
 
     def payload(self) -> dict[str, Any]:
         return {"site_code": self.site_code, "arrival": arrival_payload(self.arrival)}

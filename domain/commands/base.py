@@ -23,6 +23,7 @@ from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site
 from campledger.domain.model.transfer import Transfer
 from campledger.domain.service.journal import CommandJournal, UniqueClaim
+from campledger.domain.service.unit_of_work import Lookups
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,11 @@ class Command:
 
     def check(self) -> None:
         """Refusals that need nothing stored (sizes): before any lookup."""
+
+    def lookups(self) -> Lookups:
+        """What deciding it will look up, for a unit of work to read with the lookups of
+        the commands beside it, all at once."""
+        return Lookups()
 
     def payload(self) -> dict[str, Any]:
         """The fields as the idempotency fingerprint takes them."""

@@ -13,6 +13,7 @@ from campledger.domain.commands.base import Command, Decide, Decision, Records, 
 from campledger.domain.model.person import Person
 from campledger.domain.service.claims import BIOMETRIC_REFERENCE, REGISTRATION_NUMBER
 from campledger.domain.service.journal import UniqueClaim
+from campledger.domain.service.unit_of_work import Lookups
 
 _ORDER = frozenset({"authority", "order_reference", "review_date"})
 
@@ -23,6 +24,9 @@ class PersonCommand(Command):
 
     person_id: UUID
     expected_version: int | None = None
+
+    def lookups(self) -> Lookups:
+        return Lookups(records=[self.person_id])
 
 
 @dataclass(frozen=True, kw_only=True)

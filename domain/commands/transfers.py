@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from campledger.domain.commands.base import Command, Decision, Records, handles
 from campledger.domain.model import errors
 from campledger.domain.model.transfer import MAX_MANIFEST, Transfer
+from campledger.domain.service.unit_of_work import Lookups
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +26,10 @@ class PlanTransfer(Command):
     occurred_at: datetime | None = None
     transfer_id: UUID | None = None
 
+    def lookups(self) -> Lookups:
+        minted = [self.transfer_id] if self.transfer_id else []
+        return Lookups(records=[*minted, *self.manifest])
+
     def check(self) -> None:
         if len(self.manifest) > MAX_MANIFEST:
             raise errors.BatchTooLarge(f"a manifest lists at most {MAX_MANIFEST} persons")
@@ -35,6 +40,9 @@ class TransferCommand(Command):
     """A command on one planned transfer."""
 
     transfer_id: UUID
+
+    def lookups(self) -> Lookups:
+        return Lookups(records=[self.transfer_id])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +62,9 @@ class ReceiveTransfer(TransferCommand):
     site_code: str
     persons: Sequence[UUID]
     occurred_at: datetime | None = None
+
+    def lookups(self) -> Lookups:
+        return Lookups(records=[self.transfer_id, *self.persons])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -308,6 +308,8 @@ def unstorable(value: object) -> str | None:
     RecursionError. Values of other types (dates, UUIDs, models) are left to their own
     checks.
     """
+    if isinstance(value, str):  # most values: no walk needed
+        return unstorable_text(value)
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

@@ -8,7 +8,7 @@ and any clash rejects the whole command with the library's ``IntegrityError``.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -85,3 +85,13 @@ class InMemoryRecorder(POPOApplicationRecorder):
     def find_claim(self, scope: str, value: str) -> UUID | None:
         with self._database_lock:
             return self._claims.get((scope, value))
+
+    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
+        with self._database_lock:
+            return {v: self._claims[(scope, v)] for v in values if (scope, v) in self._claims}
+
+    def select_events_of(self, ids: Collection[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The events of each of these records that has any, in order."""
+        select = super().select_events  # the store's own, whatever this instance wraps
+        found = {aggregate_id: list(select(aggregate_id)) for aggregate_id in ids}
+        return {aggregate_id: events for aggregate_id, events in found.items() if events}

@@ -119,6 +119,9 @@ class CommandJournal(Protocol):
     def find_claim(self, scope: str, value: str) -> UUID | None:
         """The person holding this unique value, if any."""
 
+    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
+        """Which of these values are held, and by whom, in one lookup."""
+
 
 def fingerprint(command: str, payload: dict[str, Any]) -> str:
     """A stable digest of a command and its payload, to recognise a retried request."""

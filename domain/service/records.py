@@ -6,22 +6,31 @@ The ``Registry`` is one of these; its handlers are given it to read through.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TypeVar, cast
+from collections.abc import Collection, Iterable, Mapping
+from typing import Protocol, TypeVar, cast, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from campledger.domain.model import errors
 from campledger.domain.model.person import Person
 from campledger.domain.model.site import Site, site_id
 from campledger.domain.model.transfer import Transfer
+from campledger.domain.persistence.personal_data import KeyRing
 from campledger.domain.service.claims import duplicate_error
 from campledger.domain.service.journal import CommandJournal, UniqueClaim
 from campledger.domain.service.unit_of_work import active_unit
 
 A = TypeVar("A", bound=Aggregate)
+
+
+@runtime_checkable
+class ManyRecords(Protocol):
+    """A recorder that reads the events of many records in one query."""
+
+    def select_events_of(self, ids: Collection[UUID]) -> Mapping[UUID, list[StoredEvent]]: ...
 
 
 class StoredRecords(Application[UUID]):
@@ -43,7 +52,9 @@ class StoredRecords(Application[UUID]):
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        unit = active_unit(self)
+        known = None if unit is None else unit.knows(aggregate_id)
+        return aggregate_id in self.repository if known is None else known
 
     def get_site(self, code: str) -> Site:
         return self._get(Site, site_id(code), errors.SiteNotFound(f"no site with code {code}"))
@@ -52,6 +63,27 @@ class StoredRecords(Application[UUID]):
         site = self.get_site(code)
         site.check_open()
         return site
+
+    def load_many(self, ids: Collection[UUID]) -> dict[UUID, Aggregate | None]:
+        """Records by id, read from the log in one query: None for an id no record has; an
+        id whose record could not be read is left out, for whoever needs it to meet the
+        error itself. Empty where the recorder cannot read many at once."""
+        recorder = self.recorder
+        if not isinstance(recorder, ManyRecords) or self.repository.snapshot_store is not None:
+            return {}
+        stored = recorder.select_events_of(ids)
+        key_ring: KeyRing | None = getattr(self.mapper, "key_ring", None)
+        if key_ring is not None:  # the persons' keys, in one query too
+            key_ring.prefetch(stored)
+        found: dict[UUID, Aggregate | None] = dict.fromkeys(ids)
+        for aggregate_id, events in stored.items():
+            try:
+                aggregate = project_aggregate(None, map(self.mapper.to_domain_event, events))
+            except Exception:  # left to the command that reads it: it fails as it always did
+                del found[aggregate_id]
+                continue
+            found[aggregate_id] = aggregate
+        return found
 
     def get_person(self, person_id: UUID) -> Person:
         return self._get(Person, person_id, errors.PersonNotFound(f"no person with id {person_id}"))

@@ -6,13 +6,13 @@ aggregates it needs and lets them check their rules and record events, and every
 changed is saved in one ``save()`` with its unique claims and the idempotency record: one
 transaction, all or nothing. Commands return what they created and the log position of
 their last event, so a client can ask the read side to catch up to its own write.
+Several commands may be decided in order and saved together (``units``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -54,40 +54,19 @@ from campledger.domain.persistence.personal_data import KeyRing, default_key_rin
 from campledger.domain.service.journal import (
     IDEMPOTENCY_KEY_MAX,
     IN_FLIGHT_SECONDS,
-    CommandJournal,
     IdempotencyRecord,
     KeyClaims,
     fingerprint,
 )
-from campledger.domain.service.records import StoredRecords
-from campledger.domain.service.unit_of_work import (
-    StagingRepository,
-    StepFailed,
-    UnitOfWork,
-    active_unit,
-)
+from campledger.domain.service.results import CommandResult as CommandResult
+from campledger.domain.service.unit_of_work import StagingRepository, active_unit
+from campledger.domain.service.units import UnitsOfWork
 
 log = logging.getLogger(__name__)
-
-# A unit of work that lost a race is decided again from what is stored now; past this
-# many tries the clients keep colliding and one of them should come back later.
-UNIT_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """What a command did: its result fields and the log position of its last event.
-
-    ``replayed`` is true when the idempotency key had been seen and nothing was written.
-    """
-
-    result: dict[str, Any]
-    position: int
-    replayed: bool = False
 
 
 def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
@@ -100,7 +79,7 @@ def _by_keywords(command: type[Command]) -> Callable[..., CommandResult]:
     return run
 
 
-class Registry(StoredRecords):
+class Registry(UnitsOfWork):
     name = "Registry"
 
     def __init__(
@@ -163,85 +142,6 @@ class Registry(StoredRecords):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
-
-    # --- units of work ------------------------------------------------------------------
-
-    def apply_together(
-        self, steps: Sequence[Callable[[], CommandResult]], keys: Sequence[tuple[str, str]] = ()
-    ) -> list[CommandResult]:
-        """Apply commands all or nothing: each step calls one command, decided against what
-        the steps before it did; everything is saved in one transaction at the end.
-
-        A step that raises stops the unit with ``StepFailed`` (its index and error), and
-        nothing is saved. A step whose idempotency key was seen before is a replay, as
-        when it runs alone. If a concurrent writer gets in first, the steps are decided
-        again from what is stored now (a concurrent retry of the same unit then replays).
-        ``keys``, the (actor, idempotency key) pairs the steps use, are looked up at once.
-        """
-        outcomes = self._apply_unit(steps, keys, refusals=())
-        return [cast(CommandResult, outcome) for outcome in outcomes]
-
-    def apply_each(
-        self,
-        steps: Sequence[Callable[[], CommandResult]],
-        keys: Sequence[tuple[str, str]] = (),
-        refusals: tuple[type[Exception], ...] = (errors.DomainError,),
-    ) -> list[CommandResult | Exception]:
-        """Apply each command on its own merits, in order, and save the applied ones in one
-        transaction: a step that raises one of ``refusals`` is left out (its error takes
-        its place in the outcomes) and the steps after it go on without it. Any other
-        error stops the unit with ``StepFailed``; nothing is saved.
-
-        One transaction instead of one per command: the same outcome as applying them one
-        by one, at a fraction of the commits.
-        """
-        return self._apply_unit(steps, keys, refusals=refusals)
-
-    def _apply_unit(
-        self,
-        steps: Sequence[Callable[[], CommandResult]],
-        keys: Sequence[tuple[str, str]],
-        refusals: tuple[type[Exception], ...],
-    ) -> list[CommandResult | Exception]:
-        for _attempt in range(UNIT_ATTEMPTS):
-            unit = UnitOfWork(self, cast(CommandJournal, self.recorder))
-            unit.prefetch_commands(keys)
-            outcomes: list[CommandResult | Exception] = []
-            with unit.active():
-                for index, step in enumerate(steps):
-                    unit.begin(index)
-                    try:
-                        outcomes.append(step())
-                    except refusals as refused:
-                        unit.discard()
-                        outcomes.append(refused)
-                    except Exception as error:
-                        if unit.is_stale():
-                            break
-                        raise StepFailed(index, error) from error
-            if len(outcomes) < len(steps) or (
-                any(isinstance(o, Exception) for o in outcomes) and unit.is_stale()
-            ):
-                # Someone else (a concurrent resend of this very batch, say) used one of
-                # the keys meanwhile: what was refused may be a replay. Decide again.
-                continue
-            if unit.is_empty:
-                return outcomes
-            try:
-                recordings = self._store(unit.processing_event())
-            except IntegrityError:
-                continue
-            positions = unit.positions([r.notification.id for r in recordings])
-            return [
-                replace(outcome, position=positions[index])
-                if isinstance(outcome, CommandResult) and index in positions
-                else outcome
-                for index, outcome in enumerate(outcomes)
-            ]
-        raise errors.ConcurrentChange(
-            "other commands kept changing these records while this batch was being applied; "
-            "retry it"
-        )
 
     # --- the command pipeline -------------------------------------------------------
 

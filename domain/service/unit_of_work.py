@@ -12,19 +12,28 @@ unit, a registration number claimed earlier in the unit counts as taken, and an
 idempotency key used earlier in the unit is a replay. Every command gets its own copy of
 what it loads, so a command that is refused half-way leaves the unit as it found it, and
 the unit can go on without it when the caller wants the others applied regardless.
+
+What the commands will look up (their idempotency keys, the unique values they claim, the
+records they act on) is read for all of them at the start, in a few queries, instead of
+one query per command and kind: a queue of 1,000 commands otherwise spends most of its
+time waiting on 3,000 round trips. What was read may be overtaken by another writer
+before the save; the save then fails and the unit is decided again from what is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
-from dataclasses import dataclass, replace
-from typing import Any, cast
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import (
+    AggregateNotFoundError,
     ProcessingEvent,
     ProjectorFunction,
     Repository,
@@ -45,6 +54,34 @@ from campledger.domain.service.journal import (
 )
 
 _ACTIVE: ContextVar[UnitOfWork | None] = ContextVar("campledger_unit_of_work", default=None)
+# Records by id, read from the log at once: None for an id nobody has used yet; an id
+# whose record could not be read is left out (its command then reads it itself).
+LoadMany = Callable[[Collection[UUID]], Mapping[UUID, Aggregate | None]]
+_MISSING = object()
+
+
+class LooksUp(Protocol):
+    """A command: it knows what deciding it will look up."""
+
+    def lookups(self) -> Lookups: ...
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What commands will look up: the unique values they claim ((scope, value) pairs)
+    and the records they act on or create."""
+
+    claims: Sequence[tuple[str, str]] = ()
+    records: Sequence[UUID] = ()
+
+    @staticmethod
+    def merged(many: Iterable[Lookups]) -> Lookups:
+        claims: dict[tuple[str, str], None] = {}
+        records: dict[UUID, None] = {}
+        for lookups in many:
+            claims.update(dict.fromkeys(lookups.claims))
+            records.update(dict.fromkeys(lookups.records))
+        return Lookups(list(claims), list(records))
 
 
 class StepFailed(Exception):
@@ -62,15 +99,14 @@ def active_unit(owner: object) -> UnitOfWork | None:
     return unit if unit is not None and unit.owner is owner else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Mark:
-    """The unit as it was before a step, to put it back if the step is refused."""
+    """How to put the unit back as it was before a step, if the step is refused: how many
+    events it had, and each entry the step changed with its value before (an undo log:
+    copying the whole unit before every step made a queue's cost grow with its square)."""
 
-    aggregates: dict[UUID, Aggregate]
     events: int
-    claims: dict[tuple[str, str], UniqueClaim]
-    released: dict[tuple[str, str], UniqueClaim]
-    records: dict[tuple[str, str], tuple[IdempotencyRecord, int]]
+    undo: list[tuple[dict[Any, Any], Any, Any]] = field(default_factory=list)
 
 
 class UnitOfWork:
@@ -91,6 +127,8 @@ class UnitOfWork:
         self._records: dict[tuple[str, str], tuple[IdempotencyRecord, int]] = {}
         self._replays: dict[int, int] = {}
         self._known: dict[tuple[str, str], StoredCommand | None] = {}
+        self._known_claims: dict[tuple[str, str], UUID | None] = {}
+        self._absent: set[UUID] = set()  # read at the start: no record has this id
         self._mark: _Mark | None = None
 
     @contextmanager
@@ -107,33 +145,47 @@ class UnitOfWork:
 
     def begin(self, step: int) -> None:
         self.step = step
-        self._mark = _Mark(
-            dict(self.aggregates),
-            len(self.events),
-            dict(self._claims),
-            dict(self._released),
-            dict(self._records),
-        )
+        self._mark = _Mark(len(self.events))
 
     def discard(self) -> None:
         """Forget everything the current step staged or noted: it was refused."""
         mark = self._mark
         if mark is None:
             raise RuntimeError("no step to discard")
-        self.aggregates = mark.aggregates
+        for table, key, before in reversed(mark.undo):
+            if before is _MISSING:
+                del table[key]
+            else:
+                table[key] = before
+        mark.undo.clear()
         del self.events[mark.events :]
         del self._event_steps[mark.events :]
-        self._claims, self._released, self._records = mark.claims, mark.released, mark.records
         self._replays.pop(self.step, None)
 
-    def load(self, aggregate_id: UUID, load: Callable[[], Aggregate]) -> Aggregate:
+    def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._mark is not None:
+            self._mark.undo.append((table, key, table.get(key, _MISSING)))
+        if value is _MISSING:
+            del table[key]
+        else:
+            table[key] = value
+
+    def load(self, aggregate_id: UUID, load: Callable[[UUID], Aggregate]) -> Aggregate:
         """A copy of the aggregate as the unit sees it: staged, read before, or stored."""
         found = self.aggregates.get(aggregate_id)
         if found is None:
             found = self._loaded.get(aggregate_id)
         if found is None:
-            found = self._loaded[aggregate_id] = load()
+            if aggregate_id in self._absent:
+                raise AggregateNotFoundError(aggregate_id)
+            found = self._loaded[aggregate_id] = load(aggregate_id)
         return deepcopy(found)
+
+    def knows(self, aggregate_id: UUID) -> bool | None:
+        """Whether the record exists, as far as the unit knows without reading (None)."""
+        if aggregate_id in self.aggregates or aggregate_id in self._loaded:
+            return True
+        return False if aggregate_id in self._absent else None
 
     # --- staging (what the Registry's save() does while the unit is active) -------------
 
@@ -147,7 +199,7 @@ class UnitOfWork:
     ) -> None:
         """Keep one command's changes: its new events in order, its claims and its key."""
         for aggregate in aggregates:
-            self.aggregates[aggregate.id] = aggregate
+            self._set(self.aggregates, aggregate.id, aggregate)
             for event in aggregate.collect_events():
                 self.events.append(event)
                 self._event_steps.append(self.step)
@@ -156,24 +208,49 @@ class UnitOfWork:
             held = self._claims.get(key)
             if held is not None and held.owner_id == claim.owner_id:
                 # Claimed and released within the unit: the store never needs to hear of it.
-                del self._claims[key]
+                self._set(self._claims, key, _MISSING)
             else:
-                self._released[key] = claim
+                self._set(self._released, key, claim)
         for claim in claims:
-            self._claims[(claim.scope, claim.value)] = claim
+            self._set(self._claims, (claim.scope, claim.value), claim)
         if idempotency is not None:
             last = len(self.events) - 1 if self.events else None
             record = replace(idempotency, last_event=last)
-            self._records[(record.actor, record.key)] = (record, self.step)
+            self._set(self._records, (record.actor, record.key), (record, self.step))
 
     # --- reading through the unit (CommandJournal) --------------------------------------
 
-    def prefetch_commands(self, keys: Sequence[tuple[str, str]]) -> None:
-        """Look up at once the (actor, key) pairs the steps will use: one query, not one
-        per command. A key used meanwhile by someone else makes the save fail, and the
-        unit is decided again."""
+    def prefetch(
+        self,
+        keys: Sequence[tuple[str, str]],
+        commands: Sequence[LooksUp | None] = (),
+        load_many: LoadMany | None = None,
+    ) -> None:
+        """Look up at once the (actor, key) pairs the steps will use and, for the commands
+        sent under keys not seen before (``commands[i]`` under ``keys[i]``, None where
+        there is nothing to look up; a replay looks nothing up), the unique values they
+        will claim and the records they will read: a few queries, not a few per command.
+        A key, value or record taken meanwhile by someone else makes the save fail, and
+        the unit is decided again."""
         found = self._journal.find_commands(keys)
         self._known = {key: found.get(key) for key in keys}
+        lookups = Lookups.merged(
+            command.lookups()
+            for key, command in zip_longest(keys, commands)
+            if command is not None and (key is None or found.get(key) is None)
+        )
+        by_scope: dict[str, list[str]] = defaultdict(list)
+        for scope, value in lookups.claims:
+            by_scope[scope].append(value)
+        for scope, values in by_scope.items():
+            held = self._journal.find_claims(scope, values)
+            self._known_claims.update({(scope, value): held.get(value) for value in values})
+        if load_many is not None and lookups.records:
+            for aggregate_id, aggregate in load_many(set(lookups.records)).items():
+                if aggregate is None:
+                    self._absent.add(aggregate_id)
+                else:
+                    self._loaded[aggregate_id] = aggregate
 
     def is_stale(self) -> bool:
         """Has any key looked up at the start been used since? Then what the unit saw as
@@ -207,7 +284,13 @@ class UnitOfWork:
             return self._claims[key].owner_id
         if key in self._released:
             return None
+        if key in self._known_claims:
+            return self._known_claims[key]
         return self._journal.find_claim(scope, value)
+
+    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
+        found = {value: self.find_claim(scope, value) for value in values}
+        return {value: owner for value, owner in found.items() if owner is not None}
 
     # --- saving -------------------------------------------------------------------------
 
@@ -265,17 +348,17 @@ class StagingRepository(Repository[UUID]):
         fastforward_skipping: bool = False,
         deepcopy_from_cache: bool = True,
     ) -> TMutableOrImmutableAggregate:
-        def load() -> TMutableOrImmutableAggregate:
-            return super(StagingRepository, self).get(
+        unit = active_unit(self.owner)
+        if unit is None or version is not None or projector_func is not project_aggregate:
+            return super().get(
                 aggregate_id,
                 version=version,
                 projector_func=projector_func,
                 fastforward_skipping=fastforward_skipping,
                 deepcopy_from_cache=deepcopy_from_cache,
             )
+        return cast(TMutableOrImmutableAggregate, unit.load(aggregate_id, self._stored))
 
-        unit = active_unit(self.owner)
-        if unit is None or version is not None:
-            return load()
-        loaded = unit.load(aggregate_id, cast(Callable[[], Aggregate], load))
-        return cast(TMutableOrImmutableAggregate, loaded)
+    def _stored(self, aggregate_id: UUID) -> Aggregate:
+        """The aggregate as stored, for the unit to keep (and copy for each command)."""
+        return cast(Aggregate, super().get(aggregate_id))

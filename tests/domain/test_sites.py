@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from copy import deepcopy
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -262,3 +264,23 @@ def test_the_published_pcode_pattern_says_what_the_domain_accepts() -> None:
         assert not pattern.match(bad)
         with pytest.raises(errors.InvalidPcode):
             parse_pcode("admin1", bad)
+
+
+def test_a_copied_site_shares_nothing_that_a_command_could_change(registry: Registry) -> None:
+    # A unit of work hands each command its own copy of a site (see Site.__deepcopy__):
+    # the copy is made of the site's attributes, so each of them must be a value that
+    # cannot change in place, or the list of events not yet saved, copied.
+    registry.open_site(**VALID, admin1_pcode="SD01", latitude=15.5, longitude=32.5, actor=ACTOR)
+    registry.change_site_capacity(code="SCR-01", capacity=900, reason="tents", actor=ACTOR)
+    stored = site(registry, "SCR-01")
+    immutable = (str, int, float, bool, type(None), UUID, datetime)
+    assert all(
+        isinstance(value, immutable) or name == "_pending_events"
+        for name, value in vars(stored).items()
+    ), {name: type(value) for name, value in vars(stored).items()}
+
+    copied = deepcopy(stored)
+    copied.close(reason="flooded", actor=ACTOR, occurred_at=FIXED_NOW, now=FIXED_NOW)
+
+    assert stored.is_open and not stored.collect_events()
+    assert not copied.is_open and names(copied.collect_events()) == ["Site.Closed"]

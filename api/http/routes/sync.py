@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from campledger.api.http.deps import BackendDep, Caller, Pool
@@ -28,9 +28,7 @@ router = APIRouter(prefix="/sync", tags=["sync"])
         },
     },
 )
-def sync(
-    body: SyncRequest, principal: Caller, backend: BackendDep, pool: Pool, response: Response
-) -> Any:
+def sync(body: SyncRequest, principal: Caller, backend: BackendDep, pool: Pool) -> Any:
     """Apply a device's queued commands in order; each item is answered on its own
     (applied, already applied, or rejected with the problem its single endpoint gives).
     Sending the same batch again is harmless."""
@@ -45,5 +43,6 @@ def sync(
             **report.body(),
         )
         return JSONResponse(problem, status_code=422, media_type=PROBLEM_MEDIA_TYPE)
-    response.headers["X-Log-Position"] = str(report.position)
-    return report.body()
+    # Answered as built: the results are already SyncPublic's models, dumped; a second
+    # pass over 1,000 of them through SyncPublic cost 10-30 ms a batch.
+    return JSONResponse(report.body(), headers={"X-Log-Position": str(report.position)})
