@@ -33,23 +33,26 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor, Pipeline
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from campledger.api.database import pipelines
-from campledger.api.database.keyed_claims import claim_columns, claim_digest
+from campledger.api.database.journal_reads import JournalReads
+from campledger.api.database.keyed_claims import claim_columns
 from campledger.api.database.keystore import PostgresKeyRing, write_key_changes
 from campledger.api.database.many_records import ManyRecordsReader
-from campledger.domain.service.journal import JournalWrites, StoredCommand
+from campledger.domain.service.journal import JournalWrites
 
 __all__ = ["CampledgerRecorder"]
 
 # Any constant works; one of our own, to be recognisable in pg_locks. Released when the
 # connection holding it closes.
 SETUP_LOCK_STATEMENT = SQL("SELECT pg_advisory_lock(7265836001)")
+BEGIN, COMMIT = SQL("BEGIN"), SQL("COMMIT")
 
 
-class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
+class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRecorder):
     def __init__(
         self,
         datastore: PostgresDatastore,
@@ -112,18 +115,32 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
             "DELETE FROM {schema}.{inflight} WHERE actor = %s AND key = %s"
         )
 
-        # Four flat arrays instead of the library's composite type: no type registration,
-        # and one statement per batch. Sent in binary (%b): text arrays would be quoted
-        # element by element with regular expressions, which dominated batch time.
-        # WITH ORDINALITY + ORDER BY makes the sequence hand out notification ids in the
-        # order the events were given.
+        # The events, then the idempotency records, in one statement (see _write). Flat
+        # arrays instead of the library's composite type: no type registration. Sent in
+        # binary (%b): text arrays would be quoted element by element with regular
+        # expressions, which dominated batch time. WITH ORDINALITY + ORDER BY makes the
+        # sequence hand out notification ids in the order the events were given, so a
+        # record's position (its command's last event) is the save's highest id, or, for
+        # a command of a unit of work (last_event ≥ 0), the id of that event.
         self.unnest_insert_statement = statement(
+            "WITH e AS ("
             "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, ord) "
             "ORDER BY e.ord "
             "RETURNING notification_id"
+            "), c AS ("
+            "INSERT INTO {schema}.{commands} "
+            "(actor, key, command, fingerprint, result, position) "
+            "SELECT r.actor, r.key, r.command, r.fingerprint, r.result::jsonb, coalesce("
+            "CASE WHEN r.last_event < 0 THEN (SELECT max(notification_id) FROM e) "
+            "ELSE (SELECT notification_id FROM e ORDER BY notification_id "
+            "OFFSET r.last_event LIMIT 1) END, 0) "
+            "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+            "%b::bigint[]) AS r(actor, key, command, fingerprint, result, last_event)"
+            ") "
+            "SELECT notification_id FROM e ORDER BY notification_id"
         )
         self.release_claims_statement = statement(
             "DELETE FROM {schema}.{claims} AS c "
@@ -133,31 +150,6 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
         self.insert_claims_statement = statement(
             "INSERT INTO {schema}.{claims} (scope, value, owner_id) "
             "SELECT * FROM unnest(%b::text[], %b::text[], %b::{id_type}[])"
-        )
-        self.insert_command_statement = statement(
-            "INSERT INTO {schema}.{commands} "
-            "(actor, key, command, fingerprint, result, position) "
-            "VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
-        )
-        self.select_command_statement = statement(
-            "SELECT command, fingerprint, result, position FROM {schema}.{commands} "
-            "WHERE actor = %s AND key = %s"
-        )
-        self.select_commands_statement = statement(
-            "SELECT c.actor, c.key, c.command, c.fingerprint, c.result, c.position "
-            "FROM {schema}.{commands} AS c "
-            "JOIN unnest(%s::text[], %s::text[]) AS k(actor, key) "
-            "ON c.actor = k.actor AND c.key = k.key"
-        )
-        self.select_results_statement = statement(
-            "SELECT result FROM {schema}.{commands} "
-            "WHERE actor = %s AND starts_with(key, %s) AND command = %s"
-        )
-        self.select_claim_statement = statement(
-            "SELECT owner_id FROM {schema}.{claims} WHERE scope = %s AND value = %s"
-        )
-        self.select_claims_statement = statement(
-            "SELECT value, owner_id FROM {schema}.{claims} WHERE scope = %s AND value = ANY(%b)"
         )
         # Decided on the first insert (see _choose_lock).
         self._lock_chosen = False
@@ -192,14 +184,14 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
                 self._choose_lock(conn)
             with conn.pipeline() as pipeline:
                 try:
-                    with conn.transaction(), conn.cursor() as curs:
+                    with conn.cursor() as curs, conn.cursor() as inserted:
                         try:
                             notification_ids = self._write(
-                                pipeline, curs, stored_events, writes, kwargs
+                                pipeline, curs, inserted, stored_events, writes, kwargs
                             )
                         except BaseException:
                             # The statements sent after a failing one come back "aborted":
-                            # take them now. Left for the transaction's end, they raised
+                            # take them now. Left for the pipeline's end, they raised
                             # "pipeline aborted" in place of the error itself whenever the
                             # refusal arrived early (a claim already taken, about every other
                             # time), which the retry above took for a lost connection.
@@ -209,6 +201,11 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
                 except Exception as e:
                     # Raising out of the pipeline block makes psycopg warn; keep it for later.
                     exc = e
+            if exc is not None and conn.info.transaction_status != TransactionStatus.IDLE:
+                # Refused half-way: the statements after the refusal were skipped, COMMIT
+                # among them, and the transaction is left aborted. End it here.
+                with suppress(psycopg.Error):
+                    conn.rollback()
             if isinstance(exc, psycopg.errors.InvalidSqlStatementName):
                 # This connection's prepared statements are gone though psycopg believes
                 # them there (seen under heavy concurrency). The transaction rolled back
@@ -228,12 +225,23 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
         self,
         pipeline: Pipeline,
         curs: Cursor[DictRow],
+        inserted: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
         writes: JournalWrites,
         kwargs: dict[str, Any],
     ) -> list[int]:
-        """One command's writes, in its transaction; the events' notification ids."""
-        notification_ids: list[int] = []
+        """One command's transaction, sent whole and synced once; the events' notification
+        ids.
+
+        Every statement, from BEGIN to COMMIT, goes to the server before any answer is
+        awaited: the insert lock taken at the start is then held only while the server
+        works, never while this process waits for its turn to run Python. Waiting for an
+        answer between statements kept the lock while the reply sat behind the other
+        requests' threads, and every other writer queued behind it. A refusal (a claim
+        taken, a key used) makes the server skip what follows, COMMIT included: the sync
+        raises that first error, and the caller rolls back.
+        """
+        curs.execute(BEGIN)
         self._insert_events(curs, stored_events, **kwargs)
         # Lock first, then write: every writer queues at the same point, so two commands
         # claiming the same value cannot deadlock on each other.
@@ -247,36 +255,29 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
         write_key_changes(curs, self.key_ring, stored_events)
         if stored_events:
             self._notify_channel(curs)
-            curs.execute(
+        if stored_events or writes.records:
+            records = writes.records
+            inserted.execute(
                 self.unnest_insert_statement,
                 (
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
                     [e.topic for e in stored_events],
                     [e.state for e in stored_events],
+                    [r.actor for r in records],
+                    [r.key for r in records],
+                    [r.command for r in records],
+                    [r.fingerprint for r in records],
+                    [orjson.dumps(r.result).decode() for r in records],
+                    [-1 if r.last_event is None else r.last_event for r in records],
                 ),
                 prepare=True,
             )
-            # Sync now so a clash raises here rather than at commit.
-            pipelines.sync(curs.connection, pipeline)
-            notification_ids = [row["notification_id"] for row in curs.fetchall()]
-        if writes.records:
-            curs.executemany(
-                self.insert_command_statement,
-                [
-                    (
-                        record.actor,
-                        record.key,
-                        record.command,
-                        record.fingerprint,
-                        orjson.dumps(record.result).decode(),
-                        record.position(notification_ids),
-                    )
-                    for record in writes.records
-                ],
-            )
+        curs.execute(COMMIT)
         pipelines.sync(curs.connection, pipeline)
-        return notification_ids
+        if not stored_events:
+            return []
+        return [row["notification_id"] for row in inserted.fetchall()]
 
     def create_table(self) -> None:
         # API workers start together and each sets up the schema; PostgreSQL refuses two
@@ -321,78 +322,17 @@ class CampledgerRecorder(ManyRecordsReader, PostgresApplicationRecorder):
             ]
         self._lock_chosen = True
 
+    # The library's connections are in autocommit mode: each of these statements commits
+    # alone. A BEGIN and COMMIT around it only added two round trips to every command.
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
         """Mark this actor's key in flight, committed at once so every other request sees
         it; False if another request holds it."""
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.claim_key_statement, (actor, key, expiry_seconds), prepare=True)
             return curs.fetchone() is not None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def release_key(self, actor: str, key: str) -> None:
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.release_key_statement, (actor, key), prepare=True)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_command(self, actor: str, key: str) -> StoredCommand | None:
-        """The command stored under this actor's idempotency key, if any."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_command_statement, (actor, key), prepare=True)
-            row = curs.fetchone()
-        return None if row is None else _stored_command(row)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_commands(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], StoredCommand]:
-        """The commands stored under any of these (actor, key) pairs, in one query."""
-        if not keys:
-            return {}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self.select_commands_statement, ([a for a, _ in keys], [k for _, k in keys])
-            )
-            rows = curs.fetchall()
-        return {(row["actor"], row["key"]): _stored_command(row) for row in rows}
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_claim(self, scope: str, value: str) -> UUID | None:
-        """The person holding this unique value, if any."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self.select_claim_statement,
-                (scope, claim_digest(self.key_ring, scope, value)),
-                prepare=True,
-            )
-            row = curs.fetchone()
-        return None if row is None else row["owner_id"]
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_claims(self, scope: str, values: Sequence[str]) -> dict[str, UUID]:
-        """Which of these values are held, and by whom, in one query."""
-        if not values:
-            return {}
-        digests = {claim_digest(self.key_ring, scope, value): value for value in values}
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_claims_statement, (scope, list(digests)))
-            rows = curs.fetchall()
-        return {digests[row["value"]]: row["owner_id"] for row in rows}
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def find_results(self, actor: str, command: str, key_prefix: str) -> list[dict[str, Any]]:
-        """The results of this actor's commands of one kind whose idempotency keys start
-        with ``key_prefix``: what one client's related requests did."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_results_statement, (actor, key_prefix, command))
-            rows = curs.fetchall()
-        return [row["result"] for row in rows]
-
-
-def _stored_command(row: DictRow) -> StoredCommand:
-    return StoredCommand(
-        command=row["command"],
-        fingerprint=row["fingerprint"],
-        result=row["result"],
-        position=row["position"],
-    )
