@@ -415,7 +415,9 @@ def test_an_interrupted_rebuild_leaves_the_old_read_models_serving(
             watch = RosterWatch(server, token, old)
             watcher = threading.Thread(target=watch.run, daemon=True)
             watcher.start()
-            scratch = ROSTER + "__rebuild"
+            # The ledger is rebuilt batch by batch (the roster is folded in memory and
+            # written at the end), so its checkpoint shows how far the rebuild has gone.
+            scratch = "read_ledger__rebuild"
             # Kill it inside its second or third batch, while the roster is being read (a
             # kill just after a commit is not midway enough: start again).
             for _attempt in range(5):
