@@ -130,13 +130,15 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
             "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, ord) "
             "ORDER BY e.ord "
             "RETURNING notification_id"
+            # The ids in order, once: a record's position is read from it by index, not by
+            # sorting the ids again for each record (quadratic in a unit of 1,000 commands).
+            "), ids AS (SELECT array_agg(notification_id ORDER BY notification_id) AS a FROM e"
             "), c AS ("
             "INSERT INTO {schema}.{commands} "
             "(actor, key, command, fingerprint, result, position) "
             "SELECT r.actor, r.key, r.command, r.fingerprint, r.result::jsonb, coalesce("
-            "CASE WHEN r.last_event < 0 THEN (SELECT max(notification_id) FROM e) "
-            "ELSE (SELECT notification_id FROM e ORDER BY notification_id "
-            "OFFSET r.last_event LIMIT 1) END, 0) "
+            "CASE WHEN r.last_event < 0 THEN (SELECT a[cardinality(a)] FROM ids) "
+            "ELSE (SELECT a[r.last_event + 1] FROM ids) END, 0) "
             "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
             "%b::bigint[]) AS r(actor, key, command, fingerprint, result, last_event)"
             ") "
