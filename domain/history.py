@@ -113,8 +113,8 @@ class HistoryEntry:
             "actor": self.actor,
             "site_code": self.site_code,
             "reason": self.reason,
-            "reference": _jsonable(self.reference),
-            "state": _jsonable(self.state),
+            "reference": jsonable(self.reference),
+            "state": jsonable(self.state),
         }
 
 
@@ -140,7 +140,7 @@ class PersonHistory:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "known_at": self.known_at.isoformat() if self.known_at else None,
             "erased": self.erased,
-            "state": _jsonable(self.state),
+            "state": jsonable(self.state),
             "events": [e.as_dict() for e in self.entries],
             "duplicates": {str(k): [e.as_dict() for e in v] for k, v in self.duplicates.items()},
         }
@@ -291,11 +291,13 @@ def _action(cls: type) -> str:
     return name
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Values as JSON writes them: times and dates in ISO 8601, ids as text, enums as
+    their values."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Enum):

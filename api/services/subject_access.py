@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,7 @@ from psycopg import sql
 from campledger.api.services.access import check_permission, check_scope
 from campledger.api.services.access_trail import access_entries, record_access, record_accesses
 from campledger.api.services.auth import Permission, Principal
-from campledger.domain.history import person_history
+from campledger.domain.history import jsonable, person_history
 from campledger.domain.service.registry import Registry
 from campledger.projections import households, roster
 from campledger.projections.audit_log import MAX_LIMIT, audit_entries
@@ -76,7 +76,7 @@ def export_subject(
         record_accesses(conn, actor, records[1:], purpose)
         current = roster.get_person_row(conn, person_id, include_personal=True)
         trail = [e.as_dict() for r in records for e in _all_accesses(conn, r)]
-        audit = [_jsonable(dataclasses.asdict(e)) for r in records for e in _all_audit(conn, r)]
+        audit = [jsonable(dataclasses.asdict(e)) for r in records for e in _all_audit(conn, r)]
         pairs = duplicate_candidates(conn, person_id)
         last = history.entries[-1].state
         household = _household(conn, last.get("household_id"), last.get("relationship"))
@@ -89,8 +89,8 @@ def export_subject(
         "export_entry": entry,
         "person_id": str(person_id),
         "registration_number": last.get("registration_number"),
-        "erased": any(e.action == "personal_data_erased" for e in history.entries),
-        "current_state": _jsonable(current),
+        "erased": history.erased,
+        "current_state": jsonable(current),
         "history": {"events": body["events"], "duplicates": body["duplicates"]},
         "household": household,
         "duplicate_candidates": pairs,
@@ -138,7 +138,7 @@ def duplicate_candidates(conn: psycopg.Connection[Any], person_id: UUID) -> list
         roster=sql.Identifier(Roster.live_schema(), "roster"),
     )
     return [
-        {**_jsonable(row), "score": row["score"] / 1000}
+        {**jsonable(row), "score": row["score"] / 1000}
         for row in rows_of(conn, query, {"id": person_id})
     ]
 
@@ -165,16 +165,3 @@ def _household(
             for m in members
         ],
     }
-
-
-def _jsonable(value: Any) -> Any:
-    """A read model's values as JSON writes them: times and dates in ISO 8601, ids as text."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    return value
