@@ -22,16 +22,7 @@ def claim_digest(key_ring: object, scope: str, value: str) -> str:
 def _digests(key_ring: object, claims: Sequence[UniqueClaim]) -> list[str]:
     if not isinstance(key_ring, PostgresKeyRing):
         return [c.value for c in claims]
-    # A batch claims one or two scopes: hash each scope's values in one go.
-    by_scope: dict[str, list[int]] = {}
-    for i, claim in enumerate(claims):
-        by_scope.setdefault(claim.scope, []).append(i)
-    digests = [""] * len(claims)
-    for scope, places in by_scope.items():
-        hashed = key_ring.claim_digests(scope, [claims[i].value for i in places])
-        for i, digest in zip(places, hashed, strict=True):
-            digests[i] = digest
-    return digests
+    return key_ring.claim_digests([(c.scope, c.value) for c in claims])
 
 
 def claim_columns(

@@ -21,8 +21,6 @@ by another process stops opening anything here within that time.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import time
@@ -35,6 +33,7 @@ from uuid import UUID
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from campledger.api.database.claims_mac import ClaimsMac
 from campledger.api.database.master_key import (
     MasterKey,
     WrongMasterKey,
@@ -134,10 +133,13 @@ class PostgresKeyRing:
         self._conn: psycopg.Connection[Any] | None = None
         self._cache: dict[UUID, tuple[bytes | None, float]] = {}
         self._pending: dict[UUID, bytes] = {}
+        # New keys wrapped as they are made, not in the save: the save holds the log's
+        # insert lock, and other writers wait for it.
+        self._pending_wrapped: dict[UUID, bytes] = {}
         self._erasing: set[UUID] = set()
         self._checked = False
-        # HMAC-SHA256 under the claims key, keyed once: each claim hashes a copy of it.
-        self._claims_mac = hmac.new(b"", digestmod=hashlib.sha256)
+        # HMAC-SHA256 under the claims key, keyed once the store is open.
+        self._claims_mac = ClaimsMac(b"")
 
     # --- setup and checks ---------------------------------------------------------------
 
@@ -174,7 +176,7 @@ class PostgresKeyRing:
             if row is None or not self._master.opens(bytes(row[0])):
                 raise WrongMasterKey()
             claims_key = self._master.unwrap(bytes(row[1]), None)
-            self._claims_mac = hmac.new(claims_key, digestmod=hashlib.sha256)
+            self._claims_mac = ClaimsMac(claims_key)
             self._erase_revived_keys(conn)
         self._checked = True
 
@@ -214,6 +216,7 @@ class PostgresKeyRing:
             key = self._pending.get(person_id)
             if key is None:
                 key = self._pending[person_id] = AESGCM.generate_key(bit_length=256)
+                self._pending_wrapped[person_id] = self._master.wrap(key, person_id)
             return key
 
     def key_for(self, person_id: UUID) -> bytes | None:
@@ -263,19 +266,13 @@ class PostgresKeyRing:
     def claim_digest(self, scope: str, value: str) -> str:
         """What the claims table holds for a unique value: a keyed hash, never the value.
         Without the key, a registration number cannot be tried against the table."""
-        return self.claim_digests(scope, [value])[0]
+        return self.claim_digests([(scope, value)])[0]
 
-    def claim_digests(self, scope: str, values: Iterable[str]) -> list[str]:
-        """``claim_digest`` of each value, in order."""
+    def claim_digests(self, claims: Iterable[tuple[str, str]]) -> list[str]:
+        """``claim_digest`` of each (scope, value), in order."""
         if not self._checked:
             self.open()
-        prefix = scope.encode() + b"\x00"
-        digests = []
-        for value in values:
-            mac = self._claims_mac.copy()
-            mac.update(prefix + value.encode())
-            digests.append(mac.hexdigest())
-        return digests
+        return self._claims_mac.digests(claims)
 
     def erasing(self, person_id: UUID) -> None:
         with self._lock:
@@ -291,10 +288,10 @@ class PostgresKeyRing:
     def pending_rows(self, person_ids: Sequence[UUID]) -> tuple[list[UUID], list[bytes]]:
         """The wrapped keys of these new persons, for the transaction of their events."""
         with self._lock:
-            pending = self._pending
+            wrapped = self._pending_wrapped
             # A person registered and then screened in one save appears twice: one key.
-            keys = [(p, pending[p]) for p in dict.fromkeys(person_ids) if p in pending]
-        return [p for p, _ in keys], [self._master.wrap(key, p) for p, key in keys]
+            persons = [p for p in dict.fromkeys(person_ids) if p in wrapped]
+            return persons, [wrapped[p] for p in persons]
 
     def saved(self, person_ids: Sequence[UUID]) -> None:
         """The transaction that wrote these keys committed: they are keys like any other."""
@@ -304,6 +301,7 @@ class PostgresKeyRing:
             for person_id in person_ids:
                 key = pending.pop(person_id, None)
                 if key is not None:
+                    del self._pending_wrapped[person_id]
                     cache[person_id] = (key, expires)
             if not self._erasing:
                 return
@@ -317,6 +315,7 @@ class PostgresKeyRing:
             for person_id in person_ids:
                 if isinstance(person_id, UUID):
                     self._pending.pop(person_id, None)
+                    self._pending_wrapped.pop(person_id, None)
                     self._erasing.discard(person_id)
 
 
