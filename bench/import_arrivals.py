@@ -58,29 +58,32 @@ def generate(rows: int, seed: int = 7) -> bytes:
     """A realistic registration list: mixed ages, households of five, a few needs."""
     rnd = random.Random(seed)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    # By column name, the others left empty: the file follows the import's columns.
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
     needs = ("", "", "", "", "SM-OT", "WR-LC", "DS;SM-MN")
     for i in range(rows):
         known_birth = i % 3 != 0
         writer.writerow(
-            [
-                f"IMP-{i:07d}",
-                rnd.choice(("Amina", "Idriss", "Fatime", "Moussa", "Achta", "Abakar")),
-                rnd.choice(("Haroun", "Mahamat", "Ousmane", "Adoum")),
-                rnd.choice(("female", "male")),
-                rnd.choice(("SDN", "SDN", "SDN", "TCD", "CAF")),
-                f"{rnd.randint(1945, 2024)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
-                if known_birth
-                else "",
-                "" if known_birth else str(rnd.randint(0, 80)),
-                f"H-{i // 5:06d}",
-                "focal_point" if i % 5 == 0 else "child",
-                f"BIO-{i:07d}" if i % 2 else "",
-                rnd.choice(needs),
-                "",
-                "",
-            ]
+            {
+                "registration_number": f"IMP-{i:07d}",
+                "given_name": rnd.choice(
+                    ("Amina", "Idriss", "Fatime", "Moussa", "Achta", "Abakar")
+                ),
+                "family_name": rnd.choice(("Haroun", "Mahamat", "Ousmane", "Adoum")),
+                "sex": rnd.choice(("female", "male")),
+                "nationality": rnd.choice(("SDN", "SDN", "SDN", "TCD", "CAF")),
+                "date_of_birth": (
+                    f"{rnd.randint(1945, 2024)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+                    if known_birth
+                    else ""
+                ),
+                "estimated_age": "" if known_birth else str(rnd.randint(0, 80)),
+                "household_id": f"H-{i // 5:06d}",
+                "relationship": "focal_point" if i % 5 == 0 else "child",
+                "biometric_reference": f"BIO-{i:07d}" if i % 2 else "",
+                "specific_needs": rnd.choice(needs),
+            }
         )
     return buffer.getvalue().encode()
 
