@@ -74,7 +74,7 @@ class JournalReads:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_command_statement, (actor, key), prepare=True)
             row = curs.fetchone()
-        return None if row is None else _stored_command(row)
+        return None if row is None else stored_command(row)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_commands(
@@ -88,7 +88,7 @@ class JournalReads:
                 self.select_commands_statement, ([a for a, _ in keys], [k for _, k in keys])
             )
             rows = curs.fetchall()
-        return {(row["actor"], row["key"]): _stored_command(row) for row in rows}
+        return {(row["actor"], row["key"]): stored_command(row) for row in rows}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def find_claim(self, scope: str, value: str) -> UUID | None:
@@ -123,7 +123,7 @@ class JournalReads:
         return [row["result"] for row in rows]
 
 
-def _stored_command(row: DictRow) -> StoredCommand:
+def stored_command(row: DictRow) -> StoredCommand:
     return StoredCommand(
         command=row["command"],
         fingerprint=row["fingerprint"],

@@ -38,11 +38,11 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from campledger.api.database import pipelines
-from campledger.api.database.journal_reads import JournalReads
+from campledger.api.database.journal_reads import JournalReads, stored_command
 from campledger.api.database.keyed_claims import claim_columns
 from campledger.api.database.keystore import PostgresKeyRing, write_key_changes
 from campledger.api.database.many_records import ManyRecordsReader
-from campledger.domain.service.journal import JournalWrites
+from campledger.domain.service.journal import JournalWrites, KeyClaim
 
 __all__ = ["CampledgerRecorder"]
 
@@ -105,11 +105,18 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
         )
         # Taken when free, or when its holder has held it past the expiry (it stopped
         # without letting go); otherwise no row comes back.
+        # The key looked up and claimed in one statement: a command sent alone makes one
+        # round trip for both. A key already used is not claimed: its command is answered.
         self.claim_key_statement = statement(
-            "INSERT INTO {schema}.{inflight} AS f (actor, key) VALUES (%s, %s) "
+            "WITH stored AS (SELECT command, fingerprint, result, position "
+            "FROM {schema}.{commands} WHERE actor = %(actor)s AND key = %(key)s), "
+            "claimed AS (INSERT INTO {schema}.{inflight} AS f (actor, key) "
+            "SELECT %(actor)s, %(key)s WHERE NOT EXISTS (SELECT FROM stored) "
             "ON CONFLICT (actor, key) DO UPDATE SET started_at = clock_timestamp() "
-            "WHERE f.started_at < clock_timestamp() - make_interval(secs => %s) "
-            "RETURNING 1"
+            "WHERE f.started_at < clock_timestamp() - make_interval(secs => %(expiry)s) "
+            "RETURNING 1) "
+            "SELECT EXISTS (SELECT FROM claimed) AS claimed, s.command, s.fingerprint, "
+            "s.result, s.position FROM (SELECT) AS one LEFT JOIN stored AS s ON true"
         )
         self.release_key_statement = statement(
             "DELETE FROM {schema}.{inflight} WHERE actor = %s AND key = %s"
@@ -327,12 +334,16 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
     # The library's connections are in autocommit mode: each of these statements commits
     # alone. A BEGIN and COMMIT around it only added two round trips to every command.
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> KeyClaim:
         """Mark this actor's key in flight, committed at once so every other request sees
-        it; False if another request holds it."""
+        it, unless a command is stored under it (then that command)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.claim_key_statement, (actor, key, expiry_seconds), prepare=True)
-            return curs.fetchone() is not None
+            params = {"actor": actor, "key": key, "expiry": expiry_seconds}
+            curs.execute(self.claim_key_statement, params, prepare=True)
+            row = curs.fetchone()
+        assert row is not None  # one row, always
+        stored = None if row["command"] is None else stored_command(row)
+        return KeyClaim(claimed=row["claimed"], stored=stored)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def release_key(self, actor: str, key: str) -> None:

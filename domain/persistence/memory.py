@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
-from campledger.domain.service.journal import JournalWrites, StoredCommand
+from campledger.domain.service.journal import JournalWrites, KeyClaim, StoredCommand
 
 
 class InMemoryRecorder(POPOApplicationRecorder):
@@ -59,14 +59,17 @@ class InMemoryRecorder(POPOApplicationRecorder):
         self._notify_listeners()
         return ids
 
-    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> KeyClaim:
         now = time.monotonic()
         with self._database_lock:
+            stored = self._commands.get((actor, key))
+            if stored is not None:
+                return KeyClaim(claimed=False, stored=stored)
             since = self._in_flight.get((actor, key))
             if since is not None and now - since < expiry_seconds:
-                return False
+                return KeyClaim(claimed=False, stored=None)
             self._in_flight[(actor, key)] = now
-            return True
+            return KeyClaim(claimed=True, stored=None)
 
     def release_key(self, actor: str, key: str) -> None:
         with self._database_lock:

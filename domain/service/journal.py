@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import orjson
@@ -93,13 +93,22 @@ class StoredCommand:
     position: int
 
 
+class KeyClaim(NamedTuple):
+    """What claiming an idempotency key found."""
+
+    claimed: bool
+    # The command already stored under the key (then nothing was claimed).
+    stored: StoredCommand | None
+
+
 class KeyClaims(Protocol):
     """Which idempotency keys have a request being applied right now, outside any
     transaction, so that a copy arriving meanwhile sees it."""
 
-    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> bool:
-        """Mark the key in flight; False if another request holds it (and has held it for
-        less than ``expiry_seconds``)."""
+    def claim_key(self, actor: str, key: str, expiry_seconds: float) -> KeyClaim:
+        """Look the key up and, when no command is stored under it, mark it in flight, in
+        one step: not claimed if another request holds it (and has held it for less than
+        ``expiry_seconds``), and never claimed when a command is already stored."""
 
     def release_key(self, actor: str, key: str) -> None:
         """The request holding the key is done, whatever its outcome."""

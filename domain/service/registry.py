@@ -56,6 +56,7 @@ from campledger.domain.service.journal import (
     IN_FLIGHT_SECONDS,
     IdempotencyRecord,
     KeyClaims,
+    StoredCommand,
     fingerprint,
 )
 from campledger.domain.service.results import CommandResult as CommandResult
@@ -167,8 +168,6 @@ class Registry(UnitsOfWork):
                 raise errors.InvalidInput(
                     f"idempotency key is longer than {IDEMPOTENCY_KEY_MAX} characters"
                 )
-            if replay := self._replay(actor, key, name, digest):
-                return replay
             if active_unit(self) is None:
                 # Alone, a command claims its key while it runs: a copy sent meanwhile is
                 # told so rather than left waiting behind it. (A unit of work's steps are
@@ -179,14 +178,19 @@ class Registry(UnitsOfWork):
                     return self._decide_and_save(handler, command, actor, key, name, digest)
                 finally:
                     self._release(actor, key)
+            if replay := self._replay(actor, key, name, digest):
+                return replay
         return self._decide_and_save(handler, command, actor, key, name, digest)
 
     def _claim(self, actor: str, key: str, name: str, digest: str) -> CommandResult | None:
-        """Claim the key for this request (None), or the result of the request that held
-        it and has just finished; refused while that one is still being applied."""
-        if cast(KeyClaims, self.recorder).claim_key(actor, key, IN_FLIGHT_SECONDS):
+        """Claim the key for this request (None), or the result of the command already
+        stored under it; refused while another request holding it is still applied."""
+        claim = cast(KeyClaims, self.recorder).claim_key(actor, key, IN_FLIGHT_SECONDS)
+        if claim.stored is not None:
+            return self._replayed(claim.stored, name, digest)
+        if claim.claimed:
             return None
-        # The holder may have finished between the look-up and the claim.
+        # The holder may have finished since the claim was refused.
         if replay := self._replay(actor, key, name, digest):
             return replay
         raise errors.IdempotencyKeyInFlight(
@@ -239,8 +243,11 @@ class Registry(UnitsOfWork):
 
     def _replay(self, actor: str, key: str, command: str, digest: str) -> CommandResult | None:
         stored = self.journal.find_command(actor, key)
-        if stored is None:
-            return None
+        return None if stored is None else self._replayed(stored, command, digest)
+
+    @staticmethod
+    def _replayed(stored: StoredCommand, command: str, digest: str) -> CommandResult:
+        """The stored command's result, if this request is the same command again."""
         if stored.command != command or stored.fingerprint != digest:
             raise errors.IdempotencyKeyReused(
                 "this idempotency key was already used for a different request"

@@ -179,6 +179,26 @@ def test_a_reused_idempotency_key_writes_nothing(recorder: CampledgerRecorder) -
     assert recorder.find_claim("s", "v") is None
 
 
+def test_a_key_is_looked_up_and_claimed_in_one_statement(
+    recorder: CampledgerRecorder, database_url: str
+) -> None:
+    first = recorder.claim_key("clerk", "k-new", 30)
+    assert first.claimed and first.stored is None
+    # Held by that request: refused to a copy, for the claim's lifetime only.
+    assert recorder.claim_key("clerk", "k-new", 30) == (False, None)
+    assert recorder.claim_key("clerk", "k-new", 0).claimed
+    recorder.release_key("clerk", "k-new")
+    # A key already used is answered with its command, and not claimed again.
+    record = IdempotencyRecord("clerk", "k-used", "register_arrival", "abc", {"n": 1})
+    ids = recorder.insert_events([event(uuid4())], idempotency=record)
+    assert ids is not None
+    used = recorder.claim_key("clerk", "k-used", 30)
+    assert not used.claimed and used.stored is not None
+    assert (used.stored.command, used.stored.fingerprint) == ("register_arrival", "abc")
+    assert (used.stored.result, used.stored.position) == ({"n": 1}, max(ids))
+    assert count(database_url, "registry_events_inflight") == 0
+
+
 def test_a_version_clash_writes_nothing(recorder: CampledgerRecorder, database_url: str) -> None:
     person, other = uuid4(), uuid4()
     recorder.insert_events([event(person)])
