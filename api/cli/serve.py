@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from campledger.api.cli.shared import load_settings
-from campledger.api.composition import Backend, open_backend
+from campledger.api.composition import Backend, open_backend, settle_start_up
 from campledger.api.database.embedded import StopRequested
 from campledger.api.database.keystore import install_key_store
 from campledger.api.http.logs import LogFormat, configure_logging
@@ -281,6 +281,7 @@ def _follow_log(
     projector = Projector(conninfo, observer=observe_projector)
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
+    settle_start_up()
     ready.set()
     projector.follow(stop, idle_timeout=1.0)
     projector.close()

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from campledger.api.composition import Backend
+from campledger.api.composition import Backend, settle_start_up
 from campledger.api.console.app import mount_console
 from campledger.api.database.access_trail import create_access_trail
 from campledger.api.database.accounts import create_account_tables
@@ -86,6 +86,7 @@ def create_app(backend: Backend, *, run_projector: bool = True) -> FastAPI:
                 max_waiters_per_caller=backend.settings.wait_for_max_per_token,
             )
             following = asyncio.create_task(watch.follow(), name="projection-watch")
+            settle_start_up()
             try:
                 yield
             finally:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
+from campledger.api import composition
 from campledger.api.cli import serve
 from campledger.api.cli.main import app as cli
 from campledger.api.cli.shared import load_settings
@@ -137,3 +139,15 @@ def test_commands_take_pools_and_timeouts_from_the_settings() -> None:
             worker.close()
     with connection(settings) as conn:  # commands that need no Registry (token)
         assert connect_timeout_of(conn) == str(CONNECT_TIMEOUT)
+
+
+def test_start_up_is_taken_out_of_the_collectors_way_once_per_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(composition, "_started", False)
+    collected: list[int] = []
+    monkeypatch.setattr(composition.gc, "collect", lambda: collected.append(1) or 0)
+    composition.settle_start_up()
+    composition.settle_start_up()  # the projector's start, say, after the server's
+    assert gc.get_freeze_count() > 0
+    assert collected == [1]
