@@ -182,7 +182,9 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         writes = JournalWrites.take(kwargs)
-        if not stored_events and not writes.claims and not writes.released and not writes.records:
+        if not (stored_events or writes.claims or writes.released or writes.records):
+            if writes.in_flight is not None:
+                self.release_key(*writes.in_flight)
             return []
         exc: Exception | None = None
         notification_ids: list[int] = []
@@ -282,6 +284,8 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
                 ),
                 prepare=True,
             )
+        if writes.in_flight is not None:
+            curs.execute(self.release_key_statement, writes.in_flight, prepare=True)
         curs.execute(COMMIT)
         pipelines.sync(curs.connection, pipeline)
         if not stored_events:

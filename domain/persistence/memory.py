@@ -56,6 +56,8 @@ class InMemoryRecorder(POPOApplicationRecorder):
                     result=record.result,
                     position=record.position(ids),
                 )
+            if writes.in_flight is not None:
+                self._in_flight.pop(writes.in_flight, None)
         self._notify_listeners()
         return ids
 

@@ -64,12 +64,15 @@ class IdempotencyRecord:
 @dataclass(frozen=True, slots=True)
 class JournalWrites:
     """What one save writes beside its events, as the recorders take it: the keyword
-    arguments ``claims``, ``released``, ``idempotency`` and ``idempotency_records`` that the
-    Registry and the unit of work pass to ``save()``."""
+    arguments ``claims``, ``released``, ``idempotency``, ``idempotency_records`` and
+    ``in_flight`` that the Registry and the unit of work pass to ``save()``."""
 
     claims: list[UniqueClaim]
     released: list[UniqueClaim]
     records: list[IdempotencyRecord]
+    # The (actor, key) this save's command holds in flight: let go in the save's own
+    # transaction, with the record that answers its copies from then on.
+    in_flight: tuple[str, str] | None = None
 
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> JournalWrites:
@@ -80,6 +83,7 @@ class JournalWrites:
             claims=list(kwargs.pop("claims", ())),
             released=list(kwargs.pop("released", ())),
             records=[*kwargs.pop("idempotency_records", ()), *([one] if one is not None else [])],
+            in_flight=kwargs.pop("in_flight", None),
         )
 
 

@@ -175,9 +175,17 @@ class Registry(UnitsOfWork):
                 if replay := self._claim(actor, key, name, digest):
                     return replay
                 try:
-                    return self._decide_and_save(handler, command, actor, key, name, digest)
-                finally:
+                    result = self._decide_and_save(
+                        handler, command, actor, key, name, digest, holding=True
+                    )
+                except BaseException:
                     self._release(actor, key)
+                    raise
+                # Saved, the key was let go in the save's transaction; answered with a
+                # copy's result instead, nothing of this request's was saved.
+                if result.replayed:
+                    self._release(actor, key)
+                return result
             if replay := self._replay(actor, key, name, digest):
                 return replay
         return self._decide_and_save(handler, command, actor, key, name, digest)
@@ -214,7 +222,11 @@ class Registry(UnitsOfWork):
         key: str | None,
         name: str,
         digest: str,
+        *,
+        holding: bool = False,
     ) -> CommandResult:
+        """Decide and save; ``holding``: this request holds its key in flight, and a save
+        lets it go in its own transaction."""
         try:
             decision = handler.decide(self, command, actor, self.clock())
         except errors.DomainError:
@@ -225,12 +237,14 @@ class Registry(UnitsOfWork):
                 return replay
             raise
         record = IdempotencyRecord(actor, key, name, digest, decision.result) if key else None
+        holds = {"in_flight": (actor, key)} if holding and key else {}
         try:
             recordings = self.save(
                 *decision.aggregates,
                 claims=decision.claims,
                 released=decision.released,
                 idempotency=record,
+                **holds,
             )
         except IntegrityError:
             explain = handler.on_conflict

@@ -160,3 +160,32 @@ def test_a_refused_command_lets_go_of_its_key(sites: Registry) -> None:
         site_code="RC-1", arrival=arrival(), actor=ACTOR, idempotency_key="k-gone"
     )
     assert not done.replayed
+
+
+def test_a_saved_command_lets_go_of_its_key_in_its_own_save(sites: Registry) -> None:
+    # One round trip fewer per command: the save that writes the key's record ends its
+    # claim; only a command that saves nothing lets go apart.
+    recorder = sites.recorder
+    released: list[tuple[str, str]] = []
+    release = recorder.release_key  # type: ignore[attr-defined]
+
+    def spy(actor: str, key: str) -> None:
+        released.append((actor, key))
+        release(actor, key)
+
+    recorder.release_key = spy  # type: ignore[attr-defined]
+    given = arrival()
+    first = sites.register_arrival(
+        site_code="RC-1", arrival=given, actor=ACTOR, idempotency_key="k-saved"
+    )
+    assert released == []
+    assert recorder._in_flight == {}  # type: ignore[attr-defined]
+    again = sites.register_arrival(
+        site_code="RC-1", arrival=given, actor=ACTOR, idempotency_key="k-saved"
+    )
+    assert again.replayed and again.result == first.result
+    with refused(sites, errors.SiteNotFound):
+        sites.register_arrival(
+            site_code="NOWHERE", arrival=arrival(), actor=ACTOR, idempotency_key="k-other"
+        )
+    assert released == [(ACTOR, "k-other")]

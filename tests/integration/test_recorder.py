@@ -199,6 +199,22 @@ def test_a_key_is_looked_up_and_claimed_in_one_statement(
     assert count(database_url, "registry_events_inflight") == 0
 
 
+def test_the_save_that_answers_a_key_lets_go_of_its_claim(
+    recorder: CampledgerRecorder, database_url: str
+) -> None:
+    assert recorder.claim_key("clerk", "k-held", 30).claimed
+    record = IdempotencyRecord("clerk", "k-held", "register_arrival", "abc", {})
+    recorder.insert_events([event(uuid4())], idempotency=record, in_flight=("clerk", "k-held"))
+    assert count(database_url, "registry_events_inflight") == 0
+    # A refused save keeps the claim: the Registry lets it go apart.
+    assert recorder.claim_key("clerk", "k-refused", 30).claimed
+    with pytest.raises(IntegrityError):
+        recorder.insert_events(
+            [event(uuid4())], idempotency=record, in_flight=("clerk", "k-refused")
+        )
+    assert count(database_url, "registry_events_inflight") == 1
+
+
 def test_a_version_clash_writes_nothing(recorder: CampledgerRecorder, database_url: str) -> None:
     person, other = uuid4(), uuid4()
     recorder.insert_events([event(person)])
