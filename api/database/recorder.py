@@ -103,10 +103,10 @@ class CampledgerRecorder(JournalReads, ManyRecordsReader, PostgresApplicationRec
                 "PRIMARY KEY (actor, key))"
             )
         )
-        # Taken when free, or when its holder has held it past the expiry (it stopped
-        # without letting go); otherwise no row comes back.
         # The key looked up and claimed in one statement: a command sent alone makes one
-        # round trip for both. A key already used is not claimed: its command is answered.
+        # round trip for both. A key already used is not claimed: its command comes back.
+        # Otherwise it is taken when free, or when its holder has held it past the expiry
+        # (it stopped without letting go). One row comes back, always.
         self.claim_key_statement = statement(
             "WITH stored AS (SELECT command, fingerprint, result, position "
             "FROM {schema}.{commands} WHERE actor = %(actor)s AND key = %(key)s), "
