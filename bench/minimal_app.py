@@ -17,11 +17,16 @@ audit and metrics middleware, and the projector. ``bench.http_registration`` dri
 with the same client in the same run; campledger's rate over this one's is the figure the
 issue sets a target on.
 
+It also serves the roster's baseline: ``GET /api/v1/sites/{code}/roster``, a page of a
+site's people in name order by keyset from a plain indexed table, which
+``POST /bench/roster`` fills in one statement.
+
     python -m bench.minimal_app --port 8001 --database-url postgresql://…
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -56,6 +61,36 @@ CREATE TABLE IF NOT EXISTS minimal_claims (
     owner_id uuid NOT NULL,
     PRIMARY KEY (scope, value)
 );
+CREATE TABLE IF NOT EXISTS minimal_roster (
+    site_code text NOT NULL,
+    family_name text NOT NULL,
+    given_name text NOT NULL,
+    person_id uuid NOT NULL,
+    registration_number text NOT NULL,
+    sex text NOT NULL,
+    date_of_birth date,
+    PRIMARY KEY (site_code, family_name, given_name, person_id)
+);
+"""
+
+# The roster baseline: a site's people in name order, a page at a time by keyset, from a
+# plain table with the index the order needs; no token, no scope check, no access trail,
+# no name folding, no as-of.
+FILL_ROSTER = """
+INSERT INTO minimal_roster
+SELECT %(site)s, (ARRAY['Haroun','Abakar','Idriss','Yousif','Mahamat','Adoum'])[1 + i %% 6],
+       (ARRAY['Amina','Mohammed','Fatima','Ahmed','Hawa','Moussa','Achta'])[1 + i %% 7],
+       gen_random_uuid(), 'RST-' || i, CASE WHEN i %% 2 = 0 THEN 'female' ELSE 'male' END,
+       date '1950-01-01' + (i %% 25000)
+FROM generate_series(1, %(people)s) AS i
+"""
+ROSTER_PAGE = """
+SELECT person_id, registration_number, given_name, family_name, sex, date_of_birth
+FROM minimal_roster
+WHERE site_code = %(site)s AND (%(family)s::text IS NULL
+      OR (family_name, given_name, person_id) > (%(family)s, %(given)s, %(person)s))
+ORDER BY family_name, given_name, person_id
+LIMIT %(limit)s
 """
 
 # The claim and the event in one statement: no claim, no event (a taken number is a
@@ -133,6 +168,35 @@ def create_app(conninfo: str, pool_size: int = POOL_SIZE, *, blocking: bool = Tr
                 except psycopg.errors.UniqueViolation:
                     return taken()
                 return answer(person_id, await cursor.fetchone())
+
+    @app.post("/bench/roster", status_code=204)
+    def fill_roster(site: str, people: int) -> Response:
+        """The roster baseline's site, filled in one statement (the benchmark's setup)."""
+        with app.state.pool.connection() as conn:
+            conn.execute(FILL_ROSTER, {"site": site, "people": people})
+            conn.execute("ANALYZE minimal_roster")
+        return Response(status_code=204)
+
+    @app.get("/api/v1/sites/{code}/roster")
+    def roster_page(code: str, limit: int = 100, cursor: str | None = None) -> Response:
+        after = orjson.loads(base64.urlsafe_b64decode(cursor)) if cursor else [None] * 3
+        params = {"site": code, "family": after[0], "given": after[1], "person": after[2]}
+        with app.state.pool.connection() as conn:
+            rows = conn.execute(ROSTER_PAGE, {**params, "limit": limit + 1}, prepare=True)
+            found = rows.fetchall()
+        items = [
+            {"person_id": str(r[0]), "registration_number": r[1], "given_name": r[2],
+             "family_name": r[3], "sex": r[4], "date_of_birth": r[5]}
+            for r in found[:limit]
+        ]  # fmt: skip
+        last = found[limit - 1] if len(found) > limit else None
+        following = (
+            base64.urlsafe_b64encode(orjson.dumps([last[3], last[2], str(last[0])])).decode()
+            if last is not None
+            else None
+        )
+        body = orjson.dumps({"items": items, "next_cursor": following})
+        return Response(body, media_type="application/json")
 
     @app.get("/health")
     async def health() -> Response:
