@@ -186,19 +186,28 @@ def seal_values(key: bytes, person_id: UUID, version: int, values: Mapping[str, 
 
 def open_values(key: bytes, person_id: UUID, version: int, stored: Any) -> dict[str, Any]:
     """The personal values an event's envelope holds."""
-    if not isinstance(stored, str) or not stored.startswith(SEALED_PREFIX):
-        raise KeyStoreError(f"event {version} of person {person_id} has no readable envelope")
-    raw = base64.b64decode(stored[len(SEALED_PREFIX) :])
-    try:
-        plain = _cipher(key).decrypt(
-            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _event_data(person_id, version)
-        )
-    except InvalidTag as e:
-        raise KeyStoreError(
-            f"event {version} of person {person_id} does not open with the person's key"
-        ) from e
-    values: dict[str, Any] = orjson.loads(plain)
+    what = f"event {version} of person {person_id}"
+    values: dict[str, Any] = _open_envelope(
+        key, stored, SEALED_PREFIX, _event_data(person_id, version), what,
+        missing=f"{what} has no readable envelope",
+    )  # fmt: skip
     return values
+
+
+def _open_envelope(
+    key: bytes, stored: Any, prefix: str, associated: bytes, what: str, *, missing: str
+) -> Any:
+    """The JSON value an envelope of either format holds (``prefix``, ``associated``
+    data); ``missing`` is the error when ``stored`` is no such envelope. Errors name the
+    value (``what``), never its contents."""
+    if not isinstance(stored, str) or not stored.startswith(prefix):
+        raise KeyStoreError(missing)
+    raw = base64.b64decode(stored[len(prefix) :])
+    try:
+        plain = _cipher(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], associated)
+    except InvalidTag as e:
+        raise KeyStoreError(f"{what} does not open with the person's key") from e
+    return orjson.loads(plain)
 
 
 def encrypt_field(key: bytes, person_id: UUID, field: str, value: Any) -> str:
@@ -213,18 +222,11 @@ def encrypt_field(key: bytes, person_id: UUID, field: str, value: Any) -> str:
 def decrypt_field(key: bytes, person_id: UUID, field: str, stored: Any) -> Any:
     """The value an envelope holds. A value that is not an envelope is refused: a log
     written in the clear is not read as if nothing had happened."""
-    if not isinstance(stored, str) or not stored.startswith(ENVELOPE_PREFIX):
-        raise KeyStoreError(f"field {field!r} of person {person_id} is not encrypted")
-    raw = base64.b64decode(stored[len(ENVELOPE_PREFIX) :])
-    try:
-        plain = _cipher(key).decrypt(
-            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(person_id, field)
-        )
-    except InvalidTag as e:
-        raise KeyStoreError(
-            f"field {field!r} of person {person_id} does not open with the person's key"
-        ) from e
-    return orjson.loads(plain)
+    what = f"field {field!r} of person {person_id}"
+    return _open_envelope(
+        key, stored, ENVELOPE_PREFIX, _associated_data(person_id, field), what,
+        missing=f"{what} is not encrypted",
+    )  # fmt: skip
 
 
 class InMemoryKeyRing:
