@@ -366,17 +366,20 @@ def projector_running(conn: psycopg.Connection[Any]) -> bool:
 def projector_thread(projector: Projector) -> Iterator[threading.Thread]:
     """Run a live projector in a background thread for the duration of the block."""
     stop = threading.Event()
-    thread = threading.Thread(
-        target=projector.follow,
-        args=(stop,),
-        kwargs={"idle_timeout": 1.0},
-        daemon=True,
-        name="projector",
-    )
+
+    def follow() -> None:
+        # The thread closes its own connection: closed from outside while a batch is
+        # still being applied (a slow machine, a long batch), libpq's state went from
+        # under the call in flight and the process crashed.
+        try:
+            projector.follow(stop, idle_timeout=1.0)
+        finally:
+            projector.close()
+
+    thread = threading.Thread(target=follow, daemon=True, name="projector")
     thread.start()
     try:
         yield thread
     finally:
         stop.set()
         thread.join(timeout=10)
-        projector.close()
