@@ -132,10 +132,9 @@ class PostgresKeyRing:
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
         self._cache: dict[UUID, tuple[bytes | None, float]] = {}
-        self._pending: dict[UUID, bytes] = {}
-        # New keys wrapped as they are made, not in the save: the save holds the log's
-        # insert lock, and other writers wait for it.
-        self._pending_wrapped: dict[UUID, bytes] = {}
+        # New keys not yet saved: (key, wrapped). Wrapped as they are made, not in the
+        # save: the save holds the log's insert lock, and other writers wait for it.
+        self._pending: dict[UUID, tuple[bytes, bytes]] = {}
         self._erasing: set[UUID] = set()
         self._checked = False
         # HMAC-SHA256 under the claims key, keyed once the store is open.
@@ -213,17 +212,18 @@ class PostgresKeyRing:
 
     def new_key(self, person_id: UUID) -> bytes:
         with self._lock:
-            key = self._pending.get(person_id)
-            if key is None:
-                key = self._pending[person_id] = AESGCM.generate_key(bit_length=256)
-                self._pending_wrapped[person_id] = self._master.wrap(key, person_id)
+            pending = self._pending.get(person_id)
+            if pending is not None:
+                return pending[0]
+            key = AESGCM.generate_key(bit_length=256)
+            self._pending[person_id] = (key, self._master.wrap(key, person_id))
             return key
 
     def key_for(self, person_id: UUID) -> bytes | None:
         with self._lock:
             pending = self._pending.get(person_id)
             if pending is not None:
-                return pending
+                return pending[0]
             cached = self._cache.get(person_id)
             if cached is not None and cached[1] > time.monotonic():
                 return cached[0]
@@ -288,10 +288,10 @@ class PostgresKeyRing:
     def pending_rows(self, person_ids: Sequence[UUID]) -> tuple[list[UUID], list[bytes]]:
         """The wrapped keys of these new persons, for the transaction of their events."""
         with self._lock:
-            wrapped = self._pending_wrapped
+            pending = self._pending
             # A person registered and then screened in one save appears twice: one key.
-            persons = [p for p in dict.fromkeys(person_ids) if p in wrapped]
-            return persons, [wrapped[p] for p in persons]
+            persons = [p for p in dict.fromkeys(person_ids) if p in pending]
+            return persons, [pending[p][1] for p in persons]
 
     def saved(self, person_ids: Sequence[UUID]) -> None:
         """The transaction that wrote these keys committed: they are keys like any other."""
@@ -299,10 +299,9 @@ class PostgresKeyRing:
         with self._lock:
             pending, cache = self._pending, self._cache
             for person_id in person_ids:
-                key = pending.pop(person_id, None)
-                if key is not None:
-                    del self._pending_wrapped[person_id]
-                    cache[person_id] = (key, expires)
+                saved = pending.pop(person_id, None)
+                if saved is not None:
+                    cache[person_id] = (saved[0], expires)
             if not self._erasing:
                 return
             for person_id in self._erasing.intersection(person_ids):
@@ -315,7 +314,6 @@ class PostgresKeyRing:
             for person_id in person_ids:
                 if isinstance(person_id, UUID):
                     self._pending.pop(person_id, None)
-                    self._pending_wrapped.pop(person_id, None)
                     self._erasing.discard(person_id)
 
 
