@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,46 +111,66 @@ def _metadata(
     _emit(json.dumps(found, indent=2, ensure_ascii=False) + "\n", output)
 
 
-@export_app.command("occupancy")
-def occupancy_export(
-    as_hxl: Hxl = False,
-    as_xlsx: Xlsx = False,
-    output: Output = None,
-    suppress_below: SuppressBelow = None,
-    hdx_metadata: HdxMetadata = False,
+# An export's table of every site, read from the read models.
+TableOf = Callable[[psycopg.Connection[Any], Settings, int | None], hxl.Table]
+# A head-count table (hxl_exports), for the sites it covers.
+HeadCount = Callable[[psycopg.Connection[Any], tables.Covers, Settings, int | None], hxl.Table]
+
+
+def _export(
+    kind: Kind,
+    table_of: TableOf,
+    *,
+    as_hxl: bool,
+    as_xlsx: bool,
+    output: Path | None,
+    suppress_below: int | None,
+    hdx_metadata: bool,
+    start: date | None = None,
+    end: date | None = None,
 ) -> None:
-    """Today's head count of every site by sex and age band, households, against capacity."""
+    """One export, or its HDX metadata: what every export command does once its own
+    options are read."""
     _needs_output(as_xlsx, output)
     settings = load_settings()
     if hdx_metadata:
-        _metadata(Kind.OCCUPANCY, settings, suppress_below, output)
+        _metadata(kind, settings, suppress_below, output, start, end)
         return
-    table = _read(
-        settings,
-        lambda conn: tables.occupancy_table(conn, tables.every_site, settings, suppress_below),
-    )
+    table = _read(settings, lambda conn: table_of(conn, settings, suppress_below))
     _emit_table(table, as_hxl=as_hxl, as_xlsx=as_xlsx, output=output)
 
 
-@export_app.command("nationalities")
-def nationalities_export(
-    as_hxl: Hxl = False,
-    as_xlsx: Xlsx = False,
-    output: Output = None,
-    suppress_below: SuppressBelow = None,
-    hdx_metadata: HdxMetadata = False,
-) -> None:
-    """Today's head count of every site per nationality (ISO 3166 alpha-3)."""
-    _needs_output(as_xlsx, output)
-    settings = load_settings()
-    if hdx_metadata:
-        _metadata(Kind.NATIONALITIES, settings, suppress_below, output)
-        return
-    table = _read(
-        settings,
-        lambda conn: tables.nationalities_table(conn, tables.every_site, settings, suppress_below),
-    )
-    _emit_table(table, as_hxl=as_hxl, as_xlsx=as_xlsx, output=output)
+def _head_count_command(kind: Kind, head_count: HeadCount, summary: str) -> Callable[..., None]:
+    """The command exporting today's head count of every site as one table: the head
+    counts take the same options and differ only in the table."""
+
+    def command(
+        as_hxl: Hxl = False,
+        as_xlsx: Xlsx = False,
+        output: Output = None,
+        suppress_below: SuppressBelow = None,
+        hdx_metadata: HdxMetadata = False,
+    ) -> None:
+        def table_of(conn: Any, settings: Settings, below: int | None) -> hxl.Table:
+            return head_count(conn, tables.every_site, settings, below)
+
+        _export(
+            kind, table_of, as_hxl=as_hxl, as_xlsx=as_xlsx, output=output,
+            suppress_below=suppress_below, hdx_metadata=hdx_metadata,
+        )  # fmt: skip
+
+    command.__doc__ = summary
+    return command
+
+
+_OCCUPANCY = "Today's head count of every site by sex and age band, households, against capacity."
+_NATIONALITIES = "Today's head count of every site per nationality (ISO 3166 alpha-3)."
+export_app.command("occupancy")(
+    _head_count_command(Kind.OCCUPANCY, tables.occupancy_table, _OCCUPANCY)
+)
+export_app.command("nationalities")(
+    _head_count_command(Kind.NATIONALITIES, tables.nationalities_table, _NATIONALITIES)
+)
 
 
 @export_app.command("flows")
@@ -170,21 +191,16 @@ def flows_export(
     hdx_metadata: HdxMetadata = False,
 ) -> None:
     """Arrivals, transfers in and out, and departures per site per day."""
-    first, last = start, end
-    if last < first:
+    if end < start:
         raise typer.BadParameter("the end is before the start", param_hint="--end")
-    _needs_output(as_xlsx, output)
-    settings = load_settings()
-    if hdx_metadata:
-        _metadata(Kind.FLOWS, settings, suppress_below, output, first, last)
-        return
-    table = _read(
-        settings,
-        lambda conn: tables.flows_table(
-            conn, tables.every_site, settings, first, last, suppress_below
+    _export(
+        Kind.FLOWS,
+        lambda conn, settings, below: tables.flows_table(
+            conn, tables.every_site, settings, start, end, below
         ),
-    )
-    _emit_table(table, as_hxl=as_hxl, as_xlsx=as_xlsx, output=output)
+        as_hxl=as_hxl, as_xlsx=as_xlsx, output=output, suppress_below=suppress_below,
+        hdx_metadata=hdx_metadata, start=start, end=end,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
