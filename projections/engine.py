@@ -268,6 +268,10 @@ class Projector:
         with self.conn.transaction(), self.conn.cursor() as cur:
             for model in fresh:
                 schemas.set_logged(cur, model, True)
+        # Statistics before readers see the tables, and before the lock, like the rest.
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for model in fresh:
+                schemas.analyze(cur, model)
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
             # Events that arrived since the last batch are applied under the lock, so the

@@ -72,16 +72,27 @@ def set_logged(cur: psycopg.Cursor[Any], model: ReadModel, logged: bool) -> None
     """Make the model's tables logged (the default) or unlogged. A rebuild fills fresh
     tables that nothing reads before the swap and that a crash would drop anyway: unlogged,
     their rows skip the write-ahead log, and are written to it once, whole, at the end."""
+    mode = sql.SQL("LOGGED" if logged else "UNLOGGED")
+    for table in _tables(cur, model):
+        cur.execute(sql.SQL("ALTER TABLE {} SET {}").format(table, mode))
+
+
+def analyze(cur: psycopg.Cursor[Any], model: ReadModel) -> None:
+    """Gather the planner's statistics on the model's tables. Tables filled by a rebuild
+    have none until autovacuum comes round (a minute or more): meanwhile the planner,
+    guessing one row a site, read a whole site of 20,000 and sorted it to serve a roster
+    page of 100 (9 ms instead of 0.1 ms)."""
+    for table in _tables(cur, model):
+        cur.execute(sql.SQL("ANALYZE {}").format(table))
+
+
+def _tables(cur: psycopg.Cursor[Any], model: ReadModel) -> list[sql.Identifier]:
     cur.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
         (model.schema,),
     )
-    mode = sql.SQL("LOGGED" if logged else "UNLOGGED")
-    for (table,) in cur.fetchall():
-        cur.execute(
-            sql.SQL("ALTER TABLE {} SET {}").format(sql.Identifier(model.schema, table), mode)
-        )
+    return [sql.Identifier(model.schema, table) for (table,) in cur.fetchall()]
 
 
 def _schema_exists(cur: psycopg.Cursor[Any], schema: str) -> bool:
