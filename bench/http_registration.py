@@ -105,6 +105,7 @@ class Target:
     cores: Cores
     client: RawClient
     headers: dict[str, str]
+    database: str
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -184,6 +185,11 @@ async def rosters(target: Target, people: People, opt: Options) -> list[tuple[st
             ]
         else:
             walks = await load_roster(setup, people, opt)
+    # A site of people a day old, not a minute: autovacuum has gathered the planner's
+    # statistics on the tables filled by the load by then. Here they were filled seconds
+    # ago, so gather them now, on both servers' databases alike.
+    with psycopg.connect(target.database, autocommit=True) as conn:
+        conn.execute("ANALYZE")
     numbers = itertools.count()
     outcomes = []
     for name, pages in walks:
@@ -349,7 +355,7 @@ async def drive(
             dbname = psycopg.conninfo.conninfo_to_dict(urls[name])["dbname"]
             client = RawClient("127.0.0.1", int(base.rsplit(":", 1)[1]), opt.concurrency)
             headers = {"Authorization": f"Bearer {token}"} if name == CAMPLEDGER else {}
-            targets.append(Target(name, base, Cores(pid, str(dbname)), client, headers))
+            targets.append(Target(name, base, Cores(pid, str(dbname)), client, headers, urls[name]))
         try:
             if opt.scenarios & {"closed", "open"}:
                 await registrations(targets, people, opt)
