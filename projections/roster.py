@@ -47,6 +47,8 @@ from campledger.projections.roster_rows import (
     BY_NAME_KEY,
     KEY,
     KIND,
+    PAGE_COLUMNS,
+    PAGE_COLUMNS_NOT_PERSONAL,
     RosterOrder,
     by_name_key,
     public_row,
@@ -324,8 +326,13 @@ def roster_page(
             params.extend(paging.decode_cursor(kind, after, KEY))
         key = registration_key
     query = sql.SQL(
-        "SELECT * FROM {table} WHERE {where} ORDER BY {sort}, person_id LIMIT %s"
-    ).format(table=table, where=sql.SQL(" AND ").join(where), sort=sort)
+        "SELECT {columns} FROM {table} WHERE {where} ORDER BY {sort}, person_id LIMIT %s"
+    ).format(
+        columns=PAGE_COLUMNS if include_personal else PAGE_COLUMNS_NOT_PERSONAL,
+        table=table,
+        where=sql.SQL(" AND ").join(where),
+        sort=sort,
+    )
     params.append(limit + 1)
     rows = rows_of(conn, query, params)
     page = paging.page_of(kind, rows, limit, key)

@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from campledger.domain.model.values import (
     PERSONAL_FIELDS,
     YEAR,
@@ -20,6 +22,26 @@ from campledger.projections import paging
 from campledger.projections.name_keys import KEY_COLUMNS
 
 PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
+
+# What a page reads: every column of the roster table but the name keys, which serve
+# searching and ordering only and are the bulk of a row (a text array and a byte string
+# per locale); without personal data, not the personal columns either. The birth date's
+# estimate is read for the age, shown to everyone, and dropped after (``public_row``).
+# tests/projections/test_roster.py holds this list to the table's columns.
+PAGE_COLUMN_NAMES = (
+    "person_id", "registration_number", "site_code", "last_site_code", "status", "sex",
+    "date_of_birth", "date_of_birth_precision", "estimated_age", "birth_date_estimate",
+    "nationality", "household_id", "relationship", "specific_needs", "screening_steps",
+    "transfer_id", "merged_into", "given_name", "family_name", "given_name_latin",
+    "family_name_latin", "biometric_reference", "erased", "registered_at", "updated_at",
+    "version", "position",
+)  # fmt: skip
+PAGE_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, PAGE_COLUMN_NAMES))
+PAGE_COLUMNS_NOT_PERSONAL = sql.SQL(", ").join(
+    sql.Identifier(c)
+    for c in PAGE_COLUMN_NAMES
+    if c == "birth_date_estimate" or c not in PERSONAL_COLUMNS
+)
 
 KIND = "roster"
 KEY = (paging.TEXT, paging.ID)

@@ -14,7 +14,9 @@ from campledger.domain.model.errors import DomainError
 from campledger.domain.model.values import AGE_BANDS, age_band, age_on
 from campledger.domain.service.registry import Registry
 from campledger.projections.ages import age_band_bounds
+from campledger.projections.name_keys import KEY_COLUMNS
 from campledger.projections.roster import Roster, get_person_row, roster_page
+from campledger.projections.roster_rows import PAGE_COLUMN_NAMES, PERSONAL_COLUMNS
 from tests.projections.lifecycle import (
     ACTOR,
     TODAY,
@@ -77,6 +79,39 @@ def test_personal_data_is_returned_only_when_asked_for(
     assert "birth_date_estimate" not in hidden  # it is the date of birth when one is known
     assert shown["given_name"] == "Amina" and shown["biometric_reference"] == "BIO-1"
     assert shown["date_of_birth"] == shown["birth_date_estimate"] == date(2021, 6, 1)
+
+
+def test_a_page_reads_every_column_of_the_table_but_the_name_keys(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    # A column added to the table and not to the page's list would be missing from the
+    # roster; the name keys are never shown, and the bulk of a row.
+    open_sites(registry)
+    project(database_url)
+    table = [
+        name
+        for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'roster' ORDER BY ordinal_position",
+            (Roster.live_schema(),),
+        )
+    ]
+    assert [c for c in table if c not in KEY_COLUMNS] == list(PAGE_COLUMN_NAMES)
+
+
+def test_a_page_without_personal_data_leaves_those_columns_unread(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    full_lifecycle(registry, until=1)
+    project(database_url)
+    hidden = roster_page(conn, "RC-1", today=TODAY).rows
+    shown = roster_page(conn, "RC-1", today=TODAY, include_personal=True).rows
+    personal = set(PERSONAL_COLUMNS)
+    assert hidden and all(personal.isdisjoint(row) for row in hidden)
+    assert all(personal - {"birth_date_estimate"} <= set(row) for row in shown)
+    # The same rows otherwise, the age (from the birth date's estimate) included.
+    assert [{k: v for k, v in row.items() if k not in personal} for row in shown] == hidden
+    assert all(not set(KEY_COLUMNS) & set(row) for row in shown)
 
 
 def test_unknown_person_has_no_row(
