@@ -17,16 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.duplicates import PAIR_PATH, pair_page
-from campledger.api.console.forms import (
-    Fields,
-    FormRefused,
-    Key,
-    Problem,
-    Text,
-    form_key,
-    require,
-    submit,
-)
+from campledger.api.console.forms import FormRefused, Key, Problem, Text, sent_form, submit_fields
 from campledger.domain.commands import DismissDuplicate, MergePersons
 
 router = APIRouter()
@@ -41,25 +32,23 @@ async def merge(
     reason: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, MergePersons)
     sent = {
         "form": "merge",
         "survivor": survivor,
         "merge_reason": reason,
         "form_key": form_key_sent,
     }
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, MergePersons, sent)
     try:
         kept = fields.text("survivor")
         if kept and kept not in (str(person_id), str(other_id)):
             raise HTTPException(400)  # the form offers only the pair's two records
         why = fields.text("merge_reason")
-        fields.check()
+        fields.check()  # before the survivor chosen is read as an id
         survivor_id = UUID(kept)
         duplicate_id = other_id if survivor_id == person_id else person_id
         command = MergePersons(duplicate_id=duplicate_id, survivor_id=survivor_id, reason=why)
-        await submit(request, command, key, {"reason": "merge_reason"})
+        await submit_fields(request, command, fields, {"reason": "merge_reason"})
     except FormRefused as refused:
         problems = _placed(refused.problems, "survivor")
         return pair_page(request, person_id, other_id, sent, problems, status_code=400)
@@ -74,16 +63,13 @@ async def dismiss(
     reason: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, DismissDuplicate)
     sent = {"form": "dismiss", "dismiss_reason": reason, "form_key": form_key_sent}
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, DismissDuplicate, sent)
     try:
         command = DismissDuplicate(
             person_id=person_id, other_id=other_id, reason=fields.text("dismiss_reason")
         )
-        fields.check()
-        await submit(request, command, key, {"reason": "dismiss_reason"})
+        await submit_fields(request, command, fields, {"reason": "dismiss_reason"})
     except FormRefused as refused:
         problems = _placed(refused.problems, "dismiss_reason")
         return pair_page(request, person_id, other_id, sent, problems, status_code=400)

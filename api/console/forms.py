@@ -18,12 +18,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
@@ -54,6 +54,8 @@ FORM_KEY = "form_key"
 Text = Annotated[str, Form(max_length=FIELD_LIMIT)]
 Key = Annotated[str, Form(alias=FORM_KEY, max_length=64)]
 _FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
+# What a field is read into (a whole number, a decimal, a date).
+T = TypeVar("T")
 
 
 def new_form_key() -> str:
@@ -113,33 +115,27 @@ class Fields:
         return self.text(name, required=False) or None
 
     def whole_number(self, name: str, *, required: bool = True) -> int | None:
+        return self._read(name, int, NOT_A_WHOLE_NUMBER, required=required)
+
+    def decimal(self, name: str) -> float | None:
+        return self._read(name, float, NOT_A_NUMBER, required=False)
+
+    def day(self, name: str) -> date | None:
+        return self._read(name, date.fromisoformat, NOT_A_DATE, required=False)
+
+    def _read(
+        self, name: str, convert: Callable[[str], T], unreadable: str, *, required: bool
+    ) -> T | None:
+        """The field's text as ``convert`` reads it, or None: when it was left empty (a
+        problem only if it is required) or when ``convert`` cannot read it (the problem
+        ``unreadable`` says what the field wants instead)."""
         value = self.text(name, required=required)
         if not value:
             return None
         try:
-            return int(value)
+            return convert(value)
         except ValueError:
-            self.problems.append(Problem(NOT_A_WHOLE_NUMBER, name))
-            return None
-
-    def decimal(self, name: str) -> float | None:
-        value = self.text(name, required=False)
-        if not value:
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            self.problems.append(Problem(NOT_A_NUMBER, name))
-            return None
-
-    def day(self, name: str) -> date | None:
-        value = self.text(name, required=False)
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.problems.append(Problem(NOT_A_DATE, name))
+            self.problems.append(Problem(unreadable, name))
             return None
 
     def check(self) -> None:
@@ -191,6 +187,25 @@ async def submit(
         with suppress(TooManyWaiters, RuntimeError):
             await watch.wait(result.position, principal(request).token_id, SETTLE_SECONDS)
     return result
+
+
+def sent_form(request: Request, command: type[Command], sent: Mapping[str, str]) -> Fields:
+    """The fields of a form that sends ``command``, past the two refusals that come before
+    any field is read: a role that may not send it (403), a form whose key no page of ours
+    drew (400)."""
+    require(request, command)
+    form_key(sent)
+    return Fields(sent)
+
+
+async def submit_fields(
+    request: Request, command: Command, fields: Fields, where: Mapping[str, str] | None = None
+) -> CommandResult:
+    """``submit`` the command read from a form's fields, under the form's key. A field
+    that could not be read refuses the form first, with every such problem at once;
+    ``where`` places the domain's refusals, as for ``send``."""
+    fields.check()
+    return await submit(request, command, form_key(fields.sent), where)
 
 
 @contextmanager

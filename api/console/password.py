@@ -7,9 +7,7 @@ password starts a new session (the old token stops working).
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.rendering import render
@@ -20,13 +18,13 @@ from campledger.api.console.session import (
     set_session_cookie,
     signed_in_with_any_password,
 )
+from campledger.api.console.signing import Typed
 from campledger.api.services.accounts import end_sessions
 from campledger.api.services.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRefused
 from campledger.api.services.sessions import end_session, start_session
 from campledger.api.services.sign_in import Outcome, WrongPassword, change_password
 
 router = APIRouter()
-FIELD_LIMIT = 1000
 
 
 @router.get("/password")
@@ -38,9 +36,9 @@ def password_page(request: Request) -> Response:
 @router.post("/password")
 def password_submit(
     request: Request,
-    current: Annotated[str, Form(max_length=FIELD_LIMIT)] = "",
-    new: Annotated[str, Form(max_length=FIELD_LIMIT)] = "",
-    confirm: Annotated[str, Form(max_length=FIELD_LIMIT)] = "",
+    current: Typed = "",
+    new: Typed = "",
+    confirm: Typed = "",
 ) -> Response:
     session = signed_in_with_any_password(request)
     errors: dict[str, str] = {}

@@ -27,8 +27,8 @@ from campledger.api.console.forms import (
     Problem,
     Text,
     form_key,
-    require,
-    submit,
+    sent_form,
+    submit_fields,
 )
 from campledger.api.console.i18n import N_
 from campledger.api.console.person_offers import may_correct
@@ -78,7 +78,8 @@ async def correct(
         "form": "correction", "field": field, "value": value, "reason": reason,
         "family_tracing": family_tracing, "version": version, "form_key": form_key_sent,
     }  # fmt: skip
-    key = form_key(sent)
+    # The role is checked above, by what it may correct: the key is checked here.
+    form_key(sent)
     fields = Fields(sent)
     try:
         chosen = fields.text("field")
@@ -89,8 +90,7 @@ async def correct(
             person_id=person_id, field=chosen, value=new_value, reason=fields.text("reason"),
             family_tracing=tracing, expected_version=_version(version),
         )  # fmt: skip
-        fields.check()
-        await submit(request, command, key, CORRECTION_FIELDS)
+        await submit_fields(request, command, fields, CORRECTION_FIELDS)
     except FormRefused as refused:
         problems = _placed(refused.problems, "value")
         return person_page(request, person_id, sent=sent, problems=problems, status_code=400)
@@ -105,20 +105,17 @@ async def depart(
     version: Version = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, RecordDeparture)
     sent = {
         "form": "departure", "departure_reason": reason, "version": version,
         "form_key": form_key_sent,
     }  # fmt: skip
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, RecordDeparture, sent)
     try:
         command = RecordDeparture(
             person_id=person_id, reason=fields.text("departure_reason"),
             expected_version=_version(version),
         )  # fmt: skip
-        fields.check()
-        await submit(request, command, key)
+        await submit_fields(request, command, fields)
     except FormRefused as refused:
         problems = _placed(refused.problems, "departure_reason")
         return person_page(request, person_id, sent=sent, problems=problems, status_code=400)

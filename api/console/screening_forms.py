@@ -13,15 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from campledger.api.console.forms import (
-    Fields,
-    FormRefused,
-    Key,
-    Text,
-    form_key,
-    require,
-    submit,
-)
+from campledger.api.console.forms import FormRefused, Key, Text, sent_form, submit_fields
 from campledger.api.console.screening import PERSON_PATH, Queue, person_page, queue_path
 from campledger.domain.commands import RecordScreeningStep, ReleasePerson
 from campledger.domain.model.values import ScreeningOutcome
@@ -59,14 +51,12 @@ async def record_step(
     queue: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, RecordScreeningStep)
     sent = {
         "form": "step", "step": step, "outcome": outcome, "reason": reason,
         "authority": authority, "order_reference": order_reference,
         "review_date": review_date, "form_key": form_key_sent,
     }  # fmt: skip
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, RecordScreeningStep, sent)
     # The API refuses a 'held' outcome without its order: so does the form, by field.
     held = outcome == ScreeningOutcome.HELD
     try:
@@ -79,8 +69,7 @@ async def record_step(
             order_reference=fields.text("order_reference", required=held),
             review_date=fields.day("review_date"),
         )
-        fields.check()
-        await submit(request, command, key, STEP_FIELDS)
+        await submit_fields(request, command, fields, STEP_FIELDS)
     except FormRefused as refused:
         return person_page(
             request, person_id, Queue.carried(queue), sent, refused.problems, status_code=400
@@ -99,13 +88,11 @@ async def release(
     queue: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, ReleasePerson)
     sent = {
         "form": "release", "release_reason": reason, "release_authority": authority,
         "release_order_reference": order_reference, "form_key": form_key_sent,
     }  # fmt: skip
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, ReleasePerson, sent)
     try:
         # As over the API, the order of a release may follow later: the reason may not.
         command = ReleasePerson(
@@ -114,8 +101,7 @@ async def release(
             authority=fields.text("release_authority", required=False),
             order_reference=fields.text("release_order_reference", required=False),
         )
-        fields.check()
-        await submit(request, command, key, RELEASE_FIELDS)
+        await submit_fields(request, command, fields, RELEASE_FIELDS)
     except FormRefused as refused:
         return person_page(
             request, person_id, Queue.carried(queue), sent, refused.problems, status_code=400

@@ -33,8 +33,10 @@ from campledger.api.services.sign_in import Outcome, SignIn, sign_in
 
 router = APIRouter()
 
-# Long enough for any name or passphrase a person types; longer is not a sign-in.
+# Long enough for any name or passphrase a person types; longer is not a sign-in. The
+# password form (password.py) takes its fields the same way.
 FIELD_LIMIT = 1000
+Typed = Annotated[str, Form(max_length=FIELD_LIMIT)]
 
 
 def local_path(target: str | None) -> str:
@@ -56,9 +58,9 @@ def sign_in_page(request: Request, next: str = "/", done: str | None = None) -> 
 @router.post("/sign-in")
 def sign_in_submit(
     request: Request,
-    name: Annotated[str, Form(max_length=FIELD_LIMIT)] = "",
-    password: Annotated[str, Form(max_length=FIELD_LIMIT)] = "",
-    next: Annotated[str, Form(max_length=FIELD_LIMIT)] = "/",
+    name: Typed = "",
+    password: Typed = "",
+    next: Typed = "/",
 ) -> Response:
     context = console(request)
     if not name.strip() or not password:

@@ -12,15 +12,14 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    Fields,
     FormRefused,
     Key,
     Problem,
     Text,
-    form_key,
     new_form_key,
     require,
-    submit,
+    sent_form,
+    submit_fields,
 )
 from campledger.api.console.i18n import N_
 from campledger.api.console.reading import read_connection, refusals
@@ -78,14 +77,12 @@ async def open_site(
     longitude: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, OpenSite)
     sent = {
         "code": code, "name": name, "kind": kind, "capacity": capacity,
         "admin1_pcode": admin1_pcode, "admin2_pcode": admin2_pcode,
         "latitude": latitude, "longitude": longitude, "form_key": form_key_sent,
     }  # fmt: skip
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, OpenSite, sent)
     try:
         command = OpenSite(
             code=fields.text("code"),
@@ -97,8 +94,7 @@ async def open_site(
             latitude=fields.decimal("latitude"),
             longitude=fields.decimal("longitude"),
         )
-        fields.check()
-        await submit(request, command, key, OPENING_FIELDS)
+        await submit_fields(request, command, fields, OPENING_FIELDS)
     except FormRefused as refused:
         return _opening_form(request, sent, refused.problems, status_code=400)
     return RedirectResponse(f"/sites/{command.code}/manage?done=site-opened", status_code=303)
@@ -118,18 +114,15 @@ async def change_capacity(
     reason: Text = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, ChangeSiteCapacity)
     sent = {"capacity": capacity, "reason": reason, "form_key": form_key_sent}
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, ChangeSiteCapacity, sent)
     try:
         command = ChangeSiteCapacity(
             code=code,
             capacity=fields.whole_number("capacity") or 0,
             reason=fields.text("reason", required=False),
         )
-        fields.check()
-        await submit(request, command, key, CHANGE_FIELDS)
+        await submit_fields(request, command, fields, CHANGE_FIELDS)
     except FormRefused as refused:
         return _management(request, code, sent, refused.problems, status_code=400)
     return RedirectResponse(f"/sites/{code}/manage?done=capacity-changed", status_code=303)
@@ -143,16 +136,13 @@ async def close_site(
     confirm: Annotated[str, Form(max_length=10)] = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, CloseSite)
     sent = {"close_reason": reason, "form_key": form_key_sent}
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, CloseSite, sent)
     try:
         command = CloseSite(code=code, reason=fields.text("close_reason"))
         if confirm != "yes":
             fields.problems.append(Problem(CONFIRM_CLOSING, "confirm"))
-        fields.check()
-        await submit(request, command, key, {"reason": "close_reason"})
+        await submit_fields(request, command, fields, {"reason": "close_reason"})
     except FormRefused as refused:
         return _management(request, code, sent, refused.problems, status_code=400)
     return RedirectResponse(f"/sites/{code}/manage?done=site-closed", status_code=303)

@@ -18,14 +18,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
-    Fields,
     FormRefused,
     Key,
     Problem,
     Text,
-    form_key,
     require,
-    submit,
+    sent_form,
+    submit_fields,
 )
 from campledger.api.console.reading import principal, read_connection, refusals
 from campledger.api.console.transfer_manifest import TRANSFER_PATH, transfer_page
@@ -71,11 +70,10 @@ def _done(transfer_id: UUID, done: str) -> Response:
 
 @router.post(TRANSFER_PATH + "/dispatch")
 async def dispatch(request: Request, transfer_id: UUID, form_key_sent: Key = "") -> Response:
-    require(request, DispatchTransfer)
     sent = {"form": "dispatch", "form_key": form_key_sent}
-    key = form_key(sent)
+    fields = sent_form(request, DispatchTransfer, sent)
     try:
-        await submit(request, DispatchTransfer(transfer_id=transfer_id), key)
+        await submit_fields(request, DispatchTransfer(transfer_id=transfer_id), fields)
     except FormRefused as refused:
         numbers = _manifest_numbers(request, transfer_id)
         problems = named(refused.problems, numbers)
@@ -87,14 +85,11 @@ async def dispatch(request: Request, transfer_id: UUID, form_key_sent: Key = "")
 async def cancel(
     request: Request, transfer_id: UUID, reason: Text = "", form_key_sent: Key = ""
 ) -> Response:
-    require(request, CancelTransfer)
     sent = {"form": "cancel", "cancel_reason": reason, "form_key": form_key_sent}
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, CancelTransfer, sent)
     try:
         command = CancelTransfer(transfer_id=transfer_id, reason=fields.text("cancel_reason"))
-        fields.check()
-        await submit(request, command, key, {"reason": "cancel_reason"})
+        await submit_fields(request, command, fields, {"reason": "cancel_reason"})
     except FormRefused as refused:
         return transfer_page(request, transfer_id, sent, refused.problems, status_code=400)
     return _done(transfer_id, "cancelled")
@@ -112,16 +107,16 @@ async def receive(
     person: Ticked | None = None,
     form_key_sent: Key = "",
 ) -> Response:
+    # First, so that a role that may not receive is refused (403) whatever it ticked.
     require(request, ReceiveTransfer)
     ticked = ticked_ids(person)
     sent = {
         "form": "receive", "numbers": numbers, "form_key": form_key_sent,
         "persons": " ".join(str(p) for p in ticked),
     }  # fmt: skip
-    key = form_key(sent)
+    fields = sent_form(request, ReceiveTransfer, sent)
     with read_connection(request) as conn, refusals():
         found = read_transfer(conn, principal(request), transfer_id)
-        fields = Fields(sent)
         typed = _resolve(conn, found, numbers, fields.problems)
     on_manifest = {line["person_id"]: line["registration_number"] for line in found["manifest"]}
     try:
@@ -132,7 +127,7 @@ async def receive(
         command = ReceiveTransfer(
             transfer_id=transfer_id, site_code=found["destination"], persons=persons
         )
-        await submit(request, command, key, RECEIVE_FIELDS)
+        await submit_fields(request, command, fields, RECEIVE_FIELDS)
     except FormRefused as refused:
         problems = named(refused.problems, on_manifest | typed)
         return transfer_page(request, transfer_id, sent, problems, status_code=400)
@@ -146,13 +141,12 @@ async def reconcile(
     confirm: Annotated[str, Form(max_length=10)] = "",
     form_key_sent: Key = "",
 ) -> Response:
-    require(request, ReconcileTransfer)
     sent = {"form": "reconcile", "form_key": form_key_sent}
-    key = form_key(sent)
+    fields = sent_form(request, ReconcileTransfer, sent)
     try:
         if confirm != "yes":
-            raise FormRefused([Problem(CONFIRM_RECONCILING, "confirm")])
-        await submit(request, ReconcileTransfer(transfer_id=transfer_id), key)
+            fields.problems.append(Problem(CONFIRM_RECONCILING, "confirm"))
+        await submit_fields(request, ReconcileTransfer(transfer_id=transfer_id), fields)
     except FormRefused as refused:
         return transfer_page(request, transfer_id, sent, refused.problems, status_code=400)
     return _done(transfer_id, "reconciled")

@@ -20,15 +20,14 @@ from starlette.responses import RedirectResponse, Response
 
 from campledger.api.console.forms import (
     FIELD_LIMIT,
-    Fields,
     FormRefused,
     Key,
     Problem,
     Text,
-    form_key,
     new_form_key,
     require,
-    submit,
+    sent_form,
+    submit_fields,
 )
 from campledger.api.console.person_words import WORDS
 from campledger.api.console.reading import CONSOLE, read_connection, refusals
@@ -108,6 +107,7 @@ async def plan(
     person: Ticked | None = None,
     form_key_sent: Key = "",
 ) -> Response:
+    # First, so that a role that may not plan is refused (403) whatever it ticked.
     reader = require(request, PlanTransfer)
     ticked = ticked_ids(person)
     sent = {
@@ -115,8 +115,7 @@ async def plan(
         "order_reference": order_reference, "numbers": numbers, "form_key": form_key_sent,
         "persons": " ".join(str(p) for p in ticked),
     }  # fmt: skip
-    key = form_key(sent)
-    fields = Fields(sent)
+    fields = sent_form(request, PlanTransfer, sent)
     code = fields.text("origin")
     typed: dict[UUID, str | None] = {}
     known: dict[UUID, str | None] = {}
@@ -135,8 +134,7 @@ async def plan(
             vehicle=fields.text("vehicle", required=False),
             order_reference=fields.text("order_reference", required=False),
         )
-        fields.check()
-        result = await submit(request, command, key, PLAN_FIELDS)
+        result = await submit_fields(request, command, fields, PLAN_FIELDS)
     except FormRefused as refused:
         # Shown again as it was: the same people listed, so the ticks stay where they were.
         selection = Selection.of(await request.form())
