@@ -71,8 +71,7 @@ def register_arrival(records: Records, c: RegisterArrival, actor: str, now: date
     records.get_open_site(c.site_code)
     person = new_person(records, c.site_code, c.arrival, actor, now)
     claims = claims_of(person)
-    for _claim, error in records.claimed_by_others(claims):
-        raise error
+    records.refuse_claims_of_others(claims)
     return Decision([person], {"person_id": str(person.id)}, claims=claims)
 
 

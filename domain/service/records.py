@@ -113,6 +113,17 @@ class StoredRecords(Application[UUID]):
                 found.append((claim, duplicate_error(claim.scope, self.survivor_of(owner))))
         return found
 
+    def refuse_claims_of_others(self, claims: Iterable[UniqueClaim]) -> None:
+        """Raise the refusal of the first value another person holds. In a unit of work,
+        at once: the store would refuse the unit's save whole, and each command must meet
+        its own refusal. A command saved alone leaves it to the store, which refuses the
+        save in its own transaction, and ``Registry`` then names the holder: looking first
+        cost a round trip per value on every registration, for a refusal that is rare."""
+        if active_unit(self) is None:
+            return
+        for _claim, error in self.claimed_by_others(claims):
+            raise error
+
     def survivor_of(self, person_id: UUID) -> UUID:
         """The record that stands for this person now: itself, or the record it was merged
         into. A merged record keeps its claims, so the holder of a value may be one."""
