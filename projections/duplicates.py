@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +42,7 @@ from campledger.projections import paging
 from campledger.projections.matching import (
     BIRTH_YEAR_WINDOW,
     Profile,
+    Stats,
     assess,
     one_slip,
     plausible,
@@ -85,16 +85,6 @@ class _Index:
             bucket = self.buckets.get((profile.sex, profile.block, y))
             if bucket:
                 yield from bucket.values()
-
-
-@dataclass(slots=True)
-class Stats:
-    """What matching did, for benchmarks: records matched, pairs scored, pairs proposed."""
-
-    matched: int = 0
-    window: int = 0
-    scored: int = 0
-    proposed: int = 0
 
 
 class Duplicates(ReadModel):
@@ -331,7 +321,9 @@ def _key(row: dict[str, Any]) -> tuple[int, UUID, UUID]:
     return row["points"], row["person_id"], row["other_id"]
 
 
-_PAGE = """
+# Each candidate pair with both sides' sites and registration numbers, as the review list
+# (``candidates_page``) and a new record's matches (``api.services.duplicates_read``) read it.
+_PAIRS = """
 SELECT c.score AS points, c.person_id, c.other_id, c.reasons,
        pa.site_code AS person_site_code, pb.site_code AS other_site_code,
        ra.registration_number AS person_registration_number,
@@ -341,6 +333,19 @@ JOIN {people} pa ON pa.person_id = c.person_id
 JOIN {people} pb ON pb.person_id = c.other_id
 LEFT JOIN {roster} ra ON ra.person_id = c.person_id
 LEFT JOIN {roster} rb ON rb.person_id = c.other_id
+"""
+
+
+def pairs_query(filters: str) -> sql.Composed:
+    """``_PAIRS`` on the live read models, then ``filters`` (WHERE, ORDER BY, LIMIT)."""
+    return sql.SQL(_PAIRS + filters).format(
+        candidates=sql.Identifier(Duplicates.live_schema(), "candidates"),
+        people=sql.Identifier(Duplicates.live_schema(), "people"),
+        roster=sql.Identifier(Roster.live_schema(), "roster"),
+    )
+
+
+_PAGE_FILTERS = """
 WHERE (%(sites)s::text[] IS NULL
        OR pa.site_code = ANY(%(sites)s::text[]) OR pb.site_code = ANY(%(sites)s::text[]))
   AND (%(within)s::text[] IS NULL
@@ -367,12 +372,7 @@ def candidates_page(
     points, person, other = (
         paging.decode_cursor(_KIND, after, _KEY) if after else (None, None, None)
     )
-    schema = Duplicates.live_schema()
-    query = sql.SQL(_PAGE).format(
-        candidates=sql.Identifier(schema, "candidates"),
-        people=sql.Identifier(schema, "people"),
-        roster=sql.Identifier(Roster.live_schema(), "roster"),
-    )
+    query = pairs_query(_PAGE_FILTERS)
     params = {
         "sites": list(sites) if sites is not None else None,
         "within": list(within) if within is not None else None,

@@ -125,6 +125,16 @@ class Profile:
         return replace(self, **name_fields(given, family))
 
 
+@dataclass(slots=True)
+class Stats:
+    """What matching did, for benchmarks: records matched, pairs scored, pairs proposed."""
+
+    matched: int = 0
+    window: int = 0
+    scored: int = 0
+    proposed: int = 0
+
+
 class _Names(TypedDict):
     given_form: str
     family_form: str

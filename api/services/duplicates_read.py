@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
 
 from campledger.api.services.access import check_scope
 from campledger.api.services.access_trail import record_accesses
@@ -73,16 +72,8 @@ def _names(row: dict[str, Any] | None) -> dict[str, str | None]:
     return {field: (row or {}).get(field) for field in fields}
 
 
-_PAIRS_WITH = """
-SELECT c.person_id, c.other_id, c.score, c.reasons,
-       pa.site_code AS person_site_code, pb.site_code AS other_site_code,
-       ra.registration_number AS person_registration_number,
-       rb.registration_number AS other_registration_number
-FROM {candidates} c
-JOIN {people} pa ON pa.person_id = c.person_id
-JOIN {people} pb ON pb.person_id = c.other_id
-LEFT JOIN {roster} ra ON ra.person_id = c.person_id
-LEFT JOIN {roster} rb ON rb.person_id = c.other_id
+# The pairs either of these records is in (``duplicates.pairs_query``).
+_WITH_ANY_OF = """
 WHERE c.person_id = ANY(%(ids)s::uuid[]) OR c.other_id = ANY(%(ids)s::uuid[])
 ORDER BY c.score DESC, c.person_id, c.other_id
 """
@@ -97,11 +88,7 @@ def pairs_with(
     to decide (the review is a reviewer's)."""
     if not person_ids:
         return []
-    query = sql.SQL(_PAIRS_WITH).format(
-        candidates=sql.Identifier(duplicates.Duplicates.live_schema(), "candidates"),
-        people=sql.Identifier(duplicates.Duplicates.live_schema(), "people"),
-        roster=sql.Identifier(roster.Roster.live_schema(), "roster"),
-    )
+    query = duplicates.pairs_query(_WITH_ANY_OF)
     new = set(person_ids)
     found = []
     for row in rows_of(conn, query, {"ids": person_ids}):
@@ -117,7 +104,7 @@ def pairs_with(
                     row[f"{theirs}_registration_number"] if reached else None
                 ),
                 "other_site_code": other_site if reached else None,
-                "score": row["score"] / 1000,
+                "score": row["points"] / 1000,
             }
         )
     return found

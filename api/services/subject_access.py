@@ -22,21 +22,26 @@ never personal (sites, statuses, who recorded what) are all there.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
 
 from campledger.api.services.access import check_permission, check_scope
-from campledger.api.services.access_trail import access_entries, record_access, record_accesses
+from campledger.api.services.access_trail import (
+    AccessEntry,
+    access_entries,
+    record_access,
+    record_accesses,
+)
 from campledger.api.services.auth import Permission, Principal
 from campledger.domain.history import jsonable, person_history
 from campledger.domain.service.registry import Registry
 from campledger.projections import households, roster
-from campledger.projections.audit_log import MAX_LIMIT, audit_entries
+from campledger.projections.audit_log import MAX_LIMIT, AuditEntry, audit_entries
 from campledger.projections.duplicates import Duplicates
 from campledger.projections.roster import Roster
 from campledger.projections.rows import rows_of
@@ -47,6 +52,9 @@ FORMAT_VERSION = 1
 CLI_PURPOSE = "subject-export"
 # Read a long trail in pages this size (the most ``access_entries`` returns).
 _TRAIL_PAGE = 10_000
+
+# An entry of the access trail or of the audit log, read page by page (``_every_page``).
+_Entry = TypeVar("_Entry")
 
 
 def check_subject_access(principal: Principal) -> str:
@@ -99,24 +107,35 @@ def export_subject(
     }
 
 
-def _all_accesses(conn: psycopg.Connection[Any], person_id: UUID) -> Iterator[Any]:
-    after: int | None = None
-    while True:
-        page = access_entries(conn, person_id=person_id, after=after, limit=_TRAIL_PAGE)
-        yield from page
-        if len(page) < _TRAIL_PAGE:
-            return
-        after = page[-1].id
+def _all_accesses(conn: psycopg.Connection[Any], person_id: UUID) -> Iterator[AccessEntry]:
+    def page_after(after: int | None) -> list[AccessEntry]:
+        return access_entries(conn, person_id=person_id, after=after, limit=_TRAIL_PAGE)
+
+    return _every_page(page_after, _TRAIL_PAGE, lambda entry: entry.id)
 
 
-def _all_audit(conn: psycopg.Connection[Any], person_id: UUID) -> Iterator[Any]:
+def _all_audit(conn: psycopg.Connection[Any], person_id: UUID) -> Iterator[AuditEntry]:
+    def page_after(after: int | None) -> list[AuditEntry]:
+        return audit_entries(conn, subject_id=person_id, after_position=after, limit=MAX_LIMIT)
+
+    return _every_page(page_after, MAX_LIMIT, lambda entry: entry.position)
+
+
+def _every_page(
+    page_after: Callable[[int | None], Sequence[_Entry]],
+    page_size: int,
+    key_of: Callable[[_Entry], int],
+) -> Iterator[_Entry]:
+    """Every entry of a read paged by key: ``page_after(key)`` reads up to ``page_size``
+    entries after that key (from the start with None). The export wants them all, so it
+    reads on from the last entry's key until a page comes back short."""
     after: int | None = None
     while True:
-        page = audit_entries(conn, subject_id=person_id, after_position=after, limit=MAX_LIMIT)
+        page = page_after(after)
         yield from page
-        if len(page) < MAX_LIMIT:
+        if len(page) < page_size:
             return
-        after = page[-1].position
+        after = key_of(page[-1])
 
 
 _PAIRS = """
