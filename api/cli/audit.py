@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campledger.api.cli.shared import (
+    AsJson,
     ExitCode,
     domain_exit_code,
     fail,
@@ -34,8 +35,6 @@ from campledger.projections.verify import prove_digest, verify_log
 
 console = Console()
 db_app = typer.Typer(help="Database administration.")
-
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _zoned_time(value: str) -> datetime:

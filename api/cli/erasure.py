@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from campledger.api.cli.shared import domain_exit_code, fail, load_settings, person_id_of
+from campledger.api.cli.shared import (
+    ErasedBy,
+    ResultAsJson,
+    domain_exit_code,
+    fail,
+    load_settings,
+    person_id_of,
+)
 from campledger.api.composition import open_backend
 from campledger.domain.model import errors
 from campledger.domain.model.values import ErasureBasis
@@ -33,11 +40,8 @@ def erase(
             "No personal data: it is recorded in the clear.",
         ),
     ] = "",
-    actor: Annotated[
-        str | None,
-        typer.Option(help="Recorded as who erased (default: cli:<login name>)."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    actor: ErasedBy = None,
+    as_json: ResultAsJson = False,
 ) -> None:
     """Erase a person's personal data: their key is destroyed, so their names, date of
     birth, biometric reference and free-text reasons become unreadable in every event and

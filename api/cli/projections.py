@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from campledger.api.cli.shared import ExitCode, fail, load_settings
+from campledger.api.cli.shared import AsJson, ExitCode, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.http.logs import configure_logging
 from campledger.projections import quarantine
@@ -157,7 +157,7 @@ def summary_table(summary: RebuildSummary) -> Table:
 
 
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Show the log's head position and each read model's checkpoint and lag."""
     settings = load_settings()
@@ -195,7 +195,7 @@ quarantine_app = typer.Typer(help="Events a read model could not apply: list, re
 
 @quarantine_app.command("list")
 def quarantine_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Events set aside by a read model, with the error (never the event's contents)."""
     with open_backend(load_settings()) as app, app.projector() as projector:

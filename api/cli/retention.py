@@ -11,7 +11,7 @@ from typing import Annotated
 import psycopg
 import typer
 
-from campledger.api.cli.shared import ExitCode, fail, load_settings
+from campledger.api.cli.shared import ErasedBy, ExitCode, ResultAsJson, fail, load_settings
 from campledger.api.composition import open_backend
 from campledger.api.services import retention
 from campledger.api.services.retention import RetentionPolicy, Run
@@ -32,11 +32,8 @@ def apply(
         bool,
         typer.Option("--dry-run", help="List what the policy would erase; write nothing."),
     ] = False,
-    actor: Annotated[
-        str | None,
-        typer.Option(help="Recorded as who erased (default: cli:<login name>)."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    actor: ErasedBy = None,
+    as_json: ResultAsJson = False,
 ) -> None:
     """Erase the personal data of every person who departed more than
     CAMPLEDGER_RETENTION_DEPARTED_DAYS days ago, and of the duplicate records merged into

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn
 from uuid import UUID
 
 import psycopg
@@ -14,6 +14,14 @@ from campledger.api.settings import Settings, UnknownSettingError
 from campledger.domain.model.errors import DomainError, ErrorKind
 from campledger.domain.service.claims import REGISTRATION_NUMBER
 from campledger.projections import roster_numbers
+
+# Options several commands take, each declared once.
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ResultAsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ErasedBy = Annotated[
+    str | None,
+    typer.Option("--actor", help="Recorded as who erased (default: cli:<login name>)."),
+]
 
 
 class ExitCode(IntEnum):

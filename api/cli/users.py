@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campledger.api.cli.shared import ExitCode, fail, load_settings
+from campledger.api.cli.shared import AsJson, ExitCode, fail, load_settings
 from campledger.api.composition import connection
 from campledger.api.services.accounts import (
     LOCALES,
@@ -59,7 +59,7 @@ def create(
 
 @user_app.command("list")
 def list_(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List accounts and their state (never a password or its hash)."""
     with connection(load_settings()) as conn:
