@@ -197,11 +197,15 @@ class Projector:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
             self.setup()
             while not stop.is_set():
-                while (applied := self.process_batch()) and not stop.is_set():
-                    self._report(applied)
-                self._report(0)
-                for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
-                    pass
+                applied = self.process_batch()
+                self._report(applied)
+                if applied < self.batch_size:
+                    # A short batch read up to the head: wait for news rather than read an
+                    # empty batch first (a transaction and two more queries for each
+                    # registration when they come one by one). Events committed while the
+                    # batch ran have their notification waiting already.
+                    for _ in listener.notifies(timeout=idle_timeout, stop_after=1):
+                        pass
         finally:
             listener.close()
 
