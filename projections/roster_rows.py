@@ -20,6 +20,7 @@ from campledger.domain.model.values import (
 )
 from campledger.projections import paging
 from campledger.projections.name_keys import KEY_COLUMNS
+from campledger.projections.roster_fold import COLUMNS
 
 PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
 
@@ -27,15 +28,7 @@ PERSONAL_COLUMNS = (*PERSONAL_FIELDS, "birth_date_estimate")
 # searching and ordering only and are the bulk of a row (a text array and a byte string
 # per locale); without personal data, not the personal columns either. The birth date's
 # estimate is read for the age, shown to everyone, and dropped after (``public_row``).
-# tests/projections/test_roster.py holds this list to the table's columns.
-PAGE_COLUMN_NAMES = (
-    "person_id", "registration_number", "site_code", "last_site_code", "status", "sex",
-    "date_of_birth", "date_of_birth_precision", "estimated_age", "birth_date_estimate",
-    "nationality", "household_id", "relationship", "specific_needs", "screening_steps",
-    "transfer_id", "merged_into", "given_name", "family_name", "given_name_latin",
-    "family_name_latin", "biometric_reference", "erased", "registered_at", "updated_at",
-    "version", "position",
-)  # fmt: skip
+PAGE_COLUMN_NAMES = tuple(c for c in COLUMNS if c not in KEY_COLUMNS)
 PAGE_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, PAGE_COLUMN_NAMES))
 PAGE_COLUMNS_NOT_PERSONAL = sql.SQL(", ").join(
     sql.Identifier(c)

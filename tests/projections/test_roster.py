@@ -96,7 +96,7 @@ def test_a_page_reads_every_column_of_the_table_but_the_name_keys(
             (Roster.live_schema(),),
         )
     ]
-    assert [c for c in table if c not in KEY_COLUMNS] == list(PAGE_COLUMN_NAMES)
+    assert sorted(c for c in table if c not in KEY_COLUMNS) == sorted(PAGE_COLUMN_NAMES)
 
 
 def test_a_page_without_personal_data_leaves_those_columns_unread(
