@@ -9,7 +9,8 @@ Each setting reaches what it configures from here:
   API's own pool, which may hold as many in all;
 - ``lock_timeout``: how long the Registry waits for the event table's insert lock;
 - ``connect_timeout``: how long the Registry waits for a pooled connection, and the libpq
-  connect timeout of every connection of our own (the API's pool, the projector, commands).
+  connect timeout of every connection of our own (the API's pool, the projector, commands);
+- ``rebuild_processes``: how many processes fill a rebuild's fresh schemas.
 
 Everything else receives what it needs (a Registry, a Projector, a conninfo string);
 nothing else reads the environment.
@@ -21,7 +22,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,14 @@ class Backend:
         """At most as many connections for the API's reads as the Registry's pool may open."""
         return self.settings.pool_size + self.settings.pool_max_overflow
 
-    def projector(self) -> Projector:
-        return Projector(self.conninfo)
+    def projector(self, kind: type[Projector] = Projector) -> Projector:
+        """A projector on this database; a rebuild fills its fresh schemas in
+        ``rebuild_processes`` processes, each loading the same master key."""
+        return kind(
+            self.conninfo,
+            rebuild_processes=self.settings.rebuild_processes,
+            process_setup=partial(install_key_store, self.master_key_file),
+        )
 
 
 def compose(settings: Settings, database_url: str) -> Backend:

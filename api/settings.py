@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # stuck transaction shows up as an error instead of a silent queue of requests.
     lock_timeout: int = Field(default=10, ge=0, le=600)
     connect_timeout: int = Field(default=10, ge=1, le=600)
+    # Processes that fill a rebuild's fresh schemas, the read models shared out by cost
+    # (projections/rebuild.py): two keep both cores of a small field server busy; one
+    # rebuilds in the projector's own process.
+    rebuild_processes: int = Field(default=2, ge=1, le=16)
     # Requests per second per API token, and the burst allowed above it (api/ratelimit.py).
     # Far above what one field device sends and what bench/api_load.py drives through one
     # token, so it only stops a runaway client; 0 switches the limit off.

@@ -38,20 +38,21 @@ from uuid import UUID
 
 import psycopg
 import typer
-from eventsourcing.persistence import Mapper, Tracking
+from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.support import fresh_database, library_env_for
-from bench.unencrypted import UnencryptedMapper, UnencryptedRegistry
+from bench.support import KEY_STORE_SETUP, fresh_database, library_env_for
+from bench.unencrypted import UnencryptedRegistry, unencrypted_decoder
 from campledger.domain.model.arrival import Arrival
 from campledger.domain.service.registry import Registry
 from campledger.projections.engine import Projector, RebuildSummary
-from campledger.projections.event_log import read_batch
+from campledger.projections.event_log import default_mapper, read_batch
 from campledger.projections.readmodel import Envelope
+from campledger.projections.rebuild import Decoder
 from campledger.projections.roster import Roster
 
 # The targets for a rebuild (docs/performance.md).
@@ -216,8 +217,12 @@ def run_baseline(env: dict[str, str], upto: int) -> tuple[int, float]:
 # --- the run -------------------------------------------------------------------------------
 
 
-def rebuild(url: str, names: list[str] | None, mapper: Mapper[Any] | None = None) -> RebuildSummary:
-    with Projector(url, mapper=mapper) as projector:
+def rebuild(
+    url: str, names: list[str] | None, decoder: Decoder = default_mapper, processes: int = 1
+) -> RebuildSummary:
+    with Projector(
+        url, decoder=decoder, rebuild_processes=processes, process_setup=KEY_STORE_SETUP
+    ) as projector:
         return projector.rebuild(names)
 
 
@@ -230,10 +235,10 @@ def build(url: str, registry_class: type[Registry], events: int, label: str) -> 
     return head
 
 
-def read_and_decode(url: str, mapper: Mapper[Any] | None = None) -> RebuildSummary:
+def read_and_decode(url: str, decoder: Decoder = default_mapper) -> RebuildSummary:
     """The floor of any rebuild: reading the whole log once, in the projector's batches,
     and decoding each event (personal fields opened), applying nothing."""
-    with Projector(url, mapper=mapper) as projector:
+    with Projector(url, decoder=decoder) as projector:
         started = time.perf_counter()
         events = after = 0
         with projector.conn.cursor() as cur:
@@ -262,6 +267,9 @@ def main(
     per_model: bool = typer.Option(
         False, "--per-model", help="Also rebuild each read model alone, to see which costs most."
     ),
+    processes: int = typer.Option(
+        2, min=1, max=8, help="Processes filling a full rebuild (campledger rebuild's default)."
+    ),
 ) -> None:
     with (
         fresh_database("bench_projection_rebuild") as url,
@@ -270,9 +278,9 @@ def main(
         env = library_env_for(url)
         head = build(url, Registry, events, "encrypted")
         plain_head = build(plain_url, UnencryptedRegistry, events, "without encryption")
-        logs: dict[str, tuple[str, Mapper[Any] | None]] = {
-            "encrypted": (url, None),  # the key store's mapper, as campledger rebuild uses
-            "no encryption": (plain_url, UnencryptedMapper()),
+        logs: dict[str, tuple[str, Decoder]] = {
+            "encrypted": (url, default_mapper),  # the key store's, as campledger rebuild uses
+            "no encryption": (plain_url, unencrypted_decoder),
         }
 
         # The baseline runs in two halves, before and after the rebuilds: one commit per
@@ -281,14 +289,16 @@ def main(
         before = run_baseline(env, subset // 2)
         full: dict[str, RebuildSummary | None] = dict.fromkeys(logs)
         roster: dict[str, RebuildSummary | None] = dict.fromkeys(logs)
-        floor: RebuildSummary | None = None
+        floor = one_process = None
         for r in range(rounds):
             for name in list(logs) if r % 2 == 0 else reversed(list(logs)):
-                where, mapper = logs[name]
-                full[name] = add(full[name], rebuild(where, None, mapper))
-                roster[name] = add(roster[name], rebuild(where, ["roster"], mapper))
+                where, decoder = logs[name]
+                full[name] = add(full[name], rebuild(where, None, decoder, processes))
+                roster[name] = add(roster[name], rebuild(where, ["roster"], decoder))
                 if name == "encrypted":
-                    floor = add(floor, read_and_decode(where, mapper))
+                    floor = add(floor, read_and_decode(where, decoder))
+                    if processes > 1:
+                        one_process = add(one_process, rebuild(where, None, decoder))
         everything = full["encrypted"]
         assert everything is not None and full["no encryption"] is not None
         alone = [rebuild(url, [name]) for name in everything.models] if per_model else []
@@ -317,11 +327,20 @@ def main(
     for name, unencrypted in (("encrypted", (plain_roster, plain_full)), ("no encryption", None)):
         for summary, models, compared in (
             (roster[name], "roster", unencrypted and unencrypted[0]),
-            (full[name], f"all {len(everything.models)}", unencrypted and unencrypted[1]),
+            (
+                full[name],
+                f"all {len(everything.models)}, {processes} processes"
+                if processes > 1
+                else f"all {len(everything.models)}",
+                unencrypted and unencrypted[1],
+            ),
         ):
             assert summary is not None
             rows.append(("campledger rebuild", name, models, summary.events, summary.seconds,
                          compared))  # fmt: skip
+    if one_process is not None:
+        rows.append(("campledger rebuild", "encrypted", f"all {len(everything.models)}, 1 process",
+                     one_process.events, one_process.seconds, None))  # fmt: skip
     rows.extend(("campledger rebuild", "encrypted", s.models[0], s.events, s.seconds, None)
                 for s in alone)  # fmt: skip
     for run, log, models, count, seconds, compared in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import psycopg
 from psycopg import sql
@@ -18,8 +19,10 @@ from campledger.api.database.keystore import (
 from campledger.api.settings import Settings
 
 # Benchmarks build Registries and Projectors by hand: they use the operation's master key
-# (the embedded default's, made on first use), as campledger itself would.
-install_key_store(master_key_file(Settings()))
+# (the embedded default's, made on first use), as campledger itself would. A rebuild's
+# helper processes install it the same way (``KEY_STORE_SETUP``).
+KEY_STORE_SETUP = partial(install_key_store, master_key_file(Settings()))
+KEY_STORE_SETUP()
 
 
 def library_env_for(url: str) -> dict[str, str]:

@@ -52,3 +52,9 @@ class UnencryptedRegistry(Registry):
         # Registry.construct_recorder hands this to the recorder: None means no key store.
         self.key_ring = None  # type: ignore[assignment]
         return UnencryptedMapper()
+
+
+def unencrypted_decoder(conninfo: str) -> UnencryptedMapper:
+    """A Projector's decoder for a log written by ``UnencryptedRegistry`` (picklable, for a
+    rebuild's helper processes)."""
+    return UnencryptedMapper()

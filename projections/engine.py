@@ -22,24 +22,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Mapper
 from psycopg import sql
 
-from campledger.domain.persistence.codec import FastMapper
-from campledger.domain.persistence.personal_data import key_ring_for
-from campledger.projections import batches, collation, folds, quarantine, schemas
+from campledger.projections import collation, quarantine, schemas
+from campledger.projections import rebuild as rebuilding
 from campledger.projections.batches import Batch, apply_safely
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.event_log import (
     EVENTS_CHANNEL,
     PROJECTED_CHANNEL,
     checkpoints_of,
+    default_mapper,
     head_position,
     read_batch,
-    record_checkpoint,
     wait_for_position,
 )
-from campledger.projections.readmodel import Envelope, Fold, ReadModel
+from campledger.projections.readmodel import ReadModel
+from campledger.projections.rebuild import Decoder, Setup
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +76,6 @@ class RebuildSummary:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def default_mapper(conninfo: str) -> Mapper[Any]:
-    """Events decoded with the key ring of this database's key store, as installed for the
-    process by the composition root: personal fields open, an erased person's are None."""
-    return FastMapper(key_ring=key_ring_for(conninfo))
-
-
 class Projector:
     def __init__(
         self,
@@ -90,16 +83,24 @@ class Projector:
         models: Sequence[type[ReadModel]] | None = None,
         *,
         batch_size: int = 2_000,
-        mapper: Mapper[Any] | None = None,
+        decoder: Decoder = default_mapper,
         observer: Observer | None = None,
+        rebuild_processes: int = 1,
+        process_setup: Setup | None = None,
     ) -> None:
+        """``decoder`` makes the mapper that decodes events, for this process and for a
+        rebuild's helper processes; ``process_setup`` prepares such a process
+        (``projections.rebuild``): both must be picklable when ``rebuild_processes`` > 1."""
         if models is None:
             models = READ_MODELS
         self.conninfo = conninfo
         self.model_classes = list(models)
         self.models = [cls() for cls in self.model_classes]
         self.batch_size = batch_size
-        self.mapper = mapper or default_mapper(conninfo)
+        self.decoder = decoder
+        self.mapper = decoder(conninfo)
+        self.rebuild_processes = rebuild_processes
+        self.process_setup = process_setup
         self.observer = observer
         self._conn: psycopg.Connection[Any] | None = None
 
@@ -243,43 +244,23 @@ class Projector:
 
         Reads keep using the old tables until the swap, which is one short transaction.
         An interrupted rebuild leaves the old read models serving; its half-built
-        schemas are dropped when the next rebuild starts.
+        schemas are dropped when the next rebuild starts. The fresh schemas are filled in
+        ``rebuild_processes`` processes (``projections.rebuild``).
         """
         chosen = [cls for cls in self.model_classes if names is None or cls.name in names]
         unknown = set(names or ()) - {cls.name for cls in chosen}
         if unknown:
             raise ValueError(f"unknown read models: {', '.join(sorted(unknown))}")
-        fresh = [cls(schema=f"{cls.live_schema()}__rebuild") for cls in chosen]
+        fresh = [rebuilding.fresh(cls) for cls in chosen]
         started = time.perf_counter()
-        # Models that fold the log in memory are filled by COPY and indexed afterwards; the
-        # others take the live path, batch by batch (``folds``).
-        folded = [(model, fold) for model in fresh if (fold := model.fold()) is not None]
-        live = [model for model in fresh if all(model is not m for m, _ in folded)]
-        for model in fresh:
-            self._fresh_schema(model, indexes=model in live)
-        head = self.head()
-        done = position = 0
-        with collation.remembering():
-            while events := self._rebuild_batch(live, folded, position):
-                done += len(events)
-                position = events[-1].position
-                if progress:
-                    progress(done, max(head, done))
-        for model, fold in folded:
-            self._write_fold(model, fold, position)
-        # Logged again before the lock: writing the tables to the log whole takes a while,
-        # and the live projector waits on that lock.
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            for model in fresh:
-                schemas.set_logged(cur, model, True)
-        # Statistics before readers see the tables, and before the lock, like the rest.
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            for model in fresh:
-                schemas.analyze(cur, model)
+        done = rebuilding.fill_shared(
+            self.conninfo, self.conn, (self.decoder, self.mapper), fresh, self.batch_size,
+            processes=self.rebuild_processes, setup=self.process_setup, progress=progress,
+        )  # fmt: skip
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
-            # Events that arrived since the last batch are applied under the lock, so the
-            # swapped-in models are exactly at the head when readers first see them.
+            # Events that arrived since the fill read them are applied under the lock, so
+            # the swapped-in models are exactly at the head when readers first see them.
             while True:
                 checkpoints = checkpoints_of(self.conn, fresh)
                 start = min(checkpoints.values(), default=0)
@@ -296,46 +277,6 @@ class Projector:
             model.schema = model.live_schema()
         rows = {m.name: schemas.row_count(self.conn, m) for m in fresh}
         return RebuildSummary([m.name for m in fresh], done, seconds, self.head(), rows)
-
-    def _fresh_schema(self, model: ReadModel, *, indexes: bool) -> None:
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(model.q("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            schemas.create(cur, model, indexes=indexes)
-            schemas.set_logged(cur, model, False)
-
-    def _rebuild_batch(
-        self, live: list[ReadModel], folded: list[tuple[ReadModel, Fold]], after: int
-    ) -> list[Envelope]:
-        """The next batch after ``after``, applied to the live-path models and folded into
-        the others; empty at the end of the log."""
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTOR_LOCK,))
-            events = read_batch(cur, self.mapper, after, self.batch_size)
-            if events and live:
-                apply_safely(self.conn, Batch(events, live, {m.name: after for m in live}))
-            for model, fold in folded:
-                folds.feed(cur, model, fold, events)
-        return events
-
-    def _write_fold(self, model: ReadModel, fold: Fold, position: int) -> None:
-        """Write a folded model's rows and index them; if the rows cannot be written, build
-        the model again along the live path."""
-        try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
-                fold.write(cur)
-                model.create_indexes(cur)
-                if position:
-                    record_checkpoint(cur, model, position)
-        except psycopg.Error as error:
-            if batches.transient(self.conn, error):
-                raise
-            log.warning(
-                "read model %s: its folded rows could not be written (%s); rebuilding it "
-                "event by event", model.name, quarantine.describe(error),
-            )  # fmt: skip
-            self._fresh_schema(model, indexes=True)
-            while self.process_batch([model]):
-                pass
 
     def retry_quarantined(
         self, names: Sequence[str] | None = None, progress: Progress | None = None

@@ -16,7 +16,8 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking
 from psycopg import sql
 
-from campledger.domain.persistence.personal_data import about_a_person
+from campledger.domain.persistence.codec import FastMapper
+from campledger.domain.persistence.personal_data import about_a_person, key_ring_for
 from campledger.projections import quarantine
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.readmodel import Envelope, ReadModel, Undecodable
@@ -29,6 +30,12 @@ APPLICATION_NAME = "Registry"
 # Sent when a batch (or a rebuild's swap) commits, so API processes waiting for a client's
 # own write wake at once instead of polling the checkpoints.
 PROJECTED_CHANNEL = "campledger_projected"
+
+
+def default_mapper(conninfo: str) -> Mapper[Any]:
+    """Events decoded with the key ring of this database's key store, as installed for the
+    process by the composition root: personal fields open, an erased person's are None."""
+    return FastMapper(key_ring=key_ring_for(conninfo))
 
 
 def head_position(conn: psycopg.Connection[Any]) -> int:

@@ -75,7 +75,7 @@ def project() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, request_stop)
     with open_backend(settings) as app:
-        projector = LoggingProjector(app.conninfo)
+        projector = app.projector(LoggingProjector)
         names = ", ".join(m.name for m in projector.models) or "none"
         log.info("projector started; read models: %s", names)
         # A short idle timeout bounds how long a stop request waits for the next wake-up;

@@ -9,6 +9,7 @@ import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,19 @@ def test_commands_take_pools_and_timeouts_from_the_settings() -> None:
             worker.close()
     with connection(settings) as conn:  # commands that need no Registry (token)
         assert connect_timeout_of(conn) == str(CONNECT_TIMEOUT)
+
+
+def test_a_projector_rebuilds_in_the_processes_the_settings_say_each_with_the_master_key(
+    api_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert DECLARED.rebuild_processes != 3
+    monkeypatch.setenv("CAMPLEDGER_DATABASE_URL", api_database_url)
+    monkeypatch.setenv("CAMPLEDGER_REBUILD_PROCESSES", "3")
+    with open_backend(load_settings()) as backend, backend.projector() as projector:
+        assert projector.rebuild_processes == 3
+        # A helper process loads the very master key this process loaded.
+        setup = projector.process_setup
+        assert isinstance(setup, partial) and setup.args == (backend.master_key_file,)
 
 
 def test_start_up_is_taken_out_of_the_collectors_way_once_per_process(

@@ -1,0 +1,102 @@
+"""A rebuild filled in several processes: the models shared out by cost, the very tables a
+one-process rebuild gives, really filled elsewhere, and a helper's failure reported
+without anything swapped in."""
+
+from __future__ import annotations
+
+import os
+import random
+from functools import partial
+from typing import Any
+
+import psycopg
+import pytest
+
+from campledger.api.database.keystore import install_key_store
+from campledger.domain.service.registry import Registry
+from campledger.projections.catalog import READ_MODELS
+from campledger.projections.engine import Projector
+from campledger.projections.rebuild import REBUILD_COST, fresh, shares
+from campledger.projections.roster import Roster
+from tests.conftest import MASTER_KEY_FILE
+from tests.projections.engine_support import (
+    Reception,
+    assert_same_tables,
+    checkpoints,
+    conn,
+    head,
+    open_sites,
+    registry,
+    snapshot,
+)
+from tests.projections.rebuild_models import BrokenFold, WhoFilled
+
+__all__ = ["conn", "registry"]
+
+# What the composition root gives a projector: each helper loads the same master key.
+SETUP = partial(install_key_store, MASTER_KEY_FILE)
+
+
+def test_models_are_shared_out_by_cost_each_once_and_no_share_empty() -> None:
+    models = [fresh(cls) for cls in READ_MODELS]
+    two = shares(models, 2)
+    assert len(two) == 2
+    assert sorted(m.name for group in two for m in group) == sorted(m.name for m in models)
+    costs = [sum(REBUILD_COST[m.name] for m in group) for group in two]
+    # The costliest model alone is 70 of 260: greedy sharing keeps the two within that.
+    assert abs(costs[0] - costs[1]) <= max(REBUILD_COST.values())
+    # The two costliest, the duplicates and the roster, go to different processes.
+    assert [{m.name for m in g} & {"duplicates", "roster"} for g in two] == [
+        {"duplicates"},
+        {"roster"},
+    ]
+    assert [len(g) for g in shares(models[:3], 8)] == [1, 1, 1]
+    assert shares(models, 1) == [models]
+
+
+def test_two_processes_give_the_tables_of_one_and_the_second_really_fills(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    for _ in Reception(registry, random.Random(21), "P").run(rounds=4, batch_size=60):
+        pass
+    models = [*READ_MODELS, WhoFilled]
+    with Projector(database_url, models) as projector:
+        projector.rebuild()
+    alone = snapshot(conn, READ_MODELS)
+
+    reported: list[tuple[int, int]] = []
+    with Projector(
+        database_url, models, batch_size=500, rebuild_processes=2, process_setup=SETUP
+    ) as projector:
+        summary = projector.rebuild(progress=lambda done, total: reported.append((done, total)))
+    assert summary.events == summary.head == head(conn)
+    assert set(checkpoints(conn).values()) == {head(conn)}
+    assert_same_tables(snapshot(conn, READ_MODELS), alone)
+    fillers = {pid for (pid,) in conn.execute("SELECT pid FROM read_who_filled.fillers")}
+    assert fillers and os.getpid() not in fillers  # the cheap model went to the helper
+    # Progress counts what every process has read: it never runs backwards.
+    assert reported and [d for d, _ in reported] == sorted(d for d, _ in reported)
+
+
+def test_a_helper_process_that_fails_fails_the_rebuild_and_nothing_is_swapped(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    open_sites(registry)
+    for _ in Reception(registry, random.Random(22), "F").run(rounds=1, batch_size=40):
+        pass
+    with Projector(database_url, [Roster]) as projector:
+        projector.catch_up()
+    before = snapshot(conn, [Roster])
+    with (
+        Projector(
+            database_url, [Roster, BrokenFold], rebuild_processes=2, process_setup=SETUP
+        ) as projector,
+        pytest.raises(RuntimeError, match="this fold cannot start"),
+    ):
+        projector.rebuild()
+    assert_same_tables(snapshot(conn, [Roster]), before)
+    swapped = conn.execute(
+        "SELECT count(*) FROM pg_namespace WHERE nspname = 'read_broken_fold'"
+    ).fetchone()
+    assert swapped == (0,)
