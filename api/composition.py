@@ -37,7 +37,7 @@ from campledger.api.database.keystore import (
 )
 from campledger.api.settings import Settings
 from campledger.domain.service.registry import Registry
-from campledger.projections.engine import Projector
+from campledger.projections.engine import Observer, Projector
 
 
 @dataclass
@@ -75,13 +75,27 @@ class Backend:
         return self.settings.pool_size + self.settings.pool_max_overflow
 
     def projector(self, kind: type[Projector] = Projector) -> Projector:
-        """A projector on this database; a rebuild fills its fresh schemas in
-        ``rebuild_processes`` processes, each loading the same master key."""
-        return kind(
-            self.conninfo,
-            rebuild_processes=self.settings.rebuild_processes,
-            process_setup=partial(install_key_store, self.master_key_file),
+        return projector_on(
+            self.conninfo, self.master_key_file, self.settings.rebuild_processes, kind
         )
+
+
+def projector_on(
+    conninfo: str,
+    master_key_file: Path,
+    rebuild_processes: int,
+    kind: type[Projector] = Projector,
+    observer: Observer | None = None,
+) -> Projector:
+    """A projector on this database (``kind``: one that logs, for instance); a rebuild
+    fills its fresh schemas in ``rebuild_processes`` processes, each of which loads the
+    same master key. For the projector's own process too, which has no Backend."""
+    return kind(
+        conninfo,
+        observer=observer,
+        rebuild_processes=rebuild_processes,
+        process_setup=partial(install_key_store, master_key_file),
+    )
 
 
 def compose(settings: Settings, database_url: str) -> Backend:

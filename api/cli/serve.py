@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from campledger.api.cli.shared import load_settings
-from campledger.api.composition import Backend, open_backend, settle_start_up
+from campledger.api.composition import Backend, open_backend, projector_on, settle_start_up
 from campledger.api.database.embedded import StopRequested
 from campledger.api.database.keystore import install_key_store
 from campledger.api.http.logs import LogFormat, configure_logging
@@ -37,7 +37,6 @@ from campledger.api.services.demo_accounts import (
     issue_demo_accounts,
     write_demo_accounts,
 )
-from campledger.projections.engine import Projector
 
 # Not imported from api/http/metrics.py: importing it fixes the mode its metrics run in.
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -148,7 +147,11 @@ def serve(
                     nullcontext()
                     if no_projector
                     else projector_process(
-                        backend.conninfo, level, settings.log_format, backend.master_key_file
+                        backend.conninfo,
+                        level,
+                        settings.log_format,
+                        backend.master_key_file,
+                        settings.rebuild_processes,
                     )
                 ),
                 hangup_stops_uvicorn(),
@@ -221,7 +224,11 @@ def hangup_stops_uvicorn() -> Iterator[None]:
 
 @contextmanager
 def projector_process(
-    conninfo: str, log_level: str, log_format: LogFormat, master_key_file: Path
+    conninfo: str,
+    log_level: str,
+    log_format: LogFormat,
+    master_key_file: Path,
+    rebuild_processes: int,
 ) -> Iterator[None]:
     """The live projector beside the API, in a child process.
 
@@ -234,7 +241,15 @@ def projector_process(
     ready = context.Event()
     child = context.Process(
         target=_follow_log,
-        args=(conninfo, log_level, log_format, master_key_file, os.getpid(), ready),
+        args=(
+            conninfo,
+            log_level,
+            log_format,
+            master_key_file,
+            rebuild_processes,
+            os.getpid(),
+            ready,
+        ),
         name="projector",
     )
     child.start()
@@ -258,6 +273,7 @@ def _follow_log(
     log_level: str,
     log_format: LogFormat,
     master_key_file: Path,
+    rebuild_processes: int,
     parent: int,
     ready: Any,
 ) -> None:
@@ -278,7 +294,9 @@ def _follow_log(
     from campledger.api.http.metrics import observe_projector
 
     install_key_store(master_key_file)
-    projector = Projector(conninfo, observer=observe_projector)
+    projector = projector_on(
+        conninfo, master_key_file, rebuild_processes, observer=observe_projector
+    )
     with suppress(psycopg.OperationalError):  # follow() below retries
         projector.setup()
     settle_start_up()

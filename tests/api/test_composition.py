@@ -88,10 +88,12 @@ def serve_and_look(workers: int, monkeypatch: pytest.MonkeyPatch) -> Served:
 
     @contextmanager
     def projector_process(
-        conninfo: str, log_level: str, log_format: str, master_key_file: Path
-    ) -> Iterator[None]:
+        conninfo: str, log_level: str, log_format: str, master_key_file: Path,
+        rebuild_processes: int,
+    ) -> Iterator[None]:  # fmt: skip
         seen["projector"] = conninfo
         assert master_key_file.is_file()
+        assert rebuild_processes == DECLARED.rebuild_processes
         yield
 
     monkeypatch.setattr(uvicorn, "run", run)

@@ -57,8 +57,9 @@ def serve_demo(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[s
 
     @contextmanager
     def no_projector(
-        conninfo: str, log_level: str, log_format: str, master_key_file: object
-    ) -> Iterator[None]:
+        conninfo: str, log_level: str, log_format: str, master_key_file: object,
+        rebuild_processes: int,
+    ) -> Iterator[None]:  # fmt: skip
         yield
 
     monkeypatch.setattr(uvicorn, "run", run)
