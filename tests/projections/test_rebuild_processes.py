@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import random
 from functools import partial
+from itertools import islice
 from typing import Any
 
 import psycopg
 import pytest
 
 from campledger.api.database.keystore import install_key_store
-from campledger.domain.service.registry import Registry
+from campledger.domain.service.registry import CommandResult, Registry
+from campledger.projections import rebuild as rebuilding
 from campledger.projections.catalog import READ_MODELS
 from campledger.projections.engine import Projector
 from campledger.projections.rebuild import REBUILD_COST, fresh, shares
@@ -30,6 +32,7 @@ from tests.projections.engine_support import (
     snapshot,
 )
 from tests.projections.rebuild_models import BrokenFold, WhoFilled
+from tests.projections.test_engine_rebuild_one import write_during
 
 __all__ = ["conn", "registry"]
 
@@ -77,6 +80,44 @@ def test_two_processes_give_the_tables_of_one_and_the_second_really_fills(
     assert fillers and os.getpid() not in fillers  # the cheap model went to the helper
     # Progress counts what every process has read: it never runs backwards.
     assert reported and [d for d, _ in reported] == sorted(d for d, _ in reported)
+
+
+def test_what_officers_write_while_two_processes_fill_is_in_the_tables_swapped_in(
+    registry: Registry,
+    database_url: str,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    open_sites(registry)
+    reception = Reception(registry, random.Random(23), "W")
+    for _ in reception.run(rounds=3, batch_size=60):
+        pass
+    # Officers keep working: during the fill (each share reads to the head it sees) and
+    # after the last share's last batch, which only the swap's catch-up can apply, to the
+    # models the helper filled as to the others.
+    officers = reception.run(rounds=3, batch_size=40)
+    fill_shared = rebuilding.fill_shared
+
+    def and_then_more(*args: Any, **kwargs: Any) -> int:
+        events = fill_shared(*args, **kwargs)
+        after_fill.extend(islice(officers, 6))
+        return events
+
+    after_fill: list[CommandResult] = []
+    with (
+        monkeypatch.context() as patch,
+        Projector(
+            database_url, batch_size=200, rebuild_processes=2, process_setup=SETUP
+        ) as projector,
+    ):
+        patch.setattr(rebuilding, "fill_shared", and_then_more)
+        summary = projector.rebuild(progress=write_during(officers, per_batch=4))
+    assert len(after_fill) == 6
+    assert summary.head == head(conn) and set(checkpoints(conn).values()) == {head(conn)}
+    rebuilt = snapshot(conn)
+    with Projector(database_url) as projector:
+        projector.rebuild()
+    assert_same_tables(snapshot(conn), rebuilt)
 
 
 def test_a_helper_process_that_fails_fails_the_rebuild_and_nothing_is_swapped(
