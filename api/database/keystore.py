@@ -116,6 +116,10 @@ def install_key_store(path: Path) -> MasterKey:
     return master
 
 
+# A person never looked up: no key, expired long ago.
+_NEVER: tuple[bytes | None, float] = (None, 0.0)
+
+
 # --- the store --------------------------------------------------------------------------------
 
 
@@ -237,19 +241,18 @@ class PostgresKeyRing:
     def prefetch(self, person_ids: Iterable[UUID]) -> None:
         now = time.monotonic()
         with self._lock:
-            wanted = sorted(
-                {
-                    p
-                    for p in person_ids
-                    if p not in self._pending and self._cache.get(p, (None, 0.0))[1] <= now
-                }
+            pending, cache = self._pending, self._cache
+            wanted = list(
+                {p for p in person_ids if p not in pending and cache.get(p, _NEVER)[1] <= now}
             )
         if not wanted:
             return
         with self._connection() as conn:
             self._open(conn)
+            # In binary (%b): a batch of a rebuild asks for up to 2,000 keys, and as text
+            # each id was formatted and quoted one by one (7 % of reading the log).
             rows = conn.execute(
-                f"SELECT person_id, wrapped FROM {SCHEMA}.person_keys WHERE person_id = ANY(%s)",
+                f"SELECT person_id, wrapped FROM {SCHEMA}.person_keys WHERE person_id = ANY(%b)",
                 (wanted,),
             ).fetchall()
         expires = time.monotonic() + CACHE_SECONDS

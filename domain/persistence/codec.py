@@ -149,9 +149,13 @@ class FastMapper(Mapper[UUID]):
         self, person_id: UUID, version: int, state: dict[str, Any], fields: tuple[str, ...]
     ) -> None:
         sealed = state.pop(SEALED, None)
-        first_format = [
-            name for name in fields if isinstance(state.get(name), str) and state[name] != ""
-        ]
+        # A sealed event (format 2) holds no value of the first format: the writer that
+        # seals an event never wrote per-field envelopes. Looked for only without one.
+        first_format = (
+            [name for name in fields if isinstance(state.get(name), str) and state[name] != ""]
+            if sealed is None
+            else []
+        )
         if sealed is not None or first_format:
             key = self._ring().key_for(person_id)
             if key is not None and sealed is not None:
