@@ -13,7 +13,10 @@ pickling than it saves.
 Helper processes come from a fork server, as the import's workers do: a process forked
 from this one would share its open database connections. ``setup`` runs first in each, to
 give it what the composition root gave this process (the key store that opens personal
-fields); it must be picklable.
+fields); it must be picklable. As with any use of ``multiprocessing``, a script that
+rebuilds with helpers keeps its top-level work under ``if __name__ == "__main__"``: the
+fork server imports the main module, and a script without that guard would run again
+there.
 """
 
 from __future__ import annotations
