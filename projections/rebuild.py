@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
@@ -103,19 +106,24 @@ def fill_shared(
     context.set_forkserver_preload([__name__])
     done_by = [context.Value("q", 0) for _ in groups[1:]]
     helpers: list[tuple[Any, Connection]] = []
+    # Never written to: a helper sees it close when this process ends, however it ends
+    # (a SIGKILL included), and stops, its open transaction rolled back. Left running, it
+    # would go on writing into fresh schemas the next rebuild had made anew.
+    lifeline, held = context.Pipe(duplex=False)
     try:
         for group, counter in zip(groups[1:], done_by, strict=True):
             receive, send = context.Pipe(duplex=False)
             share = [type(m) for m in group]
             process = context.Process(
                 target=_fill_share,
-                args=(setup, decoder, conninfo, share, batch_size, counter, send),
+                args=(setup, decoder, conninfo, share, batch_size, counter, send, lifeline),
                 name="campledger-rebuild",
                 daemon=True,
             )
             process.start()
             send.close()
             helpers.append((process, receive))
+        lifeline.close()
 
         def overall(done: int, total: int) -> None:
             if progress:
@@ -140,6 +148,7 @@ def fill_shared(
             if process.is_alive():
                 process.terminate()  # this rebuild failed: its other shares are moot
             process.join()
+        held.close()
 
 
 def _fill_share(
@@ -150,8 +159,10 @@ def _fill_share(
     batch_size: int,
     done: Synchronized[int],
     result: Connection,
+    lifeline: Connection,
 ) -> None:
     """A helper process's share: its own connection and decoder, its models filled."""
+    threading.Thread(target=_outlive_not, args=(lifeline,), daemon=True).start()
     try:
         if setup is not None:
             setup()
@@ -167,6 +178,14 @@ def _fill_share(
         outcome = _picklable(error)
     result.send(outcome)
     result.close()
+
+
+def _outlive_not(lifeline: Connection) -> None:
+    """End this helper at once when the process that started it is gone: the pipe's other
+    end closes with that process, and the database rolls back what this one had open."""
+    with suppress(EOFError, OSError):
+        lifeline.recv()
+    os._exit(1)
 
 
 def _picklable(error: Exception) -> Exception:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
+import time
 from functools import partial
 from itertools import islice
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from campledger.api.database.keystore import install_key_store
 from campledger.domain.service.registry import CommandResult, Registry
@@ -31,7 +35,9 @@ from tests.projections.engine_support import (
     registry,
     snapshot,
 )
+from tests.projections.projector_process import APPLICATION
 from tests.projections.rebuild_models import BrokenFold, WhoFilled
+from tests.projections.test_engine_crash import ROOT, build_log
 from tests.projections.test_engine_rebuild_one import write_during
 
 __all__ = ["conn", "registry"]
@@ -141,3 +147,50 @@ def test_a_helper_process_that_fails_fails_the_rebuild_and_nothing_is_swapped(
         "SELECT count(*) FROM pg_namespace WHERE nspname = 'read_broken_fold'"
     ).fetchone()
     assert swapped == (0,)
+
+
+def test_a_helper_stops_midway_when_the_process_that_started_it_is_killed(
+    registry: Registry, database_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    # Left running, a helper would go on writing into fresh schemas that the next rebuild
+    # drops and makes anew (tests/reliability/test_crash_recovery.py kills a rebuild).
+    last = build_log(registry, truckloads=8)
+    rebuilding_process = subprocess.Popen(
+        [sys.executable, "-m", "tests.projections.projector_process", database_url,
+         "--batch-size", "20", "--rebuild-processes", "2"],
+        cwd=ROOT, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        # The ledger is the helper's (the greedy split by cost), filled batch by batch.
+        deadline = time.monotonic() + 60
+        while not 0 < checkpoint(conn, "read_ledger__rebuild") < last:
+            assert rebuilding_process.poll() is None, rebuilding_process.stderr
+            assert time.monotonic() < deadline, "the helper never filled a batch"
+            time.sleep(0.005)
+    finally:
+        rebuilding_process.kill()
+        rebuilding_process.wait()
+    deadline = time.monotonic() + 10
+    while sessions(conn):
+        assert time.monotonic() < deadline, f"sessions left behind: {sessions(conn)}"
+        time.sleep(0.01)
+    # Stopped midway, not finished: nothing more was written after the kill.
+    assert 0 < checkpoint(conn, "read_ledger__rebuild") < last
+
+
+def checkpoint(conn: psycopg.Connection[Any], schema: str) -> int:
+    exists = conn.execute("SELECT to_regclass(%s)", (f"{schema}.tracking",)).fetchone()
+    if exists is None or exists[0] is None:
+        return 0
+    row = conn.execute(
+        sql.SQL("SELECT notification_id FROM {}").format(sql.Identifier(schema, "tracking"))
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def sessions(conn: psycopg.Connection[Any]) -> list[int]:
+    """The backends of the killed rebuild and of its helper still connected."""
+    rows = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
+    ).fetchall()
+    return [pid for (pid,) in rows]
