@@ -100,8 +100,8 @@ def fill_shared(
     sees). ``decoding`` is the decoder and the mapper it made for this process."""
     decoder, mapper = decoding
     groups = shares(models, processes)
-    if len(groups) == 1:
-        return fill(conn, mapper, models, batch_size, progress)[0]
+    if len(groups) <= 1:  # one share, or no model at all: nothing to hand to a helper
+        return fill(conn, mapper, models, batch_size, progress)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     done_by = [context.Value("q", 0) for _ in groups[1:]]
@@ -129,7 +129,7 @@ def fill_shared(
             if progress:
                 progress(min([done, *(d.value for d in done_by)]), total)
 
-        events = fill(conn, mapper, groups[0], batch_size, overall)[0]
+        events = fill(conn, mapper, groups[0], batch_size, overall)
         for (process, receive), counter in zip(helpers, done_by, strict=True):
             while not receive.poll(_POLL_SECONDS):
                 if not process.is_alive() and not receive.poll():
@@ -140,7 +140,7 @@ def fill_shared(
             outcome = receive.recv()
             if isinstance(outcome, BaseException):
                 raise outcome
-            events = max(events, outcome[0])
+            events = max(events, outcome)
         return events
     finally:
         for process, receive in helpers:
@@ -204,10 +204,10 @@ def fill(
     models: Sequence[ReadModel],
     batch_size: int,
     progress: Progress | None = None,
-) -> tuple[int, int]:
-    """Fill the fresh ``models`` from the log to its head: the events read and the last
-    position. Models that fold the log in memory are filled by COPY and indexed at the end;
-    the others take the live path, batch by batch (``folds``)."""
+) -> int:
+    """Fill the fresh ``models`` from the log to its head; the events read. Models that
+    fold the log in memory are filled by COPY and indexed at the end; the others take the
+    live path, batch by batch (``folds``)."""
     folded = [(model, fold) for model in models if (fold := model.fold()) is not None]
     live = [model for model in models if all(model is not m for m, _ in folded)]
     for model in models:
@@ -231,7 +231,7 @@ def fill(
     with conn.transaction(), conn.cursor() as cur:
         for model in models:
             schemas.analyze(cur, model)
-    return done, position
+    return done
 
 
 def _fresh_schema(conn: psycopg.Connection[Any], model: ReadModel, *, indexes: bool) -> None:
