@@ -107,6 +107,18 @@ def test_an_invalid_value_is_refused_the_same_way_without_its_value(
     assert started == []
 
 
+def test_a_rebuild_in_no_process_at_all_is_refused_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CAMPLEDGER_REBUILD_PROCESSES", "0")
+    with nothing_may_start(monkeypatch) as started:
+        result = runner.invoke(cli, ["rebuild"])
+    assert result.exit_code == CONFIGURATION_REFUSED
+    assert result.stderr.startswith("campledger: invalid setting CAMPLEDGER_REBUILD_PROCESSES: ")
+    assert len(result.stderr.splitlines()) == 1 and "greater than or equal to 1" in result.stderr
+    assert started == []
+
+
 def test_every_unknown_variable_is_named_in_any_case_with_the_closest_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
